@@ -1,0 +1,31 @@
+# EE Extract. Every target runs `setup` first (idempotent: installs only what is missing).
+SHELL := /bin/bash
+PY := .venv/bin/python
+export QT_QPA_PLATFORM ?= offscreen
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup test demo bench lint format sandbox clean
+
+setup:
+	@bash scripts/setup.sh
+
+test: setup
+	$(PY) -m pytest -q
+
+demo: setup
+	$(PY) -m eeextract_plugin.core.cli demo --output demo-output
+
+bench: setup
+	$(PY) -m bench
+
+lint: setup
+	$(PY) -m ruff check eeextract_plugin tests bench
+
+format: setup
+	$(PY) -m ruff format eeextract_plugin tests bench
+
+sandbox: setup
+	$(PY) -m eeextract_plugin.sandbox --port 8765
+
+clean:
+	rm -rf demo-output bench-output .pytest_cache .ruff_cache
