@@ -1,0 +1,1 @@
+"""The values the evaluator computes with: elements, images, features, collections, geometries."""
