@@ -1,0 +1,35 @@
+"""The list of algorithms the provider offers (one module per algorithm)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import List
+
+from qgis.core import QgsProcessingAlgorithm
+
+LOG = logging.getLogger(__name__)
+
+# module name in this package -> class name
+ALGORITHMS = (
+    ("extract_image", "ExtractImageAlgorithm"),
+    ("extract_chips", "ExtractChipsAlgorithm"),
+    ("extract_collection", "ExtractCollectionAlgorithm"),
+    ("export_mosaic", "ExportMosaicAlgorithm"),
+    ("zonal_statistics", "ZonalStatisticsAlgorithm"),
+    ("sample_reduce", "SampleReduceAlgorithm"),
+    ("time_series", "TimeSeriesAlgorithm"),
+)
+
+
+def all_algorithms() -> List[QgsProcessingAlgorithm]:
+    algorithms = []
+    for module_name, class_name in ALGORITHMS:
+        try:
+            module = importlib.import_module(f"eeextract_plugin.processing.{module_name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"eeextract_plugin.processing.{module_name}":
+                continue  # not written yet
+            raise
+        algorithms.append(getattr(module, class_name)())
+    return algorithms

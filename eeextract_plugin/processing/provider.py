@@ -1,0 +1,40 @@
+"""The "EE Extract" Processing provider (id ``eeextract``).
+
+Registered by ``EEExtractPlugin.initProcessing()`` and removed in ``unload()``; also found by
+``qgis_process`` when the plugin is enabled in the profile it runs with.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+ICON = Path(__file__).resolve().parents[1] / "resources" / "icon.svg"
+
+
+class EEExtractProvider(QgsProcessingProvider):
+    """Provider of the EE Extract algorithms."""
+
+    def id(self) -> str:
+        return "eeextract"
+
+    def name(self) -> str:
+        return "EE Extract"
+
+    def longName(self) -> str:
+        return "EE Extract (Google Earth Engine bulk extraction)"
+
+    def icon(self) -> QIcon:
+        return QIcon(str(ICON))
+
+    def svgIconPath(self) -> str:
+        return str(ICON)
+
+    def loadAlgorithms(self) -> None:
+        # Imported here so that creating the provider costs nothing until QGIS asks for algorithms.
+        from eeextract_plugin.processing.algorithms import all_algorithms
+
+        for algorithm in all_algorithms():
+            self.addAlgorithm(algorithm)
