@@ -1,0 +1,85 @@
+"""Thumbnails: what ``getThumbURL`` and ``getDownloadURL`` create and then fetch.
+
+``POST /v1/projects/{p}/thumbnails`` stores the request (expression, fileFormat, filenamePrefix,
+bandIds, visualizationOptions, grid) and answers ``{"name": "projects/{p}/thumbnails/ID"}``.
+``GET /v1/projects/{p}/thumbnails/ID:getPixels`` (no authentication, like the service's URLs)
+computes the image and answers its bytes. The client folds region, scale, dimensions and crs into
+the expression (``Image.clipToBoundsAndScale``, ``reproject``), so there is usually no grid.
+
+The result is limited to ``max_download_bytes`` counted like Earth Engine counts request size
+(each band's data type plus one mask byte per pixel).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from eeextract_plugin.sandbox import encoding
+from eeextract_plugin.sandbox.config import SandboxConfig
+from eeextract_plugin.sandbox.errors import invalid_argument, not_found
+from eeextract_plugin.sandbox.raster import Raster
+
+MAX_KEPT = 20000
+
+
+def size_error(size: int, limit: int):
+    return invalid_argument(
+        f"Total request size ({size} bytes) must be less than or equal to {limit} bytes.")
+
+
+class ThumbnailService:
+    """Remembers created thumbnails (the most recent ``MAX_KEPT``) and renders them on demand."""
+
+    def __init__(self, config: SandboxConfig, engine: Callable[[], Any]):
+        self.config = config
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._kept: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
+
+    def create(self, project: str, body: Dict[str, Any]) -> Dict[str, str]:
+        """Validate and store a thumbnail request; its ID is a digest of the request."""
+        if not isinstance(body.get("expression"), dict):
+            raise invalid_argument("Request must specify an expression.")
+        file_format = encoding.normalize_format(body.get("fileFormat"))
+        band_ids = body.get("bandIds")
+        if band_ids is not None and not (isinstance(band_ids, list) and all(isinstance(b, str) for b in band_ids)):
+            raise invalid_argument("bandIds must be a list of strings.")
+        stored = {
+            "expression": body["expression"],
+            "fileFormat": file_format,
+            "filenamePrefix": body.get("filenamePrefix"),
+            "bandIds": band_ids or None,
+            "visualizationOptions": body.get("visualizationOptions") or None,
+            "grid": body.get("grid") or None,
+        }
+        digest = hashlib.sha256(json.dumps([project, stored], sort_keys=True).encode()).hexdigest()[:32]
+        name = f"{project}/thumbnails/{digest}"
+        with self._lock:
+            self._kept[name] = stored
+            self._kept.move_to_end(name)
+            while len(self._kept) > MAX_KEPT:
+                self._kept.popitem(last=False)
+        return {"name": name}
+
+    def lookup(self, name: str) -> Dict[str, Any]:
+        with self._lock:
+            stored = self._kept.get(name)
+        if stored is None:
+            raise not_found(f"Thumbnail '{name}' not found.")
+        return stored
+
+    def render(self, name: str) -> Tuple[encoding.Encoded, Raster]:
+        """Compute and encode the thumbnail ``name`` (raises EEError)."""
+        stored = self.lookup(name)
+        engine = self._engine()
+        raster = engine.compute_pixels(stored["expression"], stored["grid"], stored["bandIds"],
+                                       stored["visualizationOptions"])
+        size = encoding.payload_bytes(raster)
+        if size > self.config.max_download_bytes:
+            raise size_error(size, self.config.max_download_bytes)
+        prefix: Optional[str] = stored["filenamePrefix"]
+        return encoding.encode(raster, stored["fileFormat"], prefix), raster
