@@ -2,7 +2,7 @@
 the run wrapper that maps the engine's progress, cancellation and errors onto Processing.
 
 An algorithm subclass defines ``NAME``, ``DISPLAY_NAME``, ``GROUP``/``GROUP_ID``, ``HELP``,
-``define_parameters()`` and ``run(parameters, context, feedback)``; ``run`` translates the
+``define_parameters()`` and ``execute(parameters, context, feedback)``; ``execute`` translates the
 parameters into the engine's job spec and calls the engine, nothing more (SLYR's rule).
 """
 
@@ -29,7 +29,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
-from eeextract_plugin.processing.connection import SESSION, Connection, resolve_connection
+from eeextract_plugin.processing.connection import SESSION, Connection, resolve_connection, with_secret
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
 from eeextract_plugin.processing.provider import ICON
 
@@ -98,7 +98,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def define_parameters(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def run(
+    def execute(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -110,7 +110,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             feedback = QgsProcessingFeedback()
         with engine_logs_to(feedback):
             try:
-                return self.run(parameters, context, feedback)
+                return self.execute(parameters, context, feedback)
             except QgsProcessingException:
                 raise
             except EngineCancelled as error:
@@ -152,9 +152,19 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             credentials=self.parameterAsString(parameters, self.EE_CREDENTIALS, context),
         )
 
+    def prepareAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                         feedback: QgsProcessingFeedback) -> bool:
+        # Main thread: the only place that may read QGIS's auth database (master password).
+        if self.USES_EARTH_ENGINE:
+            try:
+                self._connection = with_secret(self.connection(parameters, context))
+            except Exception as error:
+                raise QgsProcessingException(f"Earth Engine connection: {error}") from error
+        return True
+
     def session(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback) -> Any:
         """The shared Earth Engine session (initialised once per distinct connection)."""
-        connection = self.connection(parameters, context)
+        connection = getattr(self, "_connection", None) or self.connection(parameters, context)
         before = SESSION.initialisations
         session = SESSION.get(connection)
         if SESSION.initialisations != before:
@@ -213,7 +223,8 @@ def describe_error(error: BaseException) -> str:
     """The message a user should read: Earth Engine's own text, named as such."""
     name = type(error).__name__
     message = str(error).strip() or name
-    if name == "EEException" or type(error).__module__.startswith("ee"):
+    module = type(error).__module__
+    if name == "EEException" or module == "ee" or module.startswith("ee."):
         return f"Earth Engine: {message}"
     return message
 
@@ -234,3 +245,230 @@ def work_folder(output: str) -> Path:
     parent = Path(output).parent if output else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=".eeextract-job-", dir=str(parent)))
+
+
+# -- parameter blocks shared by the extraction algorithms -------------------------------------
+
+from qgis.core import (  # noqa: E402  (kept next to the blocks that use them)
+    QgsProcessingParameterCrs,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterField,
+    QgsProcessingParameterNumber,
+)
+
+REDUCER_CHOICES = ("median", "mean", "min", "max", "sum", "first", "last", "mode", "count", "stdDev")
+SOURCE_HELP = (
+    "<p><b>Asset ID</b>: an Earth Engine image (or, where dates are given, image collection) ID, "
+    "e.g. <code>COPERNICUS/S2_SR_HARMONIZED</code>. <b>Expression</b> (advanced): instead of an "
+    "asset, the JSON the Python client produces with "
+    "<code>ee.serializer.encode(obj, for_cloud_api=True)</code> — never Python source.</p>"
+)
+GRID_HELP = (
+    "<p><b>CRS</b> and <b>scale</b> (output CRS units per pixel): empty or 0 keep the source's "
+    "native grid; pixels are snapped to the native grid when CRS and scale allow.</p>"
+)
+
+
+class EngineJobAlgorithm(EEExtractAlgorithm):
+    """An algorithm that builds one job spec and hands it to the engine."""
+
+    ASSET = "ASSET"
+    EXPRESSION = "EXPRESSION"
+    BANDS = "BANDS"
+    START = "START"
+    END = "END"
+    REDUCER = "REDUCER"
+    EXTENT = "EXTENT"
+    CRS = "CRS"
+    SCALE = "SCALE"
+    ID_FIELD = "ID_FIELD"
+    FILTER = "FILTER"
+    NORMALIZED_DIFFERENCE = "NORMALIZED_DIFFERENCE"
+    INDEX_NAME = "INDEX_NAME"
+    MAX_IMAGES = "MAX_IMAGES"
+
+    #: the spec's ``kind``
+    KIND = "mosaic"
+
+    # -- parameter blocks -------------------------------------------------------------------
+    def add_source_parameters(self, asset_label: str = "Asset ID", expression: bool = True,
+                              dates: bool = False, dates_optional: bool = True,
+                              reducer: bool = False, reducer_default: str = "median") -> None:
+        self.addParameter(QgsProcessingParameterString(self.ASSET, asset_label, optional=expression))
+        self.addParameter(
+            QgsProcessingParameterString(self.BANDS, "Bands (comma separated; empty: all)", optional=True)
+        )
+        if dates:
+            self.addParameter(QgsProcessingParameterString(
+                self.START, "Start date (YYYY-MM-DD, inclusive)", optional=dates_optional))
+            self.addParameter(QgsProcessingParameterString(
+                self.END, "End date (YYYY-MM-DD, exclusive)", optional=dates_optional))
+        if reducer:
+            self.addParameter(QgsProcessingParameterEnum(
+                self.REDUCER, "Reducer", options=list(REDUCER_CHOICES),
+                defaultValue=REDUCER_CHOICES.index(reducer_default)))
+        if expression:
+            expr = QgsProcessingParameterString(
+                self.EXPRESSION, "Expression (serialized JSON, instead of an asset ID)",
+                multiLine=True, optional=True)
+            self.add_advanced(expr)
+
+    def add_grid_parameters(self, scale_default: float = 0.0) -> None:
+        self.addParameter(QgsProcessingParameterCrs(
+            self.CRS, "Output CRS (empty: the source's)", optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.SCALE, "Scale: output CRS units per pixel (0: the source's)",
+            type=QgsProcessingParameterNumber.Double, minValue=0.0, defaultValue=scale_default,
+            optional=True))
+
+    def add_extent_parameter(self) -> None:
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, "Extent (with its CRS)"))
+
+    def add_id_field_parameter(self, parent: str, label: str = "Id field (names the outputs)") -> None:
+        self.addParameter(QgsProcessingParameterField(
+            self.ID_FIELD, label, parentLayerParameterName=parent, optional=True))
+
+    # -- translation --------------------------------------------------------------------------
+    def source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                    collection: Optional[bool] = None) -> Dict[str, Any]:
+        """``source`` of the spec. ``collection`` None: a collection when dates are given."""
+        asset = self.parameterAsString(parameters, self.ASSET, context).strip()
+        expression = ""
+        if self.parameterDefinition(self.EXPRESSION) is not None:
+            expression = self.parameterAsString(parameters, self.EXPRESSION, context).strip()
+        bands = split_list(self.parameterAsString(parameters, self.BANDS, context))
+        start = end = ""
+        if self.parameterDefinition(self.START) is not None:
+            start = self.parameterAsString(parameters, self.START, context).strip()
+            end = self.parameterAsString(parameters, self.END, context).strip()
+        if asset and expression:
+            raise QgsProcessingException("Give an asset ID or an expression, not both.")
+        if not asset and not expression:
+            raise QgsProcessingException("An asset ID (or an expression) is required.")
+        source: Dict[str, Any]
+        if expression:
+            source = {"type": "expression", "expression": expression}
+        else:
+            is_collection = bool(start or end) if collection is None else collection
+            source = {"type": "collection" if is_collection else "asset", "asset_id": asset}
+            if is_collection:
+                if start:
+                    source["start"] = start
+                if end:
+                    source["end"] = end
+        if bands:
+            source["bands"] = bands
+        if self.parameterDefinition(self.REDUCER) is not None:
+            source["reducer"] = REDUCER_CHOICES[self.parameterAsEnum(parameters, self.REDUCER, context)]
+        return source
+
+    def grid_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
+        grid: Dict[str, Any] = {}
+        crs = self.parameterAsCrs(parameters, self.CRS, context)
+        if crs.isValid():
+            grid["crs"] = crs_code(crs)
+        scale = self.parameterAsDouble(parameters, self.SCALE, context) if parameters.get(self.SCALE) not in (None, "") else 0.0
+        if scale and scale > 0:
+            grid["scale"] = scale
+        return grid
+
+    def extent_region(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
+        crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        rectangle = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+        if rectangle.isNull() or rectangle.isEmpty():
+            raise QgsProcessingException("The extent is empty.")
+        if not crs.isValid():
+            crs = QgsCoordinateReferenceSystem("EPSG:4326")
+        return {"type": "bbox", "bbox": bbox_list(rectangle), "crs": crs_code(crs)}
+
+    def layer_region(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext,
+                     feedback: QgsProcessingFeedback, id_field: str = "") -> Dict[str, Any]:
+        """A vector parameter as a file the engine reads (QGIS writes a copy when it must:
+        memory layers, selections, other providers)."""
+        source = self.parameterAsSource(parameters, name, context)
+        if source is None:
+            raise QgsProcessingException(f"Cannot read the layer given as {name}.")
+        if source.featureCount() == 0:
+            raise QgsProcessingException(f"The layer given as {name} has no features.")
+        path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
+            parameters, name, context, ["gpkg", "geojson", "shp"], "gpkg", feedback
+        )
+        path = path.split("|")[0]
+        region: Dict[str, Any] = {"type": "file", "path": path, "crs": crs_code(source.sourceCrs())}
+        if layer_name:
+            region["layer"] = layer_name
+        if id_field:
+            region["id_field"] = id_field
+        return region
+
+    def id_field(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        fields = self.parameterAsFields(parameters, self.ID_FIELD, context)
+        return fields[0] if fields else ""
+
+    def add_filter_parameters(self) -> None:
+        self.addParameter(QgsProcessingParameterString(
+            self.FILTER, "Image property filters, e.g. CLOUDY_PIXEL_PERCENTAGE < 20; SPACECRAFT == S2A",
+            optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.NORMALIZED_DIFFERENCE, "Normalized difference of two bands, e.g. B8,B4 (optional)",
+            optional=True))
+        self.add_advanced(QgsProcessingParameterString(
+            self.INDEX_NAME, "Name of the normalized difference band", defaultValue="NDVI", optional=True))
+        self.add_advanced(QgsProcessingParameterNumber(
+            self.MAX_IMAGES, "At most this many images (0: no limit)",
+            type=QgsProcessingParameterNumber.Integer, minValue=0, defaultValue=0, optional=True))
+
+    def collection_options(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
+        """``filters``, ``index`` and ``max_images`` of a collection source."""
+        options: Dict[str, Any] = {}
+        filters = parse_filters(self.parameterAsString(parameters, self.FILTER, context))
+        if filters:
+            options["filters"] = filters
+        nd = split_list(self.parameterAsString(parameters, self.NORMALIZED_DIFFERENCE, context))
+        if nd:
+            if len(nd) != 2:
+                raise QgsProcessingException("The normalized difference needs exactly two bands, e.g. B8,B4.")
+            name = self.parameterAsString(parameters, self.INDEX_NAME, context).strip() or "NDVI"
+            options["index"] = {"name": name, "normalized_difference": nd}
+        if parameters.get(self.MAX_IMAGES) not in (None, ""):
+            max_images = self.parameterAsInt(parameters, self.MAX_IMAGES, context)
+            if max_images > 0:
+                options["max_images"] = max_images
+        return options
+
+    @staticmethod
+    def job_name(algorithm: str, output: str) -> str:
+        stem = re.sub(r"[^A-Za-z0-9_.\- ]", "_", Path(output).stem if output else "")[:60]
+        return f"{algorithm}-{stem}" if stem else algorithm
+
+
+_OPERATORS = {"==": "eq", "=": "eq", "!=": "neq", "<>": "neq", "<=": "lte", ">=": "gte", "<": "lt", ">": "gt"}
+_FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_:.\-]*)\s*(==|!=|<>|<=|>=|=|<|>)\s*(.+?)\s*$")
+
+
+def parse_filters(text: str) -> List[Dict[str, Any]]:
+    """``"CLOUDY_PIXEL_PERCENTAGE < 20; SPACECRAFT == S2A"`` → the spec's property filters."""
+    filters = []
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        match = _FILTER.match(part)
+        if not match:
+            raise QgsProcessingException(
+                f"Cannot read the filter {part.strip()!r}: write PROPERTY OP VALUE with OP one of "
+                "==, !=, <, <=, >, >=, separated by ';'."
+            )
+        prop, op, raw = match.groups()
+        raw = raw.strip().strip("'\"")
+        value: Any = raw
+        try:
+            value = int(raw)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                if raw.lower() in ("true", "false"):
+                    value = raw.lower() == "true"
+        filters.append({"property": prop, "op": _OPERATORS[op], "value": value})
+    return filters

@@ -1,59 +1,87 @@
 """Where the algorithms find their Earth Engine connection, and the session they share.
 
-Resolution order, first non-empty wins, per field:
+Resolution, first one given wins:
 
 1. the algorithm's advanced parameters ``EE_URL`` / ``EE_PROJECT`` / ``EE_CREDENTIALS``;
 2. the environment: ``EEEXTRACT_URL``, ``EEEXTRACT_PROJECT``, ``EEEXTRACT_CREDENTIALS``
-   (for ``qgis_process`` on a server, and tests against the sandbox);
-3. the plugin's connection settings (``QgsSettings`` under ``eeextract/``, written by the dock).
+   (for ``qgis_process`` on a server, and for tests against the sandbox);
+3. the plugin's connection settings (``eeextract_plugin.qgis_settings``, kept in QgsSettings
+   under ``eeextract/connection/``; a service-account key comes from QGIS's auth database).
 
-All rows of a batch, and all algorithms of a model, share one initialised session: the session
-is initialised again only when the connection differs from the one already initialised.
+A URL of ``sandbox`` means the embedded sandbox, started in this process on first use.
+Credentials are ``persistent`` (``earthengine authenticate``), ``none`` (anonymous: sandbox and
+custom URLs) or the path of a service-account key file.
+
+All rows of a batch and all algorithms of a model share one initialised session: it is
+initialised again only when the connection differs from the one already initialised.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, Optional
 
-SETTINGS_PREFIX = "eeextract"
 ENV_URL = "EEEXTRACT_URL"
 ENV_PROJECT = "EEEXTRACT_PROJECT"
 ENV_CREDENTIALS = "EEEXTRACT_CREDENTIALS"
+SANDBOX = "sandbox"
 
 
 @dataclass(frozen=True)
 class Connection:
-    """What identifies an Earth Engine session: endpoint URL, Cloud project, credentials.
+    """What identifies an Earth Engine session (hashable, no secret in its repr)."""
 
-    ``url`` empty means Earth Engine's default endpoint; ``credentials`` is ``"persistent"`` (the
-    user's ``earthengine authenticate`` credentials), ``"none"`` (anonymous, e.g. the sandbox) or
-    the path of a service-account key file.
-    """
-
-    url: str = ""
+    url: str = ""  # "" = Earth Engine itself; "sandbox" = the embedded sandbox
     project: str = ""
-    credentials: str = ""
+    credentials: str = "persistent"  # "persistent" | "none" | path of a key file | "authcfg:<id>"
     high_volume: bool = False
+    concurrency: int = 32
+    # The service-account key's JSON when it comes from QGIS's auth database (not shown in repr).
+    key_json: str = ""
+
+    def __repr__(self) -> str:
+        return (f"Connection(url={self.url!r}, project={self.project!r}, "
+                f"credentials={self.credentials!r}, high_volume={self.high_volume})")
 
     def describe(self) -> str:
-        where = self.url or ("the high-volume endpoint" if self.high_volume else "Earth Engine")
-        return f"{where} (project {self.project or 'not set'})"
+        where = {"": "Earth Engine", SANDBOX: "the embedded sandbox"}.get(self.url, self.url)
+        if self.high_volume and not self.url:
+            where += " (high-volume endpoint)"
+        return f"{where}, project {self.project or 'not set'}"
 
 
-def _settings_value(key: str) -> str:
+def _load_plugin_settings() -> Any:
+    """The dock's connection settings, or None when unavailable (e.g. before the plugin lands)."""
     try:
-        from qgis.core import QgsSettings
-    except ImportError:  # pragma: no cover - always available inside QGIS
-        return ""
-    value = QgsSettings().value(f"{SETTINGS_PREFIX}/{key}", "")
-    return "" if value is None else str(value)
+        from eeextract_plugin import qgis_settings
+    except ImportError:
+        return None
+    return qgis_settings.load_settings()
 
 
-def _settings_bool(key: str) -> bool:
-    return _settings_value(key).strip().lower() in ("1", "true", "yes")
+def plugin_setting(name: str) -> str:
+    """One plain value of the plugin's settings (``bucket``, ``drive_folder``, ...) or ""."""
+    settings = _load_plugin_settings()
+    return str(getattr(settings, name, "") or "") if settings is not None else ""
+
+
+def from_plugin_settings(settings: Any) -> Connection:
+    """The connection the dock's settings describe (``qgis_settings.ConnectionSettings``)."""
+    if settings is None:
+        return Connection()
+    mode = getattr(settings, "mode", "persistent")
+    project = settings.effective_project() if hasattr(settings, "effective_project") else settings.project
+    common = dict(project=project, concurrency=int(getattr(settings, "concurrency", 32) or 32))
+    if mode == "sandbox":
+        return Connection(url=SANDBOX, credentials="none", **common)
+    if mode == "custom_url":
+        return Connection(url=settings.custom_url.strip(), credentials="none", **common)
+    if mode == "service_account":
+        return Connection(credentials=f"authcfg:{settings.service_account_authcfg}",
+                          high_volume=bool(settings.high_volume), **common)
+    return Connection(credentials="persistent", high_volume=bool(settings.high_volume), **common)
 
 
 def resolve_connection(
@@ -61,25 +89,40 @@ def resolve_connection(
     project: str = "",
     credentials: str = "",
     environ: Optional[Dict[str, str]] = None,
-    settings: Callable[[str], str] = _settings_value,
+    settings: Optional[Callable[[], Any]] = None,
 ) -> Connection:
     """The connection for one algorithm run (see the module docstring for the order)."""
     env = os.environ if environ is None else environ
-    url = (url or env.get(ENV_URL, "") or settings("url")).strip()
-    project = (project or env.get(ENV_PROJECT, "") or settings("project")).strip()
-    credentials = (credentials or env.get(ENV_CREDENTIALS, "") or settings("credentials")).strip()
-    if not credentials:
-        credentials = "none" if url.startswith(("http://127.0.0.1", "http://localhost")) else "persistent"
-    high_volume = False if url else _settings_bool("high_volume")
-    return Connection(url=url, project=project, credentials=credentials, high_volume=high_volume)
+    url = (url or env.get(ENV_URL, "")).strip()
+    project = (project or env.get(ENV_PROJECT, "")).strip()
+    credentials = (credentials or env.get(ENV_CREDENTIALS, "")).strip()
+    if url:
+        return Connection(url=url, project=project or SANDBOX, credentials=credentials or "none")
+    base = from_plugin_settings((settings or _load_plugin_settings)())
+    if project:
+        base = replace(base, project=project)
+    if credentials:
+        base = replace(base, credentials=credentials, key_json="")
+    return base
+
+
+def with_secret(connection: Connection) -> Connection:
+    """Reads a key held in QGIS's auth database (main thread: may ask the master password)."""
+    if not connection.credentials.startswith("authcfg:"):
+        return connection
+    import json
+
+    from eeextract_plugin import qgis_settings
+
+    key = qgis_settings.load_service_account_key(connection.credentials.split(":", 1)[1])
+    return replace(connection, key_json=json.dumps(key))
 
 
 class SharedSession:
     """One initialised Earth Engine session for every run in this QGIS process.
 
-    ``initialise`` is the engine's function that initialises a session from a
-    :class:`Connection`; it is called at most once per distinct connection, under a lock (batch
-    rows may run in worker threads).
+    ``initialise`` turns a :class:`Connection` into an initialised session (the engine's); it is
+    called at most once per distinct connection, under a lock (batch rows may run in threads).
     """
 
     def __init__(self, initialise: Optional[Callable[[Connection], Any]] = None) -> None:
@@ -92,7 +135,7 @@ class SharedSession:
     def get(self, connection: Connection) -> Any:
         with self._lock:
             if self._current != connection or self._session is None:
-                initialise = self._initialise or _engine_initialise
+                initialise = self._initialise or initialise_engine_session
                 self._session = initialise(connection)
                 self._current = connection
                 self.initialisations += 1
@@ -104,10 +147,31 @@ class SharedSession:
             self._session = None
 
 
-def _engine_initialise(connection: Connection) -> Any:
+_SANDBOX_SERVER: Any = None
+
+
+def _embedded_sandbox_url() -> str:
+    global _SANDBOX_SERVER
+    if _SANDBOX_SERVER is None:
+        from eeextract_plugin.sandbox.config import SandboxConfig
+        from eeextract_plugin.sandbox.server import SandboxServer
+
+        _SANDBOX_SERVER = SandboxServer(SandboxConfig(port=0)).start()
+    return _SANDBOX_SERVER.url
+
+
+def initialise_engine_session(connection: Connection) -> Any:
+    """Translate a :class:`Connection` onto the engine's session initialisation."""
     from eeextract_plugin.core import session as core_session
 
-    return core_session.initialise_from_connection(connection)  # wired once core/session lands
+    url = _embedded_sandbox_url() if connection.url == SANDBOX else connection.url
+    return core_session.open_session(  # wired to core/session.py's API
+        url=url or None,
+        project=connection.project or None,
+        credentials=connection.credentials,
+        key_json=connection.key_json or None,
+        high_volume=connection.high_volume,
+    )
 
 
 SESSION = SharedSession()

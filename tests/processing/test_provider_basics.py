@@ -17,21 +17,30 @@ def test_provider_has_the_id_name_and_icon(qgis_app):
 
 
 def test_connection_parameters_win_over_environment_and_settings():
+    from types import SimpleNamespace
+
     from eeextract_plugin.processing.connection import resolve_connection
 
     env = {"EEEXTRACT_URL": "http://127.0.0.1:1", "EEEXTRACT_PROJECT": "envproj"}
-    settings = {"url": "https://settings.example", "project": "setproj", "credentials": "persistent"}.get
+    stored = SimpleNamespace(mode="persistent", project="setproj", custom_url="", high_volume=True,
+                             concurrency=16, service_account_authcfg="")
 
-    def from_settings(key):
-        return settings(key, "")
-
-    explicit = resolve_connection(url="http://localhost:9", project="p", environ=env, settings=from_settings)
-    assert (explicit.url, explicit.project) == ("http://localhost:9", "p")
-    assert explicit.credentials == "persistent"  # from the settings: nothing more specific given
-    from_env = resolve_connection(environ=env, settings=lambda key: "")
+    explicit = resolve_connection(url="http://localhost:9", project="p", environ=env,
+                                  settings=lambda: stored)
+    assert (explicit.url, explicit.project, explicit.credentials) == ("http://localhost:9", "p", "none")
+    from_env = resolve_connection(environ=env, settings=lambda: stored)
     assert (from_env.url, from_env.project, from_env.credentials) == ("http://127.0.0.1:1", "envproj", "none")
-    stored = resolve_connection(environ={}, settings=from_settings)
-    assert (stored.url, stored.project) == ("https://settings.example", "setproj")
+    from_settings = resolve_connection(environ={}, settings=lambda: stored)
+    assert (from_settings.url, from_settings.project) == ("", "setproj")
+    assert from_settings.credentials == "persistent" and from_settings.high_volume
+    sandbox = resolve_connection(environ={}, settings=lambda: SimpleNamespace(
+        mode="sandbox", project="", custom_url="", high_volume=True, concurrency=32,
+        service_account_authcfg="", effective_project=lambda: "sandbox"))
+    assert (sandbox.url, sandbox.project, sandbox.credentials) == ("sandbox", "sandbox", "none")
+    key = resolve_connection(environ={}, settings=lambda: SimpleNamespace(
+        mode="service_account", project="p", custom_url="", high_volume=False, concurrency=32,
+        service_account_authcfg="abc123"))
+    assert key.credentials == "authcfg:abc123"
 
 
 def test_shared_session_initialises_once_per_connection():

@@ -1,0 +1,100 @@
+"""Export and mosaic: a batch export to Cloud Storage or Drive, its parts downloaded and
+mosaicked into one raster."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterString,
+)
+
+from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm
+
+DESTINATIONS = ("export_gcs", "export_drive")
+DESTINATION_LABELS = ("Cloud Storage bucket", "Google Drive folder")
+
+
+class ExportMosaicAlgorithm(EngineJobAlgorithm):
+    NAME = "export_mosaic"
+    DISPLAY_NAME = "Export and mosaic (Cloud Storage / Drive)"
+    TAGS = ("export", "batch", "cloud storage", "gcs", "drive", "mosaic", "large")
+    KIND = "mosaic"
+    DESTINATION = "DESTINATION"
+    BUCKET = "BUCKET"
+    DRIVE_FOLDER = "DRIVE_FOLDER"
+    PREFIX = "PREFIX"
+    FILE_DIMENSIONS = "FILE_DIMENSIONS"
+    OUTPUT = "OUTPUT"
+    HELP = (
+        "<p>For regions too large for direct requests: submits batch exports "
+        "(<code>Export.image.toCloudStorage</code> / <code>toDrive</code>), follows them, "
+        "downloads every part (paged listing, checksums) and mosaics them into one "
+        "Cloud-Optimized GeoTIFF. The job is persistent: run it again to resume.</p>"
+        + SOURCE_HELP
+        + GRID_HELP
+        + "<p><b>Bucket</b> / <b>Drive folder</b>: empty uses the plugin's settings. Private "
+        "buckets are read with the connection's credentials.</p>"
+    )
+
+    def define_parameters(self) -> None:
+        self.add_source_parameters()
+        self.add_extent_parameter()
+        self.add_grid_parameters()
+        self.addParameter(QgsProcessingParameterEnum(
+            self.DESTINATION, "Export to", options=list(DESTINATION_LABELS), defaultValue=0))
+        self.addParameter(QgsProcessingParameterString(
+            self.BUCKET, "Cloud Storage bucket (empty: settings)", optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            self.DRIVE_FOLDER, "Drive folder (empty: settings)", optional=True))
+        self.add_advanced(QgsProcessingParameterString(
+            self.PREFIX, "File name prefix of the exported parts (empty: the job's)", optional=True))
+        self.add_advanced(QgsProcessingParameterNumber(
+            self.FILE_DIMENSIONS, "Part size (pixels a side, a multiple of 256)",
+            type=QgsProcessingParameterNumber.Integer, minValue=256, defaultValue=12800))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Output raster"))
+
+    def build_spec(
+        self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> Dict[str, Any]:
+        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        destination = DESTINATIONS[self.parameterAsEnum(parameters, self.DESTINATION, context)]
+        method: Dict[str, Any] = {
+            "type": destination,
+            "file_dimensions": self.parameterAsInt(parameters, self.FILE_DIMENSIONS, context),
+        }
+        if destination == "export_gcs":
+            bucket = self.parameterAsString(parameters, self.BUCKET, context).strip() or _setting("bucket")
+            if not bucket:
+                raise QgsProcessingException("A Cloud Storage bucket is required (parameter or settings).")
+            method["bucket"] = bucket
+        else:
+            folder = self.parameterAsString(parameters, self.DRIVE_FOLDER, context).strip() or _setting("drive_folder")
+            if not folder:
+                raise QgsProcessingException("A Drive folder is required (parameter or settings).")
+            method["folder"] = folder
+        prefix = self.parameterAsString(parameters, self.PREFIX, context).strip()
+        if prefix:
+            method["prefix"] = prefix
+        return {
+            "version": 1,
+            "name": self.job_name(self.NAME, output),
+            "kind": self.KIND,
+            "source": self.source_spec(parameters, context, collection=False),
+            "region": self.extent_region(parameters, context),
+            "grid": self.grid_spec(parameters, context),
+            "method": method,
+            "output": {"format": "COG", "name": "image"},
+        }
+
+
+def _setting(name: str) -> str:
+    from eeextract_plugin.processing.connection import plugin_setting
+
+    return plugin_setting(name)

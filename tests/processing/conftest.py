@@ -1,0 +1,86 @@
+"""Fixtures of the Processing tests: the provider registered once, small rasters and zones."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def eeextract_provider(qgis_processing):
+    """The EE Extract provider in the processing registry (as the plugin's initProcessing does)."""
+    from qgis.core import QgsApplication
+
+    from eeextract_plugin.processing.provider import EEExtractProvider
+
+    registry = QgsApplication.processingRegistry()
+    provider = registry.providerById("eeextract")
+    added = provider is None
+    if added:
+        provider = EEExtractProvider()
+        assert registry.addProvider(provider)
+    yield provider
+    if added:
+        registry.removeProvider(provider)
+
+
+def write_raster(path, values, origin=(500000.0, 4600000.0), pixel=10.0, epsg=32633, nodata=None):
+    """A GeoTIFF of ``values`` (bands × rows × cols or rows × cols), north-up."""
+    import numpy as np
+    from osgeo import gdal, osr
+
+    array = np.asarray(values, dtype="float32")
+    if array.ndim == 2:
+        array = array[None]
+    bands, rows, cols = array.shape
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), cols, rows, bands, gdal.GDT_Float32)
+    ds.SetGeoTransform((origin[0], pixel, 0.0, origin[1], 0.0, -pixel))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    ds.SetProjection(srs.ExportToWkt())
+    for i in range(bands):
+        band = ds.GetRasterBand(i + 1)
+        band.WriteArray(array[i])
+        if nodata is not None:
+            band.SetNoDataValue(nodata)
+    ds.FlushCache()
+    ds = None
+    return str(path)
+
+
+def write_polygons(path, polygons, epsg=32633, id_field="zone", geometry="Polygon"):
+    """A GeoPackage layer of ``{id: wkt}``."""
+    from osgeo import ogr, osr
+
+    driver = ogr.GetDriverByName("GPKG")
+    ds = driver.CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    kind = {"Polygon": ogr.wkbPolygon, "Point": ogr.wkbPoint}[geometry]
+    layer = ds.CreateLayer("zones", srs, kind)
+    layer.CreateField(ogr.FieldDefn(id_field, ogr.OFTString))
+    for zid, wkt in polygons.items():
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField(id_field, str(zid))
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    ds = None
+    return str(path)
+
+
+def box(xmin, ymin, xmax, ymax):
+    return f"POLYGON(({xmin} {ymin},{xmax} {ymin},{xmax} {ymax},{xmin} {ymax},{xmin} {ymin}))"
+
+
+@pytest.fixture()
+def helpers():
+    class H:
+        pass
+
+    H.write_raster = staticmethod(write_raster)
+    H.write_polygons = staticmethod(write_polygons)
+    H.box = staticmethod(box)
+    return H
