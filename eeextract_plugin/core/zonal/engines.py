@@ -1,0 +1,321 @@
+"""The two engines: ``exactextract`` (partial-pixel coverage weighting) and ``rasterstats``
+(pixel-centre rule, as EEDL). Each turns a batch of prepared zones into one dict of
+``column -> value`` per zone; values are plain Python numbers or ``None`` (empty)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from eeextract_plugin.core.zonal.errors import ZonalError
+from eeextract_plugin.core.zonal.rasters import RasterInfo
+from eeextract_plugin.core.zonal.statistics import Statistic, class_label
+from eeextract_plugin.core.zonal.zones import Zone
+
+log = logging.getLogger(__name__)
+
+ENGINES = ("exactextract", "rasterstats")
+#: Chosen from ``bench/bench_zonal.py`` (see docs/zonal-statistics.md): fastest on both the
+#: mid-size and the small-zone case, with the exact area weighting.
+DEFAULT_ENGINE = "exactextract"
+
+Row = Dict[str, Any]
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars → Python; NaN → None."""
+    if v is None:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if math.isnan(f) else f
+    return v
+
+
+def empty_row(band_names: List[str], stats: List[Statistic]) -> Row:
+    """The row of a zone with no valid pixel: count 0, variety 0, every other statistic empty."""
+    row: Row = {}
+    for band in band_names:
+        for s in stats:
+            if s.name == "frac":
+                continue
+            row[s.column(band)] = 0 if s.name in ("count", "variety") else None
+    return row
+
+
+def _finish(row: Row, band: str, stats: List[Statistic]) -> None:
+    """Count 0 → every statistic but count and variety empty (engines disagree otherwise)."""
+    count = row.pop("__count__", None)
+    if count is None:
+        count = row.get(f"{band}_count")
+    if count:
+        return
+    for s in stats:
+        if s.name == "frac":
+            for k in [k for k in row if k.startswith(f"{band}_frac_")]:
+                del row[k]
+        else:
+            row[s.column(band)] = 0 if s.name in ("count", "variety") else None
+
+
+class ExactExtractEngine:
+    """exactextract 0.3: every pixel a zone touches counts with the fraction of it covered."""
+
+    name = "exactextract"
+
+    def __init__(self, raster: RasterInfo, stats: List[Statistic]) -> None:
+        try:
+            from exactextract.operation import Operation
+            from exactextract.raster import GDALRasterSource
+        except ImportError as exc:  # pragma: no cover - a packaging problem, reported plainly
+            raise ZonalError(f"engine 'exactextract' is not installed ({exc})") from None
+        from osgeo import gdal
+
+        self.raster = raster
+        self.stats = stats
+        self._ds = gdal.Open(raster.path)
+        self._sources = []
+        self._ops = []
+        for band_idx, band in zip(raster.bands, raster.band_names):
+            src = GDALRasterSource(self._ds, band_idx, name=band)
+            self._sources.append(src)
+            wanted = [s for s in stats]
+            if not any(s.name == "count" for s in stats):
+                wanted.append(Statistic("__count__"))
+            for s in wanted:
+                for stat, field, options in self._ops_for(band, s):
+                    self._ops.append(Operation(stat, field, src, None, options))
+
+    @staticmethod
+    def _ops_for(band: str, s: Statistic):
+        if s.name == "__count__":
+            return [("count", f"{band}|__count__", None)]
+        if s.is_percentile:
+            return [("quantile", f"{band}|{s.name}", {"q": s.percentile / 100.0})]
+        if s.name == "frac":
+            return [("unique", f"{band}|__unique__", None), ("frac", f"{band}|frac", None)]
+        stat = {"stddev": "stdev"}.get(s.name, s.name)
+        return [(stat, f"{band}|{s.name}", None)]
+
+    def compute(self, zones: List[Zone]) -> List[Row]:
+        from exactextract import exact_extract
+
+        todo = [z for z in zones if z.geometry is not None]
+        if not todo:
+            return []
+        features = _WkbFeatureSource(
+            [(k, z.geometry.wkb) for k, z in enumerate(todo)], self.raster.crs_wkt
+        )
+        out = exact_extract(
+            self._sources,
+            features,
+            self._ops,
+            include_cols=["zi"],
+            strategy="feature-sequential",
+            output="geojson",
+        )
+        rows: List[Row] = [{} for _ in todo]
+        for feat in out:
+            props = feat["properties"]
+            k = int(props["zi"])
+            rows[k] = self._row(props)
+        return rows
+
+    def _row(self, props: Dict[str, Any]) -> Row:
+        row: Row = {}
+        for band in self.raster.band_names:
+            for s in self.stats:
+                if s.name == "frac":
+                    values = props.get(f"{band}|__unique__")
+                    fracs = props.get(f"{band}|frac")
+                    if values is not None and fracs is not None:
+                        for v, f in zip(values, fracs):
+                            row[f"{band}_frac_{class_label(v)}"] = float(f)
+                    continue
+                if s.is_percentile:  # exactextract appends the quantile to the field name
+                    prefix = f"{band}|{s.name}_"
+                    v = _plain(next((props[k] for k in props if k.startswith(prefix)), None))
+                else:
+                    v = _plain(props.get(f"{band}|{s.name}"))
+                if s.name == "variety" and v is not None:
+                    v = int(v)
+                row[s.column(band)] = v
+            if f"{band}|__count__" in props:
+                row["__count__"] = _plain(props[f"{band}|__count__"])
+            _finish(row, band, self.stats)
+        return row
+
+    def close(self) -> None:
+        self._ops = []
+        self._sources = []
+        self._ds = None
+
+
+def _feature_classes():
+    from exactextract.feature import Feature, FeatureSource
+
+    class WkbFeature(Feature):
+        def __init__(self, index: int, wkb: bytes) -> None:
+            Feature.__init__(self)
+            self._index = index
+            self._wkb = wkb
+
+        def geometry(self):
+            return self._wkb
+
+        def set_geometry_format(self):
+            return "wkb"
+
+        def get(self, name):
+            if name == "zi":
+                return self._index
+            raise KeyError(name)
+
+        def set(self, name, value):  # pragma: no cover - writers never write into inputs here
+            raise NotImplementedError
+
+        def set_geometry(self, wkb):  # pragma: no cover
+            raise NotImplementedError
+
+        def fields(self):
+            return ["zi"]
+
+    class WkbFeatureSource(FeatureSource):
+        def __init__(self, items, srs_wkt):
+            FeatureSource.__init__(self)
+            self._items = items
+            self._srs = srs_wkt or None
+
+        def count(self):
+            return len(self._items)
+
+        def __iter__(self):
+            for k, wkb in self._items:
+                yield WkbFeature(k, wkb)
+
+        def srs_wkt(self):
+            return self._srs
+
+    return WkbFeatureSource
+
+
+_WKB_SOURCE = None
+
+
+def _WkbFeatureSource(items, srs_wkt):  # noqa: N802 - a class, built lazily (optional import)
+    global _WKB_SOURCE
+    if _WKB_SOURCE is None:
+        _WKB_SOURCE = _feature_classes()
+    return _WKB_SOURCE(items, srs_wkt)
+
+
+def rasterstats_problem() -> Optional[str]:
+    """Why rasterstats cannot run in this interpreter, or ``None`` when it can."""
+    try:
+        import rasterstats  # noqa: F401
+        from affine import Affine
+    except ImportError as exc:
+        return f"engine 'rasterstats' is not installed ({exc})"
+    try:
+        Affine.identity() * (0.0, 0.0)
+    except Exception as exc:
+        import affine
+
+        try:
+            import attr
+
+            attrs_version = attr.__version__
+        except Exception:  # pragma: no cover
+            attrs_version = "?"
+        return (
+            f"engine 'rasterstats' cannot run: affine {affine.__version__} fails here "
+            f"({type(exc).__name__}: {exc}); affine 3 needs attrs>=23.2 (found "
+            f"{attrs_version}); install affine==2.4.0 or a newer attrs"
+        )
+    return None
+
+
+class RasterstatsEngine:
+    """rasterstats 0.21: a pixel counts, whole, when its centre is inside the zone."""
+
+    name = "rasterstats"
+
+    def __init__(self, raster: RasterInfo, stats: List[Statistic]) -> None:
+        problem = rasterstats_problem()
+        if problem:
+            raise ZonalError(problem)
+        self.raster = raster
+        self.stats = stats
+        names = []
+        self.categorical = False
+        for s in stats:
+            if s.name == "frac":
+                self.categorical = True
+                names.append("count")
+            elif s.is_percentile:
+                names.append(f"percentile_{s.percentile:g}")
+            else:
+                names.append({"stddev": "std", "variety": "unique"}.get(s.name, s.name))
+        if "count" not in names:
+            names.append("count")
+        self._rs_stats = list(dict.fromkeys(names))
+
+    def _rs_name(self, s: Statistic) -> str:
+        if s.is_percentile:
+            return f"percentile_{s.percentile:g}"
+        return {"stddev": "std", "variety": "unique"}.get(s.name, s.name)
+
+    def compute(self, zones: List[Zone]) -> List[Row]:
+        from rasterstats import gen_zonal_stats
+
+        todo = [z for z in zones if z.geometry is not None]
+        if not todo:
+            return []
+        geoms = [z.geometry for z in todo]
+        rows: List[Row] = [{} for _ in todo]
+        for band_idx, band, nodata in zip(
+            self.raster.bands, self.raster.band_names, self.raster.nodata
+        ):
+            results = gen_zonal_stats(
+                geoms,
+                self.raster.path,
+                band=band_idx,
+                stats=self._rs_stats,
+                categorical=self.categorical,
+                all_touched=False,
+                # No nodata in the file: NaN never equals a value, so nothing is masked
+                # (rasterstats would otherwise assume -999).
+                nodata=nodata if nodata is not None else float("nan"),
+            )
+            for row, res in zip(rows, results):
+                count = res.get("count") or 0
+                for s in self.stats:
+                    if s.name == "frac":
+                        for key, n in res.items():
+                            if isinstance(key, str) or not count:
+                                continue
+                            row[f"{band}_frac_{class_label(key)}"] = n / count
+                        continue
+                    v = _plain(res.get(self._rs_name(s)))
+                    if s.name in ("count", "variety") and v is not None:
+                        v = int(v)
+                    row[s.column(band)] = v
+                row["__count__"] = count
+                _finish(row, band, self.stats)
+        return rows
+
+    def close(self) -> None:
+        pass
+
+
+def make_engine(name: str, raster: RasterInfo, stats: List[Statistic]):
+    if name == "exactextract":
+        return ExactExtractEngine(raster, stats)
+    if name == "rasterstats":
+        return RasterstatsEngine(raster, stats)
+    raise ZonalError(f"unknown zonal engine {name!r}; engines are: {', '.join(ENGINES)}")

@@ -1,0 +1,434 @@
+"""Zones: read from a vector file (OGR) or an in-memory list of ``(id, geometry)``, checked,
+reprojected to the raster's CRS, repaired, clipped to the raster, and handed out in batches.
+
+Only ids are held for the whole set (to find duplicates); geometries are read a batch at a
+time, so a large zone set is processed in bounded memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import shapely
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+from eeextract_plugin.core.zonal.errors import ZonalError
+
+log = logging.getLogger(__name__)
+
+#: A file path, or a sequence of ``(id, geometry)``; a geometry is a shapely geometry, WKB
+#: bytes, WKT text, a GeoJSON-like mapping or anything with ``__geo_interface__``.
+ZoneInput = Union[str, Path, Sequence[Tuple[Any, Any]]]
+
+STATUS_OK = "ok"
+STATUS_REPAIRED = "repaired"
+STATUS_OUTSIDE = "outside"
+STATUS_INVALID = "invalid"
+
+
+@dataclass
+class Zone:
+    """One zone ready for an engine. ``geometry`` is in the raster's CRS, clipped to the
+    raster's extent; it is ``None`` when the zone is outside the raster or unusable."""
+
+    index: int
+    id: Any
+    geometry: Optional[BaseGeometry]
+    source_geometry: Optional[BaseGeometry]
+    status: str = STATUS_OK
+    message: str = ""
+
+
+def to_geometry(value: Any) -> Optional[BaseGeometry]:
+    """Shapely geometry from shapely / WKB / WKT / GeoJSON mapping / ``__geo_interface__``."""
+    if value is None:
+        return None
+    if isinstance(value, BaseGeometry):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return shapely.from_wkb(bytes(value))
+    if isinstance(value, str):
+        return shapely.from_wkt(value)
+    if hasattr(value, "__geo_interface__"):
+        value = value.__geo_interface__
+    if isinstance(value, dict):
+        from shapely.geometry import shape
+
+        return shape(value.get("geometry", value) if value.get("type") == "Feature" else value)
+    raise TypeError(f"cannot read a geometry from {type(value).__name__}")
+
+
+def _crs_wkt(crs: Any) -> str:
+    if crs is None or crs == "":
+        return ""
+    from pyproj import CRS
+
+    try:
+        return CRS.from_user_input(crs).to_wkt()
+    except Exception as exc:  # pyproj raises CRSError; any failure is a bad input here
+        raise ZonalError(f"zones CRS {crs!r} is not understood ({exc})") from None
+
+
+class ZoneSource:
+    """Polygon zones with a unique id each, from a file (OGR) or from memory.
+
+    ``crs`` (anything pyproj understands) is the CRS of in-memory geometries, or overrides a
+    file's; when absent, a file's own CRS is used, else the raster's is assumed.
+    """
+
+    def __init__(
+        self,
+        zones: ZoneInput,
+        id_field: Optional[str] = None,
+        layer: Optional[Union[str, int]] = None,
+        crs: Any = None,
+        kind: str = "zones",
+    ) -> None:
+        self.kind = kind  # "zones" (polygons) or "points" (sampling)
+        self.id_field = id_field
+        self.layer_name = layer
+        self._items: Optional[List[Tuple[Any, Any]]] = None
+        self._path: Optional[str] = None
+        self.id_type = "str"
+        if isinstance(zones, (str, Path)):
+            self._path = str(zones)
+            self.crs_wkt = _crs_wkt(crs)
+            self._open_layer()  # checks the file, the layer and the id field now
+        else:
+            self._items = list(zones)
+            self.crs_wkt = _crs_wkt(crs)
+            if not self.id_field:
+                self.id_field = "id"
+
+    # ------------------------------------------------------------------------------ file
+    def _open_layer(self):
+        from osgeo import ogr
+
+        path = self._path
+        assert path is not None
+        if not Path(path).exists() and not path.startswith("/vsi"):
+            raise ZonalError(f"{self.kind} file {path}: no such file")
+        try:
+            ds = ogr.Open(path)
+        except RuntimeError as exc:
+            raise ZonalError(f"{self.kind} file {path}: cannot be opened by OGR ({exc})") from None
+        if ds is None:
+            raise ZonalError(f"{self.kind} file {path}: cannot be opened by OGR")
+        names = [ds.GetLayerByIndex(i).GetName() for i in range(ds.GetLayerCount())]
+        if self.layer_name is None or self.layer_name == "":
+            if len(names) != 1:
+                raise ZonalError(
+                    f"{self.kind} file {path} has {len(names)} layers "
+                    f"({', '.join(names)}); name the one to use"
+                )
+            lyr = ds.GetLayerByIndex(0)
+        elif isinstance(self.layer_name, int):
+            lyr = ds.GetLayerByIndex(self.layer_name)
+        else:
+            lyr = ds.GetLayerByName(str(self.layer_name))
+        if lyr is None:
+            raise ZonalError(
+                f"{self.kind} file {path}: no layer {self.layer_name!r}; "
+                f"layers are: {', '.join(names)}"
+            )
+        self.layer_label = f"layer '{lyr.GetName()}' of {path}"
+        defn = lyr.GetLayerDefn()
+        fields = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+        if not self.id_field:
+            raise ZonalError(
+                f"{self.kind}: no id field given for {self.layer_label}; "
+                f"fields are: {', '.join(fields) or '(none)'}"
+            )
+        idx = defn.GetFieldIndex(self.id_field)
+        if idx < 0:
+            raise ZonalError(
+                f"{self.kind}: id field '{self.id_field}' not found in "
+                f"{self.layer_label}; fields are: {', '.join(fields) or '(none)'}"
+            )
+        ftype = defn.GetFieldDefn(idx).GetType()
+        self.id_type = {ogr.OFTInteger: "int", ogr.OFTInteger64: "int", ogr.OFTReal: "float"}.get(
+            ftype, "str"
+        )
+        if not self.crs_wkt:
+            srs = lyr.GetSpatialRef()
+            self.crs_wkt = srs.ExportToWkt() if srs is not None else ""
+        gtype = ogr.GT_Flatten(lyr.GetGeomType())
+        self._check_geometry_type(ogr.GeometryTypeToName(gtype), gtype)
+        return ds, lyr
+
+    def _check_geometry_type(self, name: str, gtype: int) -> None:
+        from osgeo import ogr
+
+        polygonal = {
+            ogr.wkbPolygon,
+            ogr.wkbMultiPolygon,
+            ogr.wkbCurvePolygon,
+            ogr.wkbMultiSurface,
+            ogr.wkbPolyhedralSurface,
+            ogr.wkbTIN,
+        }
+        punctual = {ogr.wkbPoint, ogr.wkbMultiPoint}
+        if gtype == ogr.wkbUnknown or gtype == ogr.wkbGeometryCollection:
+            return
+        if self.kind == "zones" and gtype not in polygonal:
+            raise ZonalError(
+                f"zones: {self.layer_label} has {name} geometries; zonal "
+                "statistics need polygons (sample points instead)"
+            )
+        if self.kind == "points" and gtype not in punctual:
+            raise ZonalError(
+                f"points: {self.layer_label} has {name} geometries; sampling "
+                "needs points (use zonal statistics for polygons)"
+            )
+
+    @property
+    def label(self) -> str:
+        return getattr(self, "layer_label", f"in-memory {self.kind}")
+
+    # ------------------------------------------------------------------------------ checks
+    def check_ids(self) -> int:
+        """Reads every id once: no null id, no duplicate, at least one zone. Returns the count."""
+        seen: Dict[Any, int] = {}
+        for pos, zid in self._iter_ids():
+            if zid is None or (isinstance(zid, str) and not zid.strip()):
+                raise ZonalError(
+                    f"{self.kind}: feature {pos} of {self.label} has no id "
+                    f"(field '{self.id_field}' is empty)"
+                )
+            if zid in seen:
+                raise ZonalError(
+                    f"{self.kind}: duplicate id {zid!r} in field '{self.id_field}' "
+                    f"of {self.label} (features {seen[zid]} and {pos})"
+                )
+            seen[zid] = pos
+        n = len(seen)
+        if n == 0:
+            raise ZonalError(f"{self.kind}: {self.label} is empty (no feature)")
+        if self._items is not None:
+            self.id_type = (
+                "int"
+                if all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in seen)
+                else "str"
+            )
+        return n
+
+    def _iter_ids(self) -> Iterator[Tuple[Any, Any]]:
+        if self._items is not None:
+            for i, item in enumerate(self._items):
+                try:
+                    zid, _ = item
+                except (TypeError, ValueError):
+                    raise ZonalError(
+                        f"{self.kind}: item {i} is not an (id, geometry) pair"
+                    ) from None
+                yield i, zid
+            return
+        ds, lyr = self._open_layer()
+        defn = lyr.GetLayerDefn()
+        others = [
+            defn.GetFieldDefn(i).GetName()
+            for i in range(defn.GetFieldCount())
+            if defn.GetFieldDefn(i).GetName() != self.id_field
+        ]
+        lyr.SetIgnoredFields(others + ["OGR_GEOMETRY", "OGR_STYLE"])
+        lyr.ResetReading()
+        for f in lyr:
+            yield (
+                f.GetFID(),
+                (
+                    f.GetField(self.id_field)
+                    if f.IsFieldSet(self.id_field) and not f.IsFieldNull(self.id_field)
+                    else None
+                ),
+            )
+        lyr.SetIgnoredFields([])
+        del ds
+
+    def bounds(self) -> Optional[Tuple[float, float, float, float]]:
+        """(xmin, ymin, xmax, ymax) of all zones in the zones' CRS; ``None`` if no geometry."""
+        if self._items is not None:
+            bounds = None
+            for _, g in self._items:
+                geom = to_geometry(g)
+                if geom is None or geom.is_empty:
+                    continue
+                b = geom.bounds
+                bounds = (
+                    b
+                    if bounds is None
+                    else (
+                        min(bounds[0], b[0]),
+                        min(bounds[1], b[1]),
+                        max(bounds[2], b[2]),
+                        max(bounds[3], b[3]),
+                    )
+                )
+            return bounds
+        ds, lyr = self._open_layer()
+        try:
+            xmin, xmax, ymin, ymax = lyr.GetExtent(force=1)
+        except RuntimeError:
+            return None
+        del ds
+        return xmin, ymin, xmax, ymax
+
+    # ------------------------------------------------------------------------------ reading
+    def iter_raw(self) -> Iterator[Tuple[int, Any, Optional[BaseGeometry]]]:
+        """(position, id, geometry in the zones' CRS) for every zone, one at a time."""
+        if self._items is not None:
+            for i, (zid, g) in enumerate(self._items):
+                try:
+                    geom = to_geometry(g)
+                except Exception as exc:  # a bad geometry is reported on its zone, not raised
+                    log.warning("%s %r: unreadable geometry (%s)", self.kind, zid, exc)
+                    geom = None
+                yield i, zid, geom
+            return
+        ds, lyr = self._open_layer()
+        lyr.ResetReading()
+        for i, f in enumerate(lyr):
+            zid = f.GetField(self.id_field)
+            ref = f.GetGeometryRef()
+            geom = None
+            if ref is not None and not ref.IsEmpty():
+                if ref.HasCurveGeometry():
+                    ref = ref.GetLinearGeometry()
+                geom = shapely.from_wkb(bytes(ref.ExportToIsoWkb()))
+            yield i, zid, geom
+        del ds
+
+
+class ZonePreparer:
+    """Reprojects zones to the raster's CRS, repairs invalid ones and clips them to the
+    raster's extent, a batch at a time (shapely's vectorised functions)."""
+
+    def __init__(
+        self,
+        source_crs_wkt: str,
+        raster_crs_wkt: str,
+        raster_extent: Tuple[float, float, float, float],
+        polygons: bool = True,
+    ):
+        self.polygons = polygons
+        self.extent_box = box(*raster_extent)
+        shapely.prepare(self.extent_box)
+        self.transformer = None
+        if source_crs_wkt and raster_crs_wkt:
+            from pyproj import CRS, Transformer
+
+            src, dst = CRS.from_wkt(source_crs_wkt), CRS.from_wkt(raster_crs_wkt)
+            if not src.equals(dst, ignore_axis_order=True):
+                self.transformer = Transformer.from_crs(src, dst, always_xy=True)
+        elif not source_crs_wkt and raster_crs_wkt:
+            log.info("zones have no CRS: assuming the raster's")
+
+    def transform_bounds(
+        self, b: Tuple[float, float, float, float]
+    ) -> Tuple[float, float, float, float]:
+        if self.transformer is None:
+            return b
+        out = self.transformer.transform_bounds(*b, densify_pts=21)
+        if not all(math.isfinite(v) for v in out):
+            return b
+        return out
+
+    def _reproject(self, geoms: np.ndarray) -> np.ndarray:
+        if self.transformer is None:
+            return geoms
+        t = self.transformer
+
+        def fn(xy: np.ndarray) -> np.ndarray:
+            x, y = t.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([x, y])
+
+        return shapely.transform(geoms, fn)
+
+    def prepare(self, raw: Sequence[Tuple[int, Any, Optional[BaseGeometry]]]) -> List[Zone]:
+        zones = [Zone(index=i, id=zid, geometry=None, source_geometry=g) for i, zid, g in raw]
+        live = [
+            z for z in zones if z.source_geometry is not None and not z.source_geometry.is_empty
+        ]
+        for z in zones:
+            if z.source_geometry is None or z.source_geometry.is_empty:
+                z.status, z.message = STATUS_INVALID, "no geometry"
+        if not live:
+            return zones
+        geoms = shapely.force_2d(np.array([z.source_geometry for z in live], dtype=object))
+        geoms = self._reproject(geoms)
+        if self.polygons:
+            valid = shapely.is_valid(geoms)
+            for k in np.flatnonzero(~valid):
+                z = live[k]
+                reason = shapely.is_valid_reason(geoms[k])
+                fixed = _polygonal_part(shapely.make_valid(geoms[k]))
+                if fixed is None:
+                    z.status, z.message = (
+                        STATUS_INVALID,
+                        f"invalid geometry not repairable ({reason})",
+                    )
+                    geoms[k] = None
+                else:
+                    z.status, z.message = STATUS_REPAIRED, f"repaired ({reason})"
+                    geoms[k] = fixed
+            for k, g in enumerate(geoms):
+                if g is not None and _not_polygonal(g):
+                    live[k].status = STATUS_INVALID
+                    live[k].message = f"{g.geom_type} is not a polygon"
+                    geoms[k] = None
+        present = np.array([g is not None for g in geoms])
+        inside = np.zeros(len(geoms), dtype=bool)
+        contained = np.zeros(len(geoms), dtype=bool)
+        if present.any():
+            inside[present] = shapely.intersects(self.extent_box, geoms[present])
+            contained[present] = shapely.contains(self.extent_box, geoms[present])
+        for k, z in enumerate(live):
+            g = geoms[k]
+            if g is None:
+                continue
+            if not inside[k]:
+                z.status, z.message = STATUS_OUTSIDE, "outside the raster"
+                continue
+            if self.polygons and not contained[k]:
+                g = _polygonal_part(shapely.intersection(g, self.extent_box))
+                if g is None:  # touches the edge only
+                    z.status, z.message = STATUS_OUTSIDE, "outside the raster"
+                    continue
+            z.geometry = g
+        return zones
+
+
+def _not_polygonal(g: BaseGeometry) -> bool:
+    return g.geom_type not in ("Polygon", "MultiPolygon")
+
+
+def _polygonal_part(g: Optional[BaseGeometry]) -> Optional[BaseGeometry]:
+    """The polygons of a geometry (make_valid may return a collection), or ``None``."""
+    if g is None or g.is_empty:
+        return None
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return g
+    if g.geom_type == "GeometryCollection":
+        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        if not parts:
+            return None
+        u = shapely.union_all(parts)
+        return u if not u.is_empty else None
+    return None
+
+
+def batches(source: ZoneSource, preparer: ZonePreparer, size: int) -> Iterator[List[Zone]]:
+    """Prepared zones, ``size`` at a time."""
+    pending: List[Tuple[int, Any, Optional[BaseGeometry]]] = []
+    for item in source.iter_raw():
+        pending.append(item)
+        if len(pending) >= size:
+            yield preparer.prepare(pending)
+            pending = []
+    if pending:
+        yield preparer.prepare(pending)
