@@ -161,17 +161,32 @@ def _embedded_sandbox_url() -> str:
 
 
 def initialise_engine_session(connection: Connection) -> Any:
-    """Translate a :class:`Connection` onto the engine's session initialisation."""
-    from eeextract_plugin.core import session as core_session
+    """Translate a :class:`Connection` onto the engine's :func:`core.session.initialise`."""
+    from eeextract_plugin.core.session import SessionConfig, initialise
 
     url = _embedded_sandbox_url() if connection.url == SANDBOX else connection.url
-    return core_session.open_session(  # wired to core/session.py's API
-        url=url or None,
-        project=connection.project or None,
-        credentials=connection.credentials,
-        key_json=connection.key_json or None,
-        high_volume=connection.high_volume,
-    )
+    credentials = connection.credentials
+    key_file = None
+    if connection.key_json:
+        # The key from QGIS's auth database: the engine reads key files, so hand it one that only
+        # this user can read, for as long as the client needs to load it.
+        import tempfile
+
+        handle, key_file = tempfile.mkstemp(prefix="eeextract-key-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(connection.key_json)
+        credentials = key_file
+    try:
+        return initialise(SessionConfig(
+            project=connection.project or None,
+            credentials=credentials,
+            url=url or None,
+            high_volume=connection.high_volume,
+            http_pool_size=max(64, 2 * connection.concurrency),
+        ))
+    finally:
+        if key_file:
+            os.unlink(key_file)
 
 
 SESSION = SharedSession()
