@@ -80,15 +80,15 @@ _GRPC_CODE = {400: CODE_INVALID_ARGUMENT, 403: CODE_PERMISSION_DENIED, 404: 5, 4
               500: CODE_INTERNAL, 503: 14}
 
 
-class _Cancelled(Exception):
+class _CancelledError(Exception):
     pass
 
 
-class _Closing(Exception):
+class _ClosingError(Exception):
     pass
 
 
-class TaskFailure(Exception):
+class TaskFailedError(Exception):
     """A running export fails with this Earth Engine message."""
 
     def __init__(self, message: str, code: int = CODE_INVALID_ARGUMENT):
@@ -123,7 +123,7 @@ class ExportRequest:
     workload_tag: Optional[str]
 
     @classmethod
-    def parse(cls, body: Dict[str, Any]) -> "ExportRequest":
+    def parse(cls, body: Dict[str, Any]) -> ExportRequest:
         expression = body.get("expression")
         if not isinstance(expression, dict) or "result" not in expression:
             raise invalid_argument("ExportImageRequest.expression is required.")
@@ -226,13 +226,13 @@ class PixelSource:
     def resolve(self, expression: Dict[str, Any]) -> Tuple[Any, PixelGrid]:
         resolve = getattr(self.engine, "image_for_export", None)
         if resolve is None:
-            raise TaskFailure("Exports are not available: the sandbox's engine cannot evaluate images.",
+            raise TaskFailedError("Exports are not available: the sandbox's engine cannot evaluate images.",
                               CODE_INTERNAL)
         image, grid = resolve(expression)
         if isinstance(grid, dict):
             grid = PixelGrid.from_json(grid)
         if grid is None or grid.width <= 0 or grid.height <= 0:
-            raise TaskFailure("Unable to export unbounded image.")
+            raise TaskFailedError("Unable to export unbounded image.")
         return image, grid
 
     def compute(self, image: Any, grid: PixelGrid) -> Raster:
@@ -523,12 +523,12 @@ class ExportService:
     def _run(self, task: ExportTask) -> None:
         try:
             _ExportRun(self, task).run()
-        except _Closing:
+        except _ClosingError:
             return
-        except _Cancelled:
+        except _CancelledError:
             with self._lock:
                 self._finish(task, "CANCELLED", (CODE_CANCELLED, "Cancelled."))
-        except TaskFailure as failure:
+        except TaskFailedError as failure:
             with self._lock:
                 self._finish(task, "FAILED", (failure.code, failure.message))
         except EEError as error:
@@ -554,9 +554,9 @@ class ExportService:
 
     def _check(self, task: ExportTask) -> None:
         if self._closing:
-            raise _Closing()
+            raise _ClosingError()
         if task.cancel.is_set():
-            raise _Cancelled()
+            raise _CancelledError()
 
     def _progress(self, task: ExportTask, fraction: float, eecu: float) -> None:
         with self._lock:
@@ -581,11 +581,11 @@ class _ExportRun:
         image, grid = service.source.resolve(request.expression)
         total = grid.width * grid.height
         if total > request.max_pixels:
-            raise TaskFailure(
+            raise TaskFailedError(
                 f"Export too large: specified {total} pixels (max: {request.max_pixels}). "
                 "Specify higher maxPixels value if you intend to export a large area.")
         if request.destination == "gcs" and not service.buckets.can_write(request.bucket or ""):
-            raise TaskFailure(
+            raise TaskFailedError(
                 f"Earth Engine does not have write access to the Cloud Storage bucket '{request.bucket}'. "
                 "Permission 'storage.objects.create' denied.", CODE_PERMISSION_DENIED)
         service._wait(task, self.startup_s)
@@ -618,7 +618,7 @@ class _ExportRun:
                 del raster
                 done += width * height
                 if fail_after is not None and done >= fail_after:
-                    raise TaskFailure("User memory limit exceeded.", CODE_RESOURCE_EXHAUSTED)
+                    raise TaskFailedError("User memory limit exceeded.", CODE_RESOURCE_EXHAUSTED)
                 bands = len(writer.band_names) if writer else 1
                 service._progress(task, done / total, done * bands / 1e6 * 0.05)
                 # Pace to the configured rate.
@@ -672,7 +672,7 @@ class _PartWriter:
         dtypes = {np.dtype(b.values.dtype) for b in first.bands}
         if len(dtypes) > 1:
             found = sorted({_type_name(d) for d in dtypes})
-            raise TaskFailure("Exported bands must have compatible data types; found inconsistent types: "
+            raise TaskFailedError("Exported bands must have compatible data types; found inconsistent types: "
                               + " and ".join(found[:2]) + ".")
         dtype = dtypes.pop() if dtypes else np.dtype("uint8")
         if dtype == np.bool_:
@@ -705,11 +705,11 @@ class _PartWriter:
         """Write one block; True when it has any unmasked pixel."""
         any_valid = False
         if raster.band_names != self.band_names:
-            raise TaskFailure("Exported bands changed between blocks of one image.", CODE_INTERNAL)
+            raise TaskFailedError("Exported bands changed between blocks of one image.", CODE_INTERNAL)
         for index, band in enumerate(raster.bands, start=1):
             if np.dtype(band.values.dtype) not in (self.dtype, np.dtype(np.bool_)) \
                     and not (self.dtype == np.int16 and band.values.dtype == np.int8):
-                raise TaskFailure("Exported bands must have compatible data types; found inconsistent "
+                raise TaskFailedError("Exported bands must have compatible data types; found inconsistent "
                                   f"types: {_type_name(self.dtype)} and {_type_name(band.values.dtype)}.")
             values = band.values.astype(self.dtype, copy=False)
             mask = np.asarray(band.mask, dtype=bool)
