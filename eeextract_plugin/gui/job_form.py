@@ -1,0 +1,192 @@
+"""Translating between QGIS things (layers, extents, CRSs) and the job spec's plain data.
+
+Main thread only (it reads layers). The dock calls :func:`region_from_extent`,
+:func:`region_from_features`, ... and assembles a dict that :meth:`JobSpec.from_dict` validates:
+the dock builds exactly what a job file would contain.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsFeatureRequest,
+    QgsGeometry,
+    QgsJsonExporter,
+    QgsProviderRegistry,
+    QgsRectangle,
+    QgsVectorLayer,
+    QgsWkbTypes,
+)
+
+LOGGER = logging.getLogger(__name__)
+
+FILTER_OPS = ("eq", "neq", "lt", "lte", "gt", "gte")
+_OP_ALIASES = {"=": "eq", "==": "eq", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
+
+
+class FormError(ValueError):
+    """Something the form cannot turn into a spec; the message says which field."""
+
+
+def crs_string(crs: QgsCoordinateReferenceSystem) -> str:
+    """``EPSG:4326`` style when QGIS knows an authority id, WKT otherwise."""
+    if not crs.isValid():
+        raise FormError("CRS: not a valid coordinate reference system")
+    return crs.authid() or crs.toWkt()
+
+
+def _round(v: float) -> float:
+    return float(f"{v:.10g}")
+
+
+def region_from_extent(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> Dict[str, Any]:
+    if extent.isNull() or extent.isEmpty():
+        raise FormError("region: the extent is empty")
+    return {"type": "bbox",
+            "bbox": [_round(extent.xMinimum()), _round(extent.yMinimum()),
+                     _round(extent.xMaximum()), _round(extent.yMaximum())],
+            "crs": crs_string(crs)}
+
+
+def layer_file(layer: QgsVectorLayer) -> Optional[Dict[str, str]]:
+    """``{"path", "layer"?}`` when the layer is read straight from a file by OGR, else None."""
+    if layer is None or layer.providerType() != "ogr":
+        return None
+    parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
+    path = parts.get("path") or ""
+    if not path or not Path(path).is_file():
+        return None
+    if parts.get("subset"):
+        return None  # a filtered layer: its file holds more than the layer shows
+    out = {"path": str(Path(path).resolve())}
+    if parts.get("layerName"):
+        out["layer"] = str(parts["layerName"])
+    return out
+
+
+def _features(layer: QgsVectorLayer, selected_only: bool):
+    if selected_only:
+        return list(layer.getSelectedFeatures())
+    return list(layer.getFeatures(QgsFeatureRequest()))
+
+
+def geometry_geojson(layer: QgsVectorLayer, selected_only: bool) -> Dict[str, Any]:
+    """The union of the layer's (selected) features as one GeoJSON (Multi)Polygon/(Multi)Point."""
+    feats = _features(layer, selected_only)
+    geoms = [f.geometry() for f in feats if f.hasGeometry()]
+    if not geoms:
+        raise FormError("region: no features" + (" selected" if selected_only else ""))
+    collected = QgsGeometry.collectGeometry(geoms)
+    if collected.type() == QgsWkbTypes.PolygonGeometry:
+        collected = collected.makeValid() if not collected.isGeosValid() else collected
+    return json.loads(collected.asJson(10))
+
+
+def write_features_geojson(layer: QgsVectorLayer, selected_only: bool, path: Path) -> str:
+    """A GeoJSON copy of the layer's (selected) features, in the layer's CRS, for the engine."""
+    feats = _features(layer, selected_only)
+    if not feats:
+        raise FormError("region: no features" + (" selected" if selected_only else ""))
+    exporter = QgsJsonExporter(layer, 10)
+    exporter.setTransformGeometries(False)
+    collection = json.loads(exporter.exportFeatures(feats))
+    collection["crs"] = {"type": "name", "properties": {"name": crs_string(layer.crs())}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    return str(path.resolve())
+
+
+def region_from_features(layer: QgsVectorLayer, selected_only: bool, per_feature: bool,
+                         id_field: str = "", copy_dir: Optional[Path] = None) -> Dict[str, Any]:
+    """Region for features of a layer.
+
+    ``per_feature`` (one output per feature, chips at points): the layer's file when it is one,
+    else a GeoJSON copy written to ``copy_dir`` (only when the job is started). Otherwise the
+    union of the (selected) features as an inline geometry.
+    """
+    if layer is None or not isinstance(layer, QgsVectorLayer):
+        raise FormError("region: choose a vector layer")
+    crs = crs_string(layer.crs())
+    if not per_feature:
+        return {"type": "geometry", "geometry": geometry_geojson(layer, selected_only), "crs": crs}
+    region: Dict[str, Any] = {"type": "file", "crs": crs}
+    source = None if selected_only else layer_file(layer)
+    if source is not None:
+        region.update(source)
+    elif copy_dir is not None:
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", layer.name()) or "region"
+        region["path"] = write_features_geojson(layer, selected_only, copy_dir / f"{safe}-region.geojson")
+    else:
+        # Not written yet (estimate, preview): the features' union stands in for the file.
+        return {"type": "geometry", "geometry": geometry_geojson(layer, selected_only), "crs": crs,
+                **({"id_field": id_field} if id_field else {})}
+    if id_field:
+        region["id_field"] = id_field
+    return region
+
+
+def parse_filters(text: str) -> List[Dict[str, Any]]:
+    """``"CLOUDY_PIXEL_PERCENTAGE lt 20; SPACECRAFT_NAME eq Sentinel-2A"`` → spec filters."""
+    out: List[Dict[str, Any]] = []
+    for i, part in enumerate(p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\S+)\s+(eq|neq|lt|lte|gt|gte|==|=|!=|<=|>=|<|>)\s+(.+)", part)
+        if not m:
+            raise FormError(f"filters[{i}]: write 'property op value' with op one of "
+                            f"{', '.join(FILTER_OPS)} (got {part!r})")
+        prop, op, raw = m.group(1), _OP_ALIASES.get(m.group(2), m.group(2)), m.group(3).strip()
+        value: Any = raw.strip("'\"")
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            try:
+                value = int(raw)
+            except ValueError:
+                try:
+                    value = float(raw)
+                except ValueError:
+                    pass
+        out.append({"property": prop, "op": op, "value": value})
+    return out
+
+
+def format_filters(filters: Sequence[Any]) -> str:
+    parts = []
+    for f in filters:
+        d = f if isinstance(f, dict) else {"property": f.property, "op": f.op, "value": f.value}
+        parts.append(f"{d['property']} {d['op']} {d['value']}")
+    return "; ".join(parts)
+
+
+def expression_from_python(code: str, ee_module: Any) -> Dict[str, Any]:
+    """Run user code with ``ee`` and serialize its result (the last expression or ``image``).
+
+    This executes the user's Python: the dock says so plainly. Needs an initialised session (the
+    client builds functions from the server's algorithm list), so it runs on a worker thread.
+    """
+    import ast
+
+    tree = ast.parse(code, filename="<expression>", mode="exec")
+    if not tree.body:
+        raise FormError("expression: empty")
+    namespace: Dict[str, Any] = {"ee": ee_module}
+    last = tree.body[-1]
+    if isinstance(last, ast.Expr):
+        body = ast.Module(body=tree.body[:-1], type_ignores=[])
+        exec(compile(body, "<expression>", "exec"), namespace)  # noqa: S102 - the user's code, said so
+        result = eval(compile(ast.Expression(last.value), "<expression>", "eval"), namespace)  # noqa: S307
+    else:
+        exec(compile(tree, "<expression>", "exec"), namespace)  # noqa: S102
+        result = namespace.get("image")
+    if result is None or not hasattr(result, "serialize"):
+        raise FormError("expression: the last line (or a variable 'image') must be an Earth Engine "
+                        "object, e.g. ee.Image('USGS/SRTMGL1_003')")
+    # A JSON round trip: plain dicts and lists only, exactly what a job file stores.
+    return json.loads(json.dumps(ee_module.serializer.encode(result, for_cloud_api=True)))

@@ -1,0 +1,121 @@
+"""The connection settings dialog (``settings_dialog.ui``, loaded at run time)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional
+
+from qgis.PyQt import uic
+from qgis.PyQt.QtWidgets import QDialog, QWidget
+
+from eeextract_plugin import qgis_settings as qs
+
+LOGGER = logging.getLogger(__name__)
+
+FORM_CLASS, _ = uic.loadUiType(str(Path(__file__).with_name("settings_dialog.ui")))
+
+_MODE_ORDER = (qs.MODE_PERSISTENT, qs.MODE_SERVICE_ACCOUNT, qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL)
+
+_GUIDANCE = {
+    qs.MODE_PERSISTENT: qs.PERSISTENT_GUIDANCE,
+    qs.MODE_SERVICE_ACCOUNT: (
+        "Choose the JSON key file of a service account registered for Earth Engine, then "
+        "<b>Store key</b>: the key is copied into QGIS's encrypted authentication database "
+        "(you may be asked for the master password); the file itself is not needed afterwards."
+    ),
+    qs.MODE_SANDBOX: (
+        "Starts the embedded sandbox inside QGIS on first use: a local server that speaks the "
+        "Earth Engine REST API with synthetic data (e.g. <code>SANDBOX/DEM</code>, "
+        "<code>SANDBOX/S2_SR</code>). No account, no network."
+    ),
+    qs.MODE_CUSTOM_URL: (
+        "An Earth Engine-compatible endpoint, e.g. a sandbox started with "
+        "<code>eeextract sandbox</code> or <code>python -m eeextract_plugin.sandbox</code>."
+    ),
+}
+
+
+class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
+    """Edits :class:`~eeextract_plugin.qgis_settings.ConnectionSettings`."""
+
+    def __init__(self, settings: Optional[qs.ConnectionSettings] = None,
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setupUi(self)
+        self._authcfg = ""
+        self._email = ""
+        self.cmbMode.currentIndexChanged.connect(self._mode_changed)
+        self.btnStoreKey.clicked.connect(self._store_key)
+        self.set_settings(settings or qs.load_settings())
+
+    # -- settings <-> widgets ------------------------------------------------------------------
+    def set_settings(self, conn: qs.ConnectionSettings) -> None:
+        self.cmbMode.setCurrentIndex(_MODE_ORDER.index(conn.mode) if conn.mode in _MODE_ORDER else 0)
+        self.txtProject.setText(conn.project)
+        self.txtCustomUrl.setText(conn.custom_url)
+        self.chkHighVolume.setChecked(conn.high_volume)
+        self.spnConcurrency.setValue(int(conn.concurrency))
+        self.fileOutputFolder.setFilePath(conn.output_folder)
+        self.txtBucket.setText(conn.bucket)
+        self.txtDriveFolder.setText(conn.drive_folder)
+        self._authcfg = conn.service_account_authcfg
+        self._email = conn.service_account_email
+        self._show_key_status()
+        self._mode_changed()
+
+    def settings(self) -> qs.ConnectionSettings:
+        return qs.ConnectionSettings(
+            mode=_MODE_ORDER[self.cmbMode.currentIndex()],
+            project=self.txtProject.text().strip(),
+            custom_url=self.txtCustomUrl.text().strip(),
+            high_volume=self.chkHighVolume.isChecked(),
+            concurrency=self.spnConcurrency.value(),
+            output_folder=self.fileOutputFolder.filePath().strip(),
+            bucket=self.txtBucket.text().strip(),
+            drive_folder=self.txtDriveFolder.text().strip(),
+            service_account_authcfg=self._authcfg,
+            service_account_email=self._email,
+        )
+
+    # -- behaviour -----------------------------------------------------------------------------
+    def _mode_changed(self, *_args: object) -> None:
+        mode = _MODE_ORDER[self.cmbMode.currentIndex()]
+        self.lblGuidance.setText(_GUIDANCE[mode])
+        is_key = mode == qs.MODE_SERVICE_ACCOUNT
+        for widget in (self.fileKey, self.wKey):
+            widget.setEnabled(is_key)
+        self.txtCustomUrl.setEnabled(mode == qs.MODE_CUSTOM_URL)
+        self.chkHighVolume.setEnabled(mode in (qs.MODE_PERSISTENT, qs.MODE_SERVICE_ACCOUNT))
+        self.txtProject.setPlaceholderText(
+            "sandbox" if mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "my-cloud-project")
+
+    def _show_key_status(self) -> None:
+        if self._authcfg:
+            self.lblKeyStatus.setText(f"Key of {self._email or 'a service account'} stored "
+                                      f"(auth config {self._authcfg}).")
+        else:
+            self.lblKeyStatus.setText("No key stored.")
+
+    def _store_key(self) -> None:
+        path = self.fileKey.filePath().strip()
+        if not path:
+            self.lblKeyStatus.setText("Choose the key file first.")
+            return
+        try:
+            self._authcfg, self._email = qs.store_service_account_key(path, self._authcfg)
+        except qs.SettingsError as exc:
+            self.lblKeyStatus.setText(str(exc))
+            return
+        self.fileKey.setFilePath("")  # the path is not kept anywhere
+        self._show_key_status()
+
+    def accept(self) -> None:
+        conn = self.settings()
+        try:
+            conn.validate()
+        except qs.SettingsError as exc:
+            self.lblNote.setText(f"<b>{exc}</b>")
+            return
+        qs.save_settings(conn)
+        super().accept()

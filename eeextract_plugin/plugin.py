@@ -1,0 +1,133 @@
+"""The QGIS plugin shell: actions, the dock, the Processing provider — and nothing else.
+
+Every register in ``initGui`` / ``initProcessing`` has its unregister in ``unload``. Nothing here
+touches the network or Earth Engine: the session is opened by the first task that needs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, List, Optional
+
+from qgis.core import QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication, Qt
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+from eeextract_plugin import qgis_logging
+from eeextract_plugin.qgis_session import SessionSource
+
+LOGGER = logging.getLogger(__name__)
+
+MENU = "&EE Extract"
+ICON = Path(__file__).resolve().parent / "resources" / "icon.svg"
+
+
+class EEExtractPlugin:
+    """Created by ``classFactory``; QGIS calls ``initProcessing``, ``initGui`` and ``unload``."""
+
+    def __init__(self, iface: Any) -> None:
+        self.iface = iface
+        self.actions: List[QAction] = []
+        self.dock: Any = None
+        self.provider: Any = None
+        self.log_handler: Optional[qgis_logging.QgisLogHandler] = None
+        self.sessions = SessionSource()
+        self.toggle_action: Optional[QAction] = None
+
+    # -- Processing ----------------------------------------------------------------------------
+    def initProcessing(self) -> None:
+        if self.provider is not None:
+            return
+        try:
+            from eeextract_plugin.processing.provider import EEExtractProvider
+        except ImportError as exc:  # the provider is optional until it lands
+            LOGGER.info("Processing provider not available: %s", exc)
+            return
+        self.provider = EEExtractProvider()
+        QgsApplication.processingRegistry().addProvider(self.provider)
+
+    # -- GUI -----------------------------------------------------------------------------------
+    def initGui(self) -> None:
+        self.log_handler = qgis_logging.install(self._push_to_bar)
+        self.initProcessing()
+        icon = QIcon(str(ICON))
+        self.toggle_action = QAction(icon, self.tr("EE Extract"), self.iface.mainWindow())
+        self.toggle_action.setObjectName("eeextract_toggle_dock")
+        self.toggle_action.setCheckable(True)
+        self.toggle_action.setToolTip(self.tr("Show the EE Extract panel: extract Earth Engine data"))
+        self.toggle_action.toggled.connect(self._toggle_dock)
+        settings_action = QAction(self.tr("EE Extract settings…"), self.iface.mainWindow())
+        settings_action.setObjectName("eeextract_settings")
+        settings_action.triggered.connect(self.show_settings)
+        self.iface.addToolBarIcon(self.toggle_action)
+        for action in (self.toggle_action, settings_action):
+            self.iface.addPluginToRasterMenu(MENU, action)
+            self.actions.append(action)
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("EEExtractPlugin", text)
+
+    def _ensure_dock(self) -> Any:
+        if self.dock is None:
+            from eeextract_plugin.gui.dock import EEExtractDock
+
+            self.dock = EEExtractDock(self.iface, self.sessions, parent=self.iface.mainWindow())
+            self.dock.setObjectName("EEExtractDock")
+            self.dock.visibilityChanged.connect(self._dock_visibility_changed)
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        return self.dock
+
+    def _toggle_dock(self, checked: bool) -> None:
+        if checked:
+            self._ensure_dock().show()
+            self.dock.raise_()
+        elif self.dock is not None:
+            self.dock.hide()
+
+    def _dock_visibility_changed(self, visible: bool) -> None:
+        if self.toggle_action is not None and self.toggle_action.isChecked() != visible:
+            self.toggle_action.blockSignals(True)
+            self.toggle_action.setChecked(visible)
+            self.toggle_action.blockSignals(False)
+
+    def show_dock(self) -> Any:
+        if self.toggle_action is not None:
+            self.toggle_action.setChecked(True)
+        return self._ensure_dock()
+
+    def show_settings(self) -> None:
+        from eeextract_plugin.gui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(parent=self.iface.mainWindow())
+        if dialog.exec_():
+            if self.dock is not None:
+                self.dock.settings_changed()
+
+    def _push_to_bar(self, title: str, text: str, level: int) -> None:
+        try:
+            self.iface.messageBar().pushMessage(title, text, level=level, duration=10)
+        except Exception:  # noqa: BLE001 - the bar may be gone during shutdown
+            LOGGER.debug("message bar unavailable", exc_info=True)
+
+    # -- unload --------------------------------------------------------------------------------
+    def unload(self) -> None:
+        if self.dock is not None:
+            self.dock.shutdown()  # cancels this plugin's tasks, releases the map tool
+            self.iface.removeDockWidget(self.dock)
+            self.dock.setParent(None)
+            self.dock.deleteLater()
+            self.dock = None
+        for action in self.actions:
+            self.iface.removePluginRasterMenu(MENU, action)
+            self.iface.removeToolBarIcon(action)
+            action.deleteLater()
+        self.actions = []
+        self.toggle_action = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
+        self.sessions.stop()
+        qgis_logging.uninstall(self.log_handler)
+        self.log_handler = None

@@ -1,0 +1,163 @@
+"""The plugin's Earth Engine session: resolved on the main thread, opened on first use.
+
+Nothing happens at QGIS start-up. When a task first needs Earth Engine, :meth:`SessionSource.
+resolve` (main thread) reads the connection settings and, for a service account, the key from
+QGIS's auth database, and starts the embedded sandbox when that is the chosen connection; it
+returns a :class:`ResolvedConnection`, plain data handed to the worker. The worker then calls
+:func:`open_session`, which initialises the client once per distinct connection (under a lock;
+``ee`` is process-global).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Optional
+
+from eeextract_plugin import qgis_settings as qs
+
+LOGGER = logging.getLogger(__name__)
+
+EE_SCOPES = (
+    "https://www.googleapis.com/auth/earthengine",
+    "https://www.googleapis.com/auth/cloud-platform",
+)
+
+
+@dataclass(frozen=True)
+class ResolvedConnection:
+    """Everything a worker needs to open a session; ``key`` is held in memory only."""
+
+    mode: str
+    url: str
+    project: str
+    high_volume: bool
+    concurrency: int
+    key: Optional[Dict[str, Any]] = field(default=None, repr=False, compare=False)
+    key_fingerprint: str = ""
+
+    def describe(self) -> str:
+        return f"{self.mode} {self.url or 'earthengine.googleapis.com'} project {self.project or '-'}"
+
+
+class SessionSource:
+    """Owned by the plugin: the settings loader, and the embedded sandbox when used."""
+
+    def __init__(self, load_settings: Callable[[], qs.ConnectionSettings] = qs.load_settings,
+                 sandbox_factory: Optional[Callable[[], Any]] = None) -> None:
+        self._load = load_settings
+        self._sandbox_factory = sandbox_factory or _start_embedded_sandbox
+        self.sandbox: Any = None
+
+    def resolve(self) -> ResolvedConnection:
+        """Main thread. Raises :class:`~eeextract_plugin.qgis_settings.SettingsError`."""
+        conn = self._load()
+        conn.validate()
+        key = None
+        url = ""
+        if conn.mode == qs.MODE_SERVICE_ACCOUNT:
+            key = qs.load_service_account_key(conn.service_account_authcfg)
+        elif conn.mode == qs.MODE_SANDBOX:
+            url = self.sandbox_url()
+        elif conn.mode == qs.MODE_CUSTOM_URL:
+            url = conn.custom_url.strip().rstrip("/")
+        fingerprint = ""
+        if key is not None:
+            fingerprint = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+        return ResolvedConnection(mode=conn.mode, url=url, project=conn.effective_project(),
+                                  high_volume=conn.high_volume and not url,
+                                  concurrency=int(conn.concurrency), key=key,
+                                  key_fingerprint=fingerprint)
+
+    def sandbox_url(self) -> str:
+        if self.sandbox is None:
+            self.sandbox = self._sandbox_factory()
+            LOGGER.info("embedded sandbox started at %s", self.sandbox.url)
+            qs.publish_sandbox_url(self.sandbox.url)
+        return str(self.sandbox.url)
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            try:
+                self.sandbox.stop()
+            finally:
+                LOGGER.info("embedded sandbox stopped")
+                self.sandbox = None
+
+
+def _start_embedded_sandbox() -> Any:
+    """Starts the sandbox in-process on a free port (binds a socket; no network access)."""
+    from pathlib import Path
+
+    from eeextract_plugin.sandbox.config import SandboxConfig
+    from eeextract_plugin.sandbox.server import SandboxServer
+
+    state = Path.home() / ".cache" / "eeextract" / "sandbox-state"
+    try:
+        from qgis.core import QgsApplication
+
+        state = Path(QgsApplication.qgisSettingsDirPath()) / "eeextract" / "sandbox-state"
+    except ImportError:  # pragma: no cover
+        pass
+    state.mkdir(parents=True, exist_ok=True)
+    return SandboxServer(SandboxConfig(port=0, state_dir=state)).start()
+
+
+_LOCK = threading.Lock()
+_CURRENT: Optional[ResolvedConnection] = None
+_SESSION: Any = None
+
+
+def open_session(conn: ResolvedConnection) -> Any:
+    """Worker thread: the engine's :class:`~eeextract_plugin.core.session.Session` for ``conn``.
+
+    Initialised once per distinct connection. Persistent credentials, the sandbox and custom
+    URLs go through the engine's ``initialise``; a service account's key, which lives only in
+    QGIS's auth database (never in a file the engine could read), becomes credentials here.
+    """
+    global _CURRENT, _SESSION
+    from eeextract_plugin.core import session as core_session
+
+    with _LOCK:
+        if _SESSION is not None and _CURRENT == conn and _CURRENT.key_fingerprint == conn.key_fingerprint:
+            return _SESSION
+        LOGGER.info("initialising Earth Engine: %s", conn.describe())
+        credentials = "none" if conn.mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "persistent"
+        config = core_session.SessionConfig(project=conn.project or None, credentials=credentials,
+                                            url=conn.url or None, high_volume=conn.high_volume)
+        if conn.mode == qs.MODE_SERVICE_ACCOUNT and conn.key is not None:
+            _SESSION = _initialise_service_account(core_session, config, conn.key)
+        else:
+            _SESSION = core_session.initialise(config)
+        _CURRENT = conn
+        return _SESSION
+
+
+def _initialise_service_account(core_session: Any, config: Any, key: Dict[str, Any]) -> Any:
+    import ee
+    from google.oauth2 import service_account
+
+    credentials = service_account.Credentials.from_service_account_info(key, scopes=list(EE_SCOPES))
+    kwargs: Dict[str, Any] = {"credentials": credentials, "project": config.project}
+    if config.url or config.high_volume:
+        kwargs["url"] = config.endpoint
+    try:
+        ee.Initialize(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - reported with Earth Engine's message
+        raise core_session.SessionError(
+            f"Earth Engine initialisation failed at {config.endpoint}: {exc}") from None
+    ee.data.setMaxRetries(0)  # one retry layer: the engine's fetcher
+    # The engine's credentials field names a file; say "service account" without a path.
+    from dataclasses import replace
+
+    return core_session.Session(replace(config, credentials="service-account (QGIS auth database)"), ee)
+
+
+def forget_session() -> None:
+    global _CURRENT, _SESSION
+    with _LOCK:
+        _CURRENT = None
+        _SESSION = None

@@ -1,0 +1,209 @@
+"""Connection settings, kept in QgsSettings; the service-account key kept in QGIS's auth database.
+
+Only plain, non-secret values go to QgsSettings (and so to ``QGIS3.ini``): the way to connect,
+the Cloud project, the URL, concurrency, folders. A service-account key file's JSON is stored in
+QGIS's authentication database (encrypted with the user's master password) as a "Basic" config
+whose password is the key; QgsSettings keeps only that config's id. Nothing here logs a secret,
+and nothing here is written to project files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsSettings
+
+LOGGER = logging.getLogger(__name__)
+
+SETTINGS_PREFIX = "eeextract"
+AUTH_CONFIG_NAME = "EE Extract service account"
+
+MODE_PERSISTENT = "persistent"
+MODE_SERVICE_ACCOUNT = "service_account"
+MODE_SANDBOX = "sandbox"
+MODE_CUSTOM_URL = "custom_url"
+MODES = (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT, MODE_SANDBOX, MODE_CUSTOM_URL)
+
+MAX_CONCURRENCY = 40  # Earth Engine's concurrent interactive requests per project
+
+PERSISTENT_GUIDANCE = (
+    "Uses the credentials saved by the Earth Engine command line. If you have never signed in on "
+    "this computer, run <code>earthengine authenticate</code> in a terminal (it comes with the "
+    "earthengine-api Python package; <code>python -m ee.cli.eecli authenticate</code> works too), "
+    "or <code>gcloud auth application-default login</code>, then come back here. The Cloud "
+    "project must have the Earth Engine API enabled."
+)
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message says which and what to do."""
+
+
+@dataclass
+class ConnectionSettings:
+    """Everything needed to open an Earth Engine session, without the secret itself."""
+
+    mode: str = MODE_PERSISTENT
+    project: str = ""
+    custom_url: str = ""
+    high_volume: bool = True
+    concurrency: int = 32
+    output_folder: str = ""
+    bucket: str = ""
+    drive_folder: str = ""
+    # id of the QGIS auth config holding the service-account key (never the key itself)
+    service_account_authcfg: str = ""
+    service_account_email: str = ""
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise SettingsError(f"connection mode: {self.mode!r} is not one of {', '.join(MODES)}")
+        if self.mode in (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT) and not self.project.strip():
+            raise SettingsError("Cloud project: required to use Earth Engine (Settings → Project)")
+        if self.mode == MODE_CUSTOM_URL and not self.custom_url.strip().startswith(("http://", "https://")):
+            raise SettingsError("custom URL: must start with http:// or https://")
+        if self.mode == MODE_SERVICE_ACCOUNT and not self.service_account_authcfg:
+            raise SettingsError("service account: no key stored yet (Settings → Key file)")
+        if not 1 <= int(self.concurrency) <= MAX_CONCURRENCY:
+            raise SettingsError(f"concurrency: must be between 1 and {MAX_CONCURRENCY}")
+
+    def effective_project(self) -> str:
+        if self.mode in (MODE_SANDBOX,) and not self.project.strip():
+            return "sandbox"
+        return self.project.strip()
+
+
+def _key(name: str) -> str:
+    return f"{SETTINGS_PREFIX}/{name}"
+
+
+def derived_credentials(conn: ConnectionSettings) -> str:
+    """The ``credentials`` value the Processing provider reads (never a secret itself)."""
+    if conn.mode == MODE_SERVICE_ACCOUNT:
+        return f"authcfg:{conn.service_account_authcfg}"
+    if conn.mode == MODE_SANDBOX:
+        return "none"
+    return "persistent"
+
+
+def load_settings(settings: Optional[QgsSettings] = None) -> ConnectionSettings:
+    s = settings or QgsSettings()
+    values: Dict[str, Any] = {}
+    defaults = ConnectionSettings()
+    for f in fields(ConnectionSettings):
+        default = getattr(defaults, f.name)
+        raw = s.value(_key(f.name), default)
+        if isinstance(default, bool):
+            value: Any = raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
+        elif isinstance(default, int):
+            try:
+                value = int(raw)
+            except (TypeError, ValueError):
+                value = default
+        else:
+            value = "" if raw is None else str(raw)
+        values[f.name] = value
+    result = ConnectionSettings(**values)
+    if result.mode not in MODES:
+        result.mode = MODE_PERSISTENT
+    return result
+
+
+def save_settings(conn: ConnectionSettings, settings: Optional[QgsSettings] = None) -> None:
+    s = settings or QgsSettings()
+    for name, value in asdict(conn).items():
+        s.setValue(_key(name), value)
+    # Flat keys shared with the Processing provider (processing/connection.py).
+    s.setValue(_key("credentials"), derived_credentials(conn))
+    if conn.mode == MODE_CUSTOM_URL:
+        s.setValue(_key("url"), conn.custom_url.strip())
+    elif conn.mode != MODE_SANDBOX:
+        s.setValue(_key("url"), "")
+    LOGGER.info("connection settings saved (mode %s, project %s)", conn.mode, conn.project or "-")
+
+
+def clear_settings(settings: Optional[QgsSettings] = None) -> None:
+    s = settings or QgsSettings()
+    for f in fields(ConnectionSettings):
+        s.remove(_key(f.name))
+    s.remove(_key("credentials"))
+    s.remove(_key("url"))
+
+
+def publish_sandbox_url(url: str, settings: Optional[QgsSettings] = None) -> None:
+    """While the embedded sandbox runs, Processing algorithms find it through ``eeextract/url``."""
+    (settings or QgsSettings()).setValue(_key("url"), url)
+
+
+# -- the service-account key in QGIS's authentication database ------------------------------------
+
+
+def read_key_file(path: str) -> Dict[str, Any]:
+    """Parse a service-account key file; raise :class:`SettingsError` naming what is wrong."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"key file: cannot read {path}: {exc.strerror}") from None
+    except ValueError:
+        raise SettingsError(f"key file: {path} is not JSON") from None
+    if not isinstance(data, dict) or data.get("type") != "service_account":
+        raise SettingsError(f"key file: {path} is not a service-account key (type must be service_account)")
+    for needed in ("client_email", "private_key"):
+        if not data.get(needed):
+            raise SettingsError(f"key file: {path} has no {needed}")
+    return data
+
+
+def store_service_account_key(path: str, existing_authcfg: str = "") -> tuple[str, str]:
+    """Copy a key file into the auth database; return ``(authcfg id, client e-mail)``.
+
+    Must run on the main thread: the auth manager may ask for the master password.
+    """
+    key = read_key_file(path)
+    manager = QgsApplication.authManager()
+    if manager.isDisabled():
+        raise SettingsError("QGIS authentication database is disabled; cannot store the key")
+    if not manager.masterPasswordIsSet() and not manager.setMasterPassword(True):
+        raise SettingsError("QGIS master password not given; the key was not stored")
+    config = QgsAuthMethodConfig("Basic")
+    if existing_authcfg:
+        manager.loadAuthenticationConfig(existing_authcfg, config, False)
+        if not config.id():
+            config = QgsAuthMethodConfig("Basic")
+    config.setName(AUTH_CONFIG_NAME)
+    config.setMethod("Basic")
+    config.setConfig("username", key["client_email"])
+    config.setConfig("password", json.dumps(key))
+    if config.id():
+        ok = manager.updateAuthenticationConfig(config)
+    else:
+        result = manager.storeAuthenticationConfig(config)
+        ok = result[0] if isinstance(result, tuple) else bool(result)
+    if not ok or not config.id():
+        raise SettingsError("QGIS authentication database refused to store the key")
+    LOGGER.info("service-account key for %s stored in the QGIS auth database", key["client_email"])
+    return config.id(), key["client_email"]
+
+
+def load_service_account_key(authcfg: str) -> Dict[str, Any]:
+    """The key's JSON as a dict, read from the auth database (main thread)."""
+    manager = QgsApplication.authManager()
+    config = QgsAuthMethodConfig()
+    result = manager.loadAuthenticationConfig(authcfg, config, True)
+    ok = result[0] if isinstance(result, tuple) else bool(result)
+    password = config.config("password") if ok else ""
+    if not password:
+        raise SettingsError("service account: the stored key was not found in the QGIS auth database")
+    try:
+        return json.loads(password)
+    except ValueError:
+        raise SettingsError("service account: the stored key is not valid JSON") from None
+
+
+def remove_service_account_key(authcfg: str) -> None:
+    if authcfg:
+        QgsApplication.authManager().removeAuthenticationConfig(authcfg)

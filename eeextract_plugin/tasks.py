@@ -1,0 +1,175 @@
+"""QgsTask adapters around the pure-Python engine.
+
+Every task follows the same contract (Gispo's task base class, LINZ's tasks):
+
+* ``__init__`` runs on the main thread. It reads everything the work needs from layers, the
+  project, settings and QGIS's authentication database, and keeps plain copies.
+* ``run()`` runs on a worker thread. It calls :meth:`EETask._run`, stores any exception instead
+  of raising it, and returns ``False`` on failure or cancellation. ``_run()`` may NOT touch the
+  project, add or read layers, emit to widgets, show dialogs or print: it works on its copies and
+  reports through :meth:`setProgress` (which doubles as the cancellation check) and ``logging``.
+* ``finished()`` runs on the main thread. It emits :attr:`succeeded`, :attr:`failed` or
+  :attr:`cancelled`; listeners (the dock, the plugin) then add layers and push messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from qgis.core import QgsTask
+from qgis.PyQt.QtCore import pyqtSignal
+
+LOGGER = logging.getLogger(__name__)
+
+
+class TaskCancelled(Exception):  # noqa: N818 (a signal, not an error)
+    """Raised inside a worker when the task was cancelled; ends ``_run()`` quietly."""
+
+
+def user_message(exc: BaseException) -> str:
+    """The one line a user should read: Earth Engine's own message when there is one."""
+    text = str(exc).strip() or exc.__class__.__name__
+    first = text.splitlines()[0]
+    return first
+
+
+class EETask(QgsTask):
+    """Base class: ``run()`` wraps ``_run()``; ``setProgress`` raises when cancelled."""
+
+    succeeded = pyqtSignal(object)
+    failed = pyqtSignal(str, str)  # user message, details (traceback)
+    cancelled = pyqtSignal()
+
+    def __init__(self, description: str, flags: QgsTask.Flags = QgsTask.CanCancel) -> None:
+        super().__init__(description, flags)
+        self.result_value: Any = None
+        self.exception: Optional[BaseException] = None
+        self.details: str = ""
+        # Set by cancel() too: the engine polls a plain threading.Event, never the QObject.
+        self.cancel_event = threading.Event()
+
+    # -- worker thread -------------------------------------------------------------------------
+    def run(self) -> bool:  # noqa: D401 (QGIS's name)
+        try:
+            self.result_value = self._run()
+        except TaskCancelled:
+            LOGGER.info("%s: cancelled", self.description())
+            return False
+        except Exception as exc:  # noqa: BLE001 - stored, reported in finished()
+            if self.isCanceled() or self.cancel_event.is_set():
+                LOGGER.info("%s: cancelled (%s)", self.description(), exc)
+                return False
+            self.exception = exc
+            self.details = traceback.format_exc()
+            LOGGER.debug("%s failed:\n%s", self.description(), self.details)
+            return False
+        return not (self.isCanceled() or self.cancel_event.is_set())
+
+    def _run(self) -> Any:
+        raise NotImplementedError
+
+    def setProgress(self, progress: float) -> None:  # noqa: N802 (QGIS's name)
+        """Report progress (0..100); raise :class:`TaskCancelled` if the task was cancelled."""
+        self.check_cancelled()
+        super().setProgress(max(0.0, min(100.0, float(progress))))
+
+    def check_cancelled(self) -> None:
+        if self.isCanceled() or self.cancel_event.is_set():
+            raise TaskCancelled()
+
+    def is_cancelled(self) -> bool:
+        return self.isCanceled() or self.cancel_event.is_set()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        super().cancel()
+
+    # -- main thread ---------------------------------------------------------------------------
+    def finished(self, result: bool) -> None:
+        if result:
+            self.succeeded.emit(self.result_value)
+        elif self.exception is not None:
+            message = user_message(self.exception)
+            LOGGER.error("%s failed: %s", self.description(), message)
+            self.failed.emit(message, self.details)
+        else:
+            self.cancelled.emit()
+
+
+class CallableTask(EETask):
+    """Runs a plain function on a worker: ``fn(progress, is_cancelled)`` → result.
+
+    For the small background jobs of the dock (checking an asset ID, planning an estimate) whose
+    function is pure Python from the core; the function gets copies only.
+    """
+
+    def __init__(
+        self,
+        description: str,
+        fn: Callable[[Callable[[float], None], Callable[[], bool]], Any],
+        flags: QgsTask.Flags = QgsTask.CanCancel,
+    ) -> None:
+        super().__init__(description, flags)
+        self._fn = fn
+
+    def _run(self) -> Any:
+        return self._fn(self.setProgress, self.is_cancelled)
+
+
+class ExtractionTask(EETask):
+    """One QgsTask per job: runs the engine on a job spec, resuming finished units.
+
+    ``runner_factory`` is injected (the plugin passes the engine's runner; tests may pass another)
+    and is called on the worker thread with ``(spec, job_dir, session_config, progress, cancel)``.
+    It returns a plain result (paths of outputs) that :meth:`finished` hands to listeners.
+    """
+
+    progress_detail = pyqtSignal(object)  # a plain dict: done, total, bytes, rate, eta
+
+    def __init__(
+        self,
+        job_id: str,
+        job_name: str,
+        run_job: Callable[..., Any],
+        flags: QgsTask.Flags = QgsTask.CanCancel,
+    ) -> None:
+        super().__init__(f"EE Extract: {job_name}", flags)
+        self.job_id = job_id
+        self.job_name = job_name
+        self._run_job = run_job
+        self.last_progress: Dict[str, Any] = {}
+
+    def _run(self) -> Any:
+        LOGGER.info("job %s (%s) started", self.job_name, self.job_id)
+        return self._run_job(self._on_progress, self.cancel_event)
+
+    def _on_progress(self, info: Any) -> None:
+        """Engine progress callback (worker thread): a fraction or an object with ``fraction``."""
+        fraction = info if isinstance(info, (int, float)) else getattr(info, "fraction", None)
+        if isinstance(info, dict):
+            fraction = info.get("fraction", fraction)
+        detail = _progress_dict(info)
+        self.last_progress = detail
+        self.progress_detail.emit(detail)  # queued to the main thread by Qt
+        if fraction is not None:
+            self.setProgress(100.0 * float(fraction))
+        else:
+            self.check_cancelled()
+
+
+def _progress_dict(info: Any) -> Dict[str, Any]:
+    if isinstance(info, dict):
+        return dict(info)
+    if isinstance(info, (int, float)):
+        return {"fraction": float(info)}
+    names = ("fraction", "units_done", "units_total", "units_failed", "bytes_done", "rate",
+             "eta_s", "message")
+    return {n: getattr(info, n) for n in names if hasattr(info, n)}
+
+
+def existing_paths(paths: List[str]) -> List[str]:
+    return [p for p in paths if Path(p).exists()]
