@@ -1,0 +1,477 @@
+"""``SANDBOX/S2_SR``: a synthetic Sentinel-2 surface-reflectance collection, generated on demand.
+
+Tiles: every UTM zone (EPSG:326zz north, 327zz south) is cut into a 100 km grid of tiles, each
+109.8 km square like MGRS tiles (10980 px at 10 m, overlapping by 9.8 km), lower-left corners at
+multiples of 100 km. A tile exists when its centre lies in its zone's 6° strip (±0.5°), between
+56°S and 84°N, and it holds some land (as Sentinel-2 acquires over land). Tiles are named like
+MGRS tiles (zone, latitude band, column and row letters, e.g. ``31UDQ``-style).
+
+Scenes: one every 5 days on every tile from 2019-01-01 (last one 2025-12-30), acquired at
+10:30 local solar time. ``system:index`` is ``YYYYMMDDTHHMMSS_YYYYMMDDTHHMMSS_T<tile>`` as on the
+real collection; the asset id is ``SANDBOX/S2_SR/<system:index>``.
+
+Bands: B2, B3, B4, B8 at 10 m, B11 at 20 m (uint16, reflectance × 10000), QA60 at 60 m (uint16:
+bit 10 opaque cloud, bit 11 cirrus). Clear pixels follow the land cover of ``SANDBOX/LANDCOVER``
+(vegetation: B8 ≫ B4, greener in summer); clouds are bright in every band, share one field per
+UTM zone and date (overlapping tiles agree) and ``CLOUDY_PIXEL_PERCENTAGE`` is measured on that
+field over the tile.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from eeextract_plugin.sandbox.imagery import synthetic
+from eeextract_plugin.sandbox.imagery.image import UINT16, Image, NativeBand
+from eeextract_plugin.sandbox.imagery.projection import Projection, transform_xy
+from eeextract_plugin.sandbox.model.collection import Collection
+from eeextract_plugin.sandbox.raster import PixelGrid
+
+COLLECTION_ID = "SANDBOX/S2_SR"
+TILE_SIZE_M = 109800.0
+TILE_STEP_M = 100000.0
+FIRST_DATE = _dt.date(2019, 1, 1)
+END_DATE = _dt.date(2026, 1, 1)  # exclusive
+REVISIT_DAYS = 5
+N_DATES = math.ceil((END_DATE - FIRST_DATE).days / REVISIT_DAYS)
+EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+DAY_MS = 86400000
+FIRST_MS = int((_dt.datetime.combine(FIRST_DATE, _dt.time(), _dt.timezone.utc) - EPOCH).total_seconds() * 1000)
+
+BANDS: Tuple[Tuple[str, float], ...] = (("B2", 10.0), ("B3", 10.0), ("B4", 10.0), ("B8", 10.0), ("B11", 20.0), ("QA60", 60.0))
+_LAT_BANDS = "CDEFGHJKLMNPQRSTUVWX"
+_COL_SETS = ("ABCDEFGH", "JKLMNPQR", "STUVWXYZ")
+_ROW_LETTERS = "ABCDEFGHJKLMNPQRSTUV"
+
+
+@dataclass(frozen=True)
+class Tile:
+    name: str
+    zone: int
+    north: bool
+    i: int  # easting of the lower-left corner / 100 km
+    j: int  # northing of the lower-left corner / 100 km
+    lon: float  # centre
+    lat: float
+    bbox: Tuple[float, float, float, float]  # lon/lat bounds of the footprint
+
+    @property
+    def epsg(self) -> str:
+        return f"EPSG:{(32600 if self.north else 32700) + self.zone}"
+
+    @property
+    def x0(self) -> float:
+        return self.i * TILE_STEP_M
+
+    @property
+    def y1(self) -> float:
+        return self.j * TILE_STEP_M + TILE_SIZE_M
+
+    def projection(self, scale: float) -> Projection:
+        return Projection(self.epsg, (scale, 0.0, self.x0, 0.0, -scale, self.y1))
+
+    @property
+    def footprint(self):
+        return _footprint(self)
+
+
+@lru_cache(maxsize=4096)
+def _footprint(tile: Tile):
+    from shapely.geometry import Polygon
+
+    n = 8
+    t = np.linspace(0.0, TILE_SIZE_M, n + 1)
+    x0, y0 = tile.x0, tile.y1 - TILE_SIZE_M
+    xs = np.concatenate([x0 + t, np.full(n, x0 + TILE_SIZE_M), x0 + t[::-1][1:], np.full(n - 1, x0)])
+    ys = np.concatenate([np.full(n + 1, y0), y0 + t[1:], np.full(n, y0 + TILE_SIZE_M), y0 + t[::-1][1:-1]])
+    lon, lat = transform_xy(tile.epsg, "EPSG:4326", xs, ys)
+    return Polygon(np.column_stack([lon, lat]))
+
+
+def _tile_name(zone: int, north: bool, i: int, j: int, lat: float) -> str:
+    band = _LAT_BANDS[min(19, max(0, int(math.floor((lat + 80.0) / 8.0))))]
+    col = _COL_SETS[(zone - 1) % 3][i - 1]
+    row = _ROW_LETTERS[(j + (5 if zone % 2 == 0 else 0)) % 20]
+    return f"{zone:02d}{band}{col}{row}"
+
+
+_TABLE_LOCK = threading.Lock()
+_TABLE: Optional[Tuple[List[Tile], Dict[str, Tile]]] = None
+
+
+def tiles() -> Tuple[List[Tile], Dict[str, Tile]]:
+    """All tiles (sorted by name) and an index by name; computed once, about a second."""
+    global _TABLE
+    with _TABLE_LOCK:
+        if _TABLE is None:
+            _TABLE = _build_tiles()
+        return _TABLE
+
+
+def _build_tiles() -> Tuple[List[Tile], Dict[str, Tile]]:
+    out: List[Tile] = []
+    k = np.linspace(0.0, TILE_SIZE_M, 5)
+    for zone in range(1, 61):
+        lon_min = -180.0 + 6.0 * (zone - 1)
+        for north, js in ((True, range(0, 94)), (False, range(37, 100))):
+            epsg = f"EPSG:{(32600 if north else 32700) + zone}"
+            ii, jj = np.meshgrid(np.arange(1, 9), np.array(list(js)))
+            ii, jj = ii.ravel(), jj.ravel()
+            cx = ii * TILE_STEP_M + TILE_SIZE_M / 2
+            cy = jj * TILE_STEP_M + TILE_SIZE_M / 2
+            lon, lat = transform_xy(epsg, "EPSG:4326", cx.astype(float), cy.astype(float))
+            dlon = (lon - lon_min + 180.0) % 360.0 - 180.0
+            keep = (dlon >= -0.5) & (dlon < 6.5)
+            keep &= (lat >= 0.0) & (lat <= 84.0) if north else (lat >= -56.0) & (lat < 0.0)
+            idx = np.nonzero(keep)[0]
+            if idx.size == 0:
+                continue
+            # 5x5 sample points per tile: land anywhere?
+            px = (ii[idx] * TILE_STEP_M)[:, None, None] + k[None, None, :]
+            py = (jj[idx] * TILE_STEP_M)[:, None, None] + k[None, :, None]
+            px, py = np.broadcast_arrays(px, py)
+            plon, plat = transform_xy(epsg, "EPSG:4326", px.ravel(), py.ravel())
+            plon = plon.reshape(px.shape)
+            plat = plat.reshape(px.shape)
+            land = (synthetic.continentality(plon, plat) > 0.0).any(axis=(1, 2))
+            span = np.nanmax(plon, axis=(1, 2)) - np.nanmin(plon, axis=(1, 2))
+            for n, t in enumerate(idx):
+                if not land[n] or not span[n] < 90.0:
+                    continue
+                i, j = int(ii[t]), int(jj[t])
+                bbox = (float(np.nanmin(plon[n])), float(np.nanmin(plat[n])),
+                        float(np.nanmax(plon[n])), float(np.nanmax(plat[n])))
+                out.append(Tile(_tile_name(zone, north, i, j, float(lat[t])), zone, north, i, j,
+                                float(lon[t]), float(lat[t]), bbox))
+    out.sort(key=lambda t: t.name)
+    index = {t.name: t for t in out}
+    return out, index
+
+
+# ----------------------------------------------------------------------------- scenes
+
+
+def date_of(k: int) -> _dt.date:
+    return FIRST_DATE + _dt.timedelta(days=REVISIT_DAYS * k)
+
+
+def time_start_ms(k: int, tile: Tile) -> int:
+    """10:30 local mean solar time at the tile's centre, in UTC, on date ``k``."""
+    hours = (10.5 - tile.lon / 15.0) % 24.0
+    seconds = int(round(hours * 3600.0)) % 86400
+    return FIRST_MS + REVISIT_DAYS * k * DAY_MS + seconds * 1000
+
+
+def system_index(k: int, tile: Tile) -> str:
+    t = EPOCH + _dt.timedelta(milliseconds=time_start_ms(k, tile))
+    stamp = t.strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}_{stamp}_T{tile.name}"
+
+
+def parse_system_index(index: str) -> Optional[Tuple[int, Tile]]:
+    parts = index.split("_")
+    if len(parts) != 3 or not parts[2].startswith("T"):
+        return None
+    tile = tiles()[1].get(parts[2][1:])
+    if tile is None:
+        return None
+    try:
+        day = _dt.datetime.strptime(parts[0][:8], "%Y%m%d").date()
+    except ValueError:
+        return None
+    delta = (day - FIRST_DATE).days
+    if delta < 0 or delta % REVISIT_DAYS or delta // REVISIT_DAYS >= N_DATES:
+        return None
+    k = delta // REVISIT_DAYS
+    if system_index(k, tile) != index:
+        return None
+    return k, tile
+
+
+def _scene_seed(k: int, tile: Tile) -> int:
+    return (tile.zone * 2 + (1 if tile.north else 0)) * 100003 + k * 7
+
+
+def scene_cover(k: int, tile: Tile) -> float:
+    """The scene's cloud cover parameter: many clear scenes, some cloudy, a few overcast."""
+    u = float(synthetic.hash01(np.array([k]), np.array([tile.zone * 2 + (1 if tile.north else 0)]), 97)[0])
+    if u < 0.45:
+        return 0.02 * u / 0.45
+    if u < 0.8:
+        return 0.02 + 0.4 * (u - 0.45) / 0.35
+    return 0.42 + 0.58 * (u - 0.8) / 0.2
+
+
+def season(k: int, tile: Tile) -> float:
+    """Vegetation greenness 0…1: peaks in July north of the equator, January south of it."""
+    doy = date_of(k).timetuple().tm_yday
+    phase = 2.0 * math.pi * (doy - 196) / 365.25
+    g = 0.5 + 0.5 * math.cos(phase)
+    if tile.lat < 0:
+        g = 1.0 - g
+    tropic = max(0.0, 1.0 - abs(tile.lat) / 23.0)
+    return g * (1.0 - tropic) + 0.8 * tropic
+
+
+@lru_cache(maxsize=2048)
+def cloudy_pixel_percentage(k: int, tile: Tile) -> float:
+    n = 48
+    t = (np.arange(n) + 0.5) * (TILE_SIZE_M / n)
+    x = (tile.x0 + t)[None, :]
+    y = (tile.y1 - t)[:, None]
+    d = synthetic.cloud_density(x, y, scene_cover(k, tile), _scene_seed(k, tile))
+    return round(float((d >= 0.25).mean()) * 100.0, 4)
+
+
+class _FieldCache:
+    """A small LRU of per-grid fields shared by the bands of one scene (lon/lat, classes)."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.data: "OrderedDict[Any, Any]" = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key, make):
+        with self.lock:
+            if key in self.data:
+                self.data.move_to_end(key)
+                return self.data[key]
+        value = make()
+        with self.lock:
+            self.data[key] = value
+            while len(self.data) > self.size:
+                self.data.popitem(last=False)
+        return value
+
+
+_FIELDS = _FieldCache()
+
+
+class S2Band(NativeBand):
+    def __init__(self, name: str, scale: float, k: int, tile: Tile):
+        dims = int(round(TILE_SIZE_M / scale))
+        super().__init__(name, UINT16, tile.projection(scale), tile.footprint, (dims, dims))
+        self.scale = scale
+        self.k = k
+        self.tile = tile
+
+    def _coords(self, cols: np.ndarray, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        x = self.tile.x0 + (cols + 0.5) * self.scale
+        y = self.tile.y1 - (rows + 0.5) * self.scale
+        return x, y
+
+    def sample(self, cols: np.ndarray, rows: np.ndarray, grid: PixelGrid):
+        x, y = self._coords(cols, rows)
+        density = _FIELDS.get(("cloud", self.k, self.tile, self.scale, grid),
+                              lambda: synthetic.cloud_density(x, y, scene_cover(self.k, self.tile),
+                                                              _scene_seed(self.k, self.tile)))
+        if self.name == "QA60":
+            qa = np.where(density >= 0.5, 1024, np.where(density >= 0.25, 2048, 0)).astype(np.uint16)
+            return qa, np.ones(qa.shape, bool)
+
+        def make_classes():
+            xb, yb = np.broadcast_arrays(x, y)
+            lon, lat = transform_xy(self.tile.epsg, "EPSG:4326", xb, yb)
+            return synthetic.landcover(np.nan_to_num(lon), np.nan_to_num(lat))
+
+        classes = _FIELDS.get(("classes", self.tile, self.scale, grid), make_classes)
+        index = synthetic.S2_BANDS.index(self.name)
+        surface = synthetic.surface_reflectance(index, classes, x, y, season(self.k, self.tile))
+        value = synthetic.cloudy_reflectance(index, surface, density)
+        value = np.clip(np.round(value), 1, 65535).astype(np.uint16)
+        return value, np.ones(value.shape, bool)
+
+
+def scene(k: int, tile: Tile) -> Image:
+    index = system_index(k, tile)
+    t = time_start_ms(k, tile)
+    bands = [S2Band(name, scale, k, tile) for name, scale in BANDS]
+    ring = [[round(x, 9), round(y, 9)] for x, y in tile.footprint.exterior.coords]
+    properties = {
+        "system:time_start": t,
+        "system:time_end": t,
+        "system:index": index,
+        "system:footprint": {"type": "LinearRing", "coordinates": ring},
+        "system:asset_size": 110000000,
+        "CLOUDY_PIXEL_PERCENTAGE": cloudy_pixel_percentage(k, tile),
+        "CLOUD_COVERAGE_ASSESSMENT": cloudy_pixel_percentage(k, tile),
+        "MGRS_TILE": tile.name,
+        "SPACECRAFT_NAME": "Sentinel-2A" if k % 2 == 0 else "Sentinel-2B",
+        "SENSING_ORBIT_NUMBER": 1 + (tile.zone * 7 + k) % 143,
+        "PRODUCT_ID": f"S2_SANDBOX_MSIL2A_{index}",
+    }
+    return Image(bands, properties, asset_id=f"{COLLECTION_ID}/{index}", version=1700000000000000)
+
+
+# ----------------------------------------------------------------------------- the collection
+
+
+def _to_ms(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return int((value - EPOCH).total_seconds() * 1000)
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = _dt.datetime.fromisoformat(text)
+        except ValueError:
+            parsed = _dt.datetime.strptime(value[:10], "%Y-%m-%d")
+        return _to_ms(parsed)
+    for attr in ("millis", "ms", "value", "time"):
+        v = getattr(value, attr, None)
+        if isinstance(v, (int, float)):
+            return int(v)
+    return None
+
+
+def to_shapely(geometry: Any):
+    """A shapely geometry (EPSG:4326) from the evaluator's Geometry, GeoJSON or shapely."""
+    if geometry is None:
+        return None
+    if hasattr(geometry, "geom_type") and hasattr(geometry, "bounds"):
+        return geometry
+    for attr in ("shapely", "shape", "to_shapely", "geom", "geometry"):
+        v = getattr(geometry, attr, None)
+        if v is None:
+            continue
+        if callable(v):
+            try:
+                v = v()
+            except TypeError:
+                continue
+        if hasattr(v, "geom_type"):
+            return v
+    if isinstance(geometry, dict):
+        from shapely.geometry import shape
+
+        if geometry.get("type") == "LinearRing":
+            from shapely.geometry import Polygon
+
+            return Polygon(geometry["coordinates"])
+        if geometry.get("type") == "Feature":
+            return shape(geometry["geometry"])
+        return shape(geometry)
+    if isinstance(geometry, str):
+        import json
+
+        return to_shapely(json.loads(geometry))
+    to_geojson = getattr(geometry, "to_geojson", None) or getattr(geometry, "geojson", None)
+    if to_geojson is not None:
+        return to_shapely(to_geojson() if callable(to_geojson) else to_geojson)
+    raise TypeError(f"not a geometry: {type(geometry).__name__}")
+
+
+class S2Collection(Collection):
+    """Scenes on ``date_indices`` × tiles intersecting ``region`` (None: all), lazily."""
+
+    kind = "ImageCollection"
+
+    def __init__(self, start_ms: Optional[int] = None, end_ms: Optional[int] = None, region: Any = None,
+                 properties: Optional[Dict[str, Any]] = None):
+        super().__init__(properties if properties is not None else {
+            "title": "Sandbox synthetic Sentinel-2 surface reflectance",
+            "system:visualization_0_bands": "B4,B3,B2",
+            "system:visualization_0_min": "0",
+            "system:visualization_0_max": "3000",
+        }, COLLECTION_ID)
+        self.start_ms = start_ms
+        self.end_ms = end_ms
+        self.region = region
+
+    # -- what the filters leave
+    def date_indices(self) -> range:
+        """Dates whose scenes (any tile) can start in [start, end)."""
+        lo = 0
+        hi = N_DATES
+        if self.start_ms is not None:
+            lo = max(lo, (self.start_ms - FIRST_MS - DAY_MS) // (REVISIT_DAYS * DAY_MS))
+        if self.end_ms is not None:
+            hi = min(hi, (self.end_ms - FIRST_MS) // (REVISIT_DAYS * DAY_MS) + 1)
+        return range(int(max(0, lo)), int(max(lo, hi)))
+
+    def tiles(self) -> List[Tile]:
+        all_tiles = tiles()[0]
+        if self.region is None:
+            return all_tiles
+        return _tiles_in(self.region, all_tiles)
+
+    def _time_ok(self, t: int) -> bool:
+        return (self.start_ms is None or t >= self.start_ms) and (self.end_ms is None or t < self.end_ms)
+
+    def iter_elements(self) -> Iterator[Image]:
+        tile_list = self.tiles()
+        for k in self.date_indices():
+            for tile in tile_list:
+                if self._time_ok(time_start_ms(k, tile)):
+                    yield scene(k, tile)
+
+    def count(self) -> int:
+        tile_list = self.tiles()
+        dates = self.date_indices()
+        if self.start_ms is None and self.end_ms is None:
+            return len(dates) * len(tile_list)
+        n = 0
+        for k in dates:
+            day0 = FIRST_MS + REVISIT_DAYS * k * DAY_MS
+            if self._time_ok(day0) and self._time_ok(day0 + DAY_MS - 1):
+                n += len(tile_list)
+            else:
+                n += sum(1 for t in tile_list if self._time_ok(time_start_ms(k, t)))
+        return n
+
+    def narrowed(self, start_ms: Optional[int], end_ms: Optional[int], region: Any) -> "S2Collection":
+        s = self.start_ms if start_ms is None else (start_ms if self.start_ms is None else max(start_ms, self.start_ms))
+        e = self.end_ms if end_ms is None else (end_ms if self.end_ms is None else min(end_ms, self.end_ms))
+        r = self.region
+        if region is not None:
+            r = region if r is None else r.intersection(region)
+        return S2Collection(s, e, r, self.properties)
+
+    def apply_filter(self, filter: Any) -> Collection:
+        start = end = region = None
+        date_range = getattr(filter, "date_range", None)
+        if callable(date_range):
+            dr = date_range()
+            if dr is not None:
+                start, end = (_to_ms(v) for v in _pair(dr))
+        bounds = getattr(filter, "bounds", None)
+        if callable(bounds):
+            b = bounds()
+            if b is not None:
+                region = to_shapely(b)
+        narrowed = self.narrowed(start, end, region) if (start is not None or end is not None or region is not None) else self
+        # The narrowing is a superset of the matches; the filter itself decides exactly.
+        return super(S2Collection, narrowed).apply_filter(filter)
+
+
+def _pair(dr: Any) -> Tuple[Any, Any]:
+    if isinstance(dr, (tuple, list)):
+        return dr[0], dr[1]
+    return getattr(dr, "start", None), getattr(dr, "end", None)
+
+
+def _tiles_in(region: Any, all_tiles: Sequence[Tile]) -> List[Tile]:
+    from shapely import intersects
+
+    x0, y0, x1, y1 = region.bounds
+    out = []
+    for t in all_tiles:
+        a, b, c, d = t.bbox
+        if a > x1 + 0.5 or c < x0 - 0.5 or b > y1 + 0.5 or d < y0 - 0.5:
+            continue
+        if intersects(t.footprint, region):
+            out.append(t)
+    return out

@@ -1,0 +1,213 @@
+"""Deterministic, spatially continuous synthetic fields for the built-in catalog.
+
+Values are smooth functions of position built from value noise: pseudo-random values hashed from
+integer lattice coordinates (splitmix64), interpolated with a smoothstep. Only integer hashing and
+the four basic float operations are used, element-wise, so a pixel's value depends on nothing but
+its own coordinates: neighbouring tiles join seamlessly, a region computed whole or in quarters
+gives identical values, and the same request gives the same bytes on every machine.
+
+Fields:
+- :func:`elevation` (metres) of longitude/latitude: continents, mountain ranges, sea floor ≤ 0.
+- :func:`landcover` (ESA WorldCover-like codes 10…100) of longitude/latitude.
+- :func:`cloud_density` (0…1) of UTM coordinates, per zone and acquisition date.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence, Tuple
+
+import numpy as np
+
+_C1 = np.uint64(0x9E3779B97F4A7C15)
+_C2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_C3 = np.uint64(0x165667B19E3779F9)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_INV53 = float(2.0 ** -53)
+
+
+def hash01(ix: np.ndarray, iy: np.ndarray, seed: int) -> np.ndarray:
+    """A uniform pseudo-random value in [0, 1) for each integer lattice point (broadcasting)."""
+    with np.errstate(over="ignore"):
+        h = (np.asarray(ix, dtype=np.int64).astype(np.uint64) * _C1) ^ \
+            (np.asarray(iy, dtype=np.int64).astype(np.uint64) * _C2) ^ \
+            (np.uint64(seed & 0xFFFFFFFFFFFFFFFF) * _C3)
+        h = h ^ (h >> _S30)
+        h = h * _M1
+        h = h ^ (h >> _S27)
+        h = h * _M2
+        h = h ^ (h >> _S31)
+    return (h >> _S11).astype(np.float64) * _INV53
+
+
+def _lattice(ix: np.ndarray, iy: np.ndarray, seed: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Hashes at the four corners of each cell. Through a small lattice table when the points are
+    dense (a tile), straight at the points when they are sparse (a coarse view of a large area):
+    the values are identical either way."""
+    ix0, ix1 = int(ix.min()), int(ix.max()) + 1
+    iy0, iy1 = int(iy.min()), int(iy.max()) + 1
+    n_points = int(np.broadcast(ix, iy).size)
+    n_table = (ix1 - ix0 + 1) * (iy1 - iy0 + 1)
+    if n_table <= 4 * n_points + 4096:
+        table = hash01(np.arange(ix0, ix1 + 1)[None, :], np.arange(iy0, iy1 + 1)[:, None], seed)
+        jx = ix - ix0
+        jy = iy - iy0
+        return table[jy, jx], table[jy, jx + 1], table[jy + 1, jx], table[jy + 1, jx + 1]
+    return hash01(ix, iy, seed), hash01(ix + 1, iy, seed), hash01(ix, iy + 1, seed), hash01(ix + 1, iy + 1, seed)
+
+
+def value_noise(x: np.ndarray, y: np.ndarray, cell: float, seed: int) -> np.ndarray:
+    """Smooth noise in [0, 1) with features about ``cell`` units across (broadcasting x, y)."""
+    gx = np.asarray(x, dtype=np.float64) / cell
+    gy = np.asarray(y, dtype=np.float64) / cell
+    fx0 = np.floor(gx)
+    fy0 = np.floor(gy)
+    fx = gx - fx0
+    fy = gy - fy0
+    ix = fx0.astype(np.int64)
+    iy = fy0.astype(np.int64)
+    v00, v10, v01, v11 = _lattice(ix, iy, seed)
+    sx = fx * fx * (3.0 - 2.0 * fx)
+    sy = fy * fy * (3.0 - 2.0 * fy)
+    top = v00 + sx * (v10 - v00)
+    bottom = v01 + sx * (v11 - v01)
+    return top + sy * (bottom - top)
+
+
+def fbm(x: np.ndarray, y: np.ndarray, cells: Sequence[float], weights: Sequence[float], seed: int) -> np.ndarray:
+    """Weighted sum of octaves of value noise, normalised to [0, 1)."""
+    total = None
+    for k, (cell, weight) in enumerate(zip(cells, weights)):
+        layer = value_noise(x, y, cell, seed * 1000003 + k * 7919) * weight
+        total = layer if total is None else total + layer
+    return total / float(sum(weights))
+
+
+# ----------------------------------------------------------------------------- elevation
+
+_CONTINENT_CELLS = (30.0, 11.0, 4.0)
+_CONTINENT_WEIGHTS = (1.0, 0.55, 0.25)
+_RELIEF_CELLS = (2.0, 0.6, 0.2, 0.06, 0.02, 0.006, 0.002, 0.0007)
+_RELIEF_WEIGHTS = (1.0, 0.6, 0.4, 0.25, 0.15, 0.08, 0.05, 0.03)
+SEA_LEVEL = 0.525
+
+
+def continentality(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """> 0 on land, < 0 at sea (about -0.3…0.3)."""
+    return fbm(lon, lat, _CONTINENT_CELLS, _CONTINENT_WEIGHTS, 11) - SEA_LEVEL
+
+
+def elevation(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Terrain height in metres (float64): 0…~4000 on land, down to -5000 at sea."""
+    c = continentality(lon, lat)
+    relief = fbm(lon, lat, _RELIEF_CELLS, _RELIEF_WEIGHTS, 23)
+    ridge = 1.0 - np.abs(2.0 * relief - 1.0)  # sharp crests
+    land = np.clip(c / 0.18, 0.0, 1.0)
+    height = 20.0 + land * land * (600.0 + 3400.0 * ridge * ridge) + 150.0 * relief * land
+    depth = np.clip(c * 25000.0, -5000.0, 0.0)
+    return np.where(c > 0.0, np.minimum(height, 4000.0), depth)
+
+
+# ----------------------------------------------------------------------------- land cover
+
+TREE, SHRUB, GRASS, CROP, BUILT, BARE, SNOW, WATER, WETLAND, MOSS = 10, 20, 30, 40, 50, 60, 70, 80, 90, 100
+LANDCOVER_CLASSES = {
+    TREE: "Tree cover", SHRUB: "Shrubland", GRASS: "Grassland", CROP: "Cropland", BUILT: "Built-up",
+    BARE: "Bare / sparse vegetation", SNOW: "Snow and ice", WATER: "Permanent water bodies",
+    WETLAND: "Herbaceous wetland", MOSS: "Moss and lichen",
+}
+
+
+def landcover(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """WorldCover-like class codes (uint8) in coherent patches, consistent with :func:`elevation`."""
+    elev = elevation(lon, lat)
+    moisture = fbm(lon, lat, (3.0, 0.7, 0.15, 0.03, 0.008, 0.002), (1.0, 0.7, 0.5, 0.35, 0.25, 0.15), 31)
+    urban = fbm(lon, lat, (0.05, 0.01, 0.003), (1.0, 0.5, 0.3), 37)
+    lakes = fbm(lon, lat, (0.04, 0.01, 0.003), (1.0, 0.5, 0.25), 41)
+    lat_abs = np.abs(np.asarray(lat, dtype=np.float64))
+    warmth = 1.0 - lat_abs / 72.0 - elev / 4500.0
+    out = np.full(np.broadcast(lon, lat).shape, TREE, dtype=np.uint8)
+    m = moisture
+    out = np.where(m < 0.38, BARE, out)
+    out = np.where((m >= 0.38) & (m < 0.44), SHRUB, out)
+    out = np.where((m >= 0.44) & (m < 0.5), GRASS, out)
+    out = np.where((m >= 0.5) & (m < 0.56), CROP, out)
+    out = np.where(m >= 0.66, WETLAND, out)
+    out = np.where(urban > 0.74, BUILT, out)
+    out = np.where(warmth < 0.12, MOSS, out)
+    out = np.where((warmth < 0.02) | (elev > 3300.0), SNOW, out)
+    out = np.where((elev <= 0.0) | (lakes > 0.78), WATER, out)
+    return out.astype(np.uint8)
+
+
+# ----------------------------------------------------------------------------- Sentinel-2
+
+S2_BANDS = ("B2", "B3", "B4", "B8", "B11")
+# Surface reflectance × 10000 of each class in B2, B3, B4, B8, B11.
+_SURFACE = {
+    TREE: (250, 450, 260, 3200, 1500),
+    SHRUB: (450, 650, 650, 2400, 2200),
+    GRASS: (400, 700, 580, 2900, 2000),
+    CROP: (450, 750, 560, 3600, 2000),
+    BUILT: (1100, 1150, 1200, 1700, 2100),
+    BARE: (1200, 1500, 1800, 2300, 3000),
+    SNOW: (8000, 8000, 7800, 7000, 600),
+    WATER: (500, 450, 250, 150, 60),
+    WETLAND: (350, 500, 400, 1800, 900),
+    MOSS: (600, 800, 900, 1800, 1800),
+}
+_CLOUD = (7200, 7000, 6900, 7100, 4200)
+_LUT = np.zeros((len(S2_BANDS), 256), dtype=np.float64)
+for _code, _refl in _SURFACE.items():
+    _LUT[:, _code] = _refl
+
+
+def surface_reflectance(band_index: int, classes: np.ndarray, x: np.ndarray, y: np.ndarray,
+                        season: float) -> np.ndarray:
+    """Reflectance × 10000 of a clear-sky pixel: class signature, texture, season (0…1 greenness)."""
+    base = _LUT[band_index][classes]
+    texture = value_noise(x, y, 40.0, 53 + band_index) * 0.3 + value_noise(x, y, 180.0, 59) * 0.2 + 0.75
+    if S2_BANDS[band_index] == "B8":
+        vegetated = np.isin(classes, (TREE, SHRUB, GRASS, CROP, WETLAND))
+        base = np.where(vegetated, base * (0.65 + 0.35 * season), base)
+    if S2_BANDS[band_index] == "B4":
+        crop = classes == CROP
+        base = np.where(crop, base * (1.6 - 0.6 * season), base)
+    return base * texture
+
+
+def cloud_density(x: np.ndarray, y: np.ndarray, cover: float, seed: int) -> np.ndarray:
+    """0 (clear) … 1 (opaque cloud), about ``cover`` of the area above 0.25."""
+    n = fbm(x, y, (25000.0, 8000.0, 2500.0, 700.0, 200.0), (1.0, 0.6, 0.4, 0.25, 0.12), seed)
+    # n is roughly N(0.5, 0.1): threshold so that about `cover` of it is cloudy.
+    threshold = 0.5 + 0.13 * _normal_quantile(1.0 - cover) if 0.0 < cover < 1.0 else (2.0 if cover <= 0 else -1.0)
+    return np.clip((n - threshold) / 0.06 + 0.25, 0.0, 1.0) * (n > threshold - 0.015)
+
+
+def _normal_quantile(p: float) -> float:
+    """Inverse of the standard normal CDF (Acklam's approximation; plenty for thresholds)."""
+    import math
+
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
+         -3.066479806614716e01, 2.506628277459239e00)
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
+         -1.328068155288572e01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00,
+         4.374664141464968e00, 2.938163982698783e00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+    if p < 0.02425:
+        q = math.sqrt(-2 * math.log(p))
+        return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / \
+               ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    if p > 1 - 0.02425:
+        return -_normal_quantile(1 - p)
+    q = p - 0.5
+    r = q * q
+    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
+           (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+
+
+def cloudy_reflectance(band_index: int, surface: np.ndarray, density: np.ndarray) -> np.ndarray:
+    return surface * (1.0 - density) + _CLOUD[band_index] * density
