@@ -29,7 +29,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
-from eeextract_plugin.processing.connection import SESSION, Connection, resolve_connection, with_secret
+from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
 from eeextract_plugin.processing.provider import ICON
 
@@ -145,7 +145,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         )
 
     # -- translation helpers ----------------------------------------------------------------
-    def connection(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Connection:
+    def connection(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Any:
         return resolve_connection(
             url=self.parameterAsString(parameters, self.EE_URL, context),
             project=self.parameterAsString(parameters, self.EE_PROJECT, context),
@@ -154,10 +154,11 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
 
     def prepareAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> bool:
-        # Main thread: the only place that may read QGIS's auth database (master password).
+        # Main thread: the only place that may read QGIS's auth database (master password) or
+        # start the embedded sandbox.
         if self.USES_EARTH_ENGINE:
             try:
-                self._connection = with_secret(self.connection(parameters, context))
+                self._connection = self.connection(parameters, context)
             except Exception as error:
                 raise QgsProcessingException(f"Earth Engine connection: {error}") from error
         return True
@@ -165,11 +166,8 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def session(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback) -> Any:
         """The shared Earth Engine session (initialised once per distinct connection)."""
         connection = getattr(self, "_connection", None) or self.connection(parameters, context)
-        before = SESSION.initialisations
-        session = SESSION.get(connection)
-        if SESSION.initialisations != before:
-            feedback.pushInfo(f"Earth Engine session initialised: {connection.describe()}")
-        return session
+        feedback.pushInfo(f"Earth Engine: {connection.describe()}")
+        return open_session(connection)
 
     @staticmethod
     def progress(feedback: QgsProcessingFeedback, label: str = "") -> FeedbackProgress:

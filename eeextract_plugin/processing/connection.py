@@ -5,83 +5,62 @@ Resolution, first one given wins:
 1. the algorithm's advanced parameters ``EE_URL`` / ``EE_PROJECT`` / ``EE_CREDENTIALS``;
 2. the environment: ``EEEXTRACT_URL``, ``EEEXTRACT_PROJECT``, ``EEEXTRACT_CREDENTIALS``
    (for ``qgis_process`` on a server, and for tests against the sandbox);
-3. the plugin's connection settings (``eeextract_plugin.qgis_settings``, kept in QgsSettings
-   under ``eeextract/connection/``; a service-account key comes from QGIS's auth database).
+3. the plugin's connection settings (``eeextract_plugin.qgis_settings``: QgsSettings under
+   ``eeextract/connection/``; a service-account key from QGIS's auth database; the embedded
+   sandbox started on first use).
 
-A URL of ``sandbox`` means the embedded sandbox, started in this process on first use.
-Credentials are ``persistent`` (``earthengine authenticate``), ``none`` (anonymous: sandbox and
-custom URLs) or the path of a service-account key file.
+A URL of ``sandbox`` means the embedded sandbox. Credentials are ``persistent``
+(``earthengine authenticate``), ``none`` (anonymous: sandbox and custom URLs) or the path of a
+service-account key file.
 
-All rows of a batch and all algorithms of a model share one initialised session: it is
-initialised again only when the connection differs from the one already initialised.
+The session itself is the plugin's (``eeextract_plugin.qgis_session.open_session``): the dock's
+tasks and every Processing run — all rows of a batch, all algorithms of a model — share one
+initialised client, initialised again only when the connection changes (``ee`` is
+process-global, so two caches would trample each other).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
-from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable, Dict, Optional
+
+from eeextract_plugin import qgis_session
+from eeextract_plugin import qgis_settings as qs
+from eeextract_plugin.qgis_session import ResolvedConnection
 
 ENV_URL = "EEEXTRACT_URL"
 ENV_PROJECT = "EEEXTRACT_PROJECT"
 ENV_CREDENTIALS = "EEEXTRACT_CREDENTIALS"
 SANDBOX = "sandbox"
 
-
-@dataclass(frozen=True)
-class Connection:
-    """What identifies an Earth Engine session (hashable, no secret in its repr)."""
-
-    url: str = ""  # "" = Earth Engine itself; "sandbox" = the embedded sandbox
-    project: str = ""
-    credentials: str = "persistent"  # "persistent" | "none" | path of a key file | "authcfg:<id>"
-    high_volume: bool = False
-    concurrency: int = 32
-    # The service-account key's JSON when it comes from QGIS's auth database (not shown in repr).
-    key_json: str = ""
-
-    def __repr__(self) -> str:
-        return (f"Connection(url={self.url!r}, project={self.project!r}, "
-                f"credentials={self.credentials!r}, high_volume={self.high_volume})")
-
-    def describe(self) -> str:
-        where = {"": "Earth Engine", SANDBOX: "the embedded sandbox"}.get(self.url, self.url)
-        if self.high_volume and not self.url:
-            where += " (high-volume endpoint)"
-        return f"{where}, project {self.project or 'not set'}"
+_SOURCE_LOCK = threading.Lock()
+_SOURCE: Optional[qgis_session.SessionSource] = None
 
 
-def _load_plugin_settings() -> Any:
-    """The dock's connection settings, or None when unavailable (e.g. before the plugin lands)."""
-    try:
-        from eeextract_plugin import qgis_settings
-    except ImportError:
-        return None
-    return qgis_settings.load_settings()
+def session_source() -> qgis_session.SessionSource:
+    """The settings-based connection source of Processing runs (starts the embedded sandbox
+    when that is the configured connection, once per QGIS process)."""
+    global _SOURCE
+    with _SOURCE_LOCK:
+        if _SOURCE is None:
+            _SOURCE = qgis_session.SessionSource()
+        return _SOURCE
 
 
 def plugin_setting(name: str) -> str:
     """One plain value of the plugin's settings (``bucket``, ``drive_folder``, ...) or ""."""
-    settings = _load_plugin_settings()
-    return str(getattr(settings, name, "") or "") if settings is not None else ""
+    return str(getattr(qs.load_settings(), name, "") or "")
 
 
-def from_plugin_settings(settings: Any) -> Connection:
-    """The connection the dock's settings describe (``qgis_settings.ConnectionSettings``)."""
-    if settings is None:
-        return Connection()
-    mode = getattr(settings, "mode", "persistent")
-    project = settings.effective_project() if hasattr(settings, "effective_project") else settings.project
-    common = dict(project=project, concurrency=int(getattr(settings, "concurrency", 32) or 32))
-    if mode == "sandbox":
-        return Connection(url=SANDBOX, credentials="none", **common)
-    if mode == "custom_url":
-        return Connection(url=settings.custom_url.strip(), credentials="none", **common)
-    if mode == "service_account":
-        return Connection(credentials=f"authcfg:{settings.service_account_authcfg}",
-                          high_volume=bool(settings.high_volume), **common)
-    return Connection(credentials="persistent", high_volume=bool(settings.high_volume), **common)
+def _read_key(path: str) -> Dict[str, Any]:
+    try:
+        return qs.read_key_file(str(Path(path).expanduser()))
+    except qs.SettingsError as error:
+        raise qs.SettingsError(f"EE_CREDENTIALS / {ENV_CREDENTIALS}: {error}") from None
 
 
 def resolve_connection(
@@ -89,104 +68,40 @@ def resolve_connection(
     project: str = "",
     credentials: str = "",
     environ: Optional[Dict[str, str]] = None,
-    settings: Optional[Callable[[], Any]] = None,
-) -> Connection:
-    """The connection for one algorithm run (see the module docstring for the order)."""
+    settings: Optional[Callable[[], ResolvedConnection]] = None,
+) -> ResolvedConnection:
+    """The connection for one algorithm run (module docstring). Main thread: reading the
+    settings may read QGIS's auth database or start the embedded sandbox."""
     env = os.environ if environ is None else environ
-    url = (url or env.get(ENV_URL, "")).strip()
+    url = (url or env.get(ENV_URL, "")).strip().rstrip("/")
     project = (project or env.get(ENV_PROJECT, "")).strip()
     credentials = (credentials or env.get(ENV_CREDENTIALS, "")).strip()
-    if url:
-        return Connection(url=url, project=project or SANDBOX, credentials=credentials or "none")
-    base = from_plugin_settings((settings or _load_plugin_settings)())
-    if project:
-        base = replace(base, project=project)
-    if credentials:
-        base = replace(base, credentials=credentials, key_json="")
-    return base
+    if not url and not credentials:
+        base = (settings or session_source().resolve)()
+        if project and project != base.project:
+            base = ResolvedConnection(base.mode, base.url, project, base.high_volume,
+                                      base.concurrency, base.key, base.key_fingerprint)
+        return base
+    if url == SANDBOX:
+        url = session_source().sandbox_url().rstrip("/")
+    key = None
+    if credentials in ("", "none"):
+        mode = qs.MODE_CUSTOM_URL if url else qs.MODE_PERSISTENT
+    elif credentials == "persistent":
+        mode = qs.MODE_PERSISTENT
+    else:
+        mode, key = qs.MODE_SERVICE_ACCOUNT, _read_key(credentials)
+    if mode == qs.MODE_CUSTOM_URL and not project:
+        project = SANDBOX
+    fingerprint = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] if key else ""
+    return ResolvedConnection(mode=mode, url=url, project=project, high_volume=False,
+                              concurrency=32, key=key, key_fingerprint=fingerprint)
 
 
-def with_secret(connection: Connection) -> Connection:
-    """Reads a key held in QGIS's auth database (main thread: may ask the master password)."""
-    if not connection.credentials.startswith("authcfg:"):
-        return connection
-    import json
-
-    from eeextract_plugin import qgis_settings
-
-    key = qgis_settings.load_service_account_key(connection.credentials.split(":", 1)[1])
-    return replace(connection, key_json=json.dumps(key))
+def describe(connection: ResolvedConnection) -> str:
+    return connection.describe()
 
 
-class SharedSession:
-    """One initialised Earth Engine session for every run in this QGIS process.
-
-    ``initialise`` turns a :class:`Connection` into an initialised session (the engine's); it is
-    called at most once per distinct connection, under a lock (batch rows may run in threads).
-    """
-
-    def __init__(self, initialise: Optional[Callable[[Connection], Any]] = None) -> None:
-        self._initialise = initialise
-        self._lock = threading.Lock()
-        self._current: Optional[Connection] = None
-        self._session: Any = None
-        self.initialisations = 0
-
-    def get(self, connection: Connection) -> Any:
-        with self._lock:
-            if self._current != connection or self._session is None:
-                initialise = self._initialise or initialise_engine_session
-                self._session = initialise(connection)
-                self._current = connection
-                self.initialisations += 1
-            return self._session
-
-    def reset(self) -> None:
-        with self._lock:
-            self._current = None
-            self._session = None
-
-
-_SANDBOX_SERVER: Any = None
-
-
-def _embedded_sandbox_url() -> str:
-    global _SANDBOX_SERVER
-    if _SANDBOX_SERVER is None:
-        from eeextract_plugin.sandbox.config import SandboxConfig
-        from eeextract_plugin.sandbox.server import SandboxServer
-
-        _SANDBOX_SERVER = SandboxServer(SandboxConfig(port=0)).start()
-    return _SANDBOX_SERVER.url
-
-
-def initialise_engine_session(connection: Connection) -> Any:
-    """Translate a :class:`Connection` onto the engine's :func:`core.session.initialise`."""
-    from eeextract_plugin.core.session import SessionConfig, initialise
-
-    url = _embedded_sandbox_url() if connection.url == SANDBOX else connection.url
-    credentials = connection.credentials
-    key_file = None
-    if connection.key_json:
-        # The key from QGIS's auth database: the engine reads key files, so hand it one that only
-        # this user can read, for as long as the client needs to load it.
-        import tempfile
-
-        handle, key_file = tempfile.mkstemp(prefix="eeextract-key-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(connection.key_json)
-        credentials = key_file
-    try:
-        return initialise(SessionConfig(
-            project=connection.project or None,
-            credentials=credentials,
-            url=url or None,
-            high_volume=connection.high_volume,
-            http_pool_size=max(64, 2 * connection.concurrency),
-        ))
-    finally:
-        if key_file:
-            os.unlink(key_file)
-
-
-SESSION = SharedSession()
+def open_session(connection: ResolvedConnection) -> Any:
+    """The shared, initialised session for ``connection`` (initialised at most once)."""
+    return qgis_session.open_session(connection)

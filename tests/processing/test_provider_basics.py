@@ -16,44 +16,31 @@ def test_provider_has_the_id_name_and_icon(qgis_app):
     assert ICON.exists()
 
 
-def test_connection_parameters_win_over_environment_and_settings():
-    from types import SimpleNamespace
+def test_connection_parameters_win_over_environment_and_settings(qgis_app, tmp_path):
+    import json
 
     from eeextract_plugin.processing.connection import resolve_connection
+    from eeextract_plugin.qgis_session import ResolvedConnection
 
-    env = {"EEEXTRACT_URL": "http://127.0.0.1:1", "EEEXTRACT_PROJECT": "envproj"}
-    stored = SimpleNamespace(mode="persistent", project="setproj", custom_url="", high_volume=True,
-                             concurrency=16, service_account_authcfg="")
+    env = {"EEEXTRACT_URL": "http://127.0.0.1:1/", "EEEXTRACT_PROJECT": "envproj"}
+    stored = ResolvedConnection(mode="persistent", url="", project="setproj", high_volume=True,
+                                concurrency=16)
+    def settings():
+        return stored
 
-    explicit = resolve_connection(url="http://localhost:9", project="p", environ=env,
-                                  settings=lambda: stored)
-    assert (explicit.url, explicit.project, explicit.credentials) == ("http://localhost:9", "p", "none")
-    from_env = resolve_connection(environ=env, settings=lambda: stored)
-    assert (from_env.url, from_env.project, from_env.credentials) == ("http://127.0.0.1:1", "envproj", "none")
-    from_settings = resolve_connection(environ={}, settings=lambda: stored)
-    assert (from_settings.url, from_settings.project) == ("", "setproj")
-    assert from_settings.credentials == "persistent" and from_settings.high_volume
-    sandbox = resolve_connection(environ={}, settings=lambda: SimpleNamespace(
-        mode="sandbox", project="", custom_url="", high_volume=True, concurrency=32,
-        service_account_authcfg="", effective_project=lambda: "sandbox"))
-    assert (sandbox.url, sandbox.project, sandbox.credentials) == ("sandbox", "sandbox", "none")
-    key = resolve_connection(environ={}, settings=lambda: SimpleNamespace(
-        mode="service_account", project="p", custom_url="", high_volume=False, concurrency=32,
-        service_account_authcfg="abc123"))
-    assert key.credentials == "authcfg:abc123"
+    explicit = resolve_connection(url="http://localhost:9", project="p", environ=env, settings=settings)
+    assert (explicit.mode, explicit.url, explicit.project) == ("custom_url", "http://localhost:9", "p")
+    from_env = resolve_connection(environ=env, settings=settings)
+    assert (from_env.mode, from_env.url, from_env.project) == ("custom_url", "http://127.0.0.1:1", "envproj")
+    assert resolve_connection(environ={}, settings=settings) == stored
+    other_project = resolve_connection(project="mine", environ={}, settings=settings)
+    assert (other_project.mode, other_project.project, other_project.high_volume) == ("persistent", "mine", True)
 
-
-def test_shared_session_initialises_once_per_connection():
-    from eeextract_plugin.processing.connection import Connection, SharedSession
-
-    made = []
-    shared = SharedSession(initialise=lambda c: made.append(c) or object())
-    a, b = Connection(url="http://x", project="p"), Connection(url="http://y", project="p")
-    first = shared.get(a)
-    assert shared.get(a) is first
-    assert shared.get(Connection(url="http://x", project="p")) is first
-    shared.get(b)
-    assert made == [a, b]
+    key = tmp_path / "key.json"
+    key.write_text(json.dumps({"type": "service_account", "client_email": "a@b.iam", "private_key": "k"}))
+    account = resolve_connection(credentials=str(key), project="p", environ={}, settings=settings)
+    assert account.mode == "service_account" and account.key["client_email"] == "a@b.iam"
+    assert "private_key" not in repr(account)
 
 
 def test_feedback_progress_and_cancel_and_logs(qgis_app):
