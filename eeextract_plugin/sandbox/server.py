@@ -86,6 +86,7 @@ class SandboxServer:
         self.limiter = LoadLimiter(self.config)
         self.thumbnails = ThumbnailService(self.config, self._require_engine)
         self._httpd: Optional[_HTTPServer] = None
+        self._port: Optional[int] = None
         self._thread: Optional[threading.Thread] = None
         self._routes = self._build_routes()
 
@@ -97,6 +98,7 @@ class SandboxServer:
         httpd = _HTTPServer((self.config.host, self.config.port), _RequestHandler)
         httpd.sandbox = self
         self._httpd = httpd
+        self._port = httpd.server_address[1]
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="sandbox-http", daemon=True)
         self._thread.start()
@@ -105,9 +107,9 @@ class SandboxServer:
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
+        if self._port is None:
             raise RuntimeError("the sandbox is not started")
-        return self._httpd.server_address[1]
+        return self._port
 
     @property
     def url(self) -> str:
@@ -507,6 +509,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "EEExtractSandbox/1.0"
     timeout = IDLE_TIMEOUT_S
+    disable_nagle_algorithm = True  # headers and body go out without waiting for delayed ACKs
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
