@@ -216,7 +216,8 @@ class PixelSource:
 
     Uses the engine's ``image_for_export(expression) -> (image, PixelGrid | grid dict)`` and, for
     pixels, the engine's ``compute_export_pixels(image, PixelGrid) -> Raster`` when it has one,
-    else ``imagery.pixels.compute_pixels(image, grid_dict, None, None, config, enforce_limits=False)``.
+    else ``imagery.pixels.compute_pixels(image, grid, None, None, config, enforce_limits=False)``
+    inside the engine's evaluation context (``engine.context()``).
     """
 
     def __init__(self, engine: Any, config: SandboxConfig):
@@ -239,9 +240,16 @@ class PixelSource:
         compute = getattr(self.engine, "compute_export_pixels", None)
         if compute is not None:
             return compute(image, grid)
-        from eeextract_plugin.sandbox.imagery.pixels import compute_pixels  # type: ignore
+        from eeextract_plugin.sandbox.imagery.pixels import compute_pixels
 
-        return compute_pixels(image, grid.to_json(), None, None, self.config, enforce_limits=False)
+        context = getattr(self.engine, "context", None)
+        if context is None:
+            return compute_pixels(image, grid, None, None, self.config, enforce_limits=False)
+        # Lazy images (collections, catalog assets) read the evaluation context while computing.
+        from eeextract_plugin.sandbox.evaluator import evaluation_context
+
+        with evaluation_context(context()):
+            return compute_pixels(image, grid, None, None, self.config, enforce_limits=False)
 
 
 # --------------------------------------------------------------------------------------------
