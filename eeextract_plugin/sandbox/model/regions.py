@@ -1,0 +1,1 @@
+"""Region reductions (pixels over geometries): Image.reduceRegion, reduceRegions, sampleRegions."""
