@@ -38,8 +38,11 @@ without a nodata tag, as Earth Engine writes them.
 from __future__ import annotations
 
 import base64
+import heapq
+import json
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -276,6 +279,7 @@ class ExportTask:
     eecu_seconds: float = 0.0
     cancel: threading.Event = field(default_factory=threading.Event)
     written: List[str] = field(default_factory=list)
+    body: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -356,6 +360,14 @@ class ExportService:
         self._workers: List[threading.Thread] = []
         self._closing = False
         self._running = 0
+        # Pending tasks: a heap of (-priority, seq, id), stale entries skipped when popped.
+        self._pending: List[Tuple[int, int, str]] = []
+        self._pending_count = 0
+        self._last_expiry = 0.0
+        # Operations survive a restart of the sandbox (as Earth Engine keeps them): an append-only
+        # journal replayed at start; tasks that had not finished run again.
+        self._journal_path = state_dir / "operations.jsonl"
+        self._load_journal()
 
     # -- public API --------------------------------------------------------------------------
 
@@ -378,8 +390,7 @@ class ExportService:
                 known = self._by_request_id.get((project, request_id))
                 if known is not None and known in self._tasks:
                     return self._tasks[known].operation()
-            pending = sum(1 for t in self._tasks.values() if t.state == "PENDING")
-            if pending >= self.config.max_pending_tasks:
+            if self._pending_count >= self.config.max_pending_tasks:
                 raise resource_exhausted(
                     f"Too many tasks already in the queue ({self.config.max_pending_tasks}). "
                     "Please wait for some of them to complete.")
@@ -387,10 +398,11 @@ class ExportService:
             now = self.clock()
             fail_memory = self._rng.random() < self.config.faults.export_memory_failure
             task = ExportTask(_new_operation_id(), project, request, request_id, self._seq, now,
-                              fail_memory, self._destination_uris(request), update_time=now)
-            self._tasks[task.id] = task
-            if request_id is not None:
-                self._by_request_id[(project, request_id)] = task.id
+                              fail_memory, self._destination_uris(request), update_time=now, body=body)
+            self._add(task)
+            self._journal({"event": "submit", "id": task.id, "project": project, "body": body,
+                           "requestId": request_id, "seq": task.seq, "createTime": now,
+                           "failMemory": fail_memory, "destinationUris": task.destination_uris})
             self._ensure_workers()
             self._lock.notify_all()
             logger.info("export %s submitted: %s", task.id, request.description)
@@ -433,6 +445,7 @@ class ExportService:
         with self._lock:
             task = self._find(name)
             if task.state == "PENDING":
+                self._pending_count -= 1
                 self._finish(task, "CANCELLED", (CODE_CANCELLED, "Cancelled."))
             elif task.state == "RUNNING":
                 task.state = "CANCELLING"
@@ -466,8 +479,20 @@ class ExportService:
             raise not_found(f"Operation {name} not found.")
         return task
 
+    def _add(self, task: ExportTask) -> None:
+        self._tasks[task.id] = task
+        if task.request_id is not None:
+            self._by_request_id[(task.project, task.request_id)] = task.id
+        if task.state == "PENDING":
+            heapq.heappush(self._pending, (-task.request.priority, task.seq, task.id))
+            self._pending_count += 1
+
     def _expire(self) -> None:
-        horizon = self.clock() - TASK_RETENTION_S
+        now = self.clock()
+        if now - self._last_expiry < 60:
+            return
+        self._last_expiry = now
+        horizon = now - TASK_RETENTION_S
         for task_id in [i for i, t in self._tasks.items() if t.done and (t.end_time or 0) < horizon]:
             task = self._tasks.pop(task_id)
             if task.request_id:
@@ -481,6 +506,9 @@ class ExportService:
         task.update_time = now
         if state == "SUCCEEDED":
             task.progress = 1.0
+        self._journal({"event": "finish", "id": task.id, "state": state, "error": list(error) if error else None,
+                       "startTime": task.start_time, "endTime": now, "progress": task.progress,
+                       "eecu": task.eecu_seconds, "attempt": task.attempt})
         logger.info("export %s %s%s", task.id, state, f": {error[1]}" if error else "")
 
     def _destination_uris(self, request: ExportRequest) -> List[str]:
@@ -503,10 +531,13 @@ class ExportService:
             worker.start()
 
     def _next_pending(self) -> Optional[ExportTask]:
-        pending = [t for t in self._tasks.values() if t.state == "PENDING"]
-        if not pending:
-            return None
-        return min(pending, key=lambda t: (-t.request.priority, t.seq))
+        """The pending task to run next (highest priority, then oldest), left in the heap."""
+        while self._pending:
+            task = self._tasks.get(self._pending[0][2])
+            if task is not None and task.state == "PENDING":
+                return task
+            heapq.heappop(self._pending)
+        return None
 
     def _work(self) -> None:
         while True:
@@ -518,6 +549,8 @@ class ExportService:
                     return
                 task = self._next_pending()
                 assert task is not None
+                heapq.heappop(self._pending)
+                self._pending_count -= 1
                 task.state = "RUNNING"
                 task.start_time = task.update_time = self.clock()
                 self._running += 1
@@ -552,6 +585,67 @@ class ExportService:
                     self._finish(task, "CANCELLED", (CODE_CANCELLED, "Cancelled."))
                 else:
                     self._finish(task, "SUCCEEDED")
+
+    # -- the journal ---------------------------------------------------------------------------
+
+    def _journal(self, record: Dict[str, Any]) -> None:
+        try:
+            self._journal_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self._journal_path, "a", encoding="utf-8") as out:
+                out.write(json.dumps(record, separators=(",", ":")) + "\n")
+        except OSError:
+            logger.warning("cannot write the operations journal %s", self._journal_path, exc_info=True)
+
+    def _load_journal(self) -> None:
+        if not self._journal_path.is_file():
+            return
+        horizon = self.clock() - TASK_RETENTION_S
+        records: Dict[str, Dict[str, Any]] = {}
+        with open(self._journal_path, encoding="utf-8") as journal:
+            for line in journal:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a crash
+                if record.get("event") == "submit":
+                    records[record["id"]] = {"submit": record}
+                elif record.get("event") == "finish" and record.get("id") in records:
+                    records[record["id"]]["finish"] = record
+        kept: List[Dict[str, Any]] = []
+        for entry in records.values():
+            submit, finish = entry["submit"], entry.get("finish")
+            if finish and (finish.get("endTime") or 0) < horizon:
+                continue
+            try:
+                request = ExportRequest.parse(submit["body"])
+            except EEError:
+                continue
+            task = ExportTask(submit["id"], submit["project"], request, submit.get("requestId"), submit["seq"],
+                              submit["createTime"], bool(submit.get("failMemory")),
+                              list(submit.get("destinationUris") or []), update_time=submit["createTime"],
+                              body=submit["body"])
+            if finish:
+                task.state = finish["state"]
+                task.error = tuple(finish["error"]) if finish.get("error") else None  # type: ignore[assignment]
+                task.start_time = finish.get("startTime")
+                task.end_time = task.update_time = finish["endTime"]
+                task.progress = finish.get("progress") or 0.0
+                task.eecu_seconds = finish.get("eecu") or 0.0
+                task.attempt = finish.get("attempt") or 1
+            self._seq = max(self._seq, task.seq)
+            self._add(task)
+            kept.append(entry)
+        # Compact: rewrite the journal with what was kept.
+        temp = self._journal_path.with_suffix(".tmp")
+        with open(temp, "w", encoding="utf-8") as out:
+            for entry in sorted(kept, key=lambda e: e["submit"]["seq"]):
+                out.write(json.dumps(entry["submit"], separators=(",", ":")) + "\n")
+                if entry.get("finish"):
+                    out.write(json.dumps(entry["finish"], separators=(",", ":")) + "\n")
+        os.replace(temp, self._journal_path)
+        if self._pending_count:
+            self._ensure_workers()
+        logger.info("restored %d export operations (%d to run)", len(kept), self._pending_count)
 
     # Used by _ExportRun.
     def _wait(self, task: ExportTask, seconds: float) -> None:

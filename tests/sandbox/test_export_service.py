@@ -230,3 +230,42 @@ def test_request_id_idempotent_and_pending_limit_and_listing(tmp_path):
     finally:
         gate.set()
         service.close()
+
+
+def test_operations_survive_a_restart_and_unfinished_tasks_run_again(tmp_path):
+    first = make_service(tmp_path)
+    done = wait_done(first, first.start_export("sandbox", gcs_body(20, 20, prefix="a", requestId="rq"))["name"])
+    first.close()
+
+    slow = make_service(tmp_path, export_timing=ExportTiming(startup_s=60.0, megapixels_per_s=1.0))
+    unfinished = slow.start_export("sandbox", gcs_body(20, 20, prefix="b"))["name"]
+    slow.close()   # the sandbox stops while the task waits
+
+    again = make_service(tmp_path)
+    try:
+        assert again.get_operation(done["name"]) == done
+        assert again.start_export("sandbox", gcs_body(20, 20, prefix="a", requestId="rq"))["name"] == done["name"]
+        assert wait_done(again, unfinished)["metadata"]["state"] == "SUCCEEDED"
+        listed = [op["name"] for op in again.list_operations("sandbox")["operations"]]
+        assert listed == [unfinished, done["name"]]
+        assert again.buckets.names("sandbox-private") == ["a.tif", "b.tif"]
+    finally:
+        again.close()
+
+
+def test_skip_empty_files(tmp_path):
+    class EmptyEngine(FakeEngine):
+        def compute_export_pixels(self, image, grid):
+            raster = super().compute_export_pixels(image, grid)
+            for band in raster.bands:
+                band.mask = np.zeros_like(band.mask) if grid.transform[2] > BASE.transform[2] else band.mask
+            return raster
+
+    service = make_service(tmp_path, engine=EmptyEngine())
+    try:
+        body = gcs_body(512, 256, prefix="sk", dims=256)
+        body["fileExportOptions"]["geoTiffOptions"]["skipEmptyFiles"] = True
+        assert wait_done(service, service.start_export("sandbox", body)["name"])["metadata"]["state"] == "SUCCEEDED"
+        assert service.buckets.names("sandbox-private") == ["sk-0000000000-0000000000.tif"]
+    finally:
+        service.close()
