@@ -463,6 +463,12 @@ def _pixels_response(raster: Any, file_format: str, prefix: Optional[str]) -> Tu
 
 # -------------------------------------------------------------------------------------- transport
 
+def _close(body: Any) -> None:
+    close = getattr(body, "close", None)
+    if callable(close):
+        close()
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -565,20 +571,36 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         body = response.body
         streamed = not isinstance(body, (bytes, bytearray, memoryview))
+        declared = next((v for k, v in response.headers.items() if k.lower() == "content-length"), None)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         for key, value in response.headers.items():
             if key.lower() not in ("content-length", "transfer-encoding", "content-type"):
                 self.send_header(key, value)
-        if streamed:
+        if streamed and declared is not None:
+            self.send_header("Content-Length", str(declared))   # a sized stream (file download)
+        elif streamed:
             self.send_header("Transfer-Encoding", "chunked")
+        elif self.command == "HEAD" and declared is not None:
+            self.send_header("Content-Length", str(declared))
         else:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command == "HEAD":
+            _close(body)
+            return
+        if streamed and declared is not None:
+            try:
+                for chunk in body:
+                    self.wfile.write(chunk)
+            finally:
+                _close(body)
             return
         if streamed:
-            self._send_chunked(body, fault)
+            try:
+                self._send_chunked(body, fault)
+            finally:
+                _close(body)
             return
         if fault is Fault.TRUNCATED_BODY and len(body) > 0:
             self.wfile.write(bytes(body[: len(body) // 2]))

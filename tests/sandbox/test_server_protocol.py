@@ -271,6 +271,34 @@ def test_unsupported_methods_are_unimplemented(fake_server):
     assert r.status_code == 501 and r.json()["error"]["status"] == "UNIMPLEMENTED"
 
 
+def test_download_size_limit(ee_fake):
+    ee = ee_fake
+    with SandboxServer(SandboxConfig(port=0, max_download_bytes=100), engine=FakeEngine(),
+                       exports=FakeExports()) as server:
+        ee.Initialize(credentials=None, url=server.url, project="sandbox")
+        r = requests.get(ee.Image("SANDBOX/DEM").getDownloadURL({"name": "dem"}))
+        assert r.status_code == 400
+        # 64 x 48 int16 pixels + one mask byte each
+        assert r.json()["error"]["message"] == (
+            "Total request size (9216 bytes) must be less than or equal to 100 bytes.")
+
+
+def test_storage_and_drive_paths_reach_their_emulators(sandbox_server, monkeypatch):
+    from google.cloud import storage
+    from google.oauth2.credentials import Credentials
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", sandbox_server.url)
+    client = storage.Client(project="sandbox", credentials=Credentials(token="user-token"))
+    payload = bytes(range(256)) * 8000  # 2 MB: a streamed download
+    client.bucket("sandbox-private").blob("protocol/part.bin").upload_from_string(payload)
+    assert [b.name for b in client.list_blobs("sandbox-private", prefix="protocol/")] == ["protocol/part.bin"]
+    assert client.bucket("sandbox-private").blob("protocol/part.bin").download_as_bytes() == payload
+    r = requests.get(sandbox_server.url + "/storage/v1/b/sandbox-private/o")
+    assert r.status_code == 401  # private bucket, no token
+    r = requests.get(sandbox_server.url + "/drive/v3/files")
+    assert r.status_code == 401
+
+
 def test_storage_paths_without_a_store_are_ee_errors(fake_server):
     r = requests.get(fake_server.url + "/storage/v1/b/sandbox-public/o")
     assert r.headers["Content-Type"].startswith("application/json")
