@@ -287,20 +287,12 @@ def test_cancel_and_pending_limit(tmp_path):
 # -- with the real evaluator -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def real_server(tmp_path_factory):
-    try:
-        from eeextract_plugin.sandbox.engine import Engine
-
-        config = SandboxConfig(port=0, state_dir=tmp_path_factory.mktemp("real-exports"), export_timing=FAST)
-        engine = Engine(config)
-    except Exception as exc:  # noqa: BLE001 - the evaluator is built by another part of the team
-        pytest.skip(f"the sandbox's engine is not available yet: {exc}")
-    server = SandboxServer(config, engine=engine).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+@pytest.fixture()
+def real_server(sandbox_server):
+    """The session's sandbox (tests/conftest.py), with the real evaluator."""
+    if sandbox_server.exports is None or not hasattr(sandbox_server.engine, "image_for_export"):
+        pytest.skip("the sandbox's engine is not available yet")
+    return sandbox_server
 
 
 def test_real_export_parts_match_compute_pixels(real_server, monkeypatch):
