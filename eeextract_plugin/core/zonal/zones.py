@@ -99,7 +99,7 @@ class ZoneSource:
         if isinstance(zones, (str, Path)):
             self._path = str(zones)
             self.crs_wkt = _crs_wkt(crs)
-            self._open_layer()  # checks the file, the layer and the id field now
+            self._open_layer().close()  # checks the file, the layer and the id field now
         else:
             self._items = list(zones)
             self.crs_wkt = _crs_wkt(crs)
@@ -138,31 +138,30 @@ class ZoneSource:
                 f"layers are: {', '.join(names)}"
             )
         self.layer_label = f"layer '{lyr.GetName()}' of {path}"
-        defn = lyr.GetLayerDefn()
-        fields = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
-        if not self.id_field:
-            raise ZonalError(
-                f"{self.kind}: no id field given for {self.layer_label}; "
-                f"fields are: {', '.join(fields) or '(none)'}"
-            )
-        idx = defn.GetFieldIndex(self.id_field)
-        if idx < 0:
-            raise ZonalError(
-                f"{self.kind}: id field '{self.id_field}' not found in "
-                f"{self.layer_label}; fields are: {', '.join(fields) or '(none)'}"
-            )
-        ftype = defn.GetFieldDefn(idx).GetType()
-        self.id_type = {ogr.OFTInteger: "int", ogr.OFTInteger64: "int", ogr.OFTReal: "float"}.get(
-            ftype, "str"
-        )
-        if not self.crs_wkt:
-            srs = lyr.GetSpatialRef()
-            self.crs_wkt = srs.ExportToWkt() if srs is not None else ""
-        gtype = ogr.GT_Flatten(lyr.GetGeomType())
-        self._check_geometry_type(ogr.GeometryTypeToName(gtype), gtype)
-        return ds, lyr
+        problem = self._describe_layer(_layer_facts(lyr))
+        if problem:
+            lyr = None  # children before their dataset (GDAL < 3.8 crashes otherwise)
+            ds = None
+            raise ZonalError(problem)
+        return _OgrLayer(ds, lyr)
 
-    def _check_geometry_type(self, name: str, gtype: int) -> None:
+    def _describe_layer(self, facts: Dict[str, Any]) -> Optional[str]:
+        """Takes in the layer's id type and CRS; returns what is wrong with it, if anything."""
+        fields = facts["fields"]
+        listed = ", ".join(fields) or "(none)"
+        if not self.id_field:
+            return f"{self.kind}: no id field given for {self.layer_label}; fields are: {listed}"
+        if self.id_field not in fields:
+            return (
+                f"{self.kind}: id field '{self.id_field}' not found in "
+                f"{self.layer_label}; fields are: {listed}"
+            )
+        self.id_type = facts["types"][fields.index(self.id_field)]
+        if not self.crs_wkt:
+            self.crs_wkt = facts["crs_wkt"]
+        return self._geometry_type_problem(facts["geom_name"], facts["geom_type"])
+
+    def _geometry_type_problem(self, name: str, gtype: int) -> Optional[str]:
         from osgeo import ogr
 
         polygonal = {
@@ -175,17 +174,18 @@ class ZoneSource:
         }
         punctual = {ogr.wkbPoint, ogr.wkbMultiPoint}
         if gtype == ogr.wkbUnknown or gtype == ogr.wkbGeometryCollection:
-            return
+            return None
         if self.kind == "zones" and gtype not in polygonal:
-            raise ZonalError(
+            return (
                 f"zones: {self.layer_label} has {name} geometries; zonal "
                 "statistics need polygons (sample points instead)"
             )
         if self.kind == "points" and gtype not in punctual:
-            raise ZonalError(
+            return (
                 f"points: {self.layer_label} has {name} geometries; sampling "
                 "needs points (use zonal statistics for polygons)"
             )
+        return None
 
     @property
     def label(self) -> str:
@@ -229,26 +229,14 @@ class ZoneSource:
                     ) from None
                 yield i, zid
             return
-        ds, lyr = self._open_layer()
-        defn = lyr.GetLayerDefn()
-        others = [
-            defn.GetFieldDefn(i).GetName()
-            for i in range(defn.GetFieldCount())
-            if defn.GetFieldDefn(i).GetName() != self.id_field
-        ]
-        lyr.SetIgnoredFields(others + ["OGR_GEOMETRY", "OGR_STYLE"])
-        lyr.ResetReading()
-        for f in lyr:
-            yield (
-                f.GetFID(),
-                (
-                    f.GetField(self.id_field)
-                    if f.IsFieldSet(self.id_field) and not f.IsFieldNull(self.id_field)
-                    else None
-                ),
-            )
-        lyr.SetIgnoredFields([])
-        del ds
+        with self._open_layer() as lyr:
+            others = [n for n in _layer_facts(lyr)["fields"] if n != self.id_field]
+            lyr.SetIgnoredFields(others + ["OGR_GEOMETRY", "OGR_STYLE"])
+            lyr.ResetReading()
+            for f in lyr:
+                null = not f.IsFieldSet(self.id_field) or f.IsFieldNull(self.id_field)
+                yield f.GetFID(), (None if null else f.GetField(self.id_field))
+            lyr.SetIgnoredFields([])
 
     def bounds(self) -> Optional[Tuple[float, float, float, float]]:
         """(xmin, ymin, xmax, ymax) of all zones in the zones' CRS; ``None`` if no geometry."""
@@ -270,12 +258,14 @@ class ZoneSource:
                     )
                 )
             return bounds
-        ds, lyr = self._open_layer()
-        try:
-            xmin, xmax, ymin, ymax = lyr.GetExtent(force=1)
-        except RuntimeError:
+        with self._open_layer() as lyr:
+            try:
+                extent = lyr.GetExtent(force=1)
+            except RuntimeError:
+                return None
+        if extent is None:
             return None
-        del ds
+        xmin, xmax, ymin, ymax = extent
         return xmin, ymin, xmax, ymax
 
     # ------------------------------------------------------------------------------ reading
@@ -290,18 +280,57 @@ class ZoneSource:
                     geom = None
                 yield i, zid, geom
             return
-        ds, lyr = self._open_layer()
-        lyr.ResetReading()
-        for i, f in enumerate(lyr):
-            zid = f.GetField(self.id_field)
-            ref = f.GetGeometryRef()
-            geom = None
-            if ref is not None and not ref.IsEmpty():
-                if ref.HasCurveGeometry():
-                    ref = ref.GetLinearGeometry()
-                geom = shapely.from_wkb(bytes(ref.ExportToIsoWkb()))
-            yield i, zid, geom
-        del ds
+        with self._open_layer() as lyr:
+            lyr.ResetReading()
+            for i, f in enumerate(lyr):
+                zid = f.GetField(self.id_field)
+                ref = f.GetGeometryRef()
+                geom = None
+                if ref is not None and not ref.IsEmpty():
+                    if ref.HasCurveGeometry():
+                        ref = ref.GetLinearGeometry()
+                    geom = shapely.from_wkb(bytes(ref.ExportToIsoWkb()))
+                ref = None
+                yield i, zid, geom
+
+
+class _OgrLayer:
+    """An OGR layer and its dataset, released child first: with GDAL < 3.8 a layer or a
+    feature definition used after its dataset closed crashes the interpreter."""
+
+    def __init__(self, ds: Any, lyr: Any) -> None:
+        self.ds, self.lyr = ds, lyr
+
+    def __enter__(self) -> Any:
+        return self.lyr
+
+    def __exit__(self, *exc: Any) -> bool:
+        self.close()
+        return False
+
+    def close(self) -> None:
+        self.lyr = None
+        self.ds = None
+
+
+def _layer_facts(lyr: Any) -> Dict[str, Any]:
+    """Plain data about a layer (the feature definition never leaves this function)."""
+    from osgeo import ogr
+
+    defn = lyr.GetLayerDefn()
+    kinds = {ogr.OFTInteger: "int", ogr.OFTInteger64: "int", ogr.OFTReal: "float"}
+    fields = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    types = [kinds.get(defn.GetFieldDefn(i).GetType(), "str") for i in range(len(fields))]
+    srs = lyr.GetSpatialRef()
+    gtype = ogr.GT_Flatten(lyr.GetGeomType())
+    defn = None
+    return {
+        "fields": fields,
+        "types": types,
+        "crs_wkt": srs.ExportToWkt() if srs is not None else "",
+        "geom_type": gtype,
+        "geom_name": ogr.GeometryTypeToName(gtype),
+    }
 
 
 class ZonePreparer:
