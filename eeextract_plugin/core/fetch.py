@@ -1,0 +1,341 @@
+"""Parallel direct requests: a bounded pool, retries, splitting, adaptive concurrency.
+
+- **Pool**: ``max_concurrency`` worker threads (default 32, never above 40, Earth Engine's
+  concurrent-request quota); an :class:`AdaptiveLimiter` decides how many may be in flight.
+- **Retries** (this is the only retry layer; the session sets ``ee.data.setMaxRetries(0)``):
+  429, 5xx, 403 rate-limit, connection errors, time-outs and truncated or corrupt bodies are
+  retried with exponential backoff and *full jitter* (``uniform(0, min(cap, base * 2**n))``),
+  at least the server's ``Retry-After``. A waiting unit holds no request slot.
+- **Split**: "memory limit exceeded", "computation timed out" and "request too large" answers
+  are not retried as they are: the unit is split (``splitter``) and its parts queued.
+- **Deterministic errors** (missing asset, invalid argument…) stop the job with Earth Engine's
+  message; units already finished stay finished.
+- **AIMD**: each 429 halves the number allowed in flight (at most once per second, so one burst
+  counts once); each success adds ``1/limit`` (one more slot per round of successes).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import queue
+import random
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Iterable, List, Optional, TypeVar
+
+from .progress import CancelToken
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENCY = 40
+DEFAULT_CONCURRENCY = 32
+
+T = TypeVar("T")
+
+RETRY, SPLIT, FATAL = "retry", "split", "fatal"
+
+_SPLIT_PATTERNS = re.compile(
+    r"memory limit exceeded|computation timed out|too many pixels|request (payload |size )?"
+    r"(is )?too large|total request size|exceeds? .*(limit|bytes)|grid dimension",
+    re.IGNORECASE)
+_RATE_PATTERNS = re.compile(r"too many (concurrent )?requests|rate limit|quota exceeded",
+                            re.IGNORECASE)
+
+
+class CorruptResponse(Exception):
+    """A body that is truncated or does not decode (retried like a connection error)."""
+
+
+class JobAborted(Exception):
+    """A deterministic error: the job stops with this message (Earth Engine's)."""
+
+
+@dataclass(frozen=True)
+class Classification:
+    action: str  # RETRY | SPLIT | FATAL
+    status: Optional[int] = None
+    retry_after: Optional[float] = None
+    message: str = ""
+    rate_limited: bool = False
+
+
+def _http_error_of(exc: BaseException) -> Any:
+    """The googleapiclient HttpError behind an ``ee.EEException`` (its ``__context__``)."""
+    seen = 0
+    cur: Optional[BaseException] = exc
+    while cur is not None and seen < 5:
+        if hasattr(cur, "resp") and hasattr(getattr(cur, "resp"), "status"):
+            return cur
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return None
+
+
+def classify(exc: BaseException) -> Classification:
+    """What to do about one failed attempt."""
+    msg = str(exc) or type(exc).__name__
+    if isinstance(exc, CorruptResponse):
+        return Classification(RETRY, message=msg)
+    http_err = _http_error_of(exc)
+    status: Optional[int] = None
+    retry_after: Optional[float] = None
+    if http_err is not None:
+        try:
+            status = int(http_err.resp.status)
+            ra = http_err.resp.get("retry-after")
+            retry_after = float(ra) if ra is not None else None
+        except (TypeError, ValueError, AttributeError):
+            pass
+    if _SPLIT_PATTERNS.search(msg):
+        return Classification(SPLIT, status, message=msg)
+    if status == 429 or (status == 403 and _RATE_PATTERNS.search(msg)):
+        return Classification(RETRY, status, retry_after, msg, rate_limited=True)
+    if status is not None and status >= 500:
+        return Classification(RETRY, status, retry_after, msg)
+    if status is not None:
+        return Classification(FATAL, status, message=msg)
+    if isinstance(exc, (ConnectionError, socket.timeout, TimeoutError, http.client.HTTPException)):
+        return Classification(RETRY, message=msg)
+    name = type(exc).__module__ + "." + type(exc).__name__
+    if any(k in name for k in ("requests.exceptions", "urllib3.exceptions", "httplib2",
+                               "ssl.", "IncompleteRead", "ChunkedEncodingError")):
+        return Classification(RETRY, message=msg)
+    if _RATE_PATTERNS.search(msg):
+        return Classification(RETRY, message=msg, rate_limited=True)
+    if type(exc).__name__ == "EEException" and re.search(
+            r"internal error|service unavailable|backend error|deadline", msg, re.IGNORECASE):
+        return Classification(RETRY, message=msg)
+    return Classification(FATAL, status, message=msg)
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 8
+    base_s: float = 0.5
+    cap_s: float = 32.0
+
+    def delay(self, attempt: int, retry_after: Optional[float] = None,
+              rng: Optional[random.Random] = None) -> float:
+        """Full jitter: uniform(0, min(cap, base * 2**attempt)), at least Retry-After."""
+        r = (rng or random).uniform(0.0, min(self.cap_s, self.base_s * (2 ** attempt)))
+        return max(r, retry_after or 0.0)
+
+
+class AdaptiveLimiter:
+    """How many requests may be in flight: additive increase, multiplicative decrease."""
+
+    def __init__(self, maximum: int, initial: Optional[int] = None, minimum: int = 1,
+                 adaptive: bool = True, decrease_interval_s: float = 1.0) -> None:
+        self.maximum = max(1, min(maximum, MAX_CONCURRENCY))
+        self.minimum = max(1, min(minimum, self.maximum))
+        self.limit = float(initial or self.maximum)
+        self.adaptive = adaptive
+        self.in_flight = 0
+        self.lowest = self.limit
+        self.decreases = 0
+        self._cond = threading.Condition()
+        self._last_decrease = -1e9
+        self._interval = decrease_interval_s
+
+    def acquire(self, cancel: Optional[CancelToken] = None) -> bool:
+        with self._cond:
+            while self.in_flight >= int(self.limit):
+                if cancel is not None and cancel.cancelled:
+                    return False
+                self._cond.wait(0.2)
+            self.in_flight += 1
+            return True
+
+    def release(self) -> None:
+        with self._cond:
+            self.in_flight -= 1
+            self._cond.notify_all()
+
+    def on_success(self) -> None:
+        if not self.adaptive:
+            return
+        with self._cond:
+            if self.limit < self.maximum:
+                self.limit = min(self.maximum, self.limit + 1.0 / self.limit)
+                self._cond.notify_all()
+
+    def on_rate_limited(self) -> None:
+        if not self.adaptive:
+            return
+        with self._cond:
+            now = time.monotonic()
+            if now - self._last_decrease < self._interval:
+                return
+            self._last_decrease = now
+            self.limit = max(float(self.minimum), self.limit / 2.0)
+            self.lowest = min(self.lowest, self.limit)
+            self.decreases += 1
+            log.info("429: requests in flight limited to %d", int(self.limit))
+
+
+@dataclass
+class FetchStats:
+    attempts: int = 0
+    successes: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    splits: int = 0
+    failures: int = 0
+    lowest_limit: float = 0.0
+    final_limit: float = 0.0
+    errors: List[str] = field(default_factory=list)
+
+
+class TileFetcher(Generic[T]):
+    """Runs ``handler(unit)`` for every unit on a bounded pool with retries and splitting.
+
+    ``handler`` makes the request(s) of one unit, checks and writes the result, and returns
+    the bytes it produced; it raises on failure (``classify`` decides). Callbacks, called from
+    worker threads: ``on_done(unit, nbytes, attempts)``, ``on_failed(unit, message, attempts)``
+    (transient errors after ``max_retries``), ``splitter(unit, message)`` → smaller units (or
+    ``None``: cannot split → job aborted). A :class:`JobAborted` or any non-Earth-Engine
+    exception raised by ``handler`` (e.g. disk full) stops the pool and is re-raised by
+    :meth:`run`.
+    """
+
+    def __init__(self, handler: Callable[[T], int], *, max_concurrency: int = DEFAULT_CONCURRENCY,
+                 policy: Optional[RetryPolicy] = None, adaptive: bool = True,
+                 cancel: Optional[CancelToken] = None,
+                 on_done: Optional[Callable[[T, int, int], None]] = None,
+                 on_failed: Optional[Callable[[T, str, int], None]] = None,
+                 splitter: Optional[Callable[[T, str], Optional[List[T]]]] = None,
+                 on_start: Optional[Callable[[T], None]] = None,
+                 rng: Optional[random.Random] = None) -> None:
+        if max_concurrency > MAX_CONCURRENCY:
+            log.warning("max_concurrency %d above the quota; using %d", max_concurrency, MAX_CONCURRENCY)
+        self.handler = handler
+        self.workers = max(1, min(max_concurrency, MAX_CONCURRENCY))
+        self.limiter = AdaptiveLimiter(self.workers, adaptive=adaptive)
+        self.policy = policy or RetryPolicy()
+        self.cancel = cancel or CancelToken()
+        self.on_done = on_done
+        self.on_failed = on_failed
+        self.splitter = splitter
+        self.on_start = on_start
+        self.stats = FetchStats()
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._abort: Optional[BaseException] = None
+
+    def _stop(self) -> bool:
+        return self._abort is not None or self.cancel.cancelled
+
+    def run(self, units: Iterable[T]) -> FetchStats:
+        q: "queue.Queue[Optional[T]]" = queue.Queue()
+        pending = [0]
+        cond = threading.Condition()
+        for u in units:
+            q.put(u)
+            pending[0] += 1
+        if pending[0] == 0:
+            return self.stats
+
+        def finish_one(children: Optional[List[T]] = None) -> None:
+            with cond:
+                for c in children or ():
+                    q.put(c)
+                    pending[0] += 1
+                pending[0] -= 1
+                if pending[0] == 0:
+                    cond.notify_all()
+
+        def worker() -> None:
+            while True:
+                try:
+                    unit = q.get(timeout=0.1)
+                except queue.Empty:
+                    with cond:
+                        if pending[0] == 0 or self._stop():
+                            return
+                    continue
+                if self._stop():
+                    finish_one()
+                    continue
+                try:
+                    children = self._process(unit)
+                except BaseException as exc:  # abort: remember the first, stop everybody
+                    with self._lock:
+                        if self._abort is None:
+                            self._abort = exc
+                    children = None
+                finish_one(children)
+
+        threads = [threading.Thread(target=worker, name=f"eeextract-fetch-{i}", daemon=True)
+                   for i in range(self.workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.stats.lowest_limit = self.limiter.lowest
+        self.stats.final_limit = self.limiter.limit
+        if self._abort is not None:
+            raise self._abort
+        return self.stats
+
+    def _process(self, unit: T) -> Optional[List[T]]:
+        attempt = 0
+        if self.on_start:
+            self.on_start(unit)
+        while True:
+            if self._stop():
+                return None
+            if not self.limiter.acquire(self.cancel):
+                return None
+            with self._lock:
+                self.stats.attempts += 1
+            try:
+                nbytes = self.handler(unit)
+            except BaseException as exc:
+                self.limiter.release()
+                if isinstance(exc, (JobAborted, KeyboardInterrupt, SystemExit, MemoryError)):
+                    raise
+                c = classify(exc)
+                if c.action == FATAL:
+                    if type(exc).__name__ == "EEException" or c.status is not None:
+                        raise JobAborted(c.message) from exc
+                    raise
+                if c.action == SPLIT:
+                    children = self.splitter(unit, c.message) if self.splitter else None
+                    if not children:
+                        raise JobAborted(c.message) from exc
+                    with self._lock:
+                        self.stats.splits += 1
+                    log.info("split a unit into %d after: %s", len(children), c.message)
+                    return children
+                if c.rate_limited:
+                    with self._lock:
+                        self.stats.rate_limited += 1
+                    self.limiter.on_rate_limited()
+                if attempt >= self.policy.max_retries:
+                    with self._lock:
+                        self.stats.failures += 1
+                        if len(self.stats.errors) < 20:
+                            self.stats.errors.append(c.message)
+                    log.warning("unit failed after %d attempts: %s", attempt + 1, c.message)
+                    if self.on_failed:
+                        self.on_failed(unit, c.message, attempt + 1)
+                    return None
+                delay = self.policy.delay(attempt, c.retry_after, self._rng)
+                attempt += 1
+                with self._lock:
+                    self.stats.retries += 1
+                log.debug("retry %d in %.2fs after: %s", attempt, delay, c.message)
+                if self.cancel.wait(delay):
+                    return None
+                continue
+            self.limiter.release()
+            self.limiter.on_success()
+            with self._lock:
+                self.stats.successes += 1
+            if self.on_done:
+                self.on_done(unit, nbytes, attempt + 1)
+            return None

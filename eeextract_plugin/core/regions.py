@@ -1,0 +1,100 @@
+"""Reading a job's region: a bbox, a GeoJSON geometry, or the features of a vector file (GDAL/OGR),
+each with its id and CRS."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+from shapely import wkb
+from shapely.geometry import box, shape
+from shapely.geometry.base import BaseGeometry
+
+from .spec import Region
+
+log = logging.getLogger(__name__)
+
+
+class RegionError(ValueError):
+    """A region that cannot be used; the message names the spec field."""
+
+
+@dataclass
+class RegionFeature:
+    id: str
+    geometry: BaseGeometry
+    crs: str
+
+
+def _safe_id(v: object) -> str:
+    s = str(v)
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s) or "_"
+
+
+def read_region(region: Region) -> List[RegionFeature]:
+    """Features of the region in their own CRS; a bbox or geometry is one feature ``"0"``."""
+    if region.type == "bbox":
+        assert region.bbox
+        return [RegionFeature("0", box(*region.bbox), region.crs)]
+    if region.type == "geometry":
+        g = shape(region.geometry)
+        if g.geom_type == "MultiPoint":
+            return [RegionFeature(str(i), p, region.crs) for i, p in enumerate(g.geoms)]
+        if not g.is_valid:
+            g = g.buffer(0)
+        return [RegionFeature("0", g, region.crs)]
+    return read_vector(region.path or "", region.layer, region.id_field)
+
+
+def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] = None) -> List[RegionFeature]:
+    from osgeo import ogr, osr
+
+    ogr.UseExceptions()
+    p = Path(path)
+    if not p.exists():
+        raise RegionError(f"region.path: no such file {p}")
+    try:
+        ds = ogr.Open(str(p))
+    except RuntimeError as exc:
+        raise RegionError(f"region.path: cannot read {p} ({exc})") from None
+    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
+    if lyr is None:
+        raise RegionError(f"region.layer: no layer {layer!r} in {p}")
+    srs = lyr.GetSpatialRef()
+    if srs is not None:
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        auth = srs.GetAuthorityName(None), srs.GetAuthorityCode(None)
+        crs = f"{auth[0]}:{auth[1]}" if auth[0] and auth[1] else srs.ExportToWkt()
+        if crs == "OGC:CRS84":
+            crs = "EPSG:4326"
+    else:
+        crs = "EPSG:4326"
+    defn = lyr.GetLayerDefn()
+    fields = [defn.GetFieldDefn(i).GetName() for i in range(defn.GetFieldCount())]
+    if id_field and id_field not in fields:
+        raise RegionError(f"region.id_field: no field {id_field!r} in {p.name} (fields: {', '.join(fields)})")
+    out: List[RegionFeature] = []
+    seen = set()
+    for feat in lyr:
+        g = feat.GetGeometryRef()
+        if g is None:
+            continue
+        geom = wkb.loads(bytes(g.ExportToIsoWkb()))
+        if geom.is_empty:
+            continue
+        if not geom.is_valid:
+            geom = geom.buffer(0)
+        fid = _safe_id(feat.GetField(id_field) if id_field else feat.GetFID())
+        if fid in seen:
+            raise RegionError(f"region.id_field: duplicate id {fid!r} in {p.name}")
+        seen.add(fid)
+        if geom.geom_type == "MultiPoint":
+            for i, pt in enumerate(geom.geoms):
+                out.append(RegionFeature(f"{fid}_{i}", pt, crs))
+        else:
+            out.append(RegionFeature(fid, geom, crs))
+    if not out:
+        raise RegionError(f"region.path: {p.name} has no features")
+    return out

