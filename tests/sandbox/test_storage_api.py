@@ -140,3 +140,20 @@ def test_large_upload_is_resumable(gcs):
     blob.chunk_size = 4 * 1024 * 1024
     blob.upload_from_string(data)
     assert user.bucket("sandbox-private").blob("big.bin").download_as_bytes() == data
+
+
+def test_client_detects_a_corrupted_download(gcs):
+    """x-goog-hash really is checked: a file changed behind the store's digest cache fails."""
+    import os
+
+    from google.cloud.storage.exceptions import DataCorruption
+
+    _, user, buckets = gcs
+    buckets.write("sandbox-private", "corrupt.bin", b"A" * 1000)
+    user.bucket("sandbox-private").get_blob("corrupt.bin")   # digests cached
+    path = buckets.root / "sandbox-private" / "corrupt.bin"
+    stat = path.stat()
+    path.write_bytes(b"B" * 1000)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with pytest.raises(DataCorruption):
+        user.bucket("sandbox-private").blob("corrupt.bin").download_as_bytes(checksum="crc32c")
