@@ -48,7 +48,7 @@ CONNECTION_HELP = (
 )
 
 
-class EngineCancelled(Exception):
+class RunCancelledError(Exception):
     """Raised by the adapters when the user cancelled and the engine stopped."""
 
 
@@ -66,7 +66,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     EE_CREDENTIALS = "EE_CREDENTIALS"
 
     # -- QgsProcessingAlgorithm boilerplate -------------------------------------------------
-    def createInstance(self) -> "EEExtractAlgorithm":
+    def createInstance(self) -> EEExtractAlgorithm:
         return type(self)()
 
     def name(self) -> str:
@@ -113,7 +113,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
                 return self.execute(parameters, context, feedback)
             except QgsProcessingException:
                 raise
-            except EngineCancelled as error:
+            except RunCancelledError as error:
                 raise QgsProcessingException(str(error) or "Cancelled.") from error
             except Exception as error:  # the engine's failure, with Earth Engine's own message
                 if feedback.isCanceled():
@@ -176,7 +176,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     @staticmethod
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
-            raise EngineCancelled("Cancelled by the user.")
+            raise RunCancelledError("Cancelled by the user.")
 
 
 # -- plain translation functions (also used by tests) -----------------------------------------
