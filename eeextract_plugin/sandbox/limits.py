@@ -138,7 +138,7 @@ class LoadLimiter:
     # -- concurrency ---------------------------------------------------------------------------
 
     @contextmanager
-    def interactive(self) -> Iterator["InteractiveRequest"]:
+    def interactive(self) -> Iterator[InteractiveRequest]:
         """Hold one of the ``max_concurrent_requests`` slots, or raise 429 at once."""
         limit = self.config.max_concurrent_requests
         with self._lock:

@@ -92,7 +92,7 @@ class SandboxServer:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         if self._httpd is not None:
             return self
         httpd = _HTTPServer((self.config.host, self.config.port), _RequestHandler)
@@ -133,7 +133,7 @@ class SandboxServer:
         if exports is not None and hasattr(exports, "close"):
             exports.close()
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -206,7 +206,7 @@ class SandboxServer:
 
     # -- routes --------------------------------------------------------------------------------
 
-    def _build_routes(self) -> List[Tuple["re.Pattern[str]", Dict[str, Handler]]]:
+    def _build_routes(self) -> List[Tuple[re.Pattern[str], Dict[str, Handler]]]:
         """Patterns on the path after ``/v1/projects/{p}``."""
         asset = r"(/assets/.+?)"
         table: List[Tuple[str, Dict[str, Handler]]] = [

@@ -38,7 +38,7 @@ class ThumbnailService:
         self.config = config
         self._engine = engine
         self._lock = threading.Lock()
-        self._kept: "OrderedDict[str, Dict[str, Any]]" = OrderedDict()
+        self._kept: OrderedDict[str, Dict[str, Any]] = OrderedDict()
 
     def create(self, project: str, body: Dict[str, Any]) -> Dict[str, str]:
         """Validate and store a thumbnail request; its ID is a digest of the request."""
