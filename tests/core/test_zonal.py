@@ -107,7 +107,7 @@ def num(text: str) -> Optional[float]:
 
 def value_grid() -> np.ndarray:
     """value = 10 * row + col, float32; pixel (5, 5) is nodata."""
-    a = (np.arange(100, dtype=np.float32).reshape(10, 10))
+    a = np.arange(100, dtype=np.float32).reshape(10, 10)
     a[5, 5] = NODATA
     return a
 
@@ -132,12 +132,25 @@ ENGINES = [
     pytest.param(
         "rasterstats",
         marks=pytest.mark.skipif(
-            rasterstats_problem() is not None, reason=f"rasterstats unusable here: {rasterstats_problem()}"
+            rasterstats_problem() is not None,
+            reason=f"rasterstats unusable here: {rasterstats_problem()}",
         ),
     ),
 ]
-ALL_STATS = ["count", "sum", "mean", "min", "max", "stddev", "median", "p10", "p90",
-             "majority", "minority", "variety"]
+ALL_STATS = [
+    "count",
+    "sum",
+    "mean",
+    "min",
+    "max",
+    "stddev",
+    "median",
+    "p10",
+    "p90",
+    "majority",
+    "minority",
+    "variety",
+]
 
 
 @pytest.fixture()
@@ -148,8 +161,11 @@ def grid_tif(tmp_path) -> Path:
 def zonal(tmp_path, raster, zones, engine, stats=ALL_STATS, **kw):
     csv_path = tmp_path / f"out_{engine}.csv"
     kw.setdefault("gpkg_path", None)
-    result = run_zonal(ZonalRequest(raster=raster, zones=zones, statistics=stats, engine=engine,
-                                    csv_path=csv_path, **kw))
+    result = run_zonal(
+        ZonalRequest(
+            raster=raster, zones=zones, statistics=stats, engine=engine, csv_path=csv_path, **kw
+        )
+    )
     return result, read_csv(csv_path)
 
 
@@ -183,8 +199,13 @@ def test_pixel_aligned_zone_gives_every_statistic_by_hand(tmp_path, grid_tif, en
 @pytest.mark.parametrize("engine", ENGINES)
 def test_nodata_pixels_are_left_out(tmp_path, grid_tif, engine):
     # cols 5-6 x rows 5-6: 55 is nodata; 56, 65, 66 remain.
-    _, rows = zonal(tmp_path, grid_tif, [(1, box(*px_box(5, 5, 7, 7)))], engine,
-                    stats=["count", "sum", "mean", "min"])
+    _, rows = zonal(
+        tmp_path,
+        grid_tif,
+        [(1, box(*px_box(5, 5, 7, 7)))],
+        engine,
+        stats=["count", "sum", "mean", "min"],
+    )
     r = rows["1"]
     assert num(r["b1_count"]) == pytest.approx(3)
     assert num(r["b1_sum"]) == pytest.approx(56 + 65 + 66)
@@ -195,8 +216,13 @@ def test_nodata_pixels_are_left_out(tmp_path, grid_tif, engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_zone_of_nodata_only_has_count_zero_and_empty_statistics(tmp_path, grid_tif, engine):
     inner = box(*px_box(5.2, 5.2, 5.8, 5.8))  # inside the nodata pixel (its centre too)
-    _, rows = zonal(tmp_path, grid_tif, [(1, inner), (2, box(*px_box(0, 0, 1, 1)))], engine,
-                    stats=["count", "mean", "max", "variety"])
+    _, rows = zonal(
+        tmp_path,
+        grid_tif,
+        [(1, inner), (2, box(*px_box(0, 0, 1, 1)))],
+        engine,
+        stats=["count", "mean", "max", "variety"],
+    )
     assert num(rows["1"]["b1_count"]) == 0
     assert rows["1"]["b1_mean"] == "" and rows["1"]["b1_max"] == ""
     assert num(rows["1"]["b1_variety"]) == 0
@@ -206,25 +232,38 @@ def test_zone_of_nodata_only_has_count_zero_and_empty_statistics(tmp_path, grid_
 # ---------------------------------------------------------------------------- partial pixels
 def test_exactextract_weights_partial_pixels_by_covered_fraction(tmp_path, grid_tif):
     # Row 0, x from col 0 to col 2.4: pixels 0 and 1 whole, pixel 2 at 40 %.
-    _, rows = zonal(tmp_path, grid_tif, [(1, box(*px_box(0, 0, 2.4, 1)))], "exactextract",
-                    stats=["count", "sum", "mean", "stddev", "min", "max", "p25"])
+    _, rows = zonal(
+        tmp_path,
+        grid_tif,
+        [(1, box(*px_box(0, 0, 2.4, 1)))],
+        "exactextract",
+        stats=["count", "sum", "mean", "stddev", "min", "max", "p25"],
+    )
     r = rows["1"]
     w, x = np.array([1.0, 1.0, 0.4]), np.array([0.0, 1.0, 2.0])
     assert num(r["b1_count"]) == pytest.approx(2.4, rel=1e-6)
     assert num(r["b1_sum"]) == pytest.approx(1.8, rel=1e-6)
     assert num(r["b1_mean"]) == pytest.approx(0.75, rel=1e-6)
     mean = (w * x).sum() / w.sum()
-    assert num(r["b1_stddev"]) == pytest.approx(np.sqrt((w * (x - mean) ** 2).sum() / w.sum()), rel=1e-5)
+    assert num(r["b1_stddev"]) == pytest.approx(
+        np.sqrt((w * (x - mean) ** 2).sum() / w.sum()), rel=1e-5
+    )
     assert num(r["b1_min"]) == 0 and num(r["b1_max"]) == 2  # any touched pixel counts
     assert num(r["b1_p25"]) == pytest.approx(weighted_quantile(x, w, 0.25), rel=1e-5)
 
 
-@pytest.mark.skipif(rasterstats_problem() is not None, reason=f"rasterstats unusable: {rasterstats_problem()}")
+@pytest.mark.skipif(
+    rasterstats_problem() is not None, reason=f"rasterstats unusable: {rasterstats_problem()}"
+)
 def test_rasterstats_counts_a_pixel_whole_when_its_centre_is_inside(tmp_path, grid_tif):
     # Same zone: the centre of pixel 2 (x = 2.5 px) is outside 2.4 px; pixels 0 and 1 count.
-    _, rows = zonal(tmp_path, grid_tif, [(1, box(*px_box(0, 0, 2.4, 1))),
-                                          (2, box(*px_box(0, 0, 2.6, 1)))], "rasterstats",
-                    stats=["count", "sum", "mean"])
+    _, rows = zonal(
+        tmp_path,
+        grid_tif,
+        [(1, box(*px_box(0, 0, 2.4, 1))), (2, box(*px_box(0, 0, 2.6, 1)))],
+        "rasterstats",
+        stats=["count", "sum", "mean"],
+    )
     assert num(rows["1"]["b1_count"]) == 2 and num(rows["1"]["b1_sum"]) == 1
     assert num(rows["1"]["b1_mean"]) == pytest.approx(0.5)
     assert num(rows["2"]["b1_count"]) == 3 and num(rows["2"]["b1_mean"]) == pytest.approx(1.0)
@@ -232,8 +271,13 @@ def test_rasterstats_counts_a_pixel_whole_when_its_centre_is_inside(tmp_path, gr
 
 def test_exactextract_zone_smaller_than_a_pixel(tmp_path, grid_tif):
     # A quarter of pixel (3, 4) (value 34): count 0.25, mean exactly the pixel's value.
-    _, rows = zonal(tmp_path, grid_tif, [(1, box(*px_box(4, 3, 4.5, 3.5)))], "exactextract",
-                    stats=["count", "mean"])
+    _, rows = zonal(
+        tmp_path,
+        grid_tif,
+        [(1, box(*px_box(4, 3, 4.5, 3.5)))],
+        "exactextract",
+        stats=["count", "mean"],
+    )
     assert num(rows["1"]["b1_count"]) == pytest.approx(0.25)
     assert num(rows["1"]["b1_mean"]) == pytest.approx(34)
 
@@ -248,8 +292,9 @@ def test_zones_in_another_crs_are_reprojected(tmp_path, grid_tif, engine):
     corners = [(xmin, ymin), (xmax, ymin), (xmax, ymax), (xmin, ymax)]
     ll = Polygon([to_ll.transform(x, y) for x, y in corners])
     # In memory with an explicit CRS, and from a GeoPackage in EPSG:4326.
-    _, mem = zonal(tmp_path, grid_tif, [(1, ll)], engine, stats=["count", "mean"],
-                   zones_crs="EPSG:4326")
+    _, mem = zonal(
+        tmp_path, grid_tif, [(1, ll)], engine, stats=["count", "mean"], zones_crs="EPSG:4326"
+    )
     gpkg = write_vector(tmp_path / "ll.gpkg", [({"zone": 1}, ll)], epsg=4326)
     _, fil = zonal(tmp_path, grid_tif, str(gpkg), engine, stats=["count", "mean"], id_field="zone")
     for rows in (mem, fil):
@@ -285,8 +330,13 @@ def test_invalid_geometries_are_repaired_or_reported_by_id(tmp_path, grid_tif, e
     y0, y1 = px_box(0, 0, 2, 2)[1], px_box(0, 0, 2, 2)[3]
     bowtie = Polygon([(a, y0), (b, y1), (b, y0), (a, y1), (a, y0)])
     assert not bowtie.is_valid
-    result, rows = zonal(tmp_path, grid_tif, [(1, bowtie), (2, None), (3, box(*px_box(0, 0, 1, 1)))],
-                         engine, stats=["count"])
+    result, rows = zonal(
+        tmp_path,
+        grid_tif,
+        [(1, bowtie), (2, None), (3, box(*px_box(0, 0, 1, 1)))],
+        engine,
+        stats=["count"],
+    )
     assert rows["1"]["zonal_status"] == "repaired" and result.repaired == [1]
     if engine == "exactextract":
         assert num(rows["1"]["b1_count"]) == pytest.approx(2)
@@ -303,8 +353,13 @@ def test_class_fractions_majority_minority_variety(tmp_path, engine):
     block = classes[0:4, 0:5]  # 20 pixels: 10 of class 1, 6 of class 2, 4 of class 7
     block.flat[:10], block.flat[10:16], block.flat[16:20] = 1, 2, 7
     tif = write_raster(tmp_path / "classes.tif", [classes], nodata=0, dtype=gdal.GDT_Byte)
-    _, rows = zonal(tmp_path, tif, [(1, box(*px_box(0, 0, 5, 4)))], engine,
-                    stats=["frac", "majority", "minority", "variety", "count"])
+    _, rows = zonal(
+        tmp_path,
+        tif,
+        [(1, box(*px_box(0, 0, 5, 4)))],
+        engine,
+        stats=["frac", "majority", "minority", "variety", "count"],
+    )
     r = rows["1"]
     assert num(r["b1_frac_1"]) == pytest.approx(0.5)
     assert num(r["b1_frac_2"]) == pytest.approx(0.3)
@@ -319,8 +374,9 @@ def test_exactextract_class_fractions_are_area_weighted(tmp_path):
     classes[0, 0], classes[0, 1] = 1, 2
     tif = write_raster(tmp_path / "c.tif", [classes], nodata=0, dtype=gdal.GDT_Byte)
     # Pixel (0,0) whole, half of pixel (0,1): class 1 covers 1 of 1.5 px, class 2 0.5.
-    _, rows = zonal(tmp_path, tif, [(1, box(*px_box(0, 0, 1.5, 1)))], "exactextract",
-                    stats=["frac", "majority"])
+    _, rows = zonal(
+        tmp_path, tif, [(1, box(*px_box(0, 0, 1.5, 1)))], "exactextract", stats=["frac", "majority"]
+    )
     assert num(rows["1"]["b1_frac_1"]) == pytest.approx(2 / 3)
     assert num(rows["1"]["b1_frac_2"]) == pytest.approx(1 / 3)
     assert num(rows["1"]["b1_majority"]) == 1
@@ -332,9 +388,14 @@ def test_frac_columns_are_the_union_of_classes_sorted_across_zones(tmp_path):
     classes[:, 5:] = 2
     classes[9, 9] = 11
     tif = write_raster(tmp_path / "c.tif", [classes], nodata=0, dtype=gdal.GDT_Byte)
-    result, rows = zonal(tmp_path, tif, [("w", box(*px_box(0, 0, 5, 10))),
-                                         ("e", box(*px_box(5, 0, 10, 10)))],
-                         "exactextract", stats=["frac"], batch_size=1)
+    result, rows = zonal(
+        tmp_path,
+        tif,
+        [("w", box(*px_box(0, 0, 5, 10))), ("e", box(*px_box(5, 0, 10, 10)))],
+        "exactextract",
+        stats=["frac"],
+        batch_size=1,
+    )
     assert result.columns == ["b1_frac_2", "b1_frac_5", "b1_frac_11"]
     assert num(rows["w"]["b1_frac_5"]) == 1 and rows["w"]["b1_frac_2"] == ""
     assert num(rows["e"]["b1_frac_2"]) == pytest.approx(49 / 50)
@@ -345,15 +406,18 @@ def test_frac_columns_are_the_union_of_classes_sorted_across_zones(tmp_path):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_every_band_gets_its_columns_named_by_band_description(tmp_path, engine):
     g = value_grid()
-    tif = write_raster(tmp_path / "two.tif", [g, np.where(g == NODATA, NODATA, g * 2)],
-                       descriptions=["red", "nir"])
-    result, rows = zonal(tmp_path, tif, [(1, box(*px_box(1, 2, 4, 5)))], engine,
-                         stats=["mean", "max"])
+    tif = write_raster(
+        tmp_path / "two.tif", [g, np.where(g == NODATA, NODATA, g * 2)], descriptions=["red", "nir"]
+    )
+    result, rows = zonal(
+        tmp_path, tif, [(1, box(*px_box(1, 2, 4, 5)))], engine, stats=["mean", "max"]
+    )
     assert result.columns == ["red_mean", "red_max", "nir_mean", "nir_max"]
     assert num(rows["1"]["red_mean"]) == pytest.approx(32)
     assert num(rows["1"]["nir_mean"]) == pytest.approx(64)
-    _, only = zonal(tmp_path, tif, [(1, box(*px_box(1, 2, 4, 5)))], engine, stats=["max"],
-                    bands=["nir"])
+    _, only = zonal(
+        tmp_path, tif, [(1, box(*px_box(1, 2, 4, 5)))], engine, stats=["max"], bands=["nir"]
+    )
     assert list(only["1"]) == ["id", "nir_max", "zonal_status"]
 
 
@@ -361,18 +425,35 @@ def test_geopackage_holds_the_zones_in_their_crs_with_the_statistics(tmp_path, g
     from pyproj import Transformer
 
     to_ll = Transformer.from_crs(EPSG, 4326, always_xy=True)
-    zones = [({"name": n}, Polygon([to_ll.transform(x, y) for x, y in
-                                     box(*px_box(c, 0, c + 2, 2)).exterior.coords]))
-             for n, c in (("a", 0), ("b", 4))]
+    zones = [
+        (
+            {"name": n},
+            Polygon(
+                [to_ll.transform(x, y) for x, y in box(*px_box(c, 0, c + 2, 2)).exterior.coords]
+            ),
+        )
+        for n, c in (("a", 0), ("b", 4))
+    ]
     src = write_vector(tmp_path / "z.gpkg", zones, epsg=4326, fields={"name": ogr.OFTString})
     out = tmp_path / "stats.gpkg"
-    result = run_zonal(ZonalRequest(grid_tif, str(src), id_field="name", statistics=["mean", "count"],
-                                    csv_path=tmp_path / "s.csv", gpkg_path=out))
+    result = run_zonal(
+        ZonalRequest(
+            grid_tif,
+            str(src),
+            id_field="name",
+            statistics=["mean", "count"],
+            csv_path=tmp_path / "s.csv",
+            gpkg_path=out,
+        )
+    )
     ds = ogr.Open(str(out))
     lyr = ds.GetLayer(0)
     assert lyr.GetFeatureCount() == 2
     assert lyr.GetSpatialRef().GetAuthorityCode(None) == "4326"
-    names = [lyr.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(lyr.GetLayerDefn().GetFieldCount())]
+    names = [
+        lyr.GetLayerDefn().GetFieldDefn(i).GetName()
+        for i in range(lyr.GetLayerDefn().GetFieldCount())
+    ]
     assert names == ["name", "b1_mean", "b1_count", "zonal_status"]
     feats = {f.GetField("name"): f for f in lyr}
     # zone a: cols 0-1 rows 0-1 → 0 1 10 11; zone b: cols 4-5 → 4 5 14 15.
@@ -392,16 +473,22 @@ def test_default_outputs_next_to_the_raster(tmp_path, grid_tif):
 
 def test_batches_give_the_same_table_as_one_pass(tmp_path, grid_tif):
     zones = [(i, box(*px_box(i % 9, i // 9, i % 9 + 1.5, i // 9 + 1.5))) for i in range(40)]
-    _, one = zonal(tmp_path, grid_tif, zones, "exactextract", stats=["mean", "count"], batch_size=500)
-    _, many = zonal(tmp_path, grid_tif, zones, "exactextract", stats=["mean", "count"], batch_size=3)
+    _, one = zonal(
+        tmp_path, grid_tif, zones, "exactextract", stats=["mean", "count"], batch_size=500
+    )
+    _, many = zonal(
+        tmp_path, grid_tif, zones, "exactextract", stats=["mean", "count"], batch_size=3
+    )
     assert one == many and len(one) == 40
 
 
 def test_progress_reaches_100_and_cancel_stops_between_batches(tmp_path, grid_tif):
     zones = [(i, box(*px_box(0, 0, 1, 1))) for i in range(10)]
     seen = []
-    run_zonal(ZonalRequest(grid_tif, zones, csv_path=tmp_path / "a.csv", batch_size=2),
-              progress=seen.append)
+    run_zonal(
+        ZonalRequest(grid_tif, zones, csv_path=tmp_path / "a.csv", batch_size=2),
+        progress=seen.append,
+    )
     assert seen[-1] == 100 and seen == sorted(seen)
     calls = []
 
@@ -410,8 +497,9 @@ def test_progress_reaches_100_and_cancel_stops_between_batches(tmp_path, grid_ti
         return len(calls) > 2
 
     with pytest.raises(ZonalCancelled):
-        run_zonal(ZonalRequest(grid_tif, zones, csv_path=tmp_path / "b.csv", batch_size=2),
-                  cancel=cancel)
+        run_zonal(
+            ZonalRequest(grid_tif, zones, csv_path=tmp_path / "b.csv", batch_size=2), cancel=cancel
+        )
     assert not (tmp_path / "b.csv").exists()
 
 
@@ -419,9 +507,15 @@ def test_request_from_the_job_spec_zonal_section(tmp_path, grid_tif):
     from eeextract_plugin.core.spec import Zonal
 
     src = write_vector(tmp_path / "z.gpkg", [({"zone": 4}, box(*px_box(1, 2, 4, 5)))])
-    section = Zonal.from_dict({"polygons": str(src), "id_field": "zone",
-                               "statistics": ["mean", "p90"], "engine": "exactextract",
-                               "output": "tables/by_zone"})
+    section = Zonal.from_dict(
+        {
+            "polygons": str(src),
+            "id_field": "zone",
+            "statistics": ["mean", "p90"],
+            "engine": "exactextract",
+            "output": "tables/by_zone",
+        }
+    )
     req = ZonalRequest.from_spec(section, grid_tif)
     assert req.csv_path == tmp_path / "tables" / "by_zone.csv"
     assert req.gpkg_path == tmp_path / "tables" / "by_zone.gpkg"
@@ -429,7 +523,9 @@ def test_request_from_the_job_spec_zonal_section(tmp_path, grid_tif):
     assert num(read_csv(result.csv_path)["4"]["b1_mean"]) == pytest.approx(32)
     only_csv = ZonalRequest.from_spec({**section.to_dict(), "output": "t.csv"}, grid_tif)
     assert only_csv.gpkg_path is None and only_csv.csv_path == tmp_path / "t.csv"
-    default = ZonalRequest.from_spec({**section.to_dict(), "output": None}, grid_tif, tmp_path / "o")
+    default = ZonalRequest.from_spec(
+        {**section.to_dict(), "output": None}, grid_tif, tmp_path / "o"
+    )
     assert default.csv_path == tmp_path / "o" / "grid_zonal.csv"
 
 
@@ -446,26 +542,54 @@ def test_bad_input_gives_one_clear_line_naming_it(tmp_path, grid_tif):
     msg = _raises("id field 'code' not found", tmp_path, grid_tif, str(good), id_field="code")
     assert "fields are: zone" in msg
     _raises("no id field given", tmp_path, grid_tif, str(good))
-    dup = write_vector(tmp_path / "dup.gpkg", [({"zone": 1}, box(*px_box(0, 0, 1, 1))),
-                                               ({"zone": 1}, box(*px_box(1, 0, 2, 1)))])
+    dup = write_vector(
+        tmp_path / "dup.gpkg",
+        [({"zone": 1}, box(*px_box(0, 0, 1, 1))), ({"zone": 1}, box(*px_box(1, 0, 2, 1)))],
+    )
     _raises("duplicate id 1 in field 'zone'", tmp_path, grid_tif, str(dup), id_field="zone")
-    _raises("duplicate id 'a'", tmp_path, grid_tif, [("a", box(0, 0, 1, 1)), ("a", box(0, 0, 2, 2))])
+    _raises(
+        "duplicate id 'a'", tmp_path, grid_tif, [("a", box(0, 0, 1, 1)), ("a", box(0, 0, 2, 2))]
+    )
     empty = write_vector(tmp_path / "empty.gpkg", [])
     _raises("is empty", tmp_path, grid_tif, str(empty), id_field="zone")
     far = write_vector(tmp_path / "far.gpkg", [({"zone": 1}, box(0, 0, 1, 1))])
     _raises("do not overlap raster", tmp_path, grid_tif, str(far), id_field="zone")
-    _raises("unknown statistic 'avrage'", tmp_path, grid_tif, str(good), id_field="zone",
-            statistics=["mean", "avrage"])
-    _raises("unknown zonal engine 'gdal'", tmp_path, grid_tif, str(good), id_field="zone",
-            engine="gdal")
-    _raises("percentile must be between 0 and 100", tmp_path, grid_tif, str(good),
-            id_field="zone", statistics=["p101"])
-    pts = write_vector(tmp_path / "pts.gpkg", [({"zone": 1}, box(0, 0, 1, 1).centroid)],
-                       geom_type=ogr.wkbPoint)
-    _raises("has Point geometries; zonal statistics need polygons", tmp_path, grid_tif, str(pts),
-            id_field="zone")
-    _raises("raster .*nothing.tif: no such file", tmp_path, tmp_path / "nothing.tif", str(good),
-            id_field="zone")
+    _raises(
+        "unknown statistic 'avrage'",
+        tmp_path,
+        grid_tif,
+        str(good),
+        id_field="zone",
+        statistics=["mean", "avrage"],
+    )
+    _raises(
+        "unknown zonal engine 'gdal'", tmp_path, grid_tif, str(good), id_field="zone", engine="gdal"
+    )
+    _raises(
+        "percentile must be between 0 and 100",
+        tmp_path,
+        grid_tif,
+        str(good),
+        id_field="zone",
+        statistics=["p101"],
+    )
+    pts = write_vector(
+        tmp_path / "pts.gpkg", [({"zone": 1}, box(0, 0, 1, 1).centroid)], geom_type=ogr.wkbPoint
+    )
+    _raises(
+        "has Point geometries; zonal statistics need polygons",
+        tmp_path,
+        grid_tif,
+        str(pts),
+        id_field="zone",
+    )
+    _raises(
+        "raster .*nothing.tif: no such file",
+        tmp_path,
+        tmp_path / "nothing.tif",
+        str(good),
+        id_field="zone",
+    )
     nulls = write_vector(tmp_path / "nulls.gpkg", [({"zone": None}, box(*px_box(0, 0, 1, 1)))])
     _raises("has no id", tmp_path, grid_tif, str(nulls), id_field="zone")
     assert not (tmp_path / "x.csv").exists()
