@@ -394,7 +394,12 @@ def test_real_thumb_and_download_urls(ee_sandbox):
 @needs_engine
 def test_real_errors(ee_sandbox):
     ee = ee_sandbox
-    with pytest.raises(ee.EEException, match="not found"):
-        ee.Image("SANDBOX/DOES_NOT_EXIST").bandNames().getInfo()
-    with pytest.raises(ee.EEException, match="not found"):
+    with pytest.raises(ee.EEException, match="Image asset 'SANDBOX/DOES_NOT_EXIST' not found"):
+        ee.data.computePixels({"expression": ee.Image("SANDBOX/DOES_NOT_EXIST"), "fileFormat": "NPY",
+                               "grid": GRID})
+    with pytest.raises(ee.EEException, match="does not exist or doesn't allow this operation"):
         ee.data.getAsset("SANDBOX/DOES_NOT_EXIST")
+    with pytest.raises(ee.EEException, match="Total request size"):
+        grid = {**GRID, "dimensions": {"width": 8000, "height": 8000}}  # 8000^2 * 3 bytes > 48 MiB
+        ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NPY", "grid": grid})
+    assert ee.Number(1).getInfo() == 1  # still serving
