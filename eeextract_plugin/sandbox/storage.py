@@ -98,6 +98,18 @@ class _DigestCache:
         with self._lock:
             self._cache.pop(str(path), None)
 
+    def corrupt(self, path: Path) -> None:
+        """Flip the first byte of the file but keep its recorded digests, size and mtime: the
+        store then announces checksums the content no longer has (a fault for rehearsing
+        checksum failures)."""
+        self.digest(path)
+        stat = path.stat()
+        with open(path, "r+b") as handle:
+            first = handle.read(1)
+            handle.seek(0)
+            handle.write(bytes([(first[0] if first else 0) ^ 0xFF]))
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
 
 def _write_atomically(target: Path, data: Optional[bytes] = None, source: Optional[Path] = None) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -358,6 +370,10 @@ class BucketStore:
             parent = parent.parent
         return True
 
+    def corrupt(self, bucket: str, name: str) -> None:
+        """Fault injection: the object's bytes change, its md5Hash / crc32c do not."""
+        self._digests.corrupt(self.path_for(bucket, name))
+
     def staging_dir(self, bucket: str) -> Path:
         """A hidden directory on the bucket's volume for files being written (renamed in after)."""
         path = self.root / bucket / ".export-staging"
@@ -512,6 +528,10 @@ class DriveStore:
             self._digests.forget(entry.path)
         with self._lock:
             self._by_id.pop(entry.id, None)
+
+    def corrupt(self, entry: DriveFile) -> None:
+        """Fault injection: the file's bytes change, its md5Checksum does not."""
+        self._digests.corrupt(entry.path)
 
     def staging_dir(self) -> Path:
         path = self.root / ".export-staging"
