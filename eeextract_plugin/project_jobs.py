@@ -18,7 +18,7 @@ LOGGER = logging.getLogger(__name__)
 
 SCOPE = "eeextract"
 KEY = "jobs"
-_ALLOWED = ("job_id", "name", "spec_path", "registry_path", "outputs")
+_ALLOWED = ("job_id", "name", "spec_path", "workdir", "outputs")
 
 
 @dataclass
@@ -26,7 +26,7 @@ class ProjectJob:
     job_id: str
     name: str
     spec_path: str
-    registry_path: str = ""
+    workdir: str = ""
     outputs: List[str] = field(default_factory=list)
 
 

@@ -85,7 +85,7 @@ def derived_credentials(conn: ConnectionSettings) -> str:
     """The ``credentials`` value the Processing provider reads (never a secret itself)."""
     if conn.mode == MODE_SERVICE_ACCOUNT:
         return f"authcfg:{conn.service_account_authcfg}"
-    if conn.mode == MODE_SANDBOX:
+    if conn.mode in (MODE_SANDBOX, MODE_CUSTOM_URL):
         return "none"
     return "persistent"
 

@@ -129,6 +129,7 @@ class ExtractionTask(EETask):
     """
 
     progress_detail = pyqtSignal(object)  # a plain dict: done, total, bytes, rate, eta
+    jobCreated = pyqtSignal(str)  # the engine's job id, once the job is registered
 
     def __init__(
         self,
@@ -145,29 +146,30 @@ class ExtractionTask(EETask):
 
     def _run(self) -> Any:
         LOGGER.info("job %s (%s) started", self.job_name, self.job_id)
-        return self._run_job(self._on_progress, self.cancel_event)
+        return self._run_job(self._on_progress, self.is_cancelled)
 
     def _on_progress(self, info: Any) -> None:
-        """Engine progress callback (worker thread): a fraction or an object with ``fraction``."""
-        fraction = info if isinstance(info, (int, float)) else getattr(info, "fraction", None)
-        if isinstance(info, dict):
-            fraction = info.get("fraction", fraction)
+        """Engine progress callback, from the engine's worker threads: never raises.
+
+        The engine polls :meth:`is_cancelled` itself (its cancel token), so unlike
+        :meth:`EETask.setProgress` this does not raise when the task was cancelled.
+        """
         detail = _progress_dict(info)
         self.last_progress = detail
         self.progress_detail.emit(detail)  # queued to the main thread by Qt
+        fraction = detail.get("fraction")
         if fraction is not None:
-            self.setProgress(100.0 * float(fraction))
-        else:
-            self.check_cancelled()
+            QgsTask.setProgress(self, max(0.0, min(100.0, 100.0 * float(fraction))))
 
 
 def _progress_dict(info: Any) -> Dict[str, Any]:
+    """A plain dict of a progress report (the engine's ProgressReport, a dict or a fraction)."""
     if isinstance(info, dict):
         return dict(info)
     if isinstance(info, (int, float)):
         return {"fraction": float(info)}
-    names = ("fraction", "units_done", "units_total", "units_failed", "bytes_done", "rate",
-             "eta_s", "message")
+    names = ("fraction", "units_done", "units_total", "units_failed", "bytes_done",
+             "rate_bytes_s", "eta_s", "in_flight", "message")
     return {n: getattr(info, n) for n in names if hasattr(info, n)}
 
 

@@ -115,7 +115,8 @@ def region_from_features(layer: QgsVectorLayer, selected_only: bool, per_feature
     crs = crs_string(layer.crs())
     if not per_feature:
         return {"type": "geometry", "geometry": geometry_geojson(layer, selected_only), "crs": crs}
-    region: Dict[str, Any] = {"type": "file", "crs": crs}
+    # A file carries its own CRS: the engine reads it there (a "crs" here would be ignored).
+    region: Dict[str, Any] = {"type": "file"}
     source = None if selected_only else layer_file(layer)
     if source is not None:
         region.update(source)

@@ -1,0 +1,411 @@
+"""The jobs list: one QgsTask per job, state from the engine's registry, results as layers.
+
+:class:`JobBoard` (no widgets) starts, cancels, resumes and retries jobs, records them in the
+project, and loads their results when they finish; :class:`JobsView` shows the board in the
+dock's "Jobs" tab. Jobs live in the engine's SQLite registry, so they survive a QGIS restart:
+unfinished ones are offered for resume.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
+from qgis.PyQt.QtCore import QObject, Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtGui import QDesktopServices
+from qgis.PyQt.QtWidgets import QTreeWidgetItem
+
+from eeextract_plugin import engine, layers, project_jobs
+from eeextract_plugin import qgis_settings as qs
+from eeextract_plugin.qgis_session import SessionSource, open_session
+from eeextract_plugin.tasks import ExtractionTask
+
+LOGGER = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running", "cancelling")
+RESUMABLE = ("planned", "cancelled", "failed", "interrupted", "completed_with_failures")
+
+
+@dataclass
+class JobEntry:
+    key: str  # stable key in the board (the job id once the engine has registered the job)
+    name: str
+    workdir: str
+    job_id: str = ""
+    spec_path: str = ""
+    state: str = "planned"
+    fraction: float = 0.0
+    units_done: int = 0
+    units_total: int = 0
+    units_failed: int = 0
+    rate_bytes_s: float = 0.0
+    eta_s: Optional[float] = None
+    message: str = ""
+    outputs: List[str] = field(default_factory=list)
+    output_dir: str = ""
+    load_results: bool = True
+    mosaic: bool = False
+    task: Any = None
+
+    def rate_text(self) -> str:
+        return f"{self.rate_bytes_s / 1e6:.1f} MB/s" if self.rate_bytes_s else ""
+
+    def eta_text(self) -> str:
+        if self.eta_s is None or self.state not in ACTIVE:
+            return ""
+        s = int(self.eta_s)
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+WORKDIRS_KEY = "eeextract/workdirs"
+
+
+def known_workdirs() -> List[str]:
+    value = QgsSettings().value(WORKDIRS_KEY, []) or []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def remember_workdir(workdir: str) -> None:
+    dirs = known_workdirs()
+    if workdir not in dirs:
+        QgsSettings().setValue(WORKDIRS_KEY, (dirs + [workdir])[-200:])
+
+
+class JobBoard(QObject):
+    """All jobs this QGIS knows: running ones (with their task) and those in registries.
+
+    The engine keeps one registry per working folder (``<output folder>/.eeextract``); the
+    board remembers those folders in QgsSettings (and the project records its own), so after a
+    restart every job is listed and the unfinished ones can be resumed.
+    """
+
+    changed = pyqtSignal(str)  # entry key ("" for the whole list)
+    jobFinished = pyqtSignal(str, str)  # entry key, final state
+
+    def __init__(self, iface: Any, sessions: SessionSource, parent: Optional[QObject] = None,
+                 launch: Optional[Callable[[Any], None]] = None,
+                 project: Optional[QgsProject] = None) -> None:
+        super().__init__(parent)
+        self.iface = iface
+        self.sessions = sessions
+        self.launch = launch or (lambda task: QgsApplication.taskManager().addTask(task))
+        self.project = project or QgsProject.instance()
+        self.jobs: Dict[str, JobEntry] = {}
+        self._counter = 0
+        self.project.readProject.connect(self._project_read)
+        self.refresh()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def workdirs(self) -> List[str]:
+        dirs = known_workdirs()
+        for rec in project_jobs.read_jobs(self.project):
+            if rec.workdir and rec.workdir not in dirs:
+                dirs.append(rec.workdir)
+        return dirs
+
+    def refresh(self) -> None:
+        """Jobs from every known registry (a running task knows better than its registry)."""
+        for workdir in self.workdirs():
+            for record in engine.list_jobs(workdir):
+                key = record["job_id"]
+                entry = self.jobs.get(key)
+                if entry is None:
+                    entry = JobEntry(key=key, name=record["name"], workdir=workdir, job_id=key,
+                                     spec_path=str(Path(workdir) / f"{key}.json"))
+                    self.jobs[key] = entry
+                if entry.task is None:
+                    entry.state = record["state"]
+                    entry.message = record.get("message") or ""
+                    entry.units_done = record.get("units_done", 0)
+                    entry.units_total = record.get("units_total", 0)
+                    entry.units_failed = record.get("units_failed", 0)
+                    entry.fraction = (entry.units_done / entry.units_total) if entry.units_total else (
+                        1.0 if entry.state == "completed" else 0.0)
+                    entry.outputs = record.get("outputs", [])
+                    entry.output_dir = record.get("output_dir", "")
+        self.changed.emit("")
+
+    def resumable(self) -> List[JobEntry]:
+        return [j for j in self.jobs.values() if j.task is None and j.job_id and j.state in RESUMABLE]
+
+    def _project_read(self, *_a: Any) -> None:
+        self.refresh()
+
+    # -- starting --------------------------------------------------------------------------------
+    def start(self, spec: Any, load_results: bool = True, mosaic: bool = False) -> Optional[JobEntry]:
+        """Run a new job for ``spec`` in a QgsTask (planned and registered on the worker)."""
+        try:
+            conn = self.sessions.resolve()
+        except qs.SettingsError as exc:
+            self._bar(f"Cannot start: {exc}", Qgis.Warning)
+            return None
+        self._counter += 1
+        workdir = str(engine.workdir_for(spec))
+        entry = JobEntry(key=f"new-{self._counter}", name=spec.name, workdir=workdir,
+                         output_dir=spec.output.directory, load_results=load_results, mosaic=mosaic)
+        self.jobs[entry.key] = entry
+        remember_workdir(workdir)
+
+        def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
+            # Worker thread: plain data only (the spec copy, the resolved connection).
+            session = open_session(conn)
+            return engine.run_new_job(spec, session, progress, is_cancelled,
+                                      on_created=task.jobCreated.emit)
+
+        task = ExtractionTask(entry.key, entry.name, run_job)
+        task.jobCreated.connect(lambda job_id, k=entry.key: self._created(k, job_id))
+        self._launch(entry, task)
+        return entry
+
+    def resume(self, key: str, retry_failed: bool = True) -> Optional[JobEntry]:
+        """Run a registered job again (failed units are retried: the engine resets them)."""
+        entry = self.jobs.get(key)
+        if entry is None or entry.task is not None or not entry.job_id:
+            return entry
+        try:
+            conn = self.sessions.resolve()
+        except qs.SettingsError as exc:
+            self._bar(f"Cannot resume: {exc}", Qgis.Warning)
+            return None
+        workdir, job_id = entry.workdir, entry.job_id
+
+        def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
+            session = open_session(conn)
+            return engine.resume_job(workdir, job_id, session, progress, is_cancelled)
+
+        self._launch(entry, ExtractionTask(job_id, entry.name, run_job))
+        return entry
+
+    def _launch(self, entry: JobEntry, task: ExtractionTask) -> None:
+        key = entry.key
+        task.progress_detail.connect(lambda d, k=key: self._progress(k, d))
+        task.succeeded.connect(lambda result, k=key: self._succeeded(k, result))
+        task.failed.connect(lambda msg, details, k=key: self._failed(k, msg, details))
+        task.cancelled.connect(lambda k=key: self._cancelled(k))
+        entry.task = task
+        entry.state = "queued"
+        entry.message = ""
+        entry.eta_s = None
+        self.changed.emit(key)
+        self.launch(task)
+
+    def _created(self, key: str, job_id: str) -> None:
+        entry = self.jobs.get(key)
+        if entry is None:
+            return
+        entry.job_id = job_id
+        entry.spec_path = str(Path(entry.workdir) / f"{job_id}.json")
+        self._record(entry)
+        self.changed.emit(key)
+
+    # -- during ----------------------------------------------------------------------------------
+    def _progress(self, key: str, detail: Dict[str, Any]) -> None:
+        entry = self.jobs.get(key)
+        if entry is None or entry.task is None:
+            return
+        if entry.state == "queued":
+            entry.state = "running"
+        entry.fraction = float(detail.get("fraction", entry.fraction) or 0.0)
+        entry.units_done = int(detail.get("units_done", entry.units_done) or 0)
+        entry.units_total = int(detail.get("units_total", entry.units_total) or 0)
+        entry.units_failed = int(detail.get("units_failed", entry.units_failed) or 0)
+        entry.rate_bytes_s = float(detail.get("rate_bytes_s", entry.rate_bytes_s) or 0.0)
+        entry.eta_s = detail.get("eta_s", entry.eta_s)
+        self.changed.emit(key)
+
+    def cancel(self, key: str) -> None:
+        entry = self.jobs.get(key)
+        if entry is None:
+            return
+        if entry.task is not None:
+            entry.state = "cancelling"
+            try:
+                entry.task.cancel()
+            except RuntimeError:  # the task object is gone
+                entry.task = None
+        if entry.job_id:
+            engine.request_cancel(entry.workdir, entry.job_id)
+        self.changed.emit(key)
+
+    # -- after (main thread, from the task's finished()) -----------------------------------------
+    def _succeeded(self, key: str, result: Any) -> None:
+        entry = self.jobs[key]
+        entry.task = None
+        entry.state = getattr(result, "state", "completed")
+        entry.eta_s = None
+        entry.outputs = list(getattr(result, "outputs", []) or [])
+        entry.message = getattr(result, "message", "") or ""
+        if entry.state == "completed":
+            entry.fraction = 1.0
+        self._record(entry)
+        if entry.load_results and entry.outputs:
+            self.load_results(key, result)
+        if entry.state == "completed":
+            self._bar(f"Job {entry.name} finished: {len(entry.outputs)} output(s).", Qgis.Success)
+        elif entry.state == "cancelled":
+            self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.",
+                      Qgis.Info)
+        else:
+            LOGGER.error("job %s: %s: %s", entry.name, entry.state, entry.message)
+            self._bar(f"Job {entry.name} {entry.state.replace('_', ' ')}: {entry.message}",
+                      Qgis.Critical if entry.state == "failed" else Qgis.Warning)
+        self.refresh_entry(key)
+        self.changed.emit(key)
+        self.jobFinished.emit(key, entry.state)
+
+    def _failed(self, key: str, message: str, details: str) -> None:
+        entry = self.jobs[key]
+        entry.task = None
+        entry.state = "failed"
+        entry.eta_s = None
+        entry.message = message
+        LOGGER.error("job %s failed: %s\n%s", entry.name, message, details)
+        self._bar(f"Job {entry.name} failed: {message}", Qgis.Critical)
+        self.changed.emit(key)
+        self.jobFinished.emit(key, "failed")
+
+    def _cancelled(self, key: str) -> None:
+        entry = self.jobs[key]
+        entry.task = None
+        entry.state = "cancelled"
+        entry.eta_s = None
+        LOGGER.info("job %s cancelled; finished units are kept, resume to complete it", entry.name)
+        self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.", Qgis.Info)
+        self.refresh_entry(key)
+        self.changed.emit(key)
+        self.jobFinished.emit(key, "cancelled")
+
+    def refresh_entry(self, key: str) -> None:
+        """Unit counts from the registry after a run (the task's last report may be stale)."""
+        entry = self.jobs.get(key)
+        if entry is None or not entry.job_id:
+            return
+        for record in engine.list_jobs(entry.workdir):
+            if record["job_id"] == entry.job_id:
+                entry.units_done = record["units_done"]
+                entry.units_total = record["units_total"]
+                entry.units_failed = record["units_failed"]
+                if entry.units_total:
+                    entry.fraction = entry.units_done / entry.units_total
+
+    def load_results(self, key: str, result: Any = None) -> List[Any]:
+        entry = self.jobs[key]
+        chip_index = getattr(result, "chip_index", None) if result is not None else None
+        if chip_index is None and entry.outputs:
+            chip_index = engine.find_chip_index(entry.outputs)
+        loaded = layers.load_results(self.project, entry.name, entry.outputs, entry.job_id or key,
+                                     chip_index=chip_index)
+        zonal_tables = list(getattr(result, "zonal_tables", []) or []) if result is not None else []
+        zonal = engine.spec_zonal(entry.workdir, entry.job_id) if entry.job_id else None
+        if zonal_tables and zonal is not None:
+            uri = zonal.polygons + (f"|layername={zonal.layer}" if zonal.layer else "")
+            zones = layers.load_table(uri, self.project, layers.job_group(self.project, entry.name),
+                                      entry.job_id, name=f"{entry.name} zones")
+            for lyr in loaded:
+                if zones is not None and lyr.source() in zonal_tables:
+                    layers.join_table_to_zones(zones, lyr, zonal.id_field)
+        return loaded
+
+    def _record(self, entry: JobEntry) -> None:
+        if not entry.job_id:
+            return
+        project_jobs.record_job(self.project, project_jobs.ProjectJob(
+            job_id=entry.job_id, name=entry.name, spec_path=entry.spec_path,
+            workdir=entry.workdir, outputs=list(entry.outputs)))
+
+    def _bar(self, text: str, level: Any) -> None:
+        try:
+            self.iface.messageBar().pushMessage("EE Extract", text, level=level, duration=8)
+        except Exception:  # noqa: BLE001
+            LOGGER.info("%s", text)
+
+    def open_folder(self, key: str) -> None:
+        entry = self.jobs.get(key)
+        folder = entry.output_dir if entry else ""
+        if folder and Path(folder).is_dir():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+
+    def shutdown(self) -> None:
+        """Unload: cancel running tasks (finished units stay in the registry for resume)."""
+        try:
+            self.project.readProject.disconnect(self._project_read)
+        except TypeError:
+            pass
+        for entry in self.jobs.values():
+            if entry.task is not None:
+                try:
+                    entry.task.cancel()
+                except RuntimeError:
+                    pass
+                entry.task = None
+
+
+class JobsView(QObject):
+    """Binds a :class:`JobBoard` to the dock's "Jobs" tab (tree + buttons)."""
+
+    def __init__(self, form: Any, board: JobBoard, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.form = form
+        self.board = board
+        self.items: Dict[str, QTreeWidgetItem] = {}
+        tree = form.treeJobs
+        tree.setColumnWidth(0, 150)
+        board.changed.connect(self.update)
+        tree.itemSelectionChanged.connect(self._selection_changed)
+        form.btnJobCancel.clicked.connect(lambda: self._with_selected(board.cancel))
+        form.btnJobResume.clicked.connect(lambda: self._with_selected(board.resume))
+        form.btnJobRetry.clicked.connect(lambda: self._with_selected(lambda k: board.resume(k, True)))
+        form.btnJobOpenFolder.clicked.connect(lambda: self._with_selected(board.open_folder))
+        form.btnJobLoad.clicked.connect(lambda: self._with_selected(board.load_results))
+        self.update("")
+
+    def selected(self) -> Optional[str]:
+        items = self.form.treeJobs.selectedItems()
+        return items[0].data(0, Qt.UserRole) if items else None
+
+    def _with_selected(self, fn: Callable[[str], Any]) -> None:
+        job_id = self.selected()
+        if job_id:
+            fn(job_id)
+
+    def update(self, job_id: str = "") -> None:
+        ids = [job_id] if job_id else list(self.board.jobs)
+        for jid in ids:
+            entry = self.board.jobs.get(jid)
+            if entry is None:
+                continue
+            item = self.items.get(jid)
+            if item is None:
+                item = QTreeWidgetItem()
+                item.setData(0, Qt.UserRole, jid)
+                self.form.treeJobs.insertTopLevelItem(0, item)
+                self.items[jid] = item
+            item.setText(0, entry.name)
+            item.setToolTip(0, f"{entry.job_id or 'planning…'}\n{entry.spec_path}")
+            item.setText(1, entry.state.replace("_", " "))
+            failed = f", {entry.units_failed} failed" if entry.units_failed else ""
+            units = f" ({entry.units_done}/{entry.units_total}{failed})" if entry.units_total else ""
+            item.setText(2, f"{100 * entry.fraction:.0f}%{units}")
+            item.setText(3, entry.rate_text())
+            item.setText(4, entry.eta_text())
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        job_id = self.selected()
+        entry = self.board.jobs.get(job_id) if job_id else None
+        f = self.form
+        running = entry is not None and entry.task is not None
+        f.btnJobCancel.setEnabled(running)
+        f.btnJobResume.setEnabled(entry is not None and not running and entry.state in RESUMABLE)
+        f.btnJobRetry.setEnabled(entry is not None and not running and entry.units_failed > 0)
+        f.btnJobOpenFolder.setEnabled(entry is not None and bool(entry.output_dir))
+        f.btnJobLoad.setEnabled(entry is not None and bool(entry.outputs))
+        if entry is None:
+            f.lblJobDetail.setText("")
+        else:
+            f.lblJobDetail.setText(f"{entry.job_id or 'planning…'}<br>{entry.message}" if entry.message
+                                   else entry.job_id or "planning…")
+
