@@ -109,8 +109,12 @@ class Collection(Element):
         from eeextract_plugin.sandbox.model.values import to_info
 
         elements = self.elements()
-        info: Dict[str, Any] = {"type": self.kind}
-        if self.kind == "ImageCollection":
+        kind = self.kind
+        if elements:
+            images = [type(e).__name__ == "Image" for e in elements]
+            kind = "ImageCollection" if all(images) else "FeatureCollection"
+        info: Dict[str, Any] = {"type": kind}
+        if kind == "ImageCollection":
             info["bands"] = []
         else:
             info["columns"] = _columns(elements)
@@ -210,6 +214,10 @@ class MappedCollection(Collection):
                 raise invalid_argument(
                     "Collection.map: A mapped algorithm must return a Feature or Image."
                 )
+            # Earth Engine keeps the input element's id on what the function returns.
+            index = element.get("system:index")
+            if index is not None and result.get("system:index") != index:
+                result = result.with_properties({"system:index": index})
             yield result
 
     def count(self) -> int:
