@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -31,6 +32,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
+from eeextract_plugin.processing.feedback import steps as feedback_steps
 from eeextract_plugin.processing.provider import ICON
 
 LOG = logging.getLogger(__name__)
@@ -435,6 +437,63 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
                 options["max_images"] = max_images
         return options
 
+    # -- running --------------------------------------------------------------------------------
+    #: True: the engine writes into a private folder and the result is moved to the destination
+    #: (single-file outputs); False: the spec's output directory is the user's folder.
+    PRIVATE_OUTPUT_FOLDER = True
+
+    def build_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                   feedback: QgsProcessingFeedback) -> Dict[str, Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        """The single-file destination next to which the private folder is made."""
+        return ""
+
+    def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
+                        context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        raise NotImplementedError  # pragma: no cover
+
+    def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext,
+                feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        from eeextract_plugin.core.progress import CancelToken
+        from eeextract_plugin.core.runner import run_job
+        from eeextract_plugin.core.spec import JobSpec, SpecError
+
+        steps = feedback_steps(feedback, 3)
+        raw = self.build_spec(parameters, context, feedback)
+        private: Optional[Path] = None
+        if self.PRIVATE_OUTPUT_FOLDER:
+            private = work_folder(self.destination(parameters, context))
+            raw.setdefault("output", {})["directory"] = str(private)
+        try:
+            spec = JobSpec.from_dict(raw)
+        except SpecError as error:
+            raise QgsProcessingException(f"Invalid parameters: {error}") from error
+        self.check_cancelled(feedback)
+        session = self.session(parameters, context, feedback)
+        self.check_cancelled(feedback)
+        steps.setCurrentStep(1)
+        feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
+        result = run_job(spec, session, progress=FeedbackProgress(steps),
+                         cancel=CancelToken(feedback.isCanceled))
+        workdir = getattr(result, "workdir", "")
+        if not result.ok:
+            where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"
+            if result.state == "cancelled" or feedback.isCanceled():
+                raise QgsProcessingException(f"Cancelled after {result.units_done} of "
+                                             f"{result.units_total} units{where}")
+            raise QgsProcessingException(f"{result.message or result.state}{where}")
+        feedback.pushInfo(
+            f"Job {result.job_id}: {result.units_done} units, {result.bytes / 1e6:.1f} MB in "
+            f"{result.elapsed_s:.1f} s; {len(result.outputs)} output(s)")
+        steps.setCurrentStep(2)
+        outputs = self.collect_outputs(result, spec, parameters, context, steps)
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+        steps.setProgress(100)
+        return outputs
+
     @staticmethod
     def job_name(algorithm: str, output: str) -> str:
         stem = re.sub(r"[^A-Za-z0-9_.\- ]", "_", Path(output).stem if output else "")[:60]
@@ -470,3 +529,21 @@ def parse_filters(text: str) -> List[Dict[str, Any]]:
                     value = raw.lower() == "true"
         filters.append({"property": prop, "op": _OPERATORS[op], "value": value})
     return filters
+
+
+def move_file(source: str, destination: str) -> str:
+    """Moves an engine output onto the destination QGIS chose (replacing it), returns it."""
+    target = Path(destination)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        target.unlink()
+    shutil.move(source, target)
+    return str(target)
+
+
+def job_outputs(result: Any) -> List[Any]:
+    """The registry's records of a finished job's outputs (path, info: grid, image)."""
+    from eeextract_plugin.core.registry import Registry, default_registry_path
+
+    with Registry(default_registry_path(result.workdir)) as registry:
+        return registry.outputs(result.job_id)

@@ -15,7 +15,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm
+from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm, move_file
 
 DESTINATIONS = ("export_gcs", "export_drive")
 DESTINATION_LABELS = ("Cloud Storage bucket", "Google Drive folder")
@@ -92,6 +92,16 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
             "method": method,
             "output": {"format": "COG", "name": "image"},
         }
+
+    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        return self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+
+    def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
+                        context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        rasters = [p for p in result.outputs if p.endswith(".tif")]
+        if len(rasters) != 1:
+            raise QgsProcessingException(f"Expected one mosaic, the engine wrote {result.outputs}")
+        return {self.OUTPUT: move_file(rasters[0], self.destination(parameters, context))}
 
 
 def _setting(name: str) -> str:

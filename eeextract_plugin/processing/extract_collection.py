@@ -85,3 +85,13 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
             "grid": self.grid_spec(parameters, context),
             "output": {"directory": folder, "format": "COG", "name": "image"},
         }
+
+    PRIVATE_OUTPUT_FOLDER = False
+
+    def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
+                        context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        from eeextract_plugin.processing.extract_chips import write_footprints
+
+        count, sink_id = write_footprints(self, self.INDEX, result, parameters, context, feedback,
+                                          id_name="key", image_fields=True)
+        return {self.OUTPUT_FOLDER: spec.output.directory, self.INDEX: sink_id, self.RASTER_COUNT: count}

@@ -6,11 +6,12 @@ from typing import Any, Dict
 
 from qgis.core import (
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterRasterDestination,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm
+from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm, move_file
 
 
 class ExtractImageAlgorithm(EngineJobAlgorithm):
@@ -49,3 +50,13 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
             "grid": self.grid_spec(parameters, context),
             "output": {"format": "COG", "name": "image"},
         }
+
+    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        return self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+
+    def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
+                        context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        rasters = [p for p in result.outputs if p.endswith(".tif")]
+        if len(rasters) != 1:
+            raise QgsProcessingException(f"Expected one raster, the engine wrote {result.outputs}")
+        return {self.OUTPUT: move_file(rasters[0], self.destination(parameters, context))}

@@ -3,11 +3,13 @@ polygon (reduceRegions), computed in Earth Engine → a vector layer."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict
 
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
@@ -15,7 +17,12 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from eeextract_plugin.processing.base import GROUP_TABLES, SOURCE_HELP, EngineJobAlgorithm
+from eeextract_plugin.processing.base import (
+    GROUP_TABLES,
+    SOURCE_HELP,
+    EngineJobAlgorithm,
+    move_file,
+)
 
 OPERATIONS = ("sample", "reduce_regions")
 OPERATION_LABELS = ("Values at points (sampleRegions)", "Statistic per polygon (reduceRegions)")
@@ -77,3 +84,17 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
             "table": table,
             "output": {"format": "CSV+GPKG", "name": "table"},
         }
+
+    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        return self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+
+    def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
+                        context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        layers = [p for p in result.outputs if p.endswith(".gpkg")]
+        if len(layers) != 1:
+            raise QgsProcessingException(f"Expected one GeoPackage, the engine wrote {result.outputs}")
+        destination = self.destination(parameters, context)
+        path = move_file(layers[0], destination)
+        for table in (p for p in result.outputs if p.endswith(".csv")):
+            move_file(table, str(Path(destination).with_suffix(".csv")))
+        return {self.OUTPUT: path}

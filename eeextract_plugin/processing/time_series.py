@@ -8,13 +8,14 @@ from typing import Any, Dict
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
+    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
 )
 
-from eeextract_plugin.processing.base import GROUP_TABLES, EngineJobAlgorithm
+from eeextract_plugin.processing.base import GROUP_TABLES, EngineJobAlgorithm, move_file
 
 
 class TimeSeriesAlgorithm(EngineJobAlgorithm):
@@ -67,3 +68,13 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
             "table": table,
             "output": {"format": "CSV", "name": "timeseries"},
         }
+
+    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
+        return self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+
+    def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
+                        context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
+        tables = [p for p in result.outputs if p.endswith(".csv")]
+        if len(tables) != 1:
+            raise QgsProcessingException(f"Expected one CSV table, the engine wrote {result.outputs}")
+        return {self.OUTPUT: move_file(tables[0], self.destination(parameters, context))}
