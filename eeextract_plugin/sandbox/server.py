@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import re
 import socket
@@ -463,6 +464,13 @@ def _pixels_response(raster: Any, file_format: str, prefix: Optional[str]) -> Tu
 
 # -------------------------------------------------------------------------------------- transport
 
+_STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 408: "DEADLINE_EXCEEDED",
+                 413: "INVALID_ARGUMENT", 414: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED",
+                 431: "INVALID_ARGUMENT", 500: "INTERNAL", 501: "UNIMPLEMENTED", 503: "UNAVAILABLE",
+                 505: "UNIMPLEMENTED"}
+
+
 def _close(body: Any) -> None:
     close = getattr(body, "close", None)
     if callable(close):
@@ -520,6 +528,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("sandbox %s " + format, self.address_string(), *args)
+
+    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
+        """Protocol-level errors (malformed request line, unknown HTTP verb, header too long) in
+        Earth Engine's JSON shape, not the stdlib's HTML page."""
+        status = _STATUS_NAMES.get(code, "UNKNOWN")
+        text = message or self.responses.get(code, ("Error",))[0]
+        body = json.dumps({"error": {"code": code, "message": text, "status": status}}).encode()
+        self.close_connection = True
+        try:
+            self.send_response(code, text)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass
 
     def do_GET(self) -> None:
         self._serve()

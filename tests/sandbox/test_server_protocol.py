@@ -403,3 +403,26 @@ def test_real_errors(ee_sandbox):
         grid = {**GRID, "dimensions": {"width": 8000, "height": 8000}}  # 8000^2 * 3 bytes > 48 MiB
         ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NPY", "grid": grid})
     assert ee.Number(1).getInfo() == 1  # still serving
+
+
+def test_garbage_on_the_wire_gets_an_ee_error_and_the_server_keeps_serving(fake_server):
+    import socket
+
+    host, port = fake_server.url[len("http://"):].split(":")
+    # (each fully read by the server, so that its close sends no RST)
+    for garbage in (b"NONSENSE\r\n", b"BREW /coffee HTTP/1.1\r\nHost: x\r\n\r\n"):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(garbage)
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        if garbage.startswith(b"NONSENSE"):  # HTTP/0.9 style: a body without status line or headers
+            assert json.loads(data)["error"]["code"] == 400
+            continue
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.split()[1] == b"501"
+        assert json.loads(body)["error"]["status"] in ("INVALID_ARGUMENT", "UNIMPLEMENTED")
+    assert requests.get(fake_server.url + "/$discovery/rest").status_code == 200
