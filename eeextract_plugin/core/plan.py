@@ -206,6 +206,10 @@ def _region_4326(features: Sequence[RegionFeature]) -> Dict[str, Any]:
     return dict(mapping(g))
 
 
+def _geojson_4326(geom: BaseGeometry, crs: str) -> Dict[str, Any]:
+    return dict(mapping(reproject(geom, crs, "EPSG:4326")))
+
+
 def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature],
                limits: Optional[RequestLimits] = None) -> Plan:
     """Outputs and units for a raster job (kinds mosaic, chips, collection, features)."""
@@ -265,6 +269,8 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
         except GridError as exc:
             raise PlanError(f"grid: {exc}") from None
 
+    collection = spec.source.type != "asset"
+
     if spec.kind == "chips":
         cw, ch = spec.output.chip_size or [256, 256]
         scale = spec.grid.scale or (abs(info.native.scale_x) if info.native and info.native.crs == crs else None)
@@ -276,21 +282,24 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
             if p.geom_type != "Point":
                 p = p.centroid
             grid = chip_grid(p.x, p.y, crs, scale, cw, ch, native, spec.grid.snap)
-            add_output(f.id, f"{name}_{f.id}{ext}", grid, None)
+            add_output(f.id, f"{name}_{f.id}{ext}", grid, None,
+                       region4326=_geojson_4326(grid.footprint(), crs) if collection else None)
         if any(o.fetch == "NPY" and (o.grid.width > side or o.grid.height > side) for o in outputs):
             pass  # large chips are tiled like any output
     elif spec.kind == "features":
         for f in features:
             geom = reproject(f.geometry, f.crs, crs)
             grid = region_grid(geom)
-            add_output(f.id, f"{name}_{f.id}{ext}", grid, geom)
+            add_output(f.id, f"{name}_{f.id}{ext}", grid, geom,
+                       region4326=_geojson_4326(f.geometry, f.crs) if collection else None)
     else:
         geom = _union(features, crs)
         if geom.is_empty:
             raise PlanError("region: empty after reprojection into the output CRS")
         grid = region_grid(geom)
         if spec.kind == "mosaic":
-            add_output("mosaic", f"{name}{ext}", grid, geom)
+            add_output("mosaic", f"{name}{ext}", grid, geom,
+                       region4326=_region_4326(features) if collection else None)
         else:  # collection
             r4326 = _region_4326(features)
             for ref in info.images:

@@ -106,6 +106,13 @@ def _bands_from_info(bands: List[Dict[str, Any]], wanted: Optional[List[str]], p
     return out
 
 
+def _ms(day: str) -> int:
+    d = datetime.fromisoformat(day) if "T" in day else datetime.fromisoformat(day + "T00:00:00")
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)
+    return int(d.timestamp() * 1000)
+
+
 def _ee_message(exc: Exception) -> str:
     return str(exc).strip() or type(exc).__name__
 
@@ -245,8 +252,14 @@ class EarthEngineSource:
         native = bands[0].grid if bands else None
         images: List[ImageRef] = []
         if self.src.mode == "composite" and self.spec.kind != "timeseries":
+            times = [(f.get("properties") or {}).get("system:time_start") for f in feats]
             for start, end in self.windows(feats):
-                images.append(ImageRef(key=f"{start}_{end}", start=start, end=end))
+                lo = _ms(start)
+                hi = _ms(end)
+                if any(t is not None and lo <= t < hi for t in times) or all(t is None for t in times):
+                    images.append(ImageRef(key=f"{start}_{end}", start=start, end=end))
+                else:
+                    log.info("window %s..%s has no image: no output", start, end)
             if self.src.reducer in ("mean", "median", "stdDev", "sum"):
                 bands = [BandInfo(b.name, "float32" if b.dtype != "float64" else "float64", b.grid) for b in bands]
         else:

@@ -1,0 +1,402 @@
+"""``eeextract``: plan, run, watch, resume and cancel extraction jobs from a shell.
+
+Exit codes:
+
+====  =====================================================================================
+0     success (``run``/``resume``: every output written)
+1     the job failed: Earth Engine's message, units failed after retries, disk full…
+      (finished units are kept: ``eeextract resume JOB_ID``)
+2     bad input: malformed job file, bad field, unknown asset, region outside the source,
+      unwritable output folder, unknown job id, bad command line
+3     a huge job that was not confirmed (add ``--yes``)
+4     cancelled (Ctrl-C or ``eeextract cancel``); resumable
+5     Earth Engine could not be reached or initialised (credentials, URL)
+====  =====================================================================================
+
+The registry and staging files live in ``--workdir`` (default ``$EEEXTRACT_HOME`` or
+``~/.local/share/eeextract``), so ``status``, ``resume`` and ``cancel`` work from any folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator, List, Optional
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_CONFIRMED, EXIT_CANCELLED, EXIT_CONNECTION = 0, 1, 2, 3, 4, 5
+
+
+def default_home() -> Path:
+    env = os.environ.get("EEEXTRACT_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "eeextract"
+
+
+# ------------------------------------------------------------------------------- arguments
+def _connection_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("Earth Engine connection")
+    g.add_argument("--sandbox", action="store_true",
+                   help="start an embedded sandbox (local Earth Engine emulator) for this command")
+    g.add_argument("--project", default=os.environ.get("EEEXTRACT_PROJECT"),
+                   help="Google Cloud project (default $EEEXTRACT_PROJECT)")
+    g.add_argument("--credentials", default=os.environ.get("EEEXTRACT_CREDENTIALS"),
+                   help="'persistent' (earthengine authenticate; the default), 'none', or the path "
+                        "of a service-account key file")
+    g.add_argument("--url", default=os.environ.get("EEEXTRACT_URL"),
+                   help="Earth Engine API base URL (e.g. a sandbox's)")
+    g.add_argument("--high-volume", action="store_true",
+                   help="use the high-volume endpoint (recommended for automated, parallel requests)")
+
+
+def _workdir_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", type=Path, default=None,
+                   help=f"registry and staging folder (default {default_home()})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eeextract",
+        description="Bulk extraction of Google Earth Engine data: plan, run, resume.",
+        epilog="Exit codes: 0 ok, 1 job failed, 2 bad input, 3 huge job not confirmed (--yes), "
+               "4 cancelled, 5 cannot reach / initialise Earth Engine.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("plan", help="print pixels, bytes, requests, files and the time bound of a job",
+                       description="Asks Earth Engine what the source is (no pixels) and prints the plan.")
+    p.add_argument("job", type=Path, help="job spec (JSON)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _connection_args(p)
+
+    p = sub.add_parser("run", help="run a job", description="Plans and runs a job; prints its id.")
+    p.add_argument("job", type=Path, help="job spec (JSON)")
+    p.add_argument("--output", type=Path, default=None, help="override output.directory")
+    p.add_argument("--yes", "-y", action="store_true", help="run a huge job without asking")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _workdir_arg(p)
+    _connection_args(p)
+
+    p = sub.add_parser("status", help="list jobs, or show one", description="Shows job states from the registry.")
+    p.add_argument("job_id", nargs="?", help="job id, unique prefix, or name (newest)")
+    p.add_argument("--json", action="store_true")
+    _workdir_arg(p)
+
+    p = sub.add_parser("resume", help="finish an interrupted, cancelled or failed job",
+                       description="Fetches only the units not done; retries failed ones.")
+    p.add_argument("job_id")
+    p.add_argument("--no-progress", action="store_true")
+    _workdir_arg(p)
+    _connection_args(p)
+
+    p = sub.add_parser("cancel", help="ask a running job to stop (it stays resumable)")
+    p.add_argument("job_id")
+    _workdir_arg(p)
+
+    p = sub.add_parser("sandbox", help="run the local Earth Engine sandbox server")
+    try:
+        from eeextract_plugin.sandbox import cli as sandbox_cli
+
+        sandbox_cli.add_arguments(p)
+    except ImportError:  # pragma: no cover
+        pass
+
+    p = sub.add_parser("demo", help="run the example jobs against an embedded sandbox",
+                       description="Starts an embedded sandbox and runs a DEM mosaic (COG), an S2 "
+                                   "NDVI composite and RGB chips through the real client.")
+    p.add_argument("--output", type=Path, default=Path("demo-output"))
+    p.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+# ----------------------------------------------------------------------------- sessions
+@contextlib.contextmanager
+def session_for(args: argparse.Namespace) -> Iterator[Any]:
+    from .session import SessionConfig, initialise
+
+    server = None
+    try:
+        if getattr(args, "sandbox", False):
+            from eeextract_plugin.sandbox.config import SandboxConfig
+            from eeextract_plugin.sandbox.server import SandboxServer
+
+            state = Path(tempfile.mkdtemp(prefix="eeextract-sandbox-"))
+            server = SandboxServer(SandboxConfig(port=0, state_dir=state)).start()
+            cfg = SessionConfig(project="sandbox", credentials="none", url=server.url)
+        else:
+            url = args.url
+            creds = args.credentials or ("none" if url and ("127.0.0.1" in url or "localhost" in url)
+                                         else "persistent")
+            cfg = SessionConfig(project=args.project, credentials=creds, url=url,
+                                high_volume=args.high_volume)
+        yield initialise(cfg)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+class _Bar:
+    """tqdm progress bar fed by the engine's progress reports (any thread)."""
+
+    def __init__(self, enabled: bool, desc: str) -> None:
+        self.bar = None
+        self.desc = desc
+        self.enabled = enabled and sys.stderr.isatty() or enabled == "force"
+        self._lock = threading.Lock()
+
+    def __call__(self, report: Any) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        with self._lock:
+            if self.bar is None:
+                self.bar = tqdm(total=report.units_total, desc=self.desc, unit="unit", initial=report.units_done)
+            self.bar.total = report.units_total
+            self.bar.n = report.units_done
+            self.bar.set_postfix_str(f"{report.bytes_done / 1e6:.1f} MB, {report.rate / 1e6:.2f} MB/s", refresh=False)
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _print_result(result: Any) -> None:
+    print(f"job {result.job_id}: {result.state}")
+    if result.message:
+        print(f"  {result.message}")
+    print(f"  units {result.units_done}/{result.units_total} done, {result.units_failed} failed, "
+          f"{result.bytes / 1e6:.1f} MB in {result.elapsed_s:.1f} s")
+    st = result.stats
+    if st.attempts:
+        print(f"  requests {st.attempts}, retries {st.retries}, 429s {st.rate_limited}, splits {st.splits}")
+    for p in result.outputs[:20]:
+        print(f"  {p}")
+    if len(result.outputs) > 20:
+        print(f"  … and {len(result.outputs) - 20} more files")
+
+
+def _exit_for(result: Any) -> int:
+    from . import registry as reg
+
+    return {reg.COMPLETED: EXIT_OK, reg.CANCELLED: EXIT_CANCELLED}.get(result.state, EXIT_FAILED)
+
+
+def _run_interruptibly(fn: Any) -> Any:
+    """Runs ``fn(cancel_token)`` in a thread; Ctrl-C cancels it (and waits for a clean stop)."""
+    from .progress import CancelToken
+
+    token = CancelToken()
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn(token)
+        except BaseException as exc:  # re-raised in the main thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name="eeextract-job", daemon=True)
+    t.start()
+    while t.is_alive():
+        try:
+            t.join(0.2)
+        except KeyboardInterrupt:
+            print("\ncancelling… (finished units are kept; `eeextract resume` finishes the job)",
+                  file=sys.stderr)
+            token.cancel()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+# ------------------------------------------------------------------------------ commands
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .runner import JobRunner
+    from .spec import JobSpec
+
+    spec = JobSpec.from_file(args.job)
+    with session_for(args) as session, tempfile.TemporaryDirectory() as tmp:
+        runner = JobRunner(session, tmp)
+        try:
+            plan = runner.plan(spec)
+        finally:
+            runner.close()
+    summary = plan.summary()
+    if args.json:
+        print(json.dumps(summary.__dict__, indent=2))
+    else:
+        print(f"job {spec.name} ({spec.kind}, {spec.source.asset_id or spec.source.type})")
+        for line in summary.lines():
+            print("  " + line)
+        if summary.huge:
+            print("  this is a huge job: `eeextract run` will ask for --yes")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import JobRunner
+    from .spec import JobSpec
+
+    spec = JobSpec.from_file(args.job)
+    if args.output:
+        spec.output.directory = str(args.output.resolve())
+    workdir = args.workdir or default_home()
+    with session_for(args) as session:
+        bar = _Bar(not args.no_progress, spec.name)
+        runner = JobRunner(session, workdir, progress=bar)
+        try:
+            plan = runner.plan(spec)
+            summary = plan.summary()
+            for line in summary.lines():
+                print("  " + line)
+            if summary.huge and not args.yes:
+                print(f"eeextract: huge job ({summary.bytes / 1e9:.1f} GB, {summary.requests:,} requests); "
+                      "add --yes to run it", file=sys.stderr)
+                return EXIT_NOT_CONFIRMED
+            job_id = runner.create(spec, plan)
+            print(f"job {job_id} (workdir {workdir})", flush=True)
+
+            def go(token: Any) -> Any:
+                runner.cancel = token
+                return runner.run(job_id)
+
+            result = _run_interruptibly(go)
+        finally:
+            bar.close()
+            runner.close()
+    _print_result(result)
+    return _exit_for(result)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .runner import JobNotFound, JobRunner
+
+    workdir = args.workdir or default_home()
+    with session_for(args) as session:
+        bar = _Bar(not args.no_progress, args.job_id)
+        runner = JobRunner(session, workdir, progress=bar)
+        try:
+            job = runner.registry.find_job(args.job_id)
+            if job is None:
+                raise JobNotFound(args.job_id)
+
+            def go(token: Any) -> Any:
+                runner.cancel = token
+                return runner.run(job.id)
+
+            result = _run_interruptibly(go)
+        finally:
+            bar.close()
+            runner.close()
+    _print_result(result)
+    return _exit_for(result)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from . import registry as reg
+    from .runner import job_status
+
+    workdir = args.workdir or default_home()
+    if args.job_id:
+        st = job_status(args.job_id, workdir)
+        if args.json:
+            print(json.dumps(st, indent=2))
+        else:
+            u = st["units"]
+            total = sum(v for k, v in u.items() if k != reg.SPLIT)
+            print(f"{st['id']}  {st['state']}  units {u.get(reg.DONE, 0)}/{total} done, "
+                  f"{u.get(reg.FAILED, 0)} failed; files {st['outputs_done']}/{st['outputs']}; "
+                  f"{st['bytes_done'] / 1e6:.1f} MB")
+            if st["message"]:
+                print(f"  {st['message']}")
+        return EXIT_OK
+    if not reg.default_registry_path(workdir).exists():
+        print(f"no jobs in {workdir}")
+        return EXIT_OK
+    rows = []
+    with reg.Registry(reg.default_registry_path(workdir)) as r:
+        for job in r.jobs():
+            c = r.unit_counts(job.id)
+            total = sum(v for k, v in c.items() if k not in (reg.SPLIT, "bytes_done"))
+            state = job.state
+            if state == reg.RUNNING and not reg.pid_alive(job.pid):
+                state = "interrupted"
+            rows.append({"id": job.id, "state": state, "done": c.get(reg.DONE, 0), "total": total,
+                         "failed": c.get(reg.FAILED, 0), "message": job.message})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['id']:<50} {row['state']:<24} {row['done']}/{row['total']}"
+                  + (f"  {row['failed']} failed" if row["failed"] else ""))
+    return EXIT_OK
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from .runner import cancel_job
+
+    job_id = cancel_job(args.job_id, args.workdir or default_home())
+    print(f"cancel requested for {job_id}")
+    return EXIT_OK
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from eeextract_plugin.sandbox import cli as sandbox_cli
+
+    return int(sandbox_cli.run(args) or 0)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    return demo.run_demo(args.output, progress=not args.no_progress)
+
+
+COMMANDS = {"plan": cmd_plan, "run": cmd_run, "status": cmd_status, "resume": cmd_resume,
+            "cancel": cmd_cancel, "sandbox": cmd_sandbox, "demo": cmd_demo}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from .plan import PlanError
+    from .runner import BadInput, JobNotFound
+    from .session import SessionError
+    from .spec import SpecError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (SpecError, BadInput, PlanError) as exc:
+        print(f"eeextract: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except JobNotFound as exc:
+        print(f"eeextract: no job {exc.args[0]!r} in the registry", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SessionError as exc:
+        print(f"eeextract: {exc}", file=sys.stderr)
+        return EXIT_CONNECTION
+    except KeyboardInterrupt:
+        print("eeextract: interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
