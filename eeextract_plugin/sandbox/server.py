@@ -335,7 +335,7 @@ class SandboxServer:
     def _asset_pixels(self, request: Request, project: str, asset_path: str) -> Outcome:
         body = request.json()
         file_format = encoding.normalize_format(body.get("fileFormat"))
-        name = f"{project}/assets/{asset_path}"
+        name = project + asset_path  # asset_path is "/assets/..."
 
         def work() -> Tuple[Response, int]:
             raster = self._require_engine().asset_pixels(
@@ -362,7 +362,7 @@ class SandboxServer:
         engine = self._require_engine()
         if not hasattr(engine, "list_features"):
             raise unimplemented("assets.listFeatures is not supported by the EE Extract sandbox.")
-        name = f"{project}/assets/{asset_path}"
+        name = project + asset_path  # asset_path is "/assets/..."
 
         def work() -> Tuple[Response, int]:
             result = engine.list_features(name, _int_param(request, "pageSize"),

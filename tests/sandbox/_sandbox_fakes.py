@@ -58,13 +58,13 @@ class FakeEngine:
         return make_raster(PixelGrid.from_json(grid, "EPSG:4326"), band_ids, visualization)
 
     def asset_pixels(self, name, grid, band_ids, region, visualization) -> Raster:
-        if not name.endswith("SANDBOX/DEM"):
+        if name != "projects/earthengine-public/assets/SANDBOX/DEM":
             raise not_found(f"Image asset '{name}' not found.")
         return self.compute_pixels({"result": "0", "values": {"0": {"constantValue": 0}}}, grid, band_ids,
                                    visualization)
 
     def get_asset(self, name: str) -> Dict[str, Any]:
-        if not name.endswith("SANDBOX/DEM"):
+        if name != "projects/earthengine-public/assets/SANDBOX/DEM":
             raise not_found(f"Asset '{name}' not found.")
         return {"type": "IMAGE", "name": name, "id": "SANDBOX/DEM",
                 "bands": [{"id": "elevation", "dataType": {"precision": "INT", "range": {"min": -32768, "max": 32767}}}]}
@@ -79,6 +79,10 @@ class FakeEngine:
         if start + size < len(names):
             result["nextPageToken"] = str(start + size)
         return result
+
+    def list_features(self, name, page_size, page_token, region, filter) -> Dict[str, Any]:
+        return {"features": [{"type": "Feature", "geometry": None,
+                              "properties": {"asset": name, "page_size": page_size, "filter": filter}}]}
 
     def compute_features(self, expression, page_size, page_token) -> Dict[str, Any]:
         return {"type": "FeatureCollection", "features": [

@@ -205,6 +205,12 @@ def test_list_images_rest_method_answers_images(fake_server):
     assert body["images"][0]["filterSeen"] == 'startTime >= "2019-01-01T00:00:00Z"'
 
 
+def test_list_features_reaches_the_engine_with_the_asset_name(ee_fake):
+    result = ee_fake.data.listFeatures({"assetId": "SANDBOX/REGIONS", "pageSize": 4, "filter": "x"})
+    assert result["features"][0]["properties"] == {
+        "asset": "projects/earthengine-public/assets/SANDBOX/REGIONS", "page_size": 4, "filter": "x"}
+
+
 def test_compute_features(ee_fake):
     result = ee_fake.data.computeFeatures({"expression": ee_fake.FeatureCollection([]), "pageSize": 7})
     assert result["features"][0]["properties"]["page_size"] == 7
@@ -426,3 +432,50 @@ def test_garbage_on_the_wire_gets_an_ee_error_and_the_server_keeps_serving(fake_
         assert head.split()[1] == b"501"
         assert json.loads(body)["error"]["status"] in ("INVALID_ARGUMENT", "UNIMPLEMENTED")
     assert requests.get(fake_server.url + "/$discovery/rest").status_code == 200
+
+
+DEM_GRID = {"crsCode": "EPSG:4326", "dimensions": {"width": 40, "height": 30},
+            "affineTransform": {"scaleX": 1 / 3600, "shearX": 0, "translateX": 7.25,
+                                "shearY": 0, "scaleY": -1 / 3600, "translateY": 46.5}}
+
+
+@needs_engine
+def test_real_get_pixels_equals_compute_pixels_and_is_repeatable(ee_sandbox):
+    ee = ee_sandbox
+    computed = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "GEO_TIFF",
+                                      "grid": DEM_GRID})
+    again = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "GEO_TIFF",
+                                   "grid": DEM_GRID})
+    assert computed == again  # same request, same bytes
+    fetched = ee.data.getPixels({"assetId": "SANDBOX/DEM", "fileFormat": "NUMPY_NDARRAY", "grid": DEM_GRID})
+    array = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NUMPY_NDARRAY",
+                                   "grid": DEM_GRID})
+    np.testing.assert_array_equal(fetched["elevation"], array["elevation"])
+
+
+@needs_engine
+def test_real_visualized_png(ee_sandbox):
+    from osgeo import gdal
+
+    ee = ee_sandbox
+    png = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "PNG", "grid": DEM_GRID,
+                                 "visualizationOptions": {"ranges": [{"min": 0, "max": 4000}]}})
+    assert png.startswith(b"\x89PNG")
+    gdal.FileFromMemBuffer("/vsimem/real-vis.png", png)
+    ds = gdal.Open("/vsimem/real-vis.png")
+    assert (ds.RasterXSize, ds.RasterYSize) == (40, 30) and ds.RasterCount in (1, 2, 3, 4)
+    ds = None
+    gdal.Unlink("/vsimem/real-vis.png")
+
+
+@needs_engine
+def test_real_listing_pages_through_the_client(ee_sandbox):
+    ee = ee_sandbox
+    page = ee.data.listImages({"parent": "SANDBOX/S2_SR", "pageSize": 3,
+                               "startTime": "2019-01-10T00:00:00Z", "endTime": "2019-03-01T00:00:00Z"})
+    assert len(page["images"]) == 3 and page.get("nextPageToken")
+    for image in page["images"]:
+        assert "2019-01-10" <= image["startTime"] < "2019-03-01"
+    assets = ee.data.listAssets({"parent": "projects/earthengine-public/assets/SANDBOX"})
+    ids = {a["id"] for a in assets["assets"]}
+    assert {"SANDBOX/DEM", "SANDBOX/S2_SR"} <= ids
