@@ -5,3 +5,4 @@ from eeextract_plugin.sandbox.imagery.image import Band, Image, PixelType  # noq
 from eeextract_plugin.sandbox.imagery.projection import Projection  # noqa: F401
 from eeextract_plugin.sandbox.imagery.catalog import ImageCatalog  # noqa: F401
 from eeextract_plugin.sandbox.imagery.pixels import asset_pixels, compute_pixels  # noqa: F401
+from eeextract_plugin.sandbox.imagery import algorithms  # noqa: F401,E402  (registers the algorithms)

@@ -165,6 +165,8 @@ class Band:
         self.projection = projection
         self.footprint = footprint  # shapely geometry in EPSG:4326, or None = unbounded
         self.dimensions = dimensions  # native (width, height) for stored bands
+        # The grid to compute on when none is asked for (set by clipToBoundsAndScale).
+        self.grid_hint: Optional[PixelGrid] = None
 
     # -- the public contract
     def compute(self, grid: PixelGrid) -> BandResult:
@@ -256,6 +258,9 @@ class FunctionBand(Band):
         super().__init__(name, pixel_type, projection, footprint)
         self.inputs = list(inputs)
         self.fn = fn
+        hints = {b.grid_hint for b in self.inputs if b.grid_hint is not None}
+        if len(hints) == 1:
+            self.grid_hint = hints.pop()
 
     def _compute(self, grid: PixelGrid) -> BandResult:
         return self.fn([b.compute(grid) for b in self.inputs])
@@ -278,6 +283,7 @@ class MaskedOutsideBand(Band):
         super().__init__(inner.name, inner.pixel_type, inner.projection, footprint, None)
         self.inner = inner
         self.region_mask = region_mask
+        self.grid_hint = inner.grid_hint
 
     def _compute(self, grid: PixelGrid) -> BandResult:
         values, mask = self.inner.compute(grid)
@@ -377,10 +383,7 @@ class Image(Element):
         over the footprint's bounds (a stored band: its native extent), or None if unbounded."""
         if not self.bands:
             return None
-        band = self.bands[0]
-        if band.footprint is None and band.dimensions is None:
-            return None
-        return default_grid_of(band)
+        return default_grid_of(self.bands[0])
 
     def info(self) -> Dict[str, Any]:
         """``getInfo`` of the image."""
@@ -414,6 +417,8 @@ class Image(Element):
 
 
 def default_grid_of(band: Band) -> Optional[PixelGrid]:
+    if band.grid_hint is not None:
+        return band.grid_hint
     proj = band.projection
     if band.dimensions is not None and band.footprint is None:
         return PixelGrid(proj.crs, proj.transform, int(band.dimensions[0]), int(band.dimensions[1]))

@@ -142,13 +142,14 @@ def _build_tiles() -> Tuple[List[Tile], Dict[str, Tile]]:
             plon = plon.reshape(px.shape)
             plat = plat.reshape(px.shape)
             land = (synthetic.continentality(plon, plat) > 0.0).any(axis=(1, 2))
-            span = np.nanmax(plon, axis=(1, 2)) - np.nanmin(plon, axis=(1, 2))
+            lon_lo, lon_hi = np.nanmin(plon, axis=(1, 2)), np.nanmax(plon, axis=(1, 2))
+            lat_lo, lat_hi = np.nanmin(plat, axis=(1, 2)), np.nanmax(plat, axis=(1, 2))
+            span = lon_hi - lon_lo
             for n, t in enumerate(idx):
                 if not land[n] or not span[n] < 90.0:
                     continue
                 i, j = int(ii[t]), int(jj[t])
-                bbox = (float(np.nanmin(plon[n])), float(np.nanmin(plat[n])),
-                        float(np.nanmax(plon[n])), float(np.nanmax(plat[n])))
+                bbox = (float(lon_lo[n]), float(lat_lo[n]), float(lon_hi[n]), float(lat_hi[n]))
                 out.append(Tile(_tile_name(zone, north, i, j, float(lat[t])), zone, north, i, j,
                                 float(lon[t]), float(lat[t]), bbox))
     out.sort(key=lambda t: t.name)
@@ -203,10 +204,10 @@ def _scene_seed(k: int, tile: Tile) -> int:
 def scene_cover(k: int, tile: Tile) -> float:
     """The scene's cloud cover parameter: many clear scenes, some cloudy, a few overcast."""
     u = float(synthetic.hash01(np.array([k]), np.array([tile.zone * 2 + (1 if tile.north else 0)]), 97)[0])
-    if u < 0.45:
-        return 0.02 * u / 0.45
+    if u < 0.4:
+        return 0.0
     if u < 0.8:
-        return 0.02 + 0.4 * (u - 0.45) / 0.35
+        return 0.01 + 0.4 * (u - 0.4) / 0.4
     return 0.42 + 0.58 * (u - 0.8) / 0.2
 
 
@@ -232,10 +233,12 @@ def cloudy_pixel_percentage(k: int, tile: Tile) -> float:
 
 
 class _FieldCache:
-    """A small LRU of per-grid fields shared by the bands of one scene (lon/lat, classes)."""
+    """An LRU of per-grid fields shared by the bands of a scene (cloud density) and by the
+    scenes of a tile (land cover classes), bounded in bytes."""
 
-    def __init__(self, size: int = 8):
-        self.size = size
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self.data: "OrderedDict[Any, Any]" = OrderedDict()
         self.lock = threading.Lock()
 
@@ -245,10 +248,16 @@ class _FieldCache:
                 self.data.move_to_end(key)
                 return self.data[key]
         value = make()
+        size = int(getattr(value, "nbytes", 0))
+        if size > self.max_bytes // 4:
+            return value
         with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+            if key not in self.data:
+                self.data[key] = value
+                self.bytes += size
+            while self.bytes > self.max_bytes and self.data:
+                _, old = self.data.popitem(last=False)
+                self.bytes -= int(getattr(old, "nbytes", 0))
         return value
 
 
@@ -268,11 +277,22 @@ class S2Band(NativeBand):
         y = self.tile.y1 - (rows + 0.5) * self.scale
         return x, y
 
+    def _cloud(self, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cloud density on the 60 m (QA60) lattice, so every band agrees with QA60 exactly."""
+        cover = scene_cover(self.k, self.tile)
+        shape = np.broadcast(cols, rows).shape
+        if cover <= 0.0:
+            return np.zeros(shape)
+        f = int(round(60.0 / self.scale))
+        c60 = cols // f
+        r60 = rows // f
+        x = self.tile.x0 + (c60 + 0.5) * 60.0
+        y = self.tile.y1 - (r60 + 0.5) * 60.0
+        return np.broadcast_to(synthetic.cloud_density(x, y, cover, _scene_seed(self.k, self.tile)), shape)
+
     def sample(self, cols: np.ndarray, rows: np.ndarray, grid: PixelGrid):
         x, y = self._coords(cols, rows)
-        density = _FIELDS.get(("cloud", self.k, self.tile, self.scale, grid),
-                              lambda: synthetic.cloud_density(x, y, scene_cover(self.k, self.tile),
-                                                              _scene_seed(self.k, self.tile)))
+        density = _FIELDS.get(("cloud", self.k, self.tile, self.scale, grid), lambda: self._cloud(cols, rows))
         if self.name == "QA60":
             qa = np.where(density >= 0.5, 1024, np.where(density >= 0.25, 2048, 0)).astype(np.uint16)
             return qa, np.ones(qa.shape, bool)
@@ -283,8 +303,9 @@ class S2Band(NativeBand):
             return synthetic.landcover(np.nan_to_num(lon), np.nan_to_num(lat))
 
         classes = _FIELDS.get(("classes", self.tile, self.scale, grid), make_classes)
+        texture = _FIELDS.get(("texture", self.tile, self.scale, grid), lambda: synthetic.surface_texture(x, y))
         index = synthetic.S2_BANDS.index(self.name)
-        surface = synthetic.surface_reflectance(index, classes, x, y, season(self.k, self.tile))
+        surface = synthetic.surface_reflectance(index, classes, texture, season(self.k, self.tile))
         value = synthetic.cloudy_reflectance(index, surface, density)
         value = np.clip(np.round(value), 1, 65535).astype(np.uint16)
         return value, np.ones(value.shape, bool)

@@ -50,26 +50,46 @@ def _lattice(ix: np.ndarray, iy: np.ndarray, seed: int) -> Tuple[np.ndarray, np.
     n_points = int(np.broadcast(ix, iy).size)
     n_table = (ix1 - ix0 + 1) * (iy1 - iy0 + 1)
     if n_table <= 4 * n_points + 4096:
-        table = hash01(np.arange(ix0, ix1 + 1)[None, :], np.arange(iy0, iy1 + 1)[:, None], seed)
-        jx = ix - ix0
-        jy = iy - iy0
-        return table[jy, jx], table[jy, jx + 1], table[jy + 1, jx], table[jy + 1, jx + 1]
+        table = hash01(np.arange(ix0, ix1 + 1)[None, :], np.arange(iy0, iy1 + 1)[:, None], seed).ravel()
+        stride = ix1 - ix0 + 1
+        flat = (iy - iy0) * stride + (ix - ix0)
+        return (np.take(table, flat), np.take(table, flat + 1), np.take(table, flat + stride),
+                np.take(table, flat + stride + 1))
     return hash01(ix, iy, seed), hash01(ix + 1, iy, seed), hash01(ix, iy + 1, seed), hash01(ix + 1, iy + 1, seed)
 
 
 def value_noise(x: np.ndarray, y: np.ndarray, cell: float, seed: int) -> np.ndarray:
-    """Smooth noise in [0, 1) with features about ``cell`` units across (broadcasting x, y)."""
-    gx = np.asarray(x, dtype=np.float64) / cell
-    gy = np.asarray(y, dtype=np.float64) / cell
+    """Smooth noise in [0, 1) with features about ``cell`` units across (broadcasting x, y).
+
+    A row vector ``x`` (1, w) with a column vector ``y`` (h, 1) takes a separable fast path that
+    performs exactly the same floating-point operations per pixel as the general path.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    gx = x / cell
+    gy = y / cell
     fx0 = np.floor(gx)
     fy0 = np.floor(gy)
     fx = gx - fx0
     fy = gy - fy0
     ix = fx0.astype(np.int64)
     iy = fy0.astype(np.int64)
-    v00, v10, v01, v11 = _lattice(ix, iy, seed)
     sx = fx * fx * (3.0 - 2.0 * fx)
     sy = fy * fy * (3.0 - 2.0 * fy)
+    if x.ndim == 2 and y.ndim == 2 and x.shape[0] == 1 and y.shape[1] == 1:
+        h, w = y.shape[0], x.shape[1]
+        ix0, ix1 = int(ix.min()), int(ix.max()) + 1
+        iy0, iy1 = int(iy.min()), int(iy.max()) + 1
+        if (ix1 - ix0 + 1) * (iy1 - iy0 + 1) <= 4 * h * w + 4096:
+            table = hash01(np.arange(ix0, ix1 + 1)[None, :], np.arange(iy0, iy1 + 1)[:, None], seed)
+            jx = ix[0] - ix0
+            left = table[:, jx]
+            rows = left + sx[0] * (table[:, jx + 1] - left)  # (ny, w): interpolated along x
+            jy = iy[:, 0] - iy0
+            top = rows[jy]
+            bottom = rows[jy + 1]
+            return top + sy * (bottom - top)
+    v00, v10, v01, v11 = _lattice(ix, iy, seed)
     top = v00 + sx * (v10 - v00)
     bottom = v01 + sx * (v11 - v01)
     return top + sy * (bottom - top)
@@ -122,9 +142,9 @@ LANDCOVER_CLASSES = {
 def landcover(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """WorldCover-like class codes (uint8) in coherent patches, consistent with :func:`elevation`."""
     elev = elevation(lon, lat)
-    moisture = fbm(lon, lat, (3.0, 0.7, 0.15, 0.03, 0.008, 0.002), (1.0, 0.7, 0.5, 0.35, 0.25, 0.15), 31)
-    urban = fbm(lon, lat, (0.05, 0.01, 0.003), (1.0, 0.5, 0.3), 37)
-    lakes = fbm(lon, lat, (0.04, 0.01, 0.003), (1.0, 0.5, 0.25), 41)
+    moisture = fbm(lon, lat, (3.0, 0.5, 0.08, 0.012, 0.002), (1.0, 0.7, 0.45, 0.3, 0.15), 31)
+    urban = fbm(lon, lat, (0.05, 0.008), (1.0, 0.4), 37)
+    lakes = fbm(lon, lat, (0.04, 0.006), (1.0, 0.4), 41)
     lat_abs = np.abs(np.asarray(lat, dtype=np.float64))
     warmth = 1.0 - lat_abs / 72.0 - elev / 4500.0
     out = np.full(np.broadcast(lon, lat).shape, TREE, dtype=np.uint8)
@@ -163,11 +183,15 @@ for _code, _refl in _SURFACE.items():
     _LUT[:, _code] = _refl
 
 
-def surface_reflectance(band_index: int, classes: np.ndarray, x: np.ndarray, y: np.ndarray,
+def surface_texture(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Brightness variation within a land cover patch (0.75…1.25), in UTM metres."""
+    return value_noise(x, y, 40.0, 53) * 0.3 + value_noise(x, y, 180.0, 59) * 0.2 + 0.75
+
+
+def surface_reflectance(band_index: int, classes: np.ndarray, texture: np.ndarray,
                         season: float) -> np.ndarray:
     """Reflectance × 10000 of a clear-sky pixel: class signature, texture, season (0…1 greenness)."""
     base = _LUT[band_index][classes]
-    texture = value_noise(x, y, 40.0, 53 + band_index) * 0.3 + value_noise(x, y, 180.0, 59) * 0.2 + 0.75
     if S2_BANDS[band_index] == "B8":
         vegetated = np.isin(classes, (TREE, SHRUB, GRASS, CROP, WETLAND))
         base = np.where(vegetated, base * (0.65 + 0.35 * season), base)
