@@ -119,9 +119,10 @@ class EEExtractPlugin:
             self.dock.setParent(None)
             self.dock.deleteLater()
             self.dock = None
+        if self.toggle_action is not None:
+            self.iface.removeToolBarIcon(self.toggle_action)
         for action in self.actions:
             self.iface.removePluginRasterMenu(MENU, action)
-            self.iface.removeToolBarIcon(action)
             action.deleteLater()
         self.actions = []
         self.toggle_action = None

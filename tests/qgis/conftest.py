@@ -100,3 +100,9 @@ def write_geotiff(path: Path, bands: int, width: int = 32, height: int = 24,
     ds.FlushCache()
     ds = None
     return path
+
+
+@pytest.fixture()
+def make_geotiff():
+    """Factory of small GeoTIFFs: ``make_geotiff(path, bands, width, height, ...)``."""
+    return write_geotiff

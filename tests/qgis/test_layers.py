@@ -1,0 +1,96 @@
+"""Results as layers: a group named after the job, RGB or a colour ramp, tables joinable."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+
+def test_rasters_load_in_a_group_named_after_the_job_and_are_styled(qgis_new_project, tmp_path, make_geotiff):
+    from qgis.core import (QgsMultiBandColorRenderer, QgsProject,
+                           QgsSingleBandPseudoColorRenderer)
+
+    from eeextract_plugin import layers
+
+    rgb = make_geotiff(tmp_path / "rgb.tif", 3)
+    dem = make_geotiff(tmp_path / "dem.tif", 1)
+    project = QgsProject.instance()
+    loaded = layers.load_results(project, "my job", [str(rgb), str(dem)], job_id="job-1")
+    assert len(loaded) == 2
+    group = project.layerTreeRoot().findGroup("my job")
+    assert group is not None and len(group.findLayers()) == 2
+    by_name = {lyr.name(): lyr for lyr in loaded}
+    assert isinstance(by_name["rgb"].renderer(), QgsMultiBandColorRenderer)
+    ramp = by_name["dem"].renderer()
+    assert isinstance(ramp, QgsSingleBandPseudoColorRenderer)
+    assert ramp.classificationMin() < ramp.classificationMax()
+    assert by_name["dem"].customProperty(layers.JOB_PROPERTY) == "job-1"
+    # Loading again (reopening the dock's results) does not duplicate layers.
+    assert layers.load_results(project, "my job", [str(rgb), str(dem)], job_id="job-1") == []
+
+
+def test_a_zonal_table_loads_and_joins_to_the_zones(qgis_new_project, tmp_path):
+    from qgis.core import QgsProject, QgsVectorLayer
+
+    from eeextract_plugin import layers
+
+    zones_path = tmp_path / "zones.geojson"
+    zones_path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"zone": "a"},
+         "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}},
+        {"type": "Feature", "properties": {"zone": "b"},
+         "geometry": {"type": "Polygon", "coordinates": [[[1, 0], [2, 0], [2, 1], [1, 1], [1, 0]]]}},
+    ]}))
+    table_path = tmp_path / "dem_zonal.csv"
+    with open(table_path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["zone", "mean", "max"])
+        w.writerow(["a", "10.5", "20"])
+        w.writerow(["b", "30.25", "40"])
+    project = QgsProject.instance()
+    zones = QgsVectorLayer(str(zones_path), "zones", "ogr")
+    project.addMapLayer(zones)
+    table = layers.load_results(project, "zonal job", [str(table_path)], job_id="j")[0]
+    assert table.featureCount() == 2
+    assert layers.join_table_to_zones(zones, table, "zone")
+    joined = {f["zone"]: f[f"{table.name()}_mean"] for f in zones.getFeatures()}
+    assert joined == {"a": 10.5, "b": 30.25}
+
+
+def test_chips_are_indexed_by_a_footprint_layer(qgis_new_project, tmp_path, make_geotiff):
+    from qgis.core import QgsProject
+
+    from eeextract_plugin import layers
+
+    chips = [make_geotiff(tmp_path / f"chip_{i}.tif", 3, 8, 8, origin=(7 + i, 46), pixel=0.1)
+             for i in range(3)]
+    index = layers.write_chip_index([str(c) for c in chips], str(tmp_path / "chips_index.geojson"))
+    loaded = layers.load_results(QgsProject.instance(), "chips", [str(c) for c in chips],
+                                 job_id="c", chip_index=index, max_rasters=2)
+    footprints = [lyr for lyr in loaded if lyr.name() == "chips footprints"]
+    assert len(footprints) == 1 and footprints[0].featureCount() == 3
+    assert footprints[0].crs().authid() == "EPSG:4326"
+    paths = sorted(f["path"] for f in footprints[0].getFeatures())
+    assert paths == sorted(str(c.resolve()) for c in chips)
+    # More chips than max_rasters: the index stands for them, no raster layer per chip.
+    assert all(lyr.name() != "chip_0" for lyr in loaded)
+    vrt = layers.build_vrt([str(c) for c in chips], str(tmp_path / "chips.vrt"))
+    assert vrt and (tmp_path / "chips.vrt").exists()
+
+
+def test_project_records_jobs_without_secrets(qgis_new_project, tmp_path):
+    from qgis.core import QgsProject
+
+    from eeextract_plugin import project_jobs
+
+    project = QgsProject.instance()
+    project_jobs.record_job(project, project_jobs.ProjectJob("j1", "one", "/x/j1.json", "/x/.eeextract", ["/x/a.tif"]))
+    project_jobs.record_job(project, project_jobs.ProjectJob("j1", "one", "/x/j1.json", "/x/.eeextract", ["/x/b.tif"]))
+    path = tmp_path / "p.qgs"
+    assert project.write(str(path))
+    text = path.read_text()
+    assert "j1" in text and "private_key" not in text and "authcfg" not in text
+    project.clear()
+    assert project.read(str(path))
+    jobs = project_jobs.read_jobs(project)
+    assert [(j.job_id, j.outputs) for j in jobs] == [("j1", ["/x/b.tif"])]

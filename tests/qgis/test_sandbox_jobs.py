@@ -1,0 +1,188 @@
+"""Jobs run against the sandbox through the QGIS side: task → engine → layers in the project.
+
+Tasks are run synchronously here (``task.run()`` then ``task.finished()``, as QGIS does on its
+worker and main threads), so the tests need no event loop and no waiting.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from eeextract_plugin.core.spec import JobSpec
+
+# ee.serializer.encode(ee.Image('SANDBOX/DEM'), for_cloud_api=True)
+DEM_EXPRESSION = {"result": "0", "values": {"0": {"functionInvocationValue": {
+    "functionName": "Image.load", "arguments": {"id": {"constantValue": "SANDBOX/DEM"}}}}}}
+
+
+def run_synchronously(task) -> None:
+    task.finished(task.run())
+
+
+def dem_spec(out_dir, name="dem-job", tile_size=None, bbox=(7.0, 46.0, 7.1, 46.05)) -> JobSpec:
+    d = {"version": 1, "name": name, "kind": "mosaic",
+         "source": {"type": "expression", "expression": DEM_EXPRESSION},
+         "region": {"type": "bbox", "bbox": list(bbox), "crs": "EPSG:4326"},
+         "grid": {"crs": "EPSG:4326", "scale": 0.000277777777778},
+         "output": {"directory": str(out_dir), "format": "COG", "name": name},
+         "execution": {"max_concurrent_requests": 2}}
+    if tile_size:
+        d["execution"]["tile_size"] = tile_size
+    return JobSpec.from_dict(d)
+
+
+@pytest.fixture()
+def board(qgis_iface, qgis_new_project, sandbox_settings):
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource, forget_session
+
+    forget_session()
+    b = JobBoard(qgis_iface, SessionSource(), launch=run_synchronously)
+    yield b
+    b.shutdown()
+
+
+def _group_layers(name):
+    from qgis.core import QgsProject
+
+    group = QgsProject.instance().layerTreeRoot().findGroup(name)
+    return [] if group is None else [n.layer() for n in group.findLayers()]
+
+
+def _pixels(path):
+    from osgeo import gdal
+
+    ds = gdal.Open(str(path))
+    return ds.GetRasterBand(1).ReadAsArray()
+
+
+def test_a_job_run_against_the_sandbox_adds_its_layer_to_the_project(board, tmp_path):
+    from qgis.core import QgsProject
+
+    from eeextract_plugin import project_jobs
+
+    entry = board.start(dem_spec(tmp_path / "out"))
+    assert entry.state == "completed", entry.message
+    assert entry.job_id and entry.outputs
+    layers = _group_layers("dem-job")
+    assert [lyr.source() for lyr in layers] == entry.outputs
+    assert layers[0].isValid() and layers[0].bandCount() == 1
+    recorded = project_jobs.read_jobs(QgsProject.instance())
+    assert [r.job_id for r in recorded] == [entry.job_id]
+    assert _pixels(entry.outputs[0]).std() > 0  # real data, not an empty raster
+
+
+def test_cancel_stops_the_job_and_resume_completes_it_with_the_same_pixels(board, tmp_path):
+    from qgis.PyQt.QtCore import Qt
+
+    reference = board.start(dem_spec(tmp_path / "ref", name="reference", tile_size=64))
+    assert reference.state == "completed", reference.message
+
+    spec = dem_spec(tmp_path / "out", name="interrupted", tile_size=64)
+    original_launch = board.launch
+
+    def launch_and_cancel_midway(task):
+        def maybe_cancel(detail):  # runs in the engine's thread: the user clicks Cancel
+            if detail.get("units_done", 0) >= 1:  # the engine's first report (reports are throttled)
+                task.cancel()
+        task.progress_detail.connect(maybe_cancel, Qt.DirectConnection)
+        original_launch(task)
+
+    board.launch = launch_and_cancel_midway
+    entry = board.start(spec)
+    board.launch = original_launch
+    assert entry.state == "cancelled"
+    assert 1 <= entry.units_done < entry.units_total
+    assert _group_layers("interrupted") == []  # nothing loaded for an unfinished job
+
+    board.resume(entry.key)
+    assert entry.state == "completed", entry.message
+    assert entry.units_done == entry.units_total
+    layers = _group_layers("interrupted")
+    assert len(layers) == 1
+    assert (_pixels(entry.outputs[0]) == _pixels(reference.outputs[0])).all()
+
+
+def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tmp_path):
+    from qgis.PyQt.QtCore import Qt
+
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource
+
+    original_launch = board.launch
+
+    def launch_and_cancel(task):
+        task.progress_detail.connect(lambda d: d.get("units_done", 0) >= 1 and task.cancel(),
+                                     Qt.DirectConnection)
+        original_launch(task)
+
+    board.launch = launch_and_cancel
+    first = board.start(dem_spec(tmp_path / "out", name="restartable", tile_size=64))
+    assert first.state == "cancelled"
+    board.shutdown()
+
+    # QGIS restarts: a new board reads the registries it knows.
+    again = JobBoard(qgis_iface, SessionSource(), launch=run_synchronously)
+    try:
+        offered = {e.job_id: e for e in again.resumable()}
+        assert first.job_id in offered
+        entry = offered[first.job_id]
+        assert entry.state == "cancelled" and 1 <= entry.units_done < entry.units_total
+        again.resume(entry.key)
+        assert entry.state == "completed", entry.message
+        assert _group_layers("restartable")
+    finally:
+        again.shutdown()
+
+
+def test_a_failing_job_reports_earth_engines_message(board, qgis_iface, tmp_path):
+    bad = {"result": "0", "values": {"0": {"functionInvocationValue": {
+        "functionName": "Image.load", "arguments": {"id": {"constantValue": "SANDBOX/NO_SUCH_IMAGE"}}}}}}
+    spec = dem_spec(tmp_path / "out", name="broken")
+    spec.source.expression = bad
+    qgis_iface.messageBar().clear_messages()
+    entry = board.start(spec)
+    assert entry.state == "failed"
+    assert "NO_SUCH_IMAGE" in entry.message
+    from qgis.core import Qgis
+
+    critical = qgis_iface.messageBar().get_messages(Qgis.Critical)
+    assert any("NO_SUCH_IMAGE" in m for m in critical)
+
+
+def test_the_dock_checks_assets_and_estimates_in_background_tasks(qgis_iface, qgis_new_project,
+                                                                   sandbox_settings, tmp_path):
+    from eeextract_plugin.gui.dock import EEExtractDock
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
+
+    sessions = SessionSource()
+    board = JobBoard(qgis_iface, sessions, launch=run_synchronously)
+    dock = EEExtractDock(qgis_iface, sessions, board=board)
+    launched = []
+    dock.launch = lambda task: (launched.append(task.description()), run_synchronously(task))
+    try:
+        dock.form.fileOutputFolder.setFilePath(str(tmp_path / "out"))
+        dock._expression_converted(DEM_EXPRESSION)
+        dock.set_source_type("expression")
+        dock.set_drawn_rectangle(QgsRectangle(7.0, 46.0, 7.1, 46.05),
+                                 QgsCoordinateReferenceSystem("EPSG:4326"))
+        dock.form.chkNativeCrs.setChecked(False)
+        dock.form.crsOutput.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+        dock.form.spnScale.setValue(0.000277777777778)
+        dock.update_estimate()  # what the debounce timer calls after every change
+        assert launched[-1] == "EE Extract: estimate"
+        assert dock.last_estimate is not None, dock.form.lblEstimate.text()
+        estimate = dock.last_estimate[1]
+        assert estimate.pixels == 360 * 180 and estimate.requests >= 1
+        assert "px" in dock.form.lblEstimate.text()
+
+        dock.set_source_type("asset")
+        dock.form.txtAssetId.setText("SANDBOX/DEM")
+        dock.check_asset()
+        assert launched[-1] == "EE Extract: check SANDBOX/DEM"
+        text = dock.form.lblAssetInfo.text()
+        assert "elevation" in text or "not found" in text.lower(), text
+    finally:
+        dock.shutdown()
