@@ -2,11 +2,11 @@
 
 - **Concurrency**: at most ``max_concurrent_requests`` interactive requests (value:compute,
   computePixels, getPixels, thumbnails getPixels, computeFeatures, listFeatures) in flight per
-  server; one more gets 429 RESOURCE_EXHAUSTED "Too many concurrent aggregations." at once (the
-  service rejects, it does not queue).
-- **Rate**: every Earth Engine API call (not the discovery document) takes a token from a bucket
-  that refills at ``max_requests_per_second`` and holds one second's worth; an empty bucket is
-  429 RESOURCE_EXHAUSTED with the quota text. ``0`` disables the limit.
+  project, as Earth Engine counts them; one more gets 429 RESOURCE_EXHAUSTED "Too many concurrent
+  aggregations." at once (the service rejects, it does not queue). ``0`` disables the limit.
+- **Rate**: every Earth Engine API call (not the discovery document) takes a token from its
+  project's bucket, which refills at ``max_requests_per_second`` and holds one second's worth; an
+  empty bucket is 429 RESOURCE_EXHAUSTED with the quota text. ``0`` disables the limit.
 - **Latency**: an interactive request takes ``latency.fixed_s + latency.per_megapixel_s *
   megapixels`` where the pixels are those of the computed output (``raster.grid.width *
   height``, known once the engine has answered; value:compute counts 0 pixels). The server
@@ -25,7 +25,7 @@ import random
 import threading
 import time
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Dict, Iterator, Optional
 
 from eeextract_plugin.sandbox.config import SandboxConfig
 from eeextract_plugin.sandbox.errors import EEError, internal, resource_exhausted, unavailable
@@ -118,10 +118,10 @@ class LoadLimiter:
         self.config = config
         self._sleep = sleep
         self._clock = clock
-        self._in_flight = 0
+        self._in_flight: Dict[str, int] = {}
         self._peak = 0
         self._lock = threading.Lock()
-        self._bucket = TokenBucket(config.max_requests_per_second, clock=clock)
+        self._buckets: Dict[str, TokenBucket] = {}
         self.faults = FaultPlan(config)
         self.rejected_concurrency = 0
         self.rejected_rate = 0
@@ -129,8 +129,13 @@ class LoadLimiter:
     # -- rate ----------------------------------------------------------------------------------
 
     def check_rate(self, project: str = "projects/sandbox") -> None:
-        """Take one request token, or raise 429."""
-        if not self._bucket.take():
+        """Take one of ``project``'s request tokens, or raise 429."""
+        with self._lock:
+            bucket = self._buckets.get(project)
+            if bucket is None:
+                bucket = self._buckets[project] = TokenBucket(self.config.max_requests_per_second,
+                                                              clock=self._clock)
+        if not bucket.take():
             with self._lock:
                 self.rejected_rate += 1
             raise resource_exhausted(rate_limit_message(project, self.config.max_requests_per_second))
@@ -138,25 +143,29 @@ class LoadLimiter:
     # -- concurrency ---------------------------------------------------------------------------
 
     @contextmanager
-    def interactive(self) -> Iterator[InteractiveRequest]:
-        """Hold one of the ``max_concurrent_requests`` slots, or raise 429 at once."""
+    def interactive(self, project: str = "projects/sandbox") -> Iterator[InteractiveRequest]:
+        """Hold one of ``project``'s ``max_concurrent_requests`` slots, or raise 429 at once."""
         limit = self.config.max_concurrent_requests
         with self._lock:
-            if limit and self._in_flight >= limit:
+            current = self._in_flight.get(project, 0)
+            if limit and current >= limit:
                 self.rejected_concurrency += 1
                 raise resource_exhausted(TOO_MANY_CONCURRENT)
-            self._in_flight += 1
-            self._peak = max(self._peak, self._in_flight)
+            self._in_flight[project] = current + 1
+            self._peak = max(self._peak, sum(self._in_flight.values()))
         try:
             yield InteractiveRequest(self, self._clock())
         finally:
             with self._lock:
-                self._in_flight -= 1
+                self._in_flight[project] -= 1
+                if not self._in_flight[project]:
+                    del self._in_flight[project]
 
     @property
     def in_flight(self) -> int:
+        """Interactive requests in flight, all projects."""
         with self._lock:
-            return self._in_flight
+            return sum(self._in_flight.values())
 
     @property
     def peak_in_flight(self) -> int:

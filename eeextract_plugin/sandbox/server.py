@@ -293,10 +293,10 @@ class SandboxServer:
 
     # interactive computations
 
-    def _interactive(self, work: Callable[[], Tuple[Response, int]]) -> Outcome:
-        """Run ``work`` (-> response, output pixels) under the concurrency limit, latency model
-        and fault plan."""
-        with self.limiter.interactive() as slot:
+    def _interactive(self, project: str, work: Callable[[], Tuple[Response, int]]) -> Outcome:
+        """Run ``work`` (-> response, output pixels) under the project's concurrency limit, the
+        latency model and the fault plan."""
+        with self.limiter.interactive(project) as slot:
             fault = self.limiter.faults.next()
             if fault is not None and fault.error() is not None:
                 raise fault.error()
@@ -317,7 +317,7 @@ class SandboxServer:
         def work() -> Tuple[Response, int]:
             return Response.json({"result": self._require_engine().compute_value(expression)}), 0
 
-        return self._interactive(work)
+        return self._interactive(project, work)
 
     def _compute_pixels(self, request: Request, project: str) -> Outcome:
         body = request.json()
@@ -330,7 +330,7 @@ class SandboxServer:
                 body.get("visualizationOptions") or None)
             return _pixels_response(raster, file_format, None)
 
-        return self._interactive(work)
+        return self._interactive(project, work)
 
     def _asset_pixels(self, request: Request, project: str, asset_path: str) -> Outcome:
         body = request.json()
@@ -343,7 +343,7 @@ class SandboxServer:
                 body.get("region") or None, body.get("visualizationOptions") or None)
             return _pixels_response(raster, file_format, None)
 
-        return self._interactive(work)
+        return self._interactive(project, work)
 
     def _compute_features(self, request: Request, project: str) -> Outcome:
         body = request.json()
@@ -356,7 +356,7 @@ class SandboxServer:
                 body.get("pageToken") or None)
             return Response.json(result), 0
 
-        return self._interactive(work)
+        return self._interactive(project, work)
 
     def _list_features(self, request: Request, project: str, asset_path: str) -> Outcome:
         engine = self._require_engine()
@@ -371,7 +371,7 @@ class SandboxServer:
                                           request.param("filter") or None)
             return Response.json(result), 0
 
-        return self._interactive(work)
+        return self._interactive(project, work)
 
     def _thumbnail_create(self, request: Request, project: str) -> Outcome:
         return Response.json(self.thumbnails.create(project, request.json())), None
@@ -387,7 +387,7 @@ class SandboxServer:
                 response.headers["Content-Disposition"] = f'attachment; filename="{encoded.filename}"'
             return response, raster.grid.width * raster.grid.height
 
-        return self._interactive(work)
+        return self._interactive(project, work)
 
     # batch
 

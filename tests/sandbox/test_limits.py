@@ -256,3 +256,17 @@ def test_faults_under_concurrency_never_hang_the_server():
         t0 = time.monotonic()
         assert requests.get(server.url + "/$discovery/rest", timeout=5).status_code == 200
         assert time.monotonic() - t0 < 5
+
+
+def test_limits_are_per_project():
+    engine = GatedEngine()
+    config = SandboxConfig(port=0, max_concurrent_requests=1, max_requests_per_second=0)
+    with SandboxServer(config, engine=engine, exports=FakeExports()) as server, ThreadPoolExecutor(1) as pool:
+        running = pool.submit(pixels, server.url)
+        assert engine.entered.acquire(timeout=10)
+        assert pixels(server.url).status_code == 429
+        other = requests.post(server.url + "/v1/projects/other-project/value:compute",
+                              json={"expression": EXPRESSION}, timeout=10)
+        assert other.status_code == 200  # another project's slots
+        engine.gate.set()
+        assert running.result().status_code == 200
