@@ -572,7 +572,7 @@ def object_type(value=None):
     return type(value).__name__
 
 
-@algorithm("Algorithms.If", lazy=("trueCase", "falseCase"))
+@algorithm("If", lazy=("trueCase", "falseCase"))
 def algorithms_if(condition=None, trueCase=None, falseCase=None):
     chosen = trueCase if _truthy(condition) else falseCase
     return chosen.evaluate() if chosen is not None else None
