@@ -76,32 +76,35 @@ def test_dock_fills_in_the_same_spec_as_dem_per_feature(dock, example_copy):
 
 
 def test_dock_fills_in_the_same_spec_as_s2_per_image(dock, example_copy):
+    """Typed into the widgets as a user would, from the values of the example file."""
     from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
     from qgis.PyQt.QtCore import QDate
 
+    spec_file = example_copy / "s2-per-image.json"
+    want = JobSpec.from_file(spec_file)
     f = dock.form
     dock.set_source_type("collection")
-    f.txtAssetId.setText("SANDBOX/S2_SR")
-    f.cmbBands.addItems(["B2", "B3", "B4", "B8", "B11"])  # what the asset check would list
-    f.cmbBands.setCheckedItems(["B2", "B3", "B4", "B8"])
-    f.dateStart.setDate(QDate(2019, 6, 1))
-    f.dateEnd.setDate(QDate(2019, 7, 1))
-    f.txtFilters.setText("CLOUDY_PIXEL_PERCENTAGE lt 60")
+    f.txtAssetId.setText(want.source.asset_id)
+    f.cmbBands.addItems(want.source.bands + ["EXTRA"])  # what the asset check would list
+    f.cmbBands.setCheckedItems(want.source.bands)
+    f.dateStart.setDate(QDate.fromString(want.source.start, "yyyy-MM-dd"))
+    f.dateEnd.setDate(QDate.fromString(want.source.end, "yyyy-MM-dd"))
+    f.txtFilters.setText("; ".join(f"{x.property} {x.op} {x.value}" for x in want.source.filters))
     f.cmbCollectionMode.setCurrentIndex(0)
     # The rectangle a user drags with the map tool.
-    dock.set_drawn_rectangle(QgsRectangle(12.45, 41.88, 12.50, 41.91),
-                             QgsCoordinateReferenceSystem("EPSG:4326"))
+    dock.set_drawn_rectangle(QgsRectangle(*want.region.bbox),
+                             QgsCoordinateReferenceSystem(want.region.crs))
     assert dock.region_mode() == "drawn"
     assert dock.kind() == "collection"
     f.chkNativeCrs.setChecked(False)
-    f.crsOutput.setCrs(QgsCoordinateReferenceSystem("EPSG:32633"))
-    f.spnScale.setValue(10)
-    f.cmbFormat.setCurrentText("GEO_TIFF")
+    f.crsOutput.setCrs(QgsCoordinateReferenceSystem(want.grid.crs))
+    f.spnScale.setValue(want.grid.scale)
+    f.cmbFormat.setCurrentText(want.output.format)
     f.fileOutputFolder.setFilePath(str(example_copy / "output"))
-    f.txtJobName.setText("s2-per-image")
-    f.txtOutputName.setText("s2")
+    f.txtJobName.setText(want.name)
+    f.txtOutputName.setText(want.output.name)
 
-    assert dock.build_spec().to_dict() == _file_spec(example_copy / "s2-per-image.json")
+    assert dock.build_spec().to_dict() == _file_spec(spec_file)
 
 
 @pytest.mark.parametrize("name", ["dem-mosaic", "dem-per-feature", "s2-per-image",

@@ -7,8 +7,7 @@ import json
 
 
 def test_rasters_load_in_a_group_named_after_the_job_and_are_styled(qgis_new_project, tmp_path, make_geotiff):
-    from qgis.core import (QgsMultiBandColorRenderer, QgsProject,
-                           QgsSingleBandPseudoColorRenderer)
+    from qgis.core import QgsMultiBandColorRenderer, QgsProject, QgsSingleBandPseudoColorRenderer
 
     from eeextract_plugin import layers
 

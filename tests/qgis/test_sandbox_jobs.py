@@ -152,10 +152,11 @@ def test_a_failing_job_reports_earth_engines_message(board, qgis_iface, tmp_path
 
 def test_the_dock_checks_assets_and_estimates_in_background_tasks(qgis_iface, qgis_new_project,
                                                                    sandbox_settings, tmp_path):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
+
     from eeextract_plugin.gui.dock import EEExtractDock
     from eeextract_plugin.gui.jobs import JobBoard
     from eeextract_plugin.qgis_session import SessionSource
-    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
 
     sessions = SessionSource()
     board = JobBoard(qgis_iface, sessions, launch=run_synchronously)
