@@ -42,7 +42,7 @@ from eeextract_plugin.sandbox.errors import (
 )
 from eeextract_plugin.sandbox.http import Request, Response
 from eeextract_plugin.sandbox.limits import Fault, LoadLimiter
-from eeextract_plugin.sandbox.thumbnails import ThumbnailService
+from eeextract_plugin.sandbox.thumbnails import TableDownloadService, ThumbnailService
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class SandboxServer:
         self.exports = exports
         self.limiter = LoadLimiter(self.config)
         self.thumbnails = ThumbnailService(self.config, self._require_engine)
+        self.tables = TableDownloadService(self._require_engine)
         self._httpd: Optional[_HTTPServer] = None
         self._port: Optional[int] = None
         self._thread: Optional[threading.Thread] = None
@@ -235,6 +236,8 @@ class SandboxServer:
             (r"/(image|table):(import|importExternal)", {"POST": self._unsupported}),
             (r"/(table|video|videoMap|map|classifier):export", {"POST": self._unsupported}),
             (r"/(imageCollection):computeImages", {"POST": self._unsupported}),
+            (r"/tables", {"POST": self._table_create}),
+            (r"/tables/([^/:]+):getFeatures", {"GET": self._table_features}),
             (r"/(maps|videoThumbnails|filmstripThumbnails|featureView)", {"POST": self._unsupported}),
             (r"/(maps)/.+", {"GET": self._unsupported}),
             (r"/(videoThumbnails|filmstripThumbnails)/.+", {"GET": self._unsupported}),
@@ -386,6 +389,20 @@ class SandboxServer:
             if encoded.file_format in ("ZIPPED_GEO_TIFF", "ZIPPED_GEO_TIFF_PER_BAND", "GEO_TIFF", "NPY"):
                 response.headers["Content-Disposition"] = f'attachment; filename="{encoded.filename}"'
             return response, raster.grid.width * raster.grid.height
+
+        return self._interactive(project, work)
+
+    def _table_create(self, request: Request, project: str) -> Outcome:
+        return Response.json(self.tables.create(project, request.json())), None
+
+    def _table_features(self, request: Request, project: str, table_id: str) -> Outcome:
+        name = f"{project}/tables/{table_id}"
+
+        def work() -> Tuple[Response, int]:
+            data, content_type, filename = self.tables.render(name)
+            response = Response(200, data, content_type)
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response, 0
 
         return self._interactive(project, work)
 

@@ -83,3 +83,96 @@ class ThumbnailService:
             raise size_error(size, self.config.max_download_bytes)
         prefix: Optional[str] = stored["filenamePrefix"]
         return encoding.encode(raster, stored["fileFormat"], prefix), raster
+
+
+class TableDownloadService:
+    """``FeatureCollection.getDownloadURL``: ``POST /v1/projects/{p}/tables`` stores the request
+    (expression, fileFormat, selectors, filename) and ``GET .../tables/ID:getFeatures`` answers
+    the whole collection as CSV or GeoJSON (Earth Engine's column order: ``system:index``, the
+    properties, ``.geo``; ``selectors`` pick and order the columns)."""
+
+    FORMATS = {"CSV": "text/csv", "GEO_JSON": "application/json", "GEOJSON": "application/json"}
+
+    def __init__(self, engine: Callable[[], Any]):
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, Dict[str, Any]] = OrderedDict()
+
+    def create(self, project: str, body: Dict[str, Any]) -> Dict[str, str]:
+        if not isinstance(body.get("expression"), dict):
+            raise invalid_argument("Request must specify an expression.")
+        file_format = str(body.get("fileFormat") or "CSV").upper()
+        if file_format not in self.FORMATS:
+            raise invalid_argument(f"Table format {file_format} is not supported by the EE Extract sandbox "
+                                   "(CSV and GEO_JSON are).")
+        selectors = body.get("selectors") or None
+        stored = {"expression": body["expression"], "fileFormat": file_format, "selectors": selectors,
+                  "filename": body.get("filename") or "table"}
+        digest = hashlib.sha256(json.dumps([project, stored], sort_keys=True).encode()).hexdigest()[:32]
+        name = f"{project}/tables/{digest}"
+        with self._lock:
+            self._kept[name] = stored
+            while len(self._kept) > MAX_KEPT:
+                self._kept.popitem(last=False)
+        return {"name": name}
+
+    def render(self, name: str) -> Tuple[bytes, str, str]:
+        """(bytes, content type, file name) of the table ``name``."""
+        with self._lock:
+            stored = self._kept.get(name)
+        if stored is None:
+            raise not_found(f"Table '{name}' not found.")
+        engine = self._engine()
+        features: list = []
+        token: Optional[str] = None
+        while True:
+            page = engine.compute_features(stored["expression"], 1000, token)
+            features.extend(page.get("features", []))
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        fmt = stored["fileFormat"]
+        selectors = stored["selectors"]
+        if fmt == "CSV":
+            data = _features_csv(features, selectors).encode("utf-8")
+            return data, "text/csv", f"{stored['filename']}.csv"
+        if selectors:
+            features = [{**f, "properties": {k: v for k, v in (f.get("properties") or {}).items() if k in selectors}}
+                        for f in features]
+        data = json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":")).encode()
+        return data, "application/json", f"{stored['filename']}.geojson"
+
+
+def _features_csv(features: list, selectors: Optional[list]) -> str:
+    import csv
+    import io
+
+    if selectors:
+        columns = list(selectors)
+    else:
+        names: Dict[str, None] = {}
+        for feature in features:
+            for key in (feature.get("properties") or {}):
+                names.setdefault(key, None)
+        columns = ["system:index", *sorted(names), ".geo"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for index, feature in enumerate(features):
+        props = feature.get("properties") or {}
+        row = []
+        for column in columns:
+            if column == "system:index":
+                value = feature.get("id", props.get("system:index", str(index)))
+            elif column == ".geo":
+                geometry = feature.get("geometry")
+                value = json.dumps(geometry, separators=(",", ":")) if geometry is not None else ""
+            else:
+                value = props.get(column, "")
+                if isinstance(value, (dict, list)):
+                    value = json.dumps(value, separators=(",", ":"))
+                elif value is None:
+                    value = ""
+            row.append(value)
+        writer.writerow(row)
+    return out.getvalue()

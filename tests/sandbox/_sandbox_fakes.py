@@ -85,6 +85,14 @@ class FakeEngine:
                               "properties": {"asset": name, "page_size": page_size, "filter": filter}}]}
 
     def compute_features(self, expression, page_size, page_token) -> Dict[str, Any]:
+        start = int(page_token or 0)
+        if self._root(expression).get("functionInvocationValue", {}).get("functionName") == "Collection":
+            # a literal FeatureCollection: 3 features, one per page
+            features = [{"type": "Feature", "id": str(start),
+                         "geometry": {"type": "Point", "coordinates": [start, 1]},
+                         "properties": {"name": f"f{start}", "value": start * 1.5}}]
+            return {"type": "FeatureCollection", "features": features,
+                    **({"nextPageToken": str(start + 1)} if start < 2 else {})}
         return {"type": "FeatureCollection", "features": [
             {"type": "Feature", "geometry": None, "properties": {"page_size": page_size}}]}
 

@@ -92,6 +92,8 @@ def test_every_call_the_client_makes_is_declared(ee_fake):
         p.maps().create(parent=project, fields="name", body={}, workloadTag="t"),
         raw.maps().tiles().get(parent="projects/sandbox/maps/m", x=1, y=2, zoom=3),
         p.table().computeFeatures(project=project, body={}),
+        p.tables().create(parent=project, fields="name", body={}, workloadTag="t"),
+        p.featureView().create(parent=project, fields="name", body={}),
         p.imageCollection().computeImages(project=project, body={}),
         p.image().export(project=project, body={}),
         p.table().export(project=project, body={}),
@@ -212,8 +214,26 @@ def test_list_features_reaches_the_engine_with_the_asset_name(ee_fake):
 
 
 def test_compute_features(ee_fake):
-    result = ee_fake.data.computeFeatures({"expression": ee_fake.FeatureCollection([]), "pageSize": 7})
+    result = ee_fake.data.computeFeatures({"expression": ee_fake.FeatureCollection("SANDBOX/REGIONS"), "pageSize": 7})
     assert result["features"][0]["properties"]["page_size"] == 7
+
+
+def test_feature_collection_download_url_csv_and_geojson(ee_fake):
+    ee = ee_fake
+    fc = ee.FeatureCollection([ee.Feature(ee.Geometry.Point([0, 1]), {"name": "f0"})])
+    r = requests.get(fc.getDownloadURL("csv"))
+    assert r.status_code == 200 and r.headers["Content-Type"] == "text/csv"
+    assert r.text.splitlines() == [
+        "system:index,name,value,.geo",
+        '0,f0,0.0,"{""type"":""Point"",""coordinates"":[0,1]}"',
+        '1,f1,1.5,"{""type"":""Point"",""coordinates"":[1,1]}"',
+        '2,f2,3.0,"{""type"":""Point"",""coordinates"":[2,1]}"',
+    ]
+    r = requests.get(fc.getDownloadURL("csv", ["value", "name"], "zones"))
+    assert r.text.splitlines()[:2] == ["value,name", "0.0,f0"]
+    assert 'filename="zones.csv"' in r.headers["Content-Disposition"]
+    r = requests.get(fc.getDownloadURL("geojson"))
+    assert [f["properties"]["name"] for f in r.json()["features"]] == ["f0", "f1", "f2"]
 
 
 def test_operations_get_list_cancel(ee_fake):
@@ -479,3 +499,12 @@ def test_real_listing_pages_through_the_client(ee_sandbox):
     assets = ee.data.listAssets({"parent": "projects/earthengine-public/assets/SANDBOX"})
     ids = {a["id"] for a in assets["assets"]}
     assert {"SANDBOX/DEM", "SANDBOX/S2_SR"} <= ids
+
+
+@needs_engine
+def test_real_table_download_url(ee_sandbox):
+    ee = ee_sandbox
+    r = requests.get(ee.FeatureCollection("SANDBOX/REGIONS").limit(3).getDownloadURL("csv"))
+    lines = r.text.splitlines()
+    assert r.status_code == 200 and lines[0].startswith("system:index,") and lines[0].endswith(",.geo")
+    assert len(lines) == 4
