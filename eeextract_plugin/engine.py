@@ -177,6 +177,29 @@ def _job_result(job_id: str, result: Any) -> JobResult:
                      zonal_tables=zonal)
 
 
+RASTER_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+
+
+def post_process(spec: Any, result: JobResult, mosaic: bool) -> JobResult:
+    """Worker thread, after a completed run: a VRT over many rasters (the dock's "Mosaic"
+    option) and, for chips, a footprint index when the engine did not write one. GDAL only."""
+    if result.state != "completed":
+        return result
+    from eeextract_plugin import layers
+
+    out = Path(spec.output.directory)
+    rasters = [p for p in result.outputs if p.lower().endswith(RASTER_SUFFIXES)]
+    if spec.kind == "chips" and not result.chip_index and rasters:
+        index = out / f"{spec.output_name}-footprints.geojson"
+        result.chip_index = layers.write_chip_index(rasters, str(index))
+    if mosaic and len(rasters) > 1:
+        georeferenced = [p for p in rasters if p.lower().endswith((".tif", ".tiff"))]
+        vrt = layers.build_vrt(georeferenced, str(out / f"{spec.output_name}-mosaic.vrt")) if georeferenced else None
+        if vrt:
+            result.outputs.insert(0, vrt)
+    return result
+
+
 def estimate_job(spec: Any, session: Any) -> Estimate:
     """Worker thread: the planner's figures for ``spec`` (pixels, bytes, requests, time).
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
-from qgis.core import QgsApplication
-from qgis.PyQt.QtCore import QCoreApplication, Qt
+from qgis.core import Qgis, QgsApplication
+from qgis.PyQt.QtCore import QCoreApplication, Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
+from qgis.PyQt.QtWidgets import QAction, QPushButton
 
 from eeextract_plugin import qgis_logging
 from eeextract_plugin.qgis_session import SessionSource
@@ -65,6 +65,41 @@ class EEExtractPlugin:
         for action in (self.toggle_action, settings_action):
             self.iface.addPluginToRasterMenu(MENU, action)
             self.actions.append(action)
+        # After start-up (not during it): offer unfinished jobs for resume. Reads the local
+        # registries only; no network.
+        self._resume_timer = QTimer()
+        self._resume_timer.setSingleShot(True)
+        self._resume_timer.timeout.connect(self.offer_resume)
+        self._resume_timer.start(2000)
+
+    def unfinished_jobs(self) -> List[Dict[str, Any]]:
+        from eeextract_plugin import engine
+        from eeextract_plugin.gui.jobs import RESUMABLE, known_workdirs
+
+        jobs: List[Dict[str, Any]] = []
+        for workdir in known_workdirs():
+            jobs += [j for j in engine.list_jobs(workdir) if j["state"] in RESUMABLE]
+        return jobs
+
+    def offer_resume(self) -> None:
+        jobs = self.unfinished_jobs()
+        if not jobs:
+            return
+        names = ", ".join(j["name"] for j in jobs[:3]) + (" …" if len(jobs) > 3 else "")
+        text = f"{len(jobs)} unfinished job(s) can be resumed: {names}"
+        bar = self.iface.messageBar()
+        try:
+            widget = bar.createMessage("EE Extract", text)
+            button = QPushButton(self.tr("Show jobs"), widget)
+            button.clicked.connect(self.show_jobs)
+            widget.layout().addWidget(button)
+            bar.pushWidget(widget, Qgis.Info, 0)
+        except (AttributeError, TypeError):  # a minimal iface (tests) has no createMessage
+            bar.pushMessage("EE Extract", text, level=Qgis.Info)
+
+    def show_jobs(self) -> None:
+        dock = self.show_dock()
+        dock.form.tabs.setCurrentIndex(1)
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("EEExtractPlugin", text)
@@ -113,6 +148,9 @@ class EEExtractPlugin:
 
     # -- unload --------------------------------------------------------------------------------
     def unload(self) -> None:
+        if getattr(self, "_resume_timer", None) is not None:
+            self._resume_timer.stop()
+            self._resume_timer = None
         if self.dock is not None:
             self.dock.shutdown()  # cancels this plugin's tasks, releases the map tool
             self.iface.removeDockWidget(self.dock)

@@ -152,8 +152,9 @@ class JobBoard(QObject):
         def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
             # Worker thread: plain data only (the spec copy, the resolved connection).
             session = open_session(conn)
-            return engine.run_new_job(spec, session, progress, is_cancelled,
-                                      on_created=task.jobCreated.emit)
+            result = engine.run_new_job(spec, session, progress, is_cancelled,
+                                        on_created=task.jobCreated.emit)
+            return engine.post_process(spec, result, mosaic)
 
         task = ExtractionTask(entry.key, entry.name, run_job)
         task.jobCreated.connect(lambda job_id, k=entry.key: self._created(k, job_id))
@@ -170,11 +171,13 @@ class JobBoard(QObject):
         except qs.SettingsError as exc:
             self._bar(f"Cannot resume: {exc}", Qgis.Warning)
             return None
-        workdir, job_id = entry.workdir, entry.job_id
+        workdir, job_id, mosaic = entry.workdir, entry.job_id, entry.mosaic
+        spec = engine.spec_of(workdir, job_id)
 
         def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
             session = open_session(conn)
-            return engine.resume_job(workdir, job_id, session, progress, is_cancelled)
+            result = engine.resume_job(workdir, job_id, session, progress, is_cancelled)
+            return engine.post_process(spec, result, mosaic)
 
         self._launch(entry, ExtractionTask(job_id, entry.name, run_job))
         return entry

@@ -121,7 +121,15 @@ def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tm
     assert first.state == "cancelled"
     board.shutdown()
 
-    # QGIS restarts: a new board reads the registries it knows.
+    # QGIS restarts: the plugin offers the job for resume, a new board reads the registries.
+    import eeextract_plugin
+    plugin = eeextract_plugin.classFactory(qgis_iface)
+    assert first.job_id in [j["job_id"] for j in plugin.unfinished_jobs()]
+    bar = qgis_iface.messageBar()
+    bar.clearWidgets()
+    plugin.offer_resume()
+    offer = bar.currentItem()
+    assert offer is not None and "restartable" in offer.text()
     again = JobBoard(qgis_iface, SessionSource(), launch=run_synchronously)
     try:
         offered = {e.job_id: e for e in again.resumable()}
@@ -187,3 +195,20 @@ def test_the_dock_checks_assets_and_estimates_in_background_tasks(qgis_iface, qg
         assert "elevation" in text or "not found" in text.lower(), text
     finally:
         dock.shutdown()
+
+
+def test_many_outputs_can_be_mosaicked_into_a_vrt_layer(board, tmp_path):
+    spec = JobSpec.from_dict({
+        "version": 1, "name": "s2-images", "kind": "collection",
+        "source": {"type": "collection", "asset_id": "SANDBOX/S2_SR", "start": "2019-06-01",
+                   "end": "2019-06-12", "bands": ["B4", "B3", "B2"], "mode": "per_image"},
+        "region": {"type": "bbox", "bbox": [-8.45, 38.43, -8.43, 38.44], "crs": "EPSG:4326"},
+        "grid": {"crs": "EPSG:32629", "scale": 20},
+        "output": {"directory": str(tmp_path / "out"), "format": "GEO_TIFF", "name": "s2"}})
+    entry = board.start(spec, mosaic=True)
+    assert entry.state == "completed", entry.message
+    assert entry.outputs[0].endswith("s2-mosaic.vrt") and len(entry.outputs) >= 3
+    from qgis.core import QgsMultiBandColorRenderer
+
+    layers = {lyr.name(): lyr for lyr in _group_layers("s2-images")}
+    assert isinstance(layers["s2-mosaic"].renderer(), QgsMultiBandColorRenderer)
