@@ -89,6 +89,7 @@ class SandboxServer:
         self.tables = TableDownloadService(self._require_engine)
         self._httpd: Optional[_HTTPServer] = None
         self._port: Optional[int] = None
+        self._exports_closed = False
         self._thread: Optional[threading.Thread] = None
         self._routes = self._build_routes()
 
@@ -97,7 +98,8 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         if self._httpd is not None:
             return self
-        httpd = _HTTPServer((self.config.host, self.config.port), _RequestHandler)
+        server_class = _HTTPServer6 if ":" in self.config.host else _HTTPServer
+        httpd = server_class((self.config.host, self.config.port), _RequestHandler)
         httpd.sandbox = self
         self._httpd = httpd
         self._port = httpd.server_address[1]
@@ -132,7 +134,8 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._thread = None
         exports = self.exports
-        if exports is not None and hasattr(exports, "close"):
+        if exports is not None and hasattr(exports, "close") and not self._exports_closed:
+            self._exports_closed = True
             exports.close()
 
     def __enter__(self) -> SandboxServer:
@@ -534,6 +537,10 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         log.debug("sandbox: connection error from %s", client_address, exc_info=True)
+
+
+class _HTTPServer6(_HTTPServer):
+    address_family = socket.AF_INET6
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
