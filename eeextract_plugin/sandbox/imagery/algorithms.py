@@ -36,7 +36,6 @@ from eeextract_plugin.sandbox.imagery.image import (
     MaskedOutsideBand,
     PixelType,
     ResampledBand,
-    constant_type,
     default_grid_of,
 )
 from eeextract_plugin.sandbox.imagery.projection import (
@@ -608,7 +607,7 @@ class _Region:
 
     def __init__(self, geometry: Any):
         self.geometry = geometry
-        self._cache: "OrderedDict[PixelGrid, np.ndarray]" = OrderedDict()
+        self._cache: OrderedDict[PixelGrid, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.wgs84 = self._to_wgs84()
 
@@ -1002,7 +1001,7 @@ class _CompositeGroup:
         self.band_name = band_name
         self.band_index = band_index
         self.combine = combine
-        self._cache: "OrderedDict[PixelGrid, Dict[str, BandResult]]" = OrderedDict()
+        self._cache: OrderedDict[PixelGrid, Dict[str, BandResult]] = OrderedDict()
         self._lock = threading.Lock()
 
     def results(self, grid: PixelGrid) -> Dict[str, BandResult]:
@@ -1119,7 +1118,7 @@ def _shortcut_combine(kind: str):
             return {kind: (np.zeros(shape), np.zeros(shape, bool))}
         data = np.where(masks, values, np.nan)
         valid = masks.any(axis=0)
-        with np.errstate(all="ignore"), _quiet():
+        with np.errstate(all="ignore"), _Quiet():
             if kind == "median":
                 result = np.nanmedian(data, axis=0)
             elif kind == "mode":
@@ -1131,7 +1130,7 @@ def _shortcut_combine(kind: str):
     return combine
 
 
-class _quiet:
+class _Quiet:
     def __enter__(self):
         import warnings
 
@@ -1224,7 +1223,7 @@ def image_collection_reduce(collection, reducer, parallelScale=1):
                 empty[o] = (np.zeros(shape), np.zeros(shape, bool)) if o != "count" else \
                     (np.zeros(shape, np.int64), np.ones(shape, bool))
             return empty
-        with np.errstate(all="ignore"), _quiet():
+        with np.errstate(all="ignore"), _Quiet():
             result = reducer.reduce_stack(values, masks)
         return {k: (np.asarray(v), np.asarray(m, bool)) for k, (v, m) in result.items()}
 

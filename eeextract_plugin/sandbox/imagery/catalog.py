@@ -32,7 +32,6 @@ from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.imagery import s2, synthetic
 from eeextract_plugin.sandbox.imagery.image import INT16, UINT8, Image, NativeBand, PixelType
 from eeextract_plugin.sandbox.imagery.projection import Projection, transform_xy
-from eeextract_plugin.sandbox.raster import PixelGrid
 
 PUBLIC_PREFIX = "projects/earthengine-public/assets/"
 LEGACY_PREFIX = "projects/earthengine-legacy/assets/"

@@ -57,7 +57,7 @@ class PixelType:
     max: Optional[float] = None
 
     @classmethod
-    def of_dtype(cls, dtype: Any) -> "PixelType":
+    def of_dtype(cls, dtype: Any) -> PixelType:
         dtype = np.dtype(dtype)
         if dtype == np.float32:
             return FLOAT
@@ -69,7 +69,7 @@ class PixelType:
         return cls("int", int(info.min), int(info.max))
 
     @classmethod
-    def from_info(cls, info: Dict[str, Any]) -> "PixelType":
+    def from_info(cls, info: Dict[str, Any]) -> PixelType:
         return cls(str(info.get("precision", "double")), info.get("min"), info.get("max"))
 
     @property
@@ -103,7 +103,7 @@ class PixelType:
             out["range"] = {"min": _num(self.min), "max": _num(self.max)}
         return out
 
-    def union(self, other: "PixelType") -> "PixelType":
+    def union(self, other: PixelType) -> PixelType:
         """EE's "union of the input types"."""
         if self.precision == "double" or other.precision == "double":
             return DOUBLE
@@ -184,12 +184,12 @@ class Band:
         raise NotImplementedError
 
     # -- copies with other metadata
-    def renamed(self, name: str) -> "Band":
+    def renamed(self, name: str) -> Band:
         clone = copy.copy(self)
         clone.name = name
         return clone
 
-    def with_projection(self, projection: Projection) -> "Band":
+    def with_projection(self, projection: Projection) -> Band:
         clone = copy.copy(self)
         clone.projection = projection
         return clone
@@ -409,7 +409,7 @@ class Image(Element):
         return Raster(grid, out)
 
     # -- copies
-    def with_bands(self, bands: Sequence[Band], keep_properties: bool = True) -> "Image":
+    def with_bands(self, bands: Sequence[Band], keep_properties: bool = True) -> Image:
         return Image(bands, self.properties if keep_properties else {}, None, None)
 
     def __repr__(self) -> str:  # pragma: no cover

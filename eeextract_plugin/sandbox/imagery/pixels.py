@@ -134,7 +134,10 @@ def asset_pixels(image: Image, grid: Optional[Dict[str, Any]], region: Any, band
         if not grid or not (grid.get("dimensions") or {}).get("width"):
             band = image.bands[0] if image.bands else None
             if band is not None:
-                from eeextract_plugin.sandbox.imagery.image import clip_grid_to_extent, grid_covering
+                from eeextract_plugin.sandbox.imagery.image import (
+                    clip_grid_to_extent,
+                    grid_covering,
+                )
 
                 base = band.projection
                 if grid and grid.get("affineTransform"):

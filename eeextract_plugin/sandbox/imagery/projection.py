@@ -113,7 +113,7 @@ class Projection:
     transform: Affine6 = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
     @classmethod
-    def wgs84_degrees(cls) -> "Projection":
+    def wgs84_degrees(cls) -> Projection:
         """The default projection of computed images without one (EE: WGS84, 1 degree)."""
         return cls(WGS84, (1.0, 0.0, 0.0, 0.0, 1.0, 0.0))
 
@@ -135,7 +135,7 @@ class Projection:
         sx, hx, _, hy, _, _ = self.transform
         return math.hypot(sx, hy) / self.units_per_meter()
 
-    def at_scale(self, meters: float) -> "Projection":
+    def at_scale(self, meters: float) -> Projection:
         """Same CRS, pixels of ``meters`` (keeps the orientation of the transform)."""
         meters = float(meters)
         if meters <= 0:
@@ -147,12 +147,26 @@ class Projection:
             return Projection(self.crs, (u, 0.0, 0.0, 0.0, -u, 0.0))
         return Projection(self.crs, (sx * factor, hx * factor, tx, hy * factor, sy * factor, ty))
 
-    def with_transform(self, transform: Affine6) -> "Projection":
+    def with_transform(self, transform: Affine6) -> Projection:
         return Projection(self.crs, tuple(float(v) for v in transform))  # type: ignore[arg-type]
 
     def grid(self, col_off: int, row_off: int, width: int, height: int) -> PixelGrid:
-        return PixelGrid(self.crs, self.transform, width, height).window(col_off, row_off, width, height) \
-            if (col_off or row_off) else PixelGrid(self.crs, self.transform, width, height)
+        """The window of this projection's pixel lattice at (col_off, row_off)."""
+        return PixelGrid(self.crs, self.transform, width, height).window(col_off, row_off, width, height)
+
+    def pixel_shape_to_crs(self, shape):
+        """A shapely geometry given in this projection's pixel coordinates (what
+        ``ee.Geometry.Rectangle([0, 0, w, h], proj=image.projection())`` means) → CRS units."""
+        import shapely
+
+        if self.transform == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0):
+            return shape
+
+        def apply(coords: np.ndarray) -> np.ndarray:
+            x, y = affine_apply(self.transform, coords[:, 0], coords[:, 1])
+            return np.column_stack([x, y])
+
+        return shapely.transform(shape, apply)
 
     def to_pixel(self, x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """CRS coordinates → fractional (col, row)."""

@@ -239,7 +239,7 @@ class _FieldCache:
     def __init__(self, max_bytes: int = 256 * 1024 * 1024):
         self.max_bytes = max_bytes
         self.bytes = 0
-        self.data: "OrderedDict[Any, Any]" = OrderedDict()
+        self.data: OrderedDict[Any, Any] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key, make):
@@ -453,7 +453,7 @@ class S2Collection(Collection):
                 n += sum(1 for t in tile_list if self._time_ok(time_start_ms(k, t)))
         return n
 
-    def narrowed(self, start_ms: Optional[int], end_ms: Optional[int], region: Any) -> "S2Collection":
+    def narrowed(self, start_ms: Optional[int], end_ms: Optional[int], region: Any) -> S2Collection:
         s = self.start_ms if start_ms is None else (start_ms if self.start_ms is None else max(start_ms, self.start_ms))
         e = self.end_ms if end_ms is None else (end_ms if self.end_ms is None else min(end_ms, self.end_ms))
         r = self.region
