@@ -116,7 +116,7 @@ _CLAUSE = re.compile(
 
 def parse_list_filter(text: Optional[str]) -> Optional[Any]:
     """The ``filter`` of listAssets / listImages (clauses joined by AND) as a model Filter."""
-    from eeextract_plugin.sandbox.model import filter as F
+    from eeextract_plugin.sandbox.model import filter as F  # noqa: N812
     from eeextract_plugin.sandbox.model.date import parse_date_string
     from eeextract_plugin.sandbox.model.geometry import Geometry
 

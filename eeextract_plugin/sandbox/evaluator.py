@@ -77,7 +77,7 @@ class Closure:
     ``Collection.map`` receives one as ``baseAlgorithm`` and calls ``baseAlgorithm(element)``.
     """
 
-    def __init__(self, evaluator: "Evaluator", argument_names: Sequence[str], body: str, scope: "Scope"):
+    def __init__(self, evaluator: Evaluator, argument_names: Sequence[str], body: str, scope: Scope):
         self.evaluator = evaluator
         self.argument_names = list(argument_names)
         self.body = body
@@ -108,7 +108,7 @@ class Scope:
 
     __slots__ = ("bindings", "parent", "depth", "memo")
 
-    def __init__(self, bindings: Dict[str, Any], parent: Optional["Scope"]):
+    def __init__(self, bindings: Dict[str, Any], parent: Optional[Scope]):
         self.bindings = bindings
         self.memo: Dict[str, Any] = {}
         self.parent = parent
@@ -128,7 +128,7 @@ class Scope:
 class LazyArgument:
     """An argument an algorithm asked to receive unevaluated (``@algorithm(..., lazy=(...))``)."""
 
-    def __init__(self, evaluator: "Evaluator", node: Any, scope: Optional[Scope]):
+    def __init__(self, evaluator: Evaluator, node: Any, scope: Optional[Scope]):
         self.evaluator = evaluator
         self.node = node
         self.scope = scope

@@ -56,7 +56,7 @@ class Collection(Element):
         """Yields the elements, lazily, in the collection's order."""
         raise NotImplementedError
 
-    def apply_filter(self, filter: Any) -> "Collection":
+    def apply_filter(self, filter: Any) -> Collection:
         """The elements ``filter`` matches. Override to push the filter into generation."""
         return FilteredCollection(self, filter)
 
@@ -94,13 +94,13 @@ class Collection(Element):
     def first(self) -> Optional[Element]:
         return next(iter(self.iter_elements()), None)
 
-    def map(self, function: Callable[[Element], Any], drop_nulls: bool = False) -> "Collection":
+    def map(self, function: Callable[[Element], Any], drop_nulls: bool = False) -> Collection:
         return MappedCollection(self, function, drop_nulls)
 
-    def limit(self, n: Optional[int], key: Optional[str] = None, ascending: bool = True) -> "Collection":
+    def limit(self, n: Optional[int], key: Optional[str] = None, ascending: bool = True) -> Collection:
         return LimitedCollection(self, n, key, ascending)
 
-    def derived(self, elements: Iterable[Element]) -> "ListCollection":
+    def derived(self, elements: Iterable[Element]) -> ListCollection:
         """A literal collection of ``elements`` of the same kind, keeping the properties."""
         out = ListCollection(list(elements), self.properties, kind=self.kind)
         return out

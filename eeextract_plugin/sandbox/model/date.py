@@ -26,7 +26,7 @@ class Date:
         return _EPOCH + dt.timedelta(milliseconds=self.millis)
 
     @classmethod
-    def from_datetime(cls, value: dt.datetime) -> "Date":
+    def from_datetime(cls, value: dt.datetime) -> Date:
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
         delta = value - _EPOCH

@@ -18,7 +18,7 @@ class Feature(Element):
         super().__init__(properties)
         self.geometry = geometry
 
-    def with_geometry(self, geometry: Optional[Geometry]) -> "Feature":
+    def with_geometry(self, geometry: Optional[Geometry]) -> Feature:
         return Feature(geometry, self.properties)
 
     def to_info(self) -> Dict[str, Any]:
@@ -84,6 +84,36 @@ def feature_geometry(feature, maxError=None, proj=None, geodesics=None):
     if geodesics is not None and geom.crs == "EPSG:4326":
         geom = Geometry(geom.shape, geom.crs, bool(geodesics))
     return geom
+
+
+def _element_geometry(feature, maxError, proj, geodesics, name):
+    from eeextract_plugin.sandbox.model.filter import element_footprint
+
+    if isinstance(feature, Feature):
+        return feature_geometry(feature, maxError, proj, geodesics)
+    if not isinstance(feature, Element):
+        raise invalid_argument(f"{name}, argument 'feature': Invalid type.\nExpected type: Element.")
+    shape = element_footprint(feature)
+    if shape is None:
+        # An unbounded image: Earth Engine answers with the whole world.
+        from shapely.geometry import box
+
+        shape = box(-180, -90, 180, 90)
+        return Geometry(shape, "EPSG:4326", geodesic=False)
+    geom = Geometry(shape, "EPSG:4326")
+    if proj is not None:
+        geom = geom.transform(as_projection(proj).crs)
+    return geom
+
+
+@algorithm("Element.geometry")
+def element_geometry(feature, maxError=None, proj=None, geodesics=None):
+    return _element_geometry(feature, maxError, proj, geodesics, "Element.geometry")
+
+
+@algorithm("Image.geometry")
+def image_geometry(feature, maxError=None, proj=None, geodesics=None):
+    return _element_geometry(feature, maxError, proj, geodesics, "Image.geometry")
 
 
 @algorithm("Feature.setGeometry")

@@ -14,21 +14,31 @@ For the imagery side: ``Geometry.shape`` is the shapely geometry in ``Geometry.c
 from __future__ import annotations
 
 import functools
-import math
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 import numpy as np
 import shapely
 from shapely.geometry import (
-    GeometryCollection, LinearRing, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
-    Polygon, box, mapping, shape as shapely_shape,
+    GeometryCollection,
+    LinearRing,
+    LineString,
+    MultiLineString,
+    MultiPoint,
+    MultiPolygon,
+    Point,
+    Polygon,
+    box,
+    mapping,
+)
+from shapely.geometry import (
+    shape as shapely_shape,
 )
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import orient
 
 from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.functions import algorithm
-from eeextract_plugin.sandbox.imagery.projection import Projection
+from eeextract_plugin.sandbox.imagery.projection import Projection, transform_xy
 
 WGS84 = "EPSG:4326"
 
@@ -44,13 +54,6 @@ def _crs(code: str):
         return pyproj.CRS.from_user_input(code)
     except pyproj.exceptions.CRSError:
         raise invalid_argument(f"Unknown or invalid projection: '{code}'.") from None
-
-
-@functools.lru_cache(maxsize=256)
-def _transformer(source: str, target: str):
-    import pyproj
-
-    return pyproj.Transformer.from_crs(_crs(source), _crs(target), always_xy=True)
 
 
 def normalize_crs(code: Any) -> str:
@@ -80,10 +83,11 @@ def transform_shape(geom: BaseGeometry, source: str, target: str, densify: bool 
         span = max(maxx - minx, maxy - miny)
         if span > 0:
             geom = shapely.segmentize(geom, span / 64.0)
-    transformer = _transformer(source, target)
+    _crs(source), _crs(target)  # unknown CRSs are the caller's error (400)
 
     def apply(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        # The imagery side's transformers are cached per thread (pyproj's are not thread-safe).
+        x, y = transform_xy(source, target, coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
     out = shapely.transform(geom, apply)
@@ -117,11 +121,11 @@ class Geometry:
     # ---- constructors
 
     @classmethod
-    def empty(cls) -> "Geometry":
+    def empty(cls) -> Geometry:
         return cls(GeometryCollection())
 
     @classmethod
-    def from_geojson(cls, value: Dict[str, Any]) -> "Geometry":
+    def from_geojson(cls, value: Dict[str, Any]) -> Geometry:
         if not isinstance(value, dict) or "type" not in value:
             raise invalid_argument("Invalid GeoJSON geometry.")
         crs = WGS84
@@ -144,7 +148,7 @@ class Geometry:
     def to_wgs84(self) -> BaseGeometry:
         return self.in_crs(WGS84)
 
-    def transform(self, crs: str) -> "Geometry":
+    def transform(self, crs: str) -> Geometry:
         target = normalize_crs(crs)
         if target == self.crs:
             return self
@@ -189,7 +193,7 @@ class Geometry:
     def perimeter(self) -> float:
         return Geometry(self.shape.boundary, self.crs, self.geodesic).length()
 
-    def bounds(self, crs: Optional[str] = None) -> "Geometry":
+    def bounds(self, crs: Optional[str] = None) -> Geometry:
         target = normalize_crs(crs) if crs else WGS84
         geom = self.in_crs(target)
         if geom.is_empty:
@@ -197,17 +201,14 @@ class Geometry:
         minx, miny, maxx, maxy = geom.bounds
         return Geometry(box(minx, miny, maxx, maxy), target, geodesic=False)
 
-    def centroid(self) -> "Geometry":
+    def centroid(self) -> Geometry:
         if self.shape.is_empty:
             return Geometry(Point(), self.crs)
-        if self.crs == WGS84:
-            # Centroid in an equal-area projection around the geometry, back to degrees.
-            local = _local_aeqd(self.shape)
-            c = transform_shape(self.shape, WGS84, local).centroid
-            return Geometry(transform_shape(c, local, WGS84), WGS84)
+        # In longitude/latitude the planar centroid (close to Earth Engine's for regions that are
+        # not continent-sized).
         return Geometry(self.shape.centroid, self.crs)
 
-    def buffer(self, distance: float) -> "Geometry":
+    def buffer(self, distance: float) -> Geometry:
         """Buffer by ``distance`` metres (in the CRS's units for projected geometries)."""
         if self.crs == WGS84:
             local = _local_aeqd(self.shape)
@@ -215,7 +216,7 @@ class Geometry:
             return Geometry(transform_shape(buffered, local, WGS84, densify=False), WGS84, self.geodesic)
         return Geometry(self.shape.buffer(distance, quad_segs=16), self.crs, self.geodesic)
 
-    def intersects(self, other: "Geometry") -> bool:
+    def intersects(self, other: Geometry) -> bool:
         return bool(self.to_wgs84().intersects(other.to_wgs84()))
 
     def __repr__(self) -> str:  # pragma: no cover
@@ -265,8 +266,11 @@ def _geodesic_length(geom: BaseGeometry) -> float:
 
 
 def _local_aeqd(geom: BaseGeometry) -> str:
+    """An azimuthal equidistant projection centred near the geometry (centre rounded to 0.05° so
+    that nearby geometries share a cached transformer)."""
     c = geom.envelope.centroid if not geom.is_empty else Point(0, 0)
-    return f"+proj=aeqd +lat_0={c.y:.6f} +lon_0={c.x:.6f} +datum=WGS84 +units=m +no_defs"
+    lat, lon = round(c.y * 20) / 20, round(c.x * 20) / 20
+    return f"+proj=aeqd +lat_0={lat:.2f} +lon_0={lon:.2f} +datum=WGS84 +units=m +no_defs"
 
 
 def union_all(geometries: Iterable[Geometry]) -> Geometry:
@@ -572,3 +576,9 @@ def geometry_dissolve(geometry, maxError=None, proj=None):
 @algorithm("Geometry.isUnbounded")
 def geometry_is_unbounded(geometry):
     return False
+
+
+@algorithm("ErrorMargin")
+def error_margin(value=None, unit="meters"):
+    """A geometry error margin: accepted and ignored (the sandbox computes exactly)."""
+    return {"type": "ErrorMargin", "unit": unit or "meters", "value": value}

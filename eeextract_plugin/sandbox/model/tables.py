@@ -60,7 +60,7 @@ def build_regions() -> List[Feature]:
     rng = np.random.RandomState(REGIONS_SEED)
     features: List[Feature] = []
     region_id = 0
-    for area_index, (area_name, continent, west, south, east, north, cells) in enumerate(REGION_AREAS):
+    for area_name, continent, west, south, east, north, cells in REGION_AREAS:
         frame = box(west, south, east, north)
         # Jittered grid seeds: cells of similar size, irregular shapes.
         ny = max(1, int(round(np.sqrt(cells * (north - south) / (east - west)))))
