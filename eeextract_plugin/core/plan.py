@@ -85,12 +85,15 @@ class UnitPlan:
     width: int
     height: int
     seq: int = 0
+    feature_ids: Optional[List[str]] = None  # table units: the features one request serves
 
     @property
     def pixels(self) -> int:
-        return self.width * self.height
+        return 0 if self.feature_ids is not None else self.width * self.height
 
     def params(self) -> Dict[str, Any]:
+        if self.feature_ids is not None:
+            return {"feature_ids": self.feature_ids}
         return {"col": self.col, "row": self.row, "width": self.width, "height": self.height}
 
     def split(self, min_side: int = 16) -> Optional[List["UnitPlan"]]:

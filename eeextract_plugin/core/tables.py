@@ -1,0 +1,319 @@
+"""Tables computed in Earth Engine: values at points, statistics per polygon, time series.
+
+Work units (seed 001): features are grouped into grid cells (``table.cell_size``, default about
+200 features per cell), so one ``reduceRegions`` request serves all the points or polygons of a
+cell and any input tile is read once for its many neighbours. A time series is one request per
+region (the collection mapped to one row per image). Each unit's rows are staged as a JSON file
+(written atomically, then the unit is marked done), so a resumed job refetches nothing; when all
+units are done the rows are written, sorted, to CSV and/or GeoPackage.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from shapely.geometry import mapping
+
+from . import registry as reg
+from .fetch import JobAborted, RetryPolicy, TileFetcher
+from .grid import reproject
+from .plan import EXTENSIONS, OutputPlan, Plan, PlanError, RequestLimits, UnitPlan
+from .progress import ProgressTracker
+from .regions import RegionError, RegionFeature, read_region
+from .registry import OutputRecord, UnitRecord
+from .source import EarthEngineSource, SourceError
+from .spec import JobSpec, SpecError
+from .writer import DiskFullError, write_atomic
+
+log = logging.getLogger(__name__)
+
+FEATURES_PER_CELL = 200
+
+
+@dataclass
+class TableUnit:
+    unit_id: str
+    feature_ids: List[str]
+
+
+def _cells(features: Sequence[RegionFeature], cell_size: Optional[float]) -> List[List[RegionFeature]]:
+    if not features:
+        return []
+    pts = [f.geometry.representative_point() for f in features]
+    xs = [p.x for p in pts]
+    ys = [p.y for p in pts]
+    if cell_size is None:
+        w = max(max(xs) - min(xs), 1e-9)
+        h = max(max(ys) - min(ys), 1e-9)
+        n_cells = max(1, math.ceil(len(features) / FEATURES_PER_CELL))
+        cell_size = max(w, h) / max(1, math.ceil(math.sqrt(n_cells))) * 1.0000001
+    groups: Dict[Tuple[int, int], List[RegionFeature]] = defaultdict(list)
+    x0, y0 = min(xs), min(ys)
+    for f, p in zip(features, pts):
+        groups[(int((p.x - x0) // cell_size), int((p.y - y0) // cell_size))].append(f)
+    out = []
+    for key in sorted(groups):
+        g = groups[key]
+        for i in range(0, len(g), 5 * FEATURES_PER_CELL):  # never huge requests
+            out.append(g[i:i + 5 * FEATURES_PER_CELL])
+    return out
+
+
+def plan_table(session: Any, spec: JobSpec, limits: Optional[RequestLimits] = None) -> Plan:
+    from .runner import BadInput
+
+    try:
+        features = read_region(spec.region)
+        src = EarthEngineSource(session, spec)
+        from .plan import _region_4326
+
+        src.describe(_region_4326(features) if spec.source.type != "asset" else None)
+    except (SpecError, SourceError, PlanError, RegionError) as exc:
+        raise BadInput(str(exc)) from None
+    table = spec.table
+    assert table is not None
+    if spec.kind == "table" and table.operation == "sample":
+        if any(f.geometry.geom_type != "Point" for f in features):
+            raise BadInput("region: table.operation 'sample' needs points")
+    fmt = spec.output.format or "CSV+GPKG"
+    directory = Path(spec.output.directory)
+    name = spec.output_name
+    outputs = []
+    for f in ("CSV", "GPKG"):
+        if f in fmt:
+            from .grid import PixelGrid
+
+            outputs.append(OutputPlan(f.lower(), str(directory / f"{name}{EXTENSIONS[f]}"), f,
+                                      PixelGrid("EPSG:4326", (1, 0, 0, 0, -1, 0), 0, 0), [], "float64",
+                                      "TABLE"))
+    units: List[UnitPlan] = []
+    groups = [[f] for f in features] if spec.kind == "timeseries" else _cells(features, table.cell_size)
+    for i, g in enumerate(groups):
+        units.append(UnitPlan(f"cell/{i}", "table", 0, 0, len(g), 1, i, [f.id for f in g]))
+    return Plan(outputs, units, 0, 0, 0, limits or RequestLimits())
+
+
+class _TableExecution:
+    def __init__(self, runner: Any, job_id: str, spec: JobSpec) -> None:
+        self.r = runner
+        self.reg = runner.registry
+        self.job_id = job_id
+        self.spec = spec
+        self.table = spec.table
+        self.dir = runner.workdir / job_id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.features = {f.id: f for f in read_region(spec.region)}
+        self.source = EarthEngineSource(runner.session, spec)
+        self.ee = runner.session.ee
+        self._image = None
+
+    def image(self) -> Any:
+        if self._image is None:
+            from .plan import _region_4326
+
+            self._image = self.source.image(None, _region_4326(list(self.features.values()))
+                                            if self.spec.source.type != "asset" else None)
+        return self._image
+
+    def reducer(self) -> Any:
+        r = self.table.reducer if self.table.operation != "sample" else "first"
+        return getattr(self.ee.Reducer, r)()
+
+    def handle(self, unit: UnitRecord) -> int:
+        ee = self.ee
+        ids = unit.params["feature_ids"]
+        feats = [self.features[i] for i in ids]
+        scale = self.table.scale or self.spec.grid.scale
+        if self.spec.kind == "timeseries":
+            rows = self._timeseries(feats[0], scale)
+        else:
+            fc = ee.FeatureCollection([
+                ee.Feature(ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326"))), {"_eeid": f.id})
+                for f in feats])
+            kwargs: Dict[str, Any] = {"collection": fc, "reducer": self.reducer()}
+            if scale:
+                kwargs["scale"] = scale
+            img = self.image()
+            res = img.reduceRegions(**kwargs).getInfo()
+            rows = []
+            for feat in res.get("features", []):
+                props = dict(feat.get("properties") or {})
+                fid = str(props.pop("_eeid", ""))
+                rows.append({"id": fid, **props})
+        data = json.dumps(rows, sort_keys=True).encode()
+        write_atomic(self.dir / f"{unit.unit_id.replace('/', '_')}.json", data)
+        return len(data)
+
+    def _timeseries(self, f: RegionFeature, scale: Optional[float]) -> List[Dict[str, Any]]:
+        ee = self.ee
+        geom = ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326")))
+        from .plan import _region_4326
+
+        col = self.source.collection(_region_4326([f]))
+        src = self.spec.source
+        reducer = self.reducer()
+        index = src.index
+        bands = src.bands
+
+        def row(img: Any) -> Any:
+            im = ee.Image(img)
+            if bands:
+                im = im.select(bands)
+            if index:
+                im = im.normalizedDifference(index["normalized_difference"]).rename(index["name"])
+            kwargs: Dict[str, Any] = {"reducer": reducer, "geometry": geom}
+            if scale:
+                kwargs["scale"] = scale
+            stats = im.reduceRegion(**kwargs)
+            return ee.Feature(None, stats).set({"image_id": ee.Image(img).get("system:index"),
+                                                "time": ee.Image(img).get("system:time_start")})
+
+        res = ee.FeatureCollection(col.map(row)).getInfo()
+        out = []
+        for feat in res.get("features", []):
+            props = dict(feat.get("properties") or {})
+            out.append({"id": f.id, **props})
+        return out
+
+    def run(self) -> Any:
+        import time
+
+        from .runner import JobResult
+
+        t0 = time.monotonic()
+        self.reg.set_job_state(self.job_id, reg.RUNNING, None, os.getpid())
+        live = [u for u in self.reg.units(self.job_id) if u.state != reg.SPLIT]
+        todo = [u for u in live if u.state != reg.DONE]
+        tracker = ProgressTracker(len(live), self.r.progress, done=len(live) - len(todo))
+        ex = self.spec.execution
+
+        def on_done(u: UnitRecord, nbytes: int, attempts: int) -> None:
+            self.reg.mark_unit(self.job_id, u.unit_id, reg.DONE, nbytes=nbytes, attempts=attempts)
+            tracker.unit_done(nbytes)
+
+        def on_failed(u: UnitRecord, msg: str, attempts: int) -> None:
+            self.reg.mark_unit(self.job_id, u.unit_id, reg.FAILED, error=msg, attempts=attempts)
+            tracker.unit_done(0, failed=True)
+
+        fetcher: TileFetcher[UnitRecord] = TileFetcher(
+            self.handle, max_concurrency=ex.max_concurrent_requests,
+            policy=self.r.retry_policy or RetryPolicy(max_retries=ex.max_retries),
+            adaptive=ex.adaptive, cancel=self.r.cancel, on_done=on_done, on_failed=on_failed)
+        state, message = reg.COMPLETED, None
+        try:
+            fetcher.run(todo)
+        except JobAborted as exc:
+            state, message = reg.FAILED, str(exc)
+        except DiskFullError as exc:
+            state, message = reg.FAILED, f"disk full: {exc.strerror or exc} — free space and resume"
+        if state == reg.COMPLETED and self.r.cancel.cancelled:
+            state, message = reg.CANCELLED, "cancelled; resume to finish"
+        elif state == reg.COMPLETED and fetcher.stats.failures:
+            state, message = reg.FAILED, f"{fetcher.stats.failures} unit(s) failed after retries; resume to retry them"
+        outputs: List[str] = []
+        if state == reg.COMPLETED:
+            try:
+                outputs = self.write_outputs()
+            except OSError as exc:
+                state, message = reg.FAILED, f"writing the table failed: {exc}"
+        counts = self.reg.unit_counts(self.job_id)
+        self.reg.set_job_state(self.job_id, state, message, None)
+        return JobResult(self.job_id, state, outputs, message, len(live), counts.get(reg.DONE, 0),
+                         counts.get(reg.FAILED, 0), counts.get("bytes_done", 0),
+                         time.monotonic() - t0, str(self.r.workdir), fetcher.stats)
+
+    def rows(self) -> List[Dict[str, Any]]:
+        rows: List[Dict[str, Any]] = []
+        for u in self.reg.units(self.job_id, [reg.DONE]):
+            rows += json.loads((self.dir / f"{u.unit_id.replace('/', '_')}.json").read_text())
+        rows.sort(key=lambda r: (_natural(r.get("id")), r.get("time") or 0))
+        return rows
+
+    def write_outputs(self) -> List[str]:
+        rows = self.rows()
+        keys: List[str] = ["id"]
+        for r in rows:
+            for k in r:
+                if k not in keys:
+                    keys.append(k)
+        if "time" in keys:
+            keys.remove("time")
+            keys.insert(1, "time")
+            for r in rows:
+                if r.get("time") is not None and "date" not in r:
+                    import datetime as dt
+
+                    r["date"] = dt.datetime.fromtimestamp(r["time"] / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            keys.insert(2, "date")
+        paths = []
+        for rec in self.reg.outputs(self.job_id):
+            path = Path(rec.path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+            if rec.output_id == "csv":
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
+                    w.writeheader()
+                    for r in rows:
+                        w.writerow({k: r.get(k, "") for k in keys})
+            else:
+                self._write_gpkg(tmp, rows, keys)
+            os.replace(tmp, path)
+            self.reg.set_output_state(self.job_id, rec.output_id, reg.DONE)
+            paths.append(str(path))
+        return paths
+
+    def _write_gpkg(self, path: Path, rows: List[Dict[str, Any]], keys: List[str]) -> None:
+        from osgeo import ogr, osr
+
+        ogr.UseExceptions()
+        if path.exists():
+            path.unlink()
+        ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(4326)
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        lyr = ds.CreateLayer(self.spec.output_name, srs, ogr.wkbUnknown)
+        types: Dict[str, int] = {}
+        for k in keys:
+            vals = [r.get(k) for r in rows if r.get(k) is not None]
+            if vals and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+                types[k] = ogr.OFTReal if any(isinstance(v, float) for v in vals) else ogr.OFTInteger64
+            else:
+                types[k] = ogr.OFTString
+            lyr.CreateField(ogr.FieldDefn(k, types[k]))
+        lyr.StartTransaction()
+        for r in rows:
+            feat = ogr.Feature(lyr.GetLayerDefn())
+            f = self.features.get(str(r.get("id")))
+            if f is not None:
+                g = reproject(f.geometry, f.crs, "EPSG:4326")
+                feat.SetGeometry(ogr.CreateGeometryFromWkb(g.wkb))
+            for k in keys:
+                v = r.get(k)
+                if v is None:
+                    continue
+                feat.SetField(k, v if types[k] != ogr.OFTString else str(v))
+            lyr.CreateFeature(feat)
+        lyr.CommitTransaction()
+        ds = None  # noqa: F841
+
+
+def _natural(v: Any) -> Tuple[int, Any]:
+    s = str(v)
+    return (0, int(s)) if s.isdigit() else (1, s)
+
+
+def run_table(runner: Any, job_id: str, spec: JobSpec) -> Any:
+    return _TableExecution(runner, job_id, spec).run()
+
+
+__all__ = ["plan_table", "run_table", "JobAborted", "OutputRecord"]
