@@ -4,6 +4,7 @@ Point the client at the sandbox with ``STORAGE_EMULATOR_HOST=<sandbox url>`` (or
 ``client_options={"api_endpoint": url}``). Routes (the server sends every path under
 ``/storage/v1/``, ``/download/storage/v1/`` and ``/upload/storage/v1/`` here)::
 
+    GET    /storage/v1/b                                   the buckets
     GET    /storage/v1/b/{bucket}                          bucket metadata
     GET    /storage/v1/b/{bucket}/o?prefix&delimiter&maxResults&pageToken
     GET    /storage/v1/b/{bucket}/o/{object}               object metadata (md5Hash, crc32c, ...)
@@ -75,6 +76,11 @@ _ROUTE = re.compile(r"^/(?P<kind>storage|download/storage|upload/storage)/v1/b/(
 
 
 def _dispatch(request: Request, buckets: BucketStore) -> Response:
+    if request.path.rstrip("/") == "/storage/v1/b" and request.method.upper() == "GET":
+        # buckets.list: the sandbox's buckets (a caller without a token sees the public ones).
+        names = sorted(b for b in buckets.public | buckets.private | buckets.readonly
+                       if request.bearer_token is not None or buckets.is_public(b))
+        return Response.json({"kind": "storage#buckets", "items": [buckets.bucket_json(b) for b in names]})
     found = _ROUTE.match(request.path)
     if not found:
         return _error(404, f"Not Found: {request.path}")

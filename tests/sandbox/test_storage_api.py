@@ -94,6 +94,7 @@ def test_public_bucket_reads_anonymously_but_writes_need_a_token(gcs):
         anonymous.bucket("sandbox-public").blob("open.txt").delete()
     assert anonymous.bucket("sandbox-public").exists()
     assert not user.bucket("no-such-bucket").exists()
+    assert {"sandbox-public", "sandbox-private"} <= {b.name for b in user.list_buckets()}
 
 
 def test_listing_more_than_1000_objects_pages(gcs):
