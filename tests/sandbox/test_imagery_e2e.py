@@ -1,0 +1,107 @@
+"""Imagery end to end: the unmodified ``ee`` client against the session's sandbox."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eeextract_plugin.sandbox.imagery import synthetic
+
+DEM_GRID = {
+    "crsCode": "EPSG:4326",
+    "affineTransform": {"scaleX": 1 / 3600, "shearX": 0, "translateX": 6.0, "shearY": 0,
+                        "scaleY": -1 / 3600, "translateY": 40.0},
+    "dimensions": {"width": 64, "height": 32},
+}
+REGION = [5.8, 39.9, 6.2, 40.1]
+
+
+def expected_dem(grid):
+    at, dims = grid["affineTransform"], grid["dimensions"]
+    col0 = round((at["translateX"] + 180) * 3600)
+    row0 = round((90 - at["translateY"]) * 3600)
+    cols = np.arange(col0, col0 + dims["width"])[None, :]
+    rows = np.arange(row0, row0 + dims["height"])[:, None]
+    return np.round(synthetic.elevation(-180 + (cols + 0.5) / 3600, 90 - (rows + 0.5) / 3600)).astype(np.int16)
+
+
+def test_compute_pixels_npy_on_the_native_grid(ee_sandbox):
+    ee = ee_sandbox
+    arr = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NUMPY_NDARRAY",
+                                 "grid": DEM_GRID})
+    assert arr.dtype.names == ("elevation",) and arr.shape == (32, 64)
+    assert np.array_equal(arr["elevation"], expected_dem(DEM_GRID))
+
+
+def test_compute_pixels_geotiff_is_georeferenced_on_the_grid(ee_sandbox, tmp_path):
+    from osgeo import gdal
+
+    ee = ee_sandbox
+    data = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "GEO_TIFF",
+                                  "grid": DEM_GRID})
+    path = tmp_path / "dem.tif"
+    path.write_bytes(data)
+    ds = gdal.Open(str(path))
+    assert (ds.RasterXSize, ds.RasterYSize) == (64, 32)
+    assert ds.GetGeoTransform() == pytest.approx((6.0, 1 / 3600, 0.0, 40.0, 0.0, -1 / 3600))
+    assert np.array_equal(ds.GetRasterBand(1).ReadAsArray(), expected_dem(DEM_GRID))
+
+
+def test_get_pixels_of_the_dem_asset_equals_compute_pixels(ee_sandbox):
+    ee = ee_sandbox
+    pixels = ee.data.getPixels({"assetId": "SANDBOX/DEM", "fileFormat": "NUMPY_NDARRAY", "grid": DEM_GRID})
+    assert np.array_equal(pixels["elevation"], expected_dem(DEM_GRID))
+
+
+def test_quarters_through_the_client_equal_the_whole(ee_sandbox):
+    ee = ee_sandbox
+    image = ee.Image("SANDBOX/DEM").reproject("EPSG:32632", [30, 0, 240000, 0, -30, 4440000])
+    grid = {"crsCode": "EPSG:32632", "affineTransform": {"scaleX": 30, "shearX": 0, "translateX": 240000,
+                                                         "shearY": 0, "scaleY": -30, "translateY": 4440000},
+            "dimensions": {"width": 40, "height": 30}}
+    whole = ee.data.computePixels({"expression": image, "fileFormat": "NUMPY_NDARRAY", "grid": grid})["elevation"]
+    parts = []
+    for dy in (0, 15):
+        row = []
+        for dx in (0, 20):
+            g = {**grid, "dimensions": {"width": 20, "height": 15},
+                 "affineTransform": {**grid["affineTransform"], "translateX": 240000 + 30 * dx,
+                                     "translateY": 4440000 - 30 * dy}}
+            row.append(ee.data.computePixels({"expression": image, "fileFormat": "NUMPY_NDARRAY", "grid": g})["elevation"])
+        parts.append(row)
+    assert np.array_equal(np.block(parts), whole)
+
+
+def test_payload_limit_counts_the_mask_byte(ee_sandbox):
+    ee = ee_sandbox
+    grid = {**DEM_GRID, "dimensions": {"width": 4096, "height": 4097}}
+    with pytest.raises(ee.EEException, match=r"^Total request size \(50343936 bytes\) must be less than or equal "
+                                             r"to 50331648 bytes\.$"):
+        ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NUMPY_NDARRAY", "grid": grid})
+
+
+def test_s2_collection_filters_composite_and_listing(ee_sandbox):
+    ee = ee_sandbox
+    region = ee.Geometry.Rectangle(REGION)
+    coll = ee.ImageCollection("SANDBOX/S2_SR").filterDate("2020-06-01", "2020-07-01").filterBounds(region)
+    assert 0 < coll.size().getInfo() < 40
+    scene = coll.first().getInfo()
+    assert [b["id"] for b in scene["bands"]] == ["B2", "B3", "B4", "B8", "B11", "QA60"]
+    assert scene["bands"][0]["crs"] in ("EPSG:32631", "EPSG:32632")
+    assert {"system:time_start", "system:index", "CLOUDY_PIXEL_PERCENTAGE", "MGRS_TILE"} <= set(scene["properties"])
+
+    def mask_clouds(image):
+        return image.updateMask(image.select("QA60").bitwiseAnd(3072).eq(0))
+
+    ndvi = coll.map(mask_clouds).median().normalizedDifference(["B8", "B4"])
+    grid = {"crsCode": "EPSG:4326", "affineTransform": {"scaleX": 0.004, "shearX": 0, "translateX": 5.8, "shearY": 0,
+                                                        "scaleY": -0.004, "translateY": 40.1},
+            "dimensions": {"width": 100, "height": 50}}
+    nd = ee.data.computePixels({"expression": ndvi, "fileFormat": "NUMPY_NDARRAY", "grid": grid})["nd"]
+    assert nd.shape == (50, 100) and -1 <= nd.min() and nd.max() <= 1 and nd.mean() > 0.3
+
+    listed = ee.data.listImages({"parent": "SANDBOX/S2_SR", "startTime": "2020-06-01T00:00:00Z",
+                                 "endTime": "2020-06-11T00:00:00Z", "region": region.getInfo()})["images"]
+    assert listed and all(i["id"].startswith("SANDBOX/S2_SR/2020060") for i in listed)
+    with pytest.raises(ee.EEException, match="Collection query aborted after accumulating over 5000 elements."):
+        ee.ImageCollection("SANDBOX/S2_SR").getInfo()
