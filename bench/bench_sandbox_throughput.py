@@ -4,10 +4,12 @@ The ceiling later work is measured against: latency model off, rate and concurre
 lifted (``--max-rps 0 --max-concurrent 1000``), no faults. The server runs in its own process
 (``python -m eeextract_plugin.sandbox --port 0``) so that the clients do not share its GIL.
 Each client is a thread with its own keep-alive ``requests.Session`` posting the expression the
-real client serializes for ``ee.Image("SANDBOX/DEM")`` (int16), each request a different
-512 x 512 tile at 1 arc-second, answered as NPY. MB = 10^6 bytes of response body.
+real client serializes, each request a different 512 x 512 tile at 1 arc-second, answered as NPY. MB = 10^6 bytes of response body.
 
-Environment: ``BENCH_SECONDS`` (per level, default 4), ``BENCH_TILE`` (default 512),
+Two images: ``SANDBOX/DEM`` (the synthetic DEM: the engine's real work) and a constant int16
+image (almost no computing: the HTTP and encoding ceiling).
+
+Environment: ``BENCH_SECONDS`` (per level, default 3), ``BENCH_TILE`` (default 512),
 ``BENCH_LEVELS`` (default "1,8,32"), ``BENCH_FORMAT`` (default NPY).
 """
 
@@ -43,11 +45,16 @@ def start_sandbox(state_dir: str) -> Tuple[subprocess.Popen, str]:
     return process, url
 
 
-def dem_expression(url: str) -> Dict:
+def workloads(url: str) -> List[Tuple[str, Dict]]:
+    """(label, serialized expression): the synthetic DEM (the engine's real work) and a constant
+    int16 image (almost no computing: the HTTP + encoding ceiling)."""
     import ee
 
     ee.Initialize(credentials=None, url=url, project="sandbox")
-    return ee.serializer.encode(ee.Image("SANDBOX/DEM"), for_cloud_api=True)
+    return [
+        ("SANDBOX/DEM", ee.serializer.encode(ee.Image("SANDBOX/DEM"), for_cloud_api=True)),
+        ("constant", ee.serializer.encode(ee.Image.constant(1).toInt16().rename("elevation"), for_cloud_api=True)),
+    ]
 
 
 def tile_grid(index: int, tile: int) -> Dict:
@@ -108,33 +115,34 @@ def run_level(url: str, expression: Dict, clients: int, seconds: float, tile: in
 
 
 def main() -> int:
-    seconds = float(os.environ.get("BENCH_SECONDS", "4"))
+    seconds = float(os.environ.get("BENCH_SECONDS", "3"))
     tile = int(os.environ.get("BENCH_TILE", "512"))
     levels = [int(x) for x in os.environ.get("BENCH_LEVELS", "1,8,32").split(",")]
     file_format = os.environ.get("BENCH_FORMAT", "NPY")
+    failed = False
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as state_dir:
         process, url = start_sandbox(state_dir)
         try:
-            expression = dem_expression(url)
-            probe = requests.post(url + "/v1/projects/sandbox/image:computePixels",
-                                  json={"expression": expression, "fileFormat": file_format,
-                                        "grid": tile_grid(0, tile)}, timeout=120)
-            if probe.status_code != 200:
-                print(f"sandbox cannot compute SANDBOX/DEM yet: {probe.status_code} {probe.text[:300]}")
-                return 1
-            tile_mb = len(probe.content) / 1e6
-            print(f"sandbox computePixels throughput: SANDBOX/DEM int16, {tile}x{tile} tiles as {file_format} "
-                  f"({tile_mb:.2f} MB each), latency model off, limits lifted, {seconds:g} s per level, "
-                  f"{os.cpu_count()} CPU(s)")
-            print(f"{'clients':>8} {'requests':>9} {'MB/s':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}  errors")
-            rows = []
-            for clients in levels:
-                row = run_level(url, expression, clients, seconds, tile, file_format)
-                rows.append(row)
-                errors = ", ".join(f"{k}: {v}" for k, v in row["errors"].items()) or "-"
-                print(f"{row['clients']:>8} {row['requests']:>9} {row['mb_s']:>8.1f} {row['req_s']:>8.1f} "
-                      f"{row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}  {errors}", flush=True)
-            return 0 if all(not r["errors"] for r in rows) else 1
+            print(f"sandbox computePixels throughput: int16 {tile}x{tile} tiles as {file_format}, latency model off, "
+                  f"rate/concurrency limits lifted, {seconds:g} s per level, {os.cpu_count()} CPU(s), "
+                  f"load average {os.getloadavg()[0]:.1f}")
+            print(f"{'image':<12} {'clients':>7} {'requests':>9} {'MB/s':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}  errors")
+            for label, expression in workloads(url):
+                probe = requests.post(url + "/v1/projects/sandbox/image:computePixels",
+                                      json={"expression": expression, "fileFormat": file_format,
+                                            "grid": tile_grid(0, tile)}, timeout=120)
+                if probe.status_code != 200:
+                    print(f"{label:<12} cannot be computed: {probe.status_code} {probe.text[:200]}")
+                    failed = True
+                    continue
+                for clients in levels:
+                    row = run_level(url, expression, clients, seconds, tile, file_format)
+                    errors = ", ".join(f"{k}: {v}" for k, v in row["errors"].items()) or "-"
+                    failed = failed or bool(row["errors"])
+                    print(f"{label:<12} {row['clients']:>7} {row['requests']:>9} {row['mb_s']:>8.1f} "
+                          f"{row['req_s']:>8.1f} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f}  {errors}", flush=True)
+            print(f"(each tile {len(probe.content) / 1e6:.2f} MB; MB = 10^6 bytes of response body)")
+            return 1 if failed else 0
         finally:
             process.terminate()
             try:
