@@ -76,6 +76,11 @@ def load_algorithms() -> None:
             _optional_import(name)
         for name in _IMAGERY_MODULES:
             _optional_import(name)
+        from eeextract_plugin.sandbox.model.feature import FALLBACK_ALGORITHMS
+
+        for name, function in FALLBACK_ALGORITHMS.items():
+            if functions.lookup(name) is None:
+                functions.algorithm(name)(function)
         _LOADED = True
 
 
@@ -383,7 +388,8 @@ class Engine:
             collection = table
             clauses = []
             if region:
-                clauses.append(f'intersects("{region}")')
+                quoted = region.replace('"', "'")
+                clauses.append(f'intersects("{quoted}")')
             if filter:
                 clauses.append(filter)
             query = parse_list_filter(" AND ".join(clauses)) if clauses else None

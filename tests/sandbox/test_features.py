@@ -377,3 +377,38 @@ def test_reduce_region_of_zones_via_histogram(ee_sandbox):
     total = ee.Image("SANDBOX/LANDCOVER").reduceRegion(ee.Reducer.count(), region, 100).getInfo()["landcover"]
     assert sum(counts.values()) == total > 0
     assert all(key in {"10", "20", "30", "40", "50", "60", "70", "80", "90", "100"} for key in counts)
+
+
+def test_collection_aggregates_and_columns(ee_sandbox, people):
+    ee = ee_sandbox
+    stats = people.aggregate_stats("age").getInfo()
+    assert (stats["min"], stats["max"], stats["sum"], stats["total_count"], stats["mean"]) == (25, 47, 128, 4, 32)
+    assert stats["total_sd"] == pytest.approx(float(np.std([31, 25, 47, 25])))
+    assert people.aggregate_histogram("age").getInfo() == {"25": 2, "31": 1, "47": 1}
+    assert people.reduceColumns(ee.Reducer.minMax(), ["age"]).getInfo() == {"min": 25, "max": 47}
+    assert people.iterate(lambda f, acc: ee.Number(acc).add(f.get("age")), 0).getInfo() == 128
+    assert people.select(["name"]).first().getInfo()["properties"] == {"name": "ann"}
+    assert people.set("owner", "me").get("owner").getInfo() == "me"
+
+
+def test_image_date_and_geometry(ee_sandbox):
+    ee = ee_sandbox
+    scene = ee.ImageCollection("SANDBOX/S2_SR").filterDate("2020-06-01", "2020-06-06").filterBounds(
+        ee.Geometry.Point([2.35, 48.85])).first()
+    assert scene.date().millis().getInfo() == scene.get("system:time_start").getInfo()
+    footprint = scene.geometry()
+    assert footprint.contains(ee.Geometry.Point([2.35, 48.85])).getInfo() is True
+    assert 5e9 < footprint.area().getInfo() < 2e10  # a ~100 km scene
+
+
+def test_list_features_of_a_table(ee_sandbox):
+    ee = ee_sandbox
+    engine = Engine(SandboxConfig())
+    region = json.dumps({"type": "Point", "coordinates": [-92.3, 39.1]})
+    page = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", 10, None, region, None)
+    assert len(page["features"]) == 1 and "nextPageToken" not in page
+    page = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", 300, "300", None, None)
+    assert [f["id"] for f in page["features"]] == [f"{i:05d}" for i in range(301, 335)]
+    filtered = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", None, None, None,
+                                    'properties.continent = "Europe"')
+    assert {f["properties"]["continent"] for f in filtered["features"]} == {"Europe"}

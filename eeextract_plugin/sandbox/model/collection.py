@@ -456,3 +456,62 @@ class MergedCollection(Collection):
             for element in source.iter_elements():
                 index = element.get("system:index")
                 yield element.with_properties({"system:index": f"{prefix}{index}"}) if index is not None else element
+
+
+@algorithm("AggregateFeatureCollection.stats")
+def aggregate_stats(collection, property):
+    values = _numbers(collection, property, "AggregateFeatureCollection.stats")
+    n = len(values)
+    total = float(sum(values))
+    sum_sq = float(sum(v * v for v in values))
+    mean = total / n if n else 0.0
+    var = sum_sq / n - mean * mean if n else 0.0
+    sample_var = (sum_sq - n * mean * mean) / (n - 1) if n > 1 else 0.0
+    return {
+        "max": max(values) if values else None, "mean": mean, "min": min(values) if values else None,
+        "sample_sd": max(sample_var, 0.0) ** 0.5, "sample_var": sample_var, "sum": total, "sum_sq": sum_sq,
+        "total_count": n, "total_sd": max(var, 0.0) ** 0.5, "total_var": var, "valid_count": n,
+        "weight_sum": float(n), "weighted_sum": total,
+    }
+
+
+@algorithm("AggregateFeatureCollection.histogram")
+def aggregate_histogram(collection, property):
+    out: Dict[str, int] = {}
+    for value in aggregate_values(as_collection(collection, "AggregateFeatureCollection.histogram"), property):
+        key = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+@algorithm("Collection.reduceColumns")
+def collection_reduce_columns(collection, reducer, selectors, weightSelectors=None):
+    import numpy as np
+
+    from eeextract_plugin.sandbox.model.reducer import Reducer
+
+    collection = as_collection(collection, "Collection.reduceColumns")
+    if not isinstance(reducer, Reducer):
+        raise invalid_argument("Collection.reduceColumns, argument 'reducer': Invalid type.\nExpected type: Reducer.")
+    if len(selectors) != reducer.num_inputs:
+        raise invalid_argument(
+            f"Collection.reduceColumns: Need {reducer.num_inputs} input selectors, got {len(selectors)}.")
+    values = [e.get(selectors[0]) for e in collection.iterate()]
+    values = [v for v in values if v is not None]
+    return reducer.apply(np.asarray(values))
+
+
+@algorithm("Collection.union")
+def collection_union(collection, maxError=None):
+    from eeextract_plugin.sandbox.model.feature import Feature
+
+    geometry = collection_geometry(collection)
+    return ListCollection([Feature(geometry, {"system:index": "0"})])
+
+
+@algorithm("Collection.iterate")
+def collection_iterate(collection, function, first=None):
+    accumulator = first
+    for element in as_collection(collection, "Collection.iterate").iterate():
+        accumulator = function(element, accumulator)
+    return accumulator

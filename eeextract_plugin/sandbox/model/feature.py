@@ -111,9 +111,27 @@ def element_geometry(feature, maxError=None, proj=None, geodesics=None):
     return _element_geometry(feature, maxError, proj, geodesics, "Element.geometry")
 
 
-@algorithm("Image.geometry")
 def image_geometry(feature, maxError=None, proj=None, geodesics=None):
     return _element_geometry(feature, maxError, proj, geodesics, "Image.geometry")
+
+
+def image_date(image):
+    from eeextract_plugin.sandbox.model.date import Date, to_millis
+
+    if not isinstance(image, Element):
+        raise invalid_argument("Image.date, argument 'image': Invalid type.\nExpected type: Image.")
+    start = image.get("system:time_start")
+    if start is None:
+        raise invalid_argument("Image.date: Image has no 'system:time_start' property.")
+    return Date(to_millis(start))
+
+
+# Registered by the engine only when the imagery side has not registered them (see
+# ``engine.load_algorithms``): both sides may reasonably own these names.
+FALLBACK_ALGORITHMS = {
+    "Image.geometry": image_geometry,
+    "Image.date": image_date,
+}
 
 
 @algorithm("Feature.setGeometry")
