@@ -401,8 +401,7 @@ def test_image_date_and_geometry(ee_sandbox):
     assert 5e9 < footprint.area().getInfo() < 2e10  # a ~100 km scene
 
 
-def test_list_features_of_a_table(ee_sandbox):
-    ee = ee_sandbox
+def test_list_features_of_a_table():
     engine = Engine(SandboxConfig())
     region = json.dumps({"type": "Point", "coordinates": [-92.3, 39.1]})
     page = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", 10, None, region, None)
