@@ -274,6 +274,12 @@ class Engine:
                     f"Export: The expression must evaluate to an Image, got {_type_name(image)}.")
             return image, image.default_grid()
 
+    def compute_export_pixels(self, image: Any, grid: PixelGrid) -> Raster:
+        """Pixels of an export's image on one of its grids (no interactive request limits)."""
+        with evaluation_context(self.context()):
+            return self._pixels_module().compute_pixels(image, grid, None, None, self.config,
+                                                        enforce_limits=False)
+
     # -------------------------------------------------------------------- assets
 
     def get_asset(self, name: str) -> Dict[str, Any]:

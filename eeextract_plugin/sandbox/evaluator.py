@@ -82,8 +82,17 @@ class Closure:
         self.argument_names = list(argument_names)
         self.body = body
         self.scope = scope
+        # Lazy collections may call the closure after the evaluation returned (pixels computed
+        # later, exports in a worker thread): the call re-enters the context it was made in.
+        self.context = _CONTEXT.get()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.context is not None and _CONTEXT.get() is not self.context:
+            with evaluation_context(self.context):
+                return self._call(*args, **kwargs)
+        return self._call(*args, **kwargs)
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
         if len(args) > len(self.argument_names):
             raise invalid_argument(
                 f"Function takes {len(self.argument_names)} arguments, got {len(args)}."

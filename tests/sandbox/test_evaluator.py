@@ -270,3 +270,28 @@ def test_unbounded_collection_listing_fails_as_earth_engine(ee_sandbox):
     assert info["bands"] == []
     assert len(info["features"]) == narrow.size().getInfo() >= 1
     assert all(f["type"] == "Image" for f in info["features"])
+
+
+def test_closures_keep_their_context_after_the_evaluation(ee_sandbox):
+    """A lazily mapped collection evaluated later (as exports do, in another thread) still sees
+    the engine's catalog and settings."""
+    import threading
+
+    from eeextract_plugin.sandbox.evaluator import current_context
+
+    ee = ee_sandbox
+    small = Engine(SandboxConfig(max_collection_elements=123))
+    fc = ee.FeatureCollection([ee.Feature(None, {"v": 1})]).map(
+        lambda f: f.set("n", ee.FeatureCollection("SANDBOX/REGIONS").size()))
+    mapped = small.evaluate(encode(fc))  # returns before any element is computed
+    seen = {}
+
+    def later():
+        element = mapped.first()
+        seen["n"] = element.get("n")
+        seen["limit"] = current_context().config.max_collection_elements
+
+    worker = threading.Thread(target=later)
+    worker.start()
+    worker.join()
+    assert seen == {"n": 334, "limit": SandboxConfig().max_collection_elements}
