@@ -291,8 +291,9 @@ def _binary(name: str, op: Callable[[np.ndarray, np.ndarray], np.ndarray],
 
             bands.append(FunctionBand(band_name, ptype, _projection_of([x, y]),
                                       _union_footprint(x.footprint, y.footprint), [x, y], fn))
-        # EE keeps image1's properties for arithmetic on an image and a constant.
-        return Image(bands, a.properties if len(a.bands) >= len(b.bands) else b.properties)
+        # Like Earth Engine, arithmetic does not carry the inputs' properties (system:time_start
+        # is lost: users copyProperties).
+        return Image(bands)
 
     implementation.__name__ = f"image_{name}"
     algorithm(where)(implementation)

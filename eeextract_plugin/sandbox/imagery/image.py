@@ -190,9 +190,8 @@ class Band:
         return clone
 
     def with_projection(self, projection: Projection) -> Band:
-        clone = copy.copy(self)
-        clone.projection = projection
-        return clone
+        """The same pixels with another default projection (``setDefaultProjection``)."""
+        return DefaultProjectionBand(self, projection)
 
     def describe(self) -> Dict[str, Any]:
         info: Dict[str, Any] = {"id": self.name, "data_type": self.pixel_type.to_info()}
@@ -264,6 +263,18 @@ class FunctionBand(Band):
 
     def _compute(self, grid: PixelGrid) -> BandResult:
         return self.fn([b.compute(grid) for b in self.inputs])
+
+
+class DefaultProjectionBand(Band):
+    """``inner`` reporting another projection; its pixels are computed as ``inner``'s."""
+
+    def __init__(self, inner: Band, projection: Projection):
+        super().__init__(inner.name, inner.pixel_type, projection, inner.footprint, None)
+        self.inner = inner
+        self.grid_hint = inner.grid_hint
+
+    def _compute(self, grid: PixelGrid) -> BandResult:
+        return self.inner.compute(grid)
 
 
 class ConstantBand(Band):
