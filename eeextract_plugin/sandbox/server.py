@@ -42,7 +42,7 @@ from eeextract_plugin.sandbox.errors import (
 )
 from eeextract_plugin.sandbox.http import Request, Response
 from eeextract_plugin.sandbox.limits import Fault, LoadLimiter
-from eeextract_plugin.sandbox.thumbnails import TableDownloadService, ThumbnailService
+from eeextract_plugin.sandbox.thumbnails import MapService, TableDownloadService, ThumbnailService
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class SandboxServer:
         self.limiter = LoadLimiter(self.config)
         self.thumbnails = ThumbnailService(self.config, self._require_engine)
         self.tables = TableDownloadService(self._require_engine)
+        self.maps = MapService(self._require_engine)
         self._httpd: Optional[_HTTPServer] = None
         self._port: Optional[int] = None
         self._exports_closed = False
@@ -241,8 +242,9 @@ class SandboxServer:
             (r"/(imageCollection):computeImages", {"POST": self._unsupported}),
             (r"/tables", {"POST": self._table_create}),
             (r"/tables/([^/:]+):getFeatures", {"GET": self._table_features}),
-            (r"/(maps|videoThumbnails|filmstripThumbnails|featureView)", {"POST": self._unsupported}),
-            (r"/(maps)/.+", {"GET": self._unsupported}),
+            (r"/maps", {"POST": self._map_create}),
+            (r"/maps/([^/:]+)/tiles/(\d+)/(\d+)/(\d+)", {"GET": self._map_tile}),
+            (r"/(videoThumbnails|filmstripThumbnails|featureView)", {"POST": self._unsupported}),
             (r"/(videoThumbnails|filmstripThumbnails)/.+", {"GET": self._unsupported}),
         ]
         return [(re.compile("^" + pattern + "$"), methods) for pattern, methods in table]
@@ -406,6 +408,18 @@ class SandboxServer:
             response = Response(200, data, content_type)
             response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response, 0
+
+        return self._interactive(project, work)
+
+    def _map_create(self, request: Request, project: str) -> Outcome:
+        return Response.json(self.maps.create(project, request.json())), None
+
+    def _map_tile(self, request: Request, project: str, map_id: str, zoom: str, x: str, y: str) -> Outcome:
+        name = f"{project}/maps/{map_id}"
+
+        def work() -> Tuple[Response, int]:
+            encoded = self.maps.render(name, int(zoom), int(x), int(y))
+            return Response(200, encoded.data, encoded.content_type), 256 * 256
 
         return self._interactive(project, work)
 

@@ -1,4 +1,5 @@
-"""Thumbnails: what ``getThumbURL`` and ``getDownloadURL`` create and then fetch.
+"""Thumbnails (what ``getThumbURL`` and ``getDownloadURL`` create and then fetch), and their
+siblings: table downloads (``FeatureCollection.getDownloadURL``) and map tiles (``getMapId``).
 
 ``POST /v1/projects/{p}/thumbnails`` stores the request (expression, fileFormat, filenamePrefix,
 bandIds, visualizationOptions, grid) and answers ``{"name": "projects/{p}/thumbnails/ID"}``.
@@ -176,3 +177,52 @@ def _features_csv(features: list, selectors: Optional[list]) -> str:
             row.append(value)
         writer.writerow(row)
     return out.getvalue()
+
+
+WEB_MERCATOR_HALF = 20037508.342789244
+
+
+def tile_grid(zoom: int, x: int, y: int, size: int = 256) -> Dict[str, Any]:
+    """The PixelGrid of XYZ tile (zoom, x, y) in EPSG:3857 (the grid of ``getMapId`` tiles)."""
+    if zoom < 0 or zoom > 30 or not (0 <= x < 2 ** zoom) or not (0 <= y < 2 ** zoom):
+        raise invalid_argument(f"Invalid tile coordinates: zoom={zoom}, x={x}, y={y}.")
+    extent = 2 * WEB_MERCATOR_HALF / 2 ** zoom
+    scale = extent / size
+    return {"crsCode": "EPSG:3857", "dimensions": {"width": size, "height": size},
+            "affineTransform": {"scaleX": scale, "shearX": 0.0, "translateX": -WEB_MERCATOR_HALF + x * extent,
+                                "shearY": 0.0, "scaleY": -scale, "translateY": WEB_MERCATOR_HALF - y * extent}}
+
+
+class MapService:
+    """``getMapId``: ``POST /v1/projects/{p}/maps`` stores the request and answers its name;
+    ``GET /v1/projects/{p}/maps/ID/tiles/{z}/{x}/{y}`` renders a 256 x 256 Web Mercator tile
+    (PNG, or JPEG when asked for and nothing is masked)."""
+
+    def __init__(self, engine: Callable[[], Any]):
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, Dict[str, Any]] = OrderedDict()
+
+    def create(self, project: str, body: Dict[str, Any]) -> Dict[str, str]:
+        if not isinstance(body.get("expression"), dict):
+            raise invalid_argument("Request must specify an expression.")
+        stored = {"expression": body["expression"],
+                  "fileFormat": encoding.normalize_format(body.get("fileFormat")),
+                  "bandIds": body.get("bandIds") or None,
+                  "visualizationOptions": body.get("visualizationOptions") or None}
+        digest = hashlib.sha256(json.dumps([project, stored], sort_keys=True).encode()).hexdigest()[:32]
+        name = f"{project}/maps/{digest}"
+        with self._lock:
+            self._kept[name] = stored
+            while len(self._kept) > MAX_KEPT:
+                self._kept.popitem(last=False)
+        return {"name": name}
+
+    def render(self, name: str, zoom: int, x: int, y: int) -> encoding.Encoded:
+        with self._lock:
+            stored = self._kept.get(name)
+        if stored is None:
+            raise not_found(f"Map '{name}' not found.")
+        raster = self._engine().compute_pixels(stored["expression"], tile_grid(zoom, x, y), stored["bandIds"],
+                                               stored["visualizationOptions"])
+        return encoding.encode(raster, stored["fileFormat"])

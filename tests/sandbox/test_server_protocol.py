@@ -170,6 +170,24 @@ def test_download_url_zip_per_band(ee_fake):
     assert zipfile.ZipFile(io.BytesIO(r.content)).namelist() == ["dem.elevation.tif"]
 
 
+def test_map_id_tiles_through_the_client_and_by_url(ee_fake):
+    from osgeo import gdal
+
+    ee = ee_fake
+    map_id = ee.Image("SANDBOX/DEM").getMapId({"min": 0, "max": 3000})
+    assert map_id["mapid"].startswith("projects/sandbox/maps/")
+    tile = map_id["tile_fetcher"].fetch_tile(1, 2, 3)
+    r = requests.get(map_id["tile_fetcher"].format_tile_url(1, 2, 3))
+    assert r.status_code == 200 and r.content == tile
+    gdal.FileFromMemBuffer("/vsimem/tile.img", tile)
+    ds = gdal.Open("/vsimem/tile.img")
+    assert (ds.RasterXSize, ds.RasterYSize) == (256, 256)
+    ds = None
+    gdal.Unlink("/vsimem/tile.img")
+    r = requests.get(map_id["tile_fetcher"].format_tile_url(0, 9, 3))  # y outside 0..7
+    assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+
+
 def test_unknown_thumbnail_is_not_found(fake_server):
     r = requests.get(fake_server.url + "/v1/projects/sandbox/thumbnails/nope:getPixels")
     assert r.status_code == 404 and r.json()["error"]["status"] == "NOT_FOUND"
@@ -295,6 +313,8 @@ def test_engine_crash_is_500_and_the_server_keeps_serving(ee_fake, fake_server):
 def test_unsupported_methods_are_unimplemented(fake_server):
     r = requests.post(fake_server.url + "/v1/projects/sandbox/table:export", json={})
     assert r.status_code == 501 and r.json()["error"]["status"] == "UNIMPLEMENTED"
+    r = requests.post(fake_server.url + "/v1/projects/sandbox/videoThumbnails", json={})
+    assert r.status_code == 501
 
 
 def test_download_size_limit(ee_fake):
