@@ -513,12 +513,12 @@ def test_request_from_the_job_spec_zonal_section(tmp_path, grid_tif):
             "id_field": "zone",
             "statistics": ["mean", "p90"],
             "engine": "exactextract",
-            "output": "tables/by_zone",
+            "output": "tables",
         }
     )
     req = ZonalRequest.from_spec(section, grid_tif)
-    assert req.csv_path == tmp_path / "tables" / "by_zone.csv"
-    assert req.gpkg_path == tmp_path / "tables" / "by_zone.gpkg"
+    assert req.csv_path == tmp_path / "tables" / "grid_zonal.csv"
+    assert req.gpkg_path == tmp_path / "tables" / "grid_zonal.gpkg"
     result = run_zonal(req)
     assert num(read_csv(result.csv_path)["4"]["b1_mean"]) == pytest.approx(32)
     only_csv = ZonalRequest.from_spec({**section.to_dict(), "output": "t.csv"}, grid_tif)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -222,7 +223,9 @@ def rasterstats_problem() -> Optional[str]:
     except ImportError as exc:
         return f"engine 'rasterstats' is not installed ({exc})"
     try:
-        Affine.identity() * (0.0, 0.0)
+        with warnings.catch_warnings():  # affine 3 deprecates what rasterstats 0.21 does
+            warnings.simplefilter("ignore")
+            Affine.identity() * (0.0, 0.0)
     except Exception as exc:
         import affine
 

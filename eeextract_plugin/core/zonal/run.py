@@ -57,13 +57,15 @@ class ZonalRequest:
         cls, zonal: Any, raster: Union[str, Path], output_dir: Optional[Union[str, Path]] = None
     ) -> ZonalRequest:
         """From the job spec's ``zonal`` section (:class:`core.spec.Zonal` or its dict) for
-        one finished raster. ``zonal.output``: a path ending ``.csv`` or ``.gpkg`` (that file
-        only), or a stem (both files); relative to ``output_dir`` (default: the raster's
-        folder); default stem ``<raster stem>_zonal``."""
+        one finished raster. ``zonal.output`` is a folder (default: ``output_dir``, else the
+        raster's folder) that receives ``<raster stem>_zonal.csv`` and ``.gpkg``; a path ending
+        ``.csv`` or ``.gpkg`` names that one file instead. Relative paths are taken from
+        ``output_dir`` (else the raster's folder)."""
         d = zonal.to_dict() if hasattr(zonal, "to_dict") else dict(zonal)
         raster = Path(raster)
         base = Path(output_dir) if output_dir is not None else raster.parent
         out = d.get("output")
+        folder = base
         csv_path = gpkg_path = None
         if out:
             p = Path(out)
@@ -73,9 +75,9 @@ class ZonalRequest:
             elif p.suffix.lower() == ".gpkg":
                 gpkg_path = p
             else:
-                csv_path, gpkg_path = p.with_name(p.name + ".csv"), p.with_name(p.name + ".gpkg")
-        else:
-            stem = base / f"{raster.stem}_zonal"
+                folder = p
+        if csv_path is None and gpkg_path is None:
+            stem = folder / f"{raster.stem}_zonal"
             csv_path, gpkg_path = stem.with_suffix(".csv"), stem.with_suffix(".gpkg")
         return cls(
             raster=raster,
