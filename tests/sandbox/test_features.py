@@ -411,3 +411,15 @@ def test_list_features_of_a_table():
     filtered = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", None, None, None,
                                     'properties.continent = "Europe"')
     assert {f["properties"]["continent"] for f in filtered["features"]} == {"Europe"}
+
+
+def test_geometry_in_a_projection_with_a_transform_is_in_pixel_units(ee_sandbox):
+    ee = ee_sandbox
+    proj = ee.Projection("EPSG:32632", [30, 0, 240000, 0, -30, 4440000])
+    info = ee.Geometry.Rectangle([0, 0, 10, 8], proj, False).getInfo()
+    assert info["crs"] == {"type": "name", "properties": {"name": "EPSG:32632"}}
+    ring = np.array(info["coordinates"][0])
+    assert ring.min(axis=0).tolist() == [240000, 4439760]
+    assert ring.max(axis=0).tolist() == [240300, 4440000]
+    point = ee.Geometry.Point([0.5, 0.5], proj).getInfo()
+    assert point["coordinates"] == [240015, 4439985]

@@ -314,6 +314,27 @@ def _crs_of(crs: Any) -> str:
 # --------------------------------------------------------------------------- constructors
 
 
+_IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+def _in_projection(crs: Any, shape: BaseGeometry, geodesic: Optional[bool] = None,
+                   even_odd: bool = True) -> Geometry:
+    """A constructor's geometry. Coordinates are in the units of ``crs``: for a Projection with
+    an affine transform (``image.projection()``) those are its pixel units, mapped to the CRS
+    through the transform, as Earth Engine does (the client's ``getDownloadURL`` with
+    ``crs_transform`` and ``dimensions`` relies on it)."""
+    projection = as_projection(crs)
+    if projection is None:
+        return Geometry(shape, WGS84, geodesic, even_odd)
+    transform = tuple(float(v) for v in projection.transform)
+    code = normalize_crs(projection.crs)
+    if transform != _IDENTITY:
+        sx, hx, tx, hy, sy, ty = transform
+        shape = shapely.transform(shape, lambda c: np.column_stack(
+            [sx * c[:, 0] + hx * c[:, 1] + tx, hy * c[:, 0] + sy * c[:, 1] + ty]))
+    return Geometry(shape, code, geodesic, even_odd)
+
+
 def _coords(value: Any, depth: int, name: str) -> Any:
     """Nested coordinate lists; a flat list of numbers is paired up as Earth Engine does."""
     def numeric(v: Any) -> bool:
@@ -348,13 +369,13 @@ def _ring(points: List[List[float]], name: str) -> List[List[float]]:
 @algorithm("GeometryConstructors.Point")
 def point(coordinates, crs=None):
     x, y = _coords(coordinates, 1, "Geometry.Point")
-    return Geometry(Point(x, y), _crs_of(crs))
+    return _in_projection(crs, Point(x, y))
 
 
 @algorithm("GeometryConstructors.MultiPoint")
 def multi_point(coordinates, crs=None):
     pts = _coords(coordinates, 2, "Geometry.MultiPoint") if coordinates else []
-    return Geometry(MultiPoint([tuple(p) for p in pts]), _crs_of(crs))
+    return _in_projection(crs, MultiPoint([tuple(p) for p in pts]))
 
 
 @algorithm("GeometryConstructors.LineString")
@@ -362,19 +383,19 @@ def line_string(coordinates, crs=None, geodesic=None, maxError=None):
     pts = _coords(coordinates, 2, "Geometry.LineString")
     if len(pts) < 2:
         raise invalid_argument("Geometry.LineString: LineString requires at least 2 points.")
-    return Geometry(LineString(pts), _crs_of(crs), geodesic)
+    return _in_projection(crs, LineString(pts), geodesic)
 
 
 @algorithm("GeometryConstructors.LinearRing")
 def linear_ring(coordinates, crs=None, geodesic=None, maxError=None):
     pts = _coords(coordinates, 2, "Geometry.LinearRing")
-    return Geometry(LinearRing(_ring(pts, "Geometry.LinearRing")), _crs_of(crs), geodesic)
+    return _in_projection(crs, LinearRing(_ring(pts, "Geometry.LinearRing")), geodesic)
 
 
 @algorithm("GeometryConstructors.MultiLineString")
 def multi_line_string(coordinates, crs=None, geodesic=None, maxError=None):
     lines = _coords(coordinates, 3, "Geometry.MultiLineString") if coordinates else []
-    return Geometry(MultiLineString(lines), _crs_of(crs), geodesic)
+    return _in_projection(crs, MultiLineString(lines), geodesic)
 
 
 def _polygon(rings: List[List[List[float]]], name: str) -> Polygon:
@@ -391,7 +412,7 @@ def _polygon(rings: List[List[List[float]]], name: str) -> Polygon:
 @algorithm("GeometryConstructors.Polygon")
 def polygon(coordinates, crs=None, geodesic=None, maxError=None, evenOdd=True):
     rings = _coords(coordinates, 3, "Geometry.Polygon")
-    return Geometry(_polygon(rings, "Geometry.Polygon"), _crs_of(crs), geodesic, bool(evenOdd))
+    return _in_projection(crs, _polygon(rings, "Geometry.Polygon"), geodesic, bool(evenOdd))
 
 
 @algorithm("GeometryConstructors.Rectangle")
@@ -402,8 +423,8 @@ def rectangle(coordinates, crs=None, geodesic=None, evenOdd=True):
     if not isinstance(flat, list) or len(flat) != 4:
         raise invalid_argument("Geometry.Rectangle: The rectangle must be specified by 2 points or 4 numbers.")
     x0, y0, x1, y1 = (float(v) for v in flat)
-    return Geometry(box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), _crs_of(crs),
-                    False if geodesic is None else geodesic, bool(evenOdd))
+    return _in_projection(crs, box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)),
+                          False if geodesic is None else geodesic, bool(evenOdd))
 
 
 @algorithm("GeometryConstructors.BBox")
@@ -421,7 +442,7 @@ def multi_polygon(coordinates, crs=None, geodesic=None, maxError=None, evenOdd=T
     for rings in polys:
         p = _polygon(rings, "Geometry.MultiPolygon")
         parts.extend(p.geoms if p.geom_type == "MultiPolygon" else [p])
-    return Geometry(MultiPolygon(parts), _crs_of(crs), geodesic, bool(evenOdd))
+    return _in_projection(crs, MultiPolygon(parts), geodesic, bool(evenOdd))
 
 
 @algorithm("GeometryConstructors.MultiGeometry")
@@ -434,7 +455,7 @@ def multi_geometry(geometries, crs=None, geodesic=None, maxError=None):
 def geometry_new(geoJson, proj=None, geodesic=None, evenOdd=None):
     geom = Geometry.from_geojson(geoJson)
     if proj is not None:
-        geom = Geometry(geom.shape, _crs_of(proj), geom.geodesic if geodesic is None else geodesic)
+        geom = _in_projection(proj, geom.shape, geom.geodesic if geodesic is None else geodesic)
     elif geodesic is not None:
         geom = Geometry(geom.shape, geom.crs, geodesic)
     return geom
