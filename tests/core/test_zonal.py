@@ -302,6 +302,28 @@ def test_zones_in_another_crs_are_reprojected(tmp_path, grid_tif, engine):
         assert num(rows["1"]["b1_mean"]) == pytest.approx(32, rel=1e-5)
 
 
+def test_long_edges_are_densified_before_reprojection():
+    """A 4-corner lon/lat rectangle of 2 x 1 degrees is a curved shape in UTM: the prepared zone
+    must match the rectangle reprojected with 1,000 vertices per edge, not its 4 corners."""
+    import shapely
+    from pyproj import CRS, Transformer
+
+    from eeextract_plugin.core.zonal.zones import ZonePreparer
+
+    ll = box(2.0, 45.0, 4.0, 46.0)
+    utm = CRS.from_epsg(EPSG).to_wkt()
+    prep = ZonePreparer(CRS.from_epsg(4326).to_wkt(), utm, (0, 0, 2e6, 1e7))
+    zone = prep.prepare([(0, "z", ll)])[0]
+    t = Transformer.from_crs(4326, EPSG, always_xy=True)
+    dense = shapely.transform(
+        shapely.segmentize(ll, 0.002), lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+    )
+    corners = Polygon([t.transform(x, y) for x, y in ll.exterior.coords])
+    error_prepared = zone.geometry.symmetric_difference(dense).area / dense.area
+    error_corners = corners.symmetric_difference(dense).area / dense.area
+    assert error_prepared < 1e-5 < error_corners
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_zones_outside_or_partly_outside_the_raster(tmp_path, grid_tif, engine):
     zones = [
@@ -523,6 +545,11 @@ def test_request_from_the_job_spec_zonal_section(tmp_path, grid_tif):
     assert num(read_csv(result.csv_path)["4"]["b1_mean"]) == pytest.approx(32)
     only_csv = ZonalRequest.from_spec({**section.to_dict(), "output": "t.csv"}, grid_tif)
     assert only_csv.gpkg_path is None and only_csv.csv_path == tmp_path / "t.csv"
+    from eeextract_plugin.core.zonal import run_for_job  # what core/runner.py calls
+
+    hooked = run_for_job(grid_tif, section)
+    assert hooked.csv_path == str(tmp_path / "tables" / "grid_zonal.csv")
+    assert hooked.zones == 1 and hooked.zones_with_data == 1
     default = ZonalRequest.from_spec(
         {**section.to_dict(), "output": None}, grid_tif, tmp_path / "o"
     )

@@ -229,6 +229,18 @@ def run_zonal(
     return result
 
 
+def run_for_job(
+    raster: Union[str, Path],
+    zonal_spec: Any,
+    output_dir: Optional[Union[str, Path]] = None,
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelFn] = None,
+) -> ZonalResult:
+    """The engine's hook: zonal statistics of one finished raster as the job spec's ``zonal``
+    section asks (see :meth:`ZonalRequest.from_spec` for where the files go)."""
+    return run_zonal(ZonalRequest.from_spec(zonal_spec, raster, output_dir), progress, cancel)
+
+
 def _class_value(column: str, prefix: str) -> float:
     label = column[len(prefix) :]
     try:
@@ -257,4 +269,4 @@ def _check_overlap(bounds, preparer: ZonePreparer, raster: RasterInfo, source: Z
         )
 
 
-__all__ = ["ZonalRequest", "ZonalResult", "run_zonal", "class_label"]
+__all__ = ["ZonalRequest", "ZonalResult", "class_label", "run_for_job", "run_zonal"]

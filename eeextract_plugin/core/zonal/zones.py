@@ -31,6 +31,9 @@ STATUS_REPAIRED = "repaired"
 STATUS_OUTSIDE = "outside"
 STATUS_INVALID = "invalid"
 
+#: Edges longer than 1/DENSIFY of a zone's size get vertices before reprojection.
+DENSIFY = 32
+
 
 @dataclass
 class Zone:
@@ -376,6 +379,15 @@ class ZonePreparer:
             x, y = t.transform(xy[:, 0], xy[:, 1])
             return np.column_stack([x, y])
 
+        if self.polygons:
+            # A straight edge in one CRS is a curve in another: add vertices so that no edge
+            # is longer than 1/DENSIFY of its zone's size (short edges are left alone).
+            b = shapely.bounds(geoms)
+            size = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+            ok = np.isfinite(size) & (size > 0)
+            if ok.any():
+                geoms = geoms.copy()
+                geoms[ok] = shapely.segmentize(geoms[ok], size[ok] / DENSIFY)
         return shapely.transform(geoms, fn)
 
     def prepare(self, raw: Sequence[Tuple[int, Any, Optional[BaseGeometry]]]) -> List[Zone]:
