@@ -344,13 +344,6 @@ def collection_geometry(collection, maxError=None):
     return union_all(geometries)
 
 
-@algorithm("Collection.copyProperties")
-def collection_copy_properties(destination, source=None, properties=None, exclude=None):
-    from eeextract_plugin.sandbox.model.values import element_copy_properties
-
-    return element_copy_properties(destination, source, properties, exclude)
-
-
 def aggregate_values(collection: Collection, property: str) -> List[Any]:
     """Values of ``property`` over the collection, skipping elements without it (as EE)."""
     out = []

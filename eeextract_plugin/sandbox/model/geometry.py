@@ -451,7 +451,6 @@ def multi_geometry(geometries, crs=None, geodesic=None, maxError=None):
     return Geometry(GeometryCollection(shapes), WGS84, geodesic)
 
 
-@algorithm("Geometry")
 def geometry_new(geoJson, proj=None, geodesic=None, evenOdd=None):
     geom = Geometry.from_geojson(geoJson)
     if proj is not None:

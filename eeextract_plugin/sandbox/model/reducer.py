@@ -311,8 +311,18 @@ def _register_simple(name: str) -> None:
 
 
 for _name in REDUCERS:
-    if _name not in ("min", "max"):
+    if _name not in ("min", "max", "median", "mode"):
         _register_simple(_name)
+
+
+@algorithm("Reducer.median")
+def reducer_median(maxBuckets=None, minBucketWidth=None, maxRaw=None):
+    return REDUCERS["median"]()
+
+
+@algorithm("Reducer.mode")
+def reducer_mode(maxBuckets=None, minBucketWidth=None, maxRaw=None):
+    return REDUCERS["mode"]()
 
 
 @algorithm("Reducer.min")

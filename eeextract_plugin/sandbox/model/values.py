@@ -535,15 +535,17 @@ def dictionary_combine(first, second, overwrite=True):
 
 
 @algorithm("Dictionary.select")
-def dictionary_select(dictionary, selectors):
+def dictionary_select(dictionary, selectors, ignoreMissing=False):
     import re
 
     items = _dict(dictionary, "Dictionary.select")
     out = {}
     for selector in selectors:
-        for key in items:
-            if re.fullmatch(str(selector), key):
-                out[key] = items[key]
+        matched = [key for key in items if re.fullmatch(str(selector), key)]
+        if not matched and not ignoreMissing:
+            raise invalid_argument(f"Dictionary.select: Key '{selector}' not found.")
+        for key in matched:
+            out[key] = items[key]
     return out
 
 
