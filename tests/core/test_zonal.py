@@ -229,6 +229,20 @@ def test_zone_of_nodata_only_has_count_zero_and_empty_statistics(tmp_path, grid_
     assert num(rows["2"]["b1_mean"]) == 0  # value 0 is a value, not an empty statistic
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_raster_without_nodata_counts_every_value(tmp_path, engine):
+    # Int16 without nodata: 0 and -999 (rasterstats' own fallback nodata) are values.
+    a = np.zeros((10, 10), dtype=np.int16)
+    a[0, 0], a[0, 1] = -999, 7
+    tif = write_raster(tmp_path / "plain.tif", [a], nodata=None, dtype=gdal.GDT_Int16)
+    _, rows = zonal(
+        tmp_path, tif, [(1, box(*px_box(0, 0, 2, 2)))], engine, stats=["count", "sum", "min"]
+    )
+    assert num(rows["1"]["b1_count"]) == pytest.approx(4)
+    assert num(rows["1"]["b1_sum"]) == pytest.approx(-992)
+    assert num(rows["1"]["b1_min"]) == -999
+
+
 # ---------------------------------------------------------------------------- partial pixels
 def test_exactextract_weights_partial_pixels_by_covered_fraction(tmp_path, grid_tif):
     # Row 0, x from col 0 to col 2.4: pixels 0 and 1 whole, pixel 2 at 40 %.
