@@ -295,3 +295,23 @@ def test_closures_keep_their_context_after_the_evaluation(ee_sandbox):
     worker.start()
     worker.join()
     assert seen == {"n": 334, "limit": SandboxConfig().max_collection_elements}
+
+
+def test_model_algorithms_take_earth_engines_arguments(engine):
+    """Every algorithm of the value model is one Earth Engine lists, and accepts every argument
+    name the client may send for it (else the client's call would be a 400)."""
+    import inspect
+    import json
+    from pathlib import Path
+
+    import ee
+
+    fixture = json.loads((Path(ee.__file__).parent / "tests" / "algorithms.json").read_text())
+    signatures = {a["name"].split("/", 1)[1]: a for a in fixture["algorithms"]}
+    for name, impl in functions.implemented().items():
+        if not impl.function.__module__.startswith("eeextract_plugin.sandbox.model"):
+            continue
+        assert name in signatures, name
+        accepted = set(inspect.signature(impl.function).parameters)
+        sent = {a["argumentName"] for a in signatures[name].get("arguments", [])}
+        assert sent <= accepted, (name, sent - accepted)
