@@ -374,7 +374,7 @@ class Engine:
         size = _page_size(page_size, 1000)
         offset = _page_offset(page_token)
         window = list(itertools.islice(collection.iterate(), offset, offset + size + 1))
-        features = [to_info(f) for f in window[:size]]
+        features = [to_info(_in_wgs84(f)) for f in window[:size]]
         for feature in features:
             if isinstance(feature, dict) and feature.get("type") == "Image":
                 raise invalid_argument("table:computeFeatures: The collection must contain Features.")
@@ -407,6 +407,15 @@ class Engine:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _in_wgs84(element: Any) -> Any:
+    """table:computeFeatures answers GeoJSON in EPSG:4326 whatever the features' projections."""
+    from eeextract_plugin.sandbox.model.feature import Feature
+
+    if isinstance(element, Feature) and element.geometry is not None and element.geometry.crs != "EPSG:4326":
+        return element.with_geometry(element.geometry.transform("EPSG:4326"))
+    return element
 
 
 def _is_image(value: Any) -> bool:
