@@ -283,6 +283,23 @@ def test_rasterstats_counts_a_pixel_whole_when_its_centre_is_inside(tmp_path, gr
     assert num(rows["2"]["b1_count"]) == 3 and num(rows["2"]["b1_mean"]) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sliver_inside_the_raster_edge(tmp_path, grid_tif, engine):
+    # Only a 1e-8 pixel wide strip of this zone lies on the raster.
+    sliver = box(*px_box(-3, 0, 1e-8, 2))
+    _, rows = zonal(
+        tmp_path,
+        grid_tif,
+        [(1, sliver), (2, box(*px_box(0, 0, 1, 1)))],
+        engine,
+        stats=["count", "mean"],
+    )
+    assert num(rows["1"]["b1_count"]) == pytest.approx(0, abs=1e-6)
+    if engine == "rasterstats":
+        assert rows["1"]["b1_mean"] == ""
+    assert num(rows["2"]["b1_count"]) == 1
+
+
 def test_exactextract_zone_smaller_than_a_pixel(tmp_path, grid_tif):
     # A quarter of pixel (3, 4) (value 34): count 0.25, mean exactly the pixel's value.
     _, rows = zonal(
