@@ -477,3 +477,33 @@ def test_visualize_palette_and_gray():
     vis = compute_pixels(c, grid.to_json(), None, {"ranges": [{"min": 0, "max": 100}], "paletteColors": ["black", "white"]},
                          CONFIG)
     assert [int(b.values[0, 0]) for b in vis.bands] == [128, 128, 128]
+
+
+def test_landcover_has_coherent_patches_of_ten_classes(catalog):
+    lc = catalog.get_image("SANDBOX/LANDCOVER")
+    world = lc.compute(PixelGrid("EPSG:4326", (0.25, 0, -180, 0, -0.25, 84), 1440, 560)).bands[0].values
+    assert set(np.unique(world)) == set(range(10, 101, 10))
+    patch = lc.compute(PixelGrid("EPSG:4326", lc.bands[0].projection.transform, 300, 300)
+                       .window(186 * 12000, 50 * 12000, 300, 300)).bands[0].values
+    assert (patch[:, 1:] == patch[:, :-1]).mean() > 0.9  # neighbours mostly share a class
+    assert len(np.unique(patch)) >= 2
+
+
+def test_geometry_date_lonlat_area_blend_and_to_bands(dem):
+    scene = next(iter(s2.S2Collection().narrowed(s2._to_ms("2020-06-14"), s2._to_ms("2020-06-15"), LAND)
+                      .iter_elements()))
+    geometry = call("Image.geometry", feature=scene)
+    assert geometry.to_wgs84().equals(scene.footprint())
+    assert call("Image.geometry", feature=dem).to_wgs84().bounds == (-180, -90, 180, 90)
+    assert call("Image.date", image=scene).millis == scene.get("system:time_start")
+    grid = PixelGrid("EPSG:4326", (1.0, 0, 10, 0, -1.0, 1), 2, 2)
+    ll = call("Image.pixelLonLat").compute(grid)
+    assert ll.bands[0].values.tolist() == [[10.5, 11.5]] * 2 and ll.bands[1].values.tolist() == [[0.5] * 2, [-0.5] * 2]
+    area = call("Image.pixelArea").compute(grid).bands[0].values
+    assert area[0, 0] == pytest.approx(111195 ** 2 * 0.99996, rel=1e-3)
+    masked = call("Image.updateMask", image=call("Image.constant", value=5), mask=call("Image.constant", value=0))
+    blended = call("Image.blend", bottom=call("Image.constant", value=1), top=masked).compute(grid).bands[0]
+    assert blended.values.tolist() == [[1, 1], [1, 1]] and blended.mask.all()
+    coll = call("ImageCollection.fromImages", images=[scene, scene])
+    assert call("ImageCollection.toBands", collection=coll).band_names()[:2] == [
+        scene.get("system:index") + "_B2", scene.get("system:index") + "_B3"]

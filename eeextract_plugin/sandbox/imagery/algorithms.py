@@ -101,7 +101,7 @@ def _names(value: Any) -> List[Any]:
     return list(value)
 
 
-def _union_footprint(a: Any, b: Any) -> Any:
+def _common_footprint(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return a if b is None else b
     if a is b:
@@ -290,7 +290,7 @@ def _binary(name: str, op: Callable[[np.ndarray, np.ndarray], np.ndarray],
                 return ptype.cast(np.asarray(result)), ma & mb
 
             bands.append(FunctionBand(band_name, ptype, _projection_of([x, y]),
-                                      _union_footprint(x.footprint, y.footprint), [x, y], fn))
+                                      _common_footprint(x.footprint, y.footprint), [x, y], fn))
         # Like Earth Engine, arithmetic does not carry the inputs' properties (system:time_start
         # is lost: users copyProperties).
         return Image(bands)
@@ -475,7 +475,7 @@ def image_normalized_difference(input, bandNames=None):
         return nd.astype(np.float32), mask
 
     band = FunctionBand("nd", PixelType("float", -1, 1), _projection_of([first, second]),
-                        _union_footprint(first.footprint, second.footprint), [first, second], fn)
+                        _common_footprint(first.footprint, second.footprint), [first, second], fn)
     band.pixel_type = FLOAT
     return Image([band])
 
@@ -1244,3 +1244,101 @@ def image_collection_reduce(collection, reducer, parallelScale=1):
 
 
 _ = (default_grid_of, FunctionBand)
+
+
+# ----------------------------------------------------------------------------- element-like
+
+
+@algorithm("Image.geometry")
+def image_geometry(feature, maxError=None, proj=None, geodesics=None):
+    """The footprint (EPSG:4326); an unbounded image gives the whole world, as Earth Engine."""
+    from shapely.geometry import box
+
+    from eeextract_plugin.sandbox.model.geometry import Geometry
+
+    image = as_image(feature, "Image.geometry", "feature")
+    footprint = image.footprint()
+    geometry = Geometry(footprint if footprint is not None else box(-180, -90, 180, 90), WGS84,
+                        bool(geodesics) if geodesics is not None else footprint is not None)
+    if proj is not None:
+        geometry = geometry.transform(as_projection(proj).crs)
+    return geometry
+
+
+@algorithm("Image.date")
+def image_date(image):
+    from eeextract_plugin.sandbox.model.date import Date
+
+    t = as_image(image, "Image.date").get("system:time_start")
+    if t is None:
+        raise invalid_argument("Image.date: Image has no 'system:time_start' property.")
+    return Date(int(t))
+
+
+class _PixelLonLatBand(Band):
+    def __init__(self, name: str):
+        super().__init__(name, DOUBLE, Projection.wgs84_degrees(), None)
+
+    def _compute(self, grid: PixelGrid) -> BandResult:
+        from eeextract_plugin.sandbox.imagery.projection import grid_lonlat
+
+        lon, lat = grid_lonlat(grid)
+        v = np.broadcast_to(lon if self.name == "longitude" else lat, (grid.height, grid.width))
+        return v, np.isfinite(v)
+
+
+@algorithm("Image.pixelLonLat")
+def image_pixel_lon_lat():
+    return Image([_PixelLonLatBand("longitude"), _PixelLonLatBand("latitude")])
+
+
+class _PixelAreaBand(Band):
+    R = 6371007.181  # authalic radius (m)
+
+    def __init__(self):
+        super().__init__("area", DOUBLE, Projection.wgs84_degrees(), None)
+
+    def _compute(self, grid: PixelGrid) -> BandResult:
+        shape = (grid.height, grid.width)
+        sx, hx, tx, hy, sy, ty = grid.transform
+        if is_geographic(grid.crs) and hx == 0 and hy == 0:
+            top = np.radians(ty + sy * np.arange(grid.height))
+            bottom = np.radians(ty + sy * (np.arange(grid.height) + 1))
+            band = self.R * self.R * np.radians(abs(sx)) * np.abs(np.sin(top) - np.sin(bottom))
+            return np.broadcast_to(band[:, None], shape), np.ones(shape, bool)
+        return np.full(shape, abs(sx * sy - hx * hy)), np.ones(shape, bool)
+
+
+@algorithm("Image.pixelArea")
+def image_pixel_area():
+    return Image([_PixelAreaBand()])
+
+
+@algorithm("Image.blend")
+def image_blend(bottom, top):
+    low = as_image(bottom, "Image.blend", "bottom")
+    high = as_image(top, "Image.blend", "top")
+    bands = []
+    for x, y, name in _pairs(low, high, "Image.blend"):
+        ptype = x.pixel_type.union(y.pixel_type)
+
+        def fn(inputs, ptype=ptype):
+            (lv, lm), (hv, hm) = inputs
+            return ptype.cast(np.where(hm, _wide(hv), _wide(lv))), lm | hm
+
+        footprint = x.footprint.union(y.footprint) if x.footprint is not None and y.footprint is not None else None
+        bands.append(FunctionBand(name, ptype, x.projection, footprint, [x, y], fn))
+    return _keep(low, bands)
+
+
+@algorithm("ImageCollection.toBands")
+def image_collection_to_bands(collection):
+    coll = _as_image_collection(collection, "ImageCollection.toBands")
+    bands = []
+    for n, image in enumerate(coll.elements()):
+        if not isinstance(image, Image):
+            raise invalid_argument("ImageCollection.toBands: the collection contains a non-image element.")
+        prefix = image.get("system:index")
+        prefix = str(n) if prefix is None else str(prefix)
+        bands.extend(b.renamed(f"{prefix}_{b.name}") for b in image.bands)
+    return Image(bands)

@@ -95,7 +95,7 @@ def select_bands(image: Image, band_ids: Optional[Sequence[str]]) -> List[str]:
     names = image.band_names()
     for b in band_ids:
         if b not in names:
-            raise invalid_argument(f"Band '{b}' not found in image. Available bands: {names}.")  # EE-like
+            raise invalid_argument(f"Image.select: Pattern '{b}' did not match any bands.")
     return list(band_ids)
 
 

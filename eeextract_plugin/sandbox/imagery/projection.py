@@ -74,6 +74,49 @@ def area_of_use(crs: str) -> Optional[Tuple[float, float, float, float]]:
 _LOCAL = threading.local()
 
 
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    return 64
+
+
+def bytes_lru(max_bytes: int):
+    """Like ``functools.lru_cache`` (hashable arguments) but bounded by the bytes of the cached
+    arrays; thread-safe. Cached arrays must be treated as read-only."""
+    from collections import OrderedDict
+    from functools import wraps
+
+    def decorate(function):
+        cache: OrderedDict = OrderedDict()
+        lock = threading.Lock()
+        total = [0]
+
+        @wraps(function)
+        def wrapper(*args):
+            with lock:
+                if args in cache:
+                    cache.move_to_end(args)
+                    return cache[args][0]
+            value = function(*args)
+            size = _nbytes(value)
+            if size <= max_bytes // 4:
+                with lock:
+                    if args not in cache:
+                        cache[args] = (value, size)
+                        total[0] += size
+                    while total[0] > max_bytes and cache:
+                        _, (_, old) = cache.popitem(last=False)
+                        total[0] -= old
+            return value
+
+        wrapper.cache_clear = lambda: (cache.clear(), total.__setitem__(0, 0))  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
 def transformer(src: str, dst: str) -> Transformer:
     """A cached (per thread) always-xy transformer from ``src`` to ``dst``."""
     cache = getattr(_LOCAL, "transformers", None)
@@ -233,7 +276,7 @@ def aligned_offset(grid: PixelGrid, native: Projection) -> Optional[Tuple[int, i
     return int(round(col)), int(round(row))
 
 
-@lru_cache(maxsize=256)
+@bytes_lru(64 * 1024 * 1024)
 def grid_lonlat(grid: PixelGrid) -> Tuple[np.ndarray, np.ndarray]:
     """Longitude/latitude of the grid's pixel centres (broadcastable shapes; NaN if undefined)."""
     x, y = grid_centres(grid)
@@ -264,7 +307,7 @@ def grid_bounds_4326(grid: PixelGrid) -> Optional[Tuple[float, float, float, flo
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
-@lru_cache(maxsize=128)
+@bytes_lru(192 * 1024 * 1024)
 def native_indices(grid: PixelGrid, native: Projection):
     """Nearest-neighbour native pixel indices of each output pixel centre.
 
