@@ -180,7 +180,10 @@ class Evaluator:
     # ---------------------------------------------------------------- public
 
     def evaluate(self) -> Any:
-        return self.evaluate_reference(self.result, None)
+        try:
+            return self.evaluate_reference(self.result, None)
+        except RecursionError:
+            raise invalid_argument("Invalid expression: too deeply nested.") from None
 
     # --------------------------------------------------------------- internal
 

@@ -315,3 +315,15 @@ def test_model_algorithms_take_earth_engines_arguments(engine):
         accepted = set(inspect.signature(impl.function).parameters)
         sent = {a["argumentName"] for a in signatures[name].get("arguments", [])}
         assert sent <= accepted, (name, sent - accepted)
+
+
+def test_deeply_nested_expression_is_400_not_a_crash(engine):
+    values = {str(i): invocation("Number.add", left={"valueReference": str(i + 1)}, right=const(1))
+              for i in range(5000)}
+    values["5000"] = const(0)
+    with pytest.raises(EEError, match="too deeply nested"):
+        engine.compute_value({"result": "0", "values": values})
+    shallow = {str(i): invocation("Number.add", left={"valueReference": str(i + 1)}, right=const(1))
+               for i in range(100)}
+    shallow["100"] = const(0)
+    assert engine.compute_value({"result": "0", "values": shallow}) == 100
