@@ -146,7 +146,7 @@ class RegionPixels:
         rows = max(1, BLOCK_PIXELS // max(1, w))
         for r0 in range(0, h, rows):
             grid = self.window.window(0, r0, w, min(rows, h - r0))
-            mask = algorithms.rasterize(self.shape, grid)
+            mask = _quiet_rasterize(algorithms.rasterize, self.shape, grid)
             if mask.any():
                 yield grid, mask
 
@@ -184,6 +184,18 @@ class RegionPixels:
                         values[band.name] = None
                         valid = False
                 yield float(x[r, c]), float(y[r, c]), values, valid
+
+
+def _quiet_rasterize(rasterize: Any, shape: Any, grid: PixelGrid) -> np.ndarray:
+    """The imagery side's rasterisation without GDAL's warning about the in-memory layer's
+    missing spatial reference (both are in the grid's CRS). GDAL's handler stack is per thread."""
+    from osgeo import gdal
+
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        return rasterize(shape, grid)
+    finally:
+        gdal.PopErrorHandler()
 
 
 def _region_geometry(geometry: Any, image: Any, name: str) -> Geometry:
