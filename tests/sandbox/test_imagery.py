@@ -507,3 +507,19 @@ def test_geometry_date_lonlat_area_blend_and_to_bands(dem):
     coll = call("ImageCollection.fromImages", images=[scene, scene])
     assert call("ImageCollection.toBands", collection=coll).band_names()[:2] == [
         scene.get("system:index") + "_B2", scene.get("system:index") + "_B3"]
+
+
+def test_invalid_grids_are_refused(dem):
+    bad = {"crsCode": "EPSG:4326", "affineTransform": {"scaleX": 0, "scaleY": -1}, "dimensions": {"width": 2, "height": 2}}
+    with pytest.raises(EEError, match="invertible"):
+        compute_pixels(dem, bad, None, None, CONFIG)
+    with pytest.raises(EEError, match="CRS"):
+        compute_pixels(dem, {**bad, "crsCode": "EPSG:999999", "affineTransform": {"scaleX": 1}}, None, None, CONFIG)
+    with pytest.raises(EEError, match="Image.select: Pattern 'B4' did not match any bands."):
+        compute_pixels(dem, dem_window(0, 0, 2, 2).to_json(), ["B4"], None, CONFIG)
+
+
+def test_thumbnail_of_a_global_image_without_region(dem):
+    thumb = call("Image.clipToBoundsAndScale", input=dem, maxDimension=64)
+    grid = thumb.default_grid()
+    assert (grid.width, grid.height) == (64, 32) and grid.transform[2] == -180 and grid.transform[5] == 90

@@ -852,6 +852,8 @@ def image_clip_to_bounds_and_scale(input, geometry=None, width=None, height=None
     img = as_image(input, "Image.clipToBoundsAndScale", "input")
     if geometry is None:
         fp = img.footprint()
+        if fp is None and img.bands and img.bands[0].dimensions is not None:
+            fp = _extent_4326(img.bands[0])  # a stored global image (SANDBOX/DEM): its extent
         if fp is None:
             raise invalid_argument("Image.clipToBoundsAndScale: The geometry for image clipping must be bounded.")
         region = _Region(fp)
@@ -912,6 +914,20 @@ def image_clip_to_bounds_and_scale(input, geometry=None, width=None, height=None
         out.grid_hint = grid
         bands.append(out)
     return _keep(img, bands)
+
+
+def _extent_4326(band: Band):
+    from shapely.geometry import box
+
+    w, h = band.dimensions
+    proj = band.projection
+    t = np.linspace(0.0, 1.0, 17)
+    cols = np.concatenate([t * w, np.full(17, w), t * w, np.zeros(17)])
+    rows = np.concatenate([np.zeros(17), t * h, np.full(17, h), t * h])
+    x, y = proj.from_pixel(cols, rows)
+    lon, lat = transform_xy(proj.crs, WGS84, x, y)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    return box(float(lon[ok].min()), float(lat[ok].min()), float(lon[ok].max()), float(lat[ok].max()))
 
 
 def _same_lattice(a: Projection, b: Projection) -> bool:

@@ -89,6 +89,20 @@ def resolve_grid(image: Image, grid: Optional[Dict[str, Any]]) -> PixelGrid:
         raise invalid_argument(f"Invalid grid: {exc}") from None
 
 
+def validate_grid(grid: PixelGrid) -> None:
+    """A usable grid: known CRS, finite invertible transform, positive dimensions."""
+    import math
+
+    from eeextract_plugin.sandbox.imagery.projection import crs_object
+
+    if grid.width <= 0 or grid.height <= 0:
+        raise invalid_argument(f"Pixel grid dimensions ({grid.width}x{grid.height}) must be positive.")
+    sx, hx, tx, hy, sy, ty = grid.transform
+    if not all(math.isfinite(v) for v in grid.transform) or sx * sy - hx * hy == 0:
+        raise invalid_argument("Invalid grid: the affine transform must be finite and invertible.")
+    crs_object(grid.crs)
+
+
 def select_bands(image: Image, band_ids: Optional[Sequence[str]]) -> List[str]:
     if not band_ids:
         return image.band_names()
@@ -106,6 +120,7 @@ def compute_pixels(image: Image, grid: Optional[Dict[str, Any]] | PixelGrid, ban
     if not isinstance(image, Image):
         raise invalid_argument("computePixels: the expression must evaluate to an Image.")
     pixel_grid = grid if isinstance(grid, PixelGrid) else resolve_grid(image, grid)
+    validate_grid(pixel_grid)
     names = select_bands(image, band_ids)
     if visualization:
         from eeextract_plugin.sandbox.imagery.visualize import visualize_options
