@@ -423,3 +423,18 @@ def test_geometry_in_a_projection_with_a_transform_is_in_pixel_units(ee_sandbox)
     assert ring.max(axis=0).tolist() == [240300, 4440000]
     point = ee.Geometry.Point([0.5, 0.5], proj).getInfo()
     assert point["coordinates"] == [240015, 4439985]
+
+
+def test_reducers_on_several_inputs_are_refused_not_guessed(ee_sandbox):
+    ee = ee_sandbox
+    region = ee.Geometry.Rectangle([0, 0, 1, 1])
+    lattice = dict(crs="EPSG:4326", crsTransform=[0.5, 0, 0, 0, -0.5, 0])
+    combined = ee.Reducer.mean().combine(ee.Reducer.stdDev())  # sharedInputs defaults to false
+    with pytest.raises(ee.EEException, match="use sharedInputs=true"):
+        ee.Image.constant(2).reduceRegion(combined, region, **lattice).getInfo()
+    shared = ee.Reducer.mean().combine(ee.Reducer.stdDev(), "s_", True)
+    assert ee.Image.constant(2).reduceRegion(shared, region, **lattice).getInfo() == {
+        "constant_mean": 2, "constant_s_stdDev": 0}
+    renamed = ee.Reducer.minMax().setOutputs(["lo", "hi"])
+    assert ee.Image.constant(2).reduceRegion(renamed, region, **lattice).getInfo() == {
+        "constant_lo": 2, "constant_hi": 2}

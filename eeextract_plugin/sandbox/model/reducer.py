@@ -218,9 +218,32 @@ def _percentile_fn(p: float):
 
 
 class CombinedReducer(Reducer):
-    def __init__(self, parts: Sequence[Reducer], prefix: str = ""):
+    """Several reducers on the same input (``shared=True``), or on separate inputs."""
+
+    def __init__(self, parts: Sequence[Reducer], prefix: str = "", shared: bool = True):
         self.parts = list(parts)
         self.prefix = prefix or ""
+        self.shared = shared
+
+    @property
+    def num_inputs(self) -> int:
+        if self.shared:
+            return max(part.num_inputs for part in self.parts)
+        return sum(part.num_inputs for part in self.parts)
+
+    def _check_inputs(self) -> None:
+        if self.num_inputs != 1:
+            raise invalid_argument(
+                f"Reducer.combine: this reducer takes {self.num_inputs} inputs (sharedInputs is false); "
+                "the sandbox supports reducers on one input only. Use sharedInputs=true.")
+
+    def apply(self, values, weights=None):
+        self._check_inputs()
+        return super().apply(values, weights)
+
+    def reduce_stack(self, values, valid=None):
+        self._check_inputs()
+        return super().reduce_stack(values, valid)
 
     def output_names(self) -> List[str]:
         return [self.prefix + name for part in self.parts for name in part.output_names()]
@@ -248,6 +271,10 @@ class RenamedReducer(Reducer):
         self.inner = inner
         self.names = list(names)
         self.mapping = dict(zip(inner.output_names(), self.names))
+
+    @property
+    def num_inputs(self) -> int:
+        return self.inner.num_inputs
 
     def output_names(self) -> List[str]:
         return list(self.names)
@@ -367,7 +394,7 @@ def reducer_combine(reducer1, reducer2, outputPrefix="", sharedInputs=False):
     second: Reducer = reducer2
     if outputPrefix:
         second = CombinedReducer([reducer2], outputPrefix)
-    return CombinedReducer([reducer1, second])
+    return CombinedReducer([reducer1, second], shared=bool(sharedInputs))
 
 
 @algorithm("Reducer.setOutputs")

@@ -265,7 +265,9 @@ def reduce_region(image: Any, reducer: Reducer, geometry: Geometry, scale=None, 
                   best_effort=False, max_pixels: Optional[float] = 1e7, name="Image.reduceRegion",
                   single_band_uses_outputs=False) -> Dict[str, Any]:
     if reducer.num_inputs != 1:
-        raise invalid_argument(f"{name}: reducers with several inputs are not supported in the sandbox.")
+        raise invalid_argument(
+            f"{name}: reducers with {reducer.num_inputs} inputs (e.g. Reducer.combine with sharedInputs "
+            "false) are not supported in the sandbox; use sharedInputs=true.")
     proj = work_projection(image, scale, crs, crsTransform)
     band_names = [b.name for b in image.bands]
     region = region_pixels(image, geometry, proj, max_pixels, bool(best_effort), name)
