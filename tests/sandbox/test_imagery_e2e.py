@@ -107,9 +107,6 @@ def test_s2_collection_filters_composite_and_listing(ee_sandbox):
         ee.ImageCollection("SANDBOX/S2_SR").getInfo()
 
 
-@pytest.mark.xfail(reason="GeometryConstructors drop a Projection's transform (model/geometry.py _crs_of): "
-                          "Rectangle([0, 0, w, h], proj=image.projection()) must be in pixel units",
-                   strict=False)
 def test_download_with_crs_transform_and_dimensions_is_exactly_that_grid(ee_sandbox, tmp_path):
     """The client turns crs + crs_transform + dimensions into reproject + clipToBoundsAndScale of a
     pixel-unit Rectangle (image.py _apply_crs_and_affine); exports take the same path."""
