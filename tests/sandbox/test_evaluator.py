@@ -217,6 +217,14 @@ def test_dates(ee_sandbox):
     assert ee.DateRange("2020-01-01", "2020-01-02").getInfo() == {
         "type": "DateRange", "dates": [1577836800000, 1577923200000]}
     assert ee.Date("2020-01-01T12:30:00+02:00").millis().getInfo() == 1577874600000
+    assert ee.Date("2020-03-01").difference(ee.Date("2020-02-01"), "month").getInfo() == 1
+    assert ee.Date("2020-03-16").difference(ee.Date("2020-02-01"), "month").getInfo() == pytest.approx(1 + 15 / 31)
+    assert ee.Date("2021-02-01").difference(ee.Date("2020-02-01"), "year").getInfo() == 1
+    assert ee.Date("2020-02-01").difference(ee.Date("2020-03-01"), "month").getInfo() == -1
+    assert ee.Date(1577874600123).format("yyyy-MM-dd'T'HH:mm:ss.SSS").getInfo() == "2020-01-01T10:30:00.123"
+    assert ee.Date("2020-02-03").format("DDD").getInfo() == "034"
+    with pytest.raises(ee.EEException, match="'MMM' are not supported"):
+        ee.Date("2020-02-03").format("dd MMM yyyy").getInfo()
 
 
 def test_element_properties(ee_sandbox):

@@ -146,15 +146,66 @@ def date_millis(date):
     return to_millis(date, "Date.millis")
 
 
+def _month_difference(a: int, b: int) -> float:
+    """Calendar months from ``b`` to ``a`` (fractional), as Joda/Earth Engine count them."""
+    if a < b:
+        return -_month_difference(b, a)
+    da, db = Date(a).datetime, Date(b).datetime
+    whole = (da.year - db.year) * 12 + (da.month - db.month)
+    while whole > 0 and advance(b, whole, "month") > a:
+        whole -= 1
+    start = advance(b, whole, "month")
+    end = advance(b, whole + 1, "month")
+    return whole + (a - start) / (end - start)
+
+
 @algorithm("Date.difference")
 def date_difference(date, start, unit):
     a, b = to_millis(date), to_millis(start)
-    fixed = {"second": 1000, "minute": 60000, "hour": 3600000, "day": 86400000, "week": 7 * 86400000,
-             "month": 30.436875 * 86400000, "year": 365.2425 * 86400000}
+    fixed = {"second": 1000, "minute": 60000, "hour": 3600000, "day": 86400000, "week": 7 * 86400000}
     key = str(unit).lower().rstrip("s")
-    if key not in fixed:
-        raise invalid_argument(f"Date.difference: Unknown unit '{unit}'.")
-    return (a - b) / fixed[key]
+    if key in fixed:
+        return (a - b) / fixed[key]
+    if key == "month":
+        return _month_difference(a, b)
+    if key == "year":
+        return _month_difference(a, b) / 12.0
+    raise invalid_argument(f"Date.difference: Unknown unit '{unit}'.")
+
+
+_FORMAT_TOKENS = {"yyyy": "%Y", "yy": "%y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S",
+                  "DDD": "%j"}
+
+
+def _joda_to_strftime(pattern: str) -> str:
+    """The Joda pattern subset the sandbox supports, as a strftime pattern (else a 400)."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "'":
+            end = pattern.find("'", i + 1)
+            if end < 0:
+                raise invalid_argument(f"Date.format: unterminated quote in '{pattern}'.")
+            out.append(pattern[i + 1:end].replace("%", "%%") or "'")
+            i = end + 1
+            continue
+        if ch.isalpha():
+            j = i
+            while j < len(pattern) and pattern[j] == ch:
+                j += 1
+            token = pattern[i:j]
+            if token == "SSS":
+                out.append("\ue000")
+            elif token in _FORMAT_TOKENS:
+                out.append(_FORMAT_TOKENS[token])
+            else:
+                raise invalid_argument(f"Date.format: pattern letter(s) '{token}' are not supported in the sandbox.")
+            i = j
+            continue
+        out.append("%%" if ch == "%" else ch)
+        i += 1
+    return "".join(out)
 
 
 @algorithm("Date.format")
@@ -163,14 +214,8 @@ def date_format(date, format=None, timeZone=None):
     d = Date(to_millis(date))
     if not format:
         return d.iso()
-    # Joda-style patterns: the common tokens.
-    text = d.datetime
-    mapping = [("yyyy", "%Y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S"),
-               ("DDD", "%j"), ("yy", "%y")]
-    pattern = str(format).replace("'T'", "T")
-    for joda, strf in mapping:
-        pattern = pattern.replace(joda, strf)
-    return text.strftime(pattern)
+    text = d.datetime.strftime(_joda_to_strftime(str(format)))
+    return text.replace("\ue000", f"{d.datetime.microsecond // 1000:03d}")
 
 
 @algorithm("Date.get")

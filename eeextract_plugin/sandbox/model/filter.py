@@ -360,7 +360,7 @@ def filter_calendar_range(start, end=None, field="day_of_year"):
         t = element.get("system:time_start")
         d = _Date(to_millis(t)).datetime
         return {"year": d.year, "month": d.month, "week": d.isocalendar()[1], "day_of_year": d.timetuple().tm_yday,
-                "day_of_month": d.day, "day_of_week": d.weekday(), "hour": d.hour, "minute": d.minute}[key]
+                "day_of_month": d.day, "day_of_week": d.isoweekday(), "hour": d.hour, "minute": d.minute}[key]
 
     if key not in ("year", "month", "week", "day_of_year", "day_of_month", "day_of_week", "hour", "minute"):
         raise invalid_argument(f"Filter.calendarRange: Unknown field '{field}'.")
