@@ -13,8 +13,10 @@ real collection; the asset id is ``SANDBOX/S2_SR/<system:index>``.
 Bands: B2, B3, B4, B8 at 10 m, B11 at 20 m (uint16, reflectance × 10000), QA60 at 60 m (uint16:
 bit 10 opaque cloud, bit 11 cirrus). Clear pixels follow the land cover of ``SANDBOX/LANDCOVER``
 (vegetation: B8 ≫ B4, greener in summer); clouds are bright in every band, share one field per
-UTM zone and date (overlapping tiles agree) and ``CLOUDY_PIXEL_PERCENTAGE`` is measured on that
-field over the tile.
+UTM zone and date (overlapping tiles agree), are resolved on the 60 m QA60 lattice (so every band
+agrees with QA60 exactly: density ≥ 0.5 → bit 10, 0.25…0.5 → bit 11) and
+``CLOUDY_PIXEL_PERCENTAGE`` is measured on that field over the tile (48 × 48 samples). About 40 %
+of the scenes are perfectly clear.
 """
 
 from __future__ import annotations
