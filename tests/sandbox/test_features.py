@@ -133,6 +133,9 @@ def test_filters(ee_sandbox, people):
     assert names(people.filterDate("2020-01-01", "2020-03-01")) == ["ann", "bob"]
     assert names(people.filter(ee.Filter.date("2020-03-15", "2020-03-16"))) == ["cid"]
     assert names(people.filterBounds(ee.Geometry.Rectangle([0, 0, 1, 1]))) == ["ann", "cid"]
+    no_geometry = people.merge(ee.FeatureCollection([ee.Feature(None, {"name": "eve"})]))
+    assert names(no_geometry.filterBounds(ee.Geometry.Rectangle([-180, -90, 180, 90]))) == [
+        "ann", "bob", "cid", "dee"]
     assert names(people.filter(ee.Filter.eq("missing", 1))) == []
     assert names(people.filter(ee.Filter.notNull(["age"]))) == ["ann", "bob", "cid", "dee"]
     assert names(people.filter(ee.Filter.calendarRange(2, 3, "month"))) == ["bob", "cid"]

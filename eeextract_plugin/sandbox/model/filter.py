@@ -72,7 +72,9 @@ class Filter:
 
 def _field(element: Element, name: str) -> Any:
     if name in GEOMETRY_FIELDS:
-        return element_footprint(element)
+        # A feature without a geometry matches no spatial filter; an image without a footprint
+        # is unbounded and intersects everything.
+        return element_footprint(element) if _has_geometry(element) else _MISSING
     value = element.get(name)
     return _MISSING if value is None and name not in element.properties else value
 
