@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Optional
 
-from eeextract_plugin.sandbox.errors import invalid_argument, not_found
+from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.functions import algorithm
 from eeextract_plugin.sandbox.model.collection import Collection, ListCollection, as_collection
 from eeextract_plugin.sandbox.model.element import Element
@@ -223,7 +223,8 @@ def collection_load_table(tableId, geometryColumn=None, version=None):
     tables = current_context().tables
     table = tables.get(str(tableId)) if tables is not None else None
     if table is None:
-        raise not_found(
+        # Inside a computation Earth Engine answers a missing asset with a 400, not a 404.
+        raise invalid_argument(
             f"Collection.loadTable: Collection asset '{tableId}' not found (does not exist or caller does not have access)."
         )
     return table
