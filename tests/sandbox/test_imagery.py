@@ -523,3 +523,23 @@ def test_thumbnail_of_a_global_image_without_region(dem):
     thumb = call("Image.clipToBoundsAndScale", input=dem, maxDimension=64)
     grid = thumb.default_grid()
     assert (grid.width, grid.height) == (64, 32) and grid.transform[2] == -180 and grid.transform[5] == 90
+
+
+def test_a_composite_of_an_unbounded_filter_only_generates_scenes_over_the_grid(monkeypatch):
+    """ImageCollection.filterDate(...).sort(...).median() with no filterBounds: the requested grid's
+    bounds are pushed into generation (else a month of the whole world would be ~150000 scenes)."""
+    from eeextract_plugin.sandbox.model.date import DateRange
+
+    coll = call("ImageCollection.load", id="SANDBOX/S2_SR")
+    f = call("Filter.dateRangeContains", leftValue=DateRange(s2._to_ms("2020-06-01"), s2._to_ms("2020-06-16")),
+             rightField="system:time_start")
+    coll = call("Collection.limit", collection=call("Collection.filter", collection=coll, filter=f),
+                key="system:time_start")
+    generated = []
+    real_scene = s2.scene
+    monkeypatch.setattr(s2, "scene", lambda k, t: generated.append((k, t.name)) or real_scene(k, t))
+    median = call("reduce.median", collection=coll)
+    grid = PixelGrid("EPSG:4326", (0.01, 0.0, 5.9, 0.0, -0.01, 40.05), 20, 10)
+    band = median.compute(grid, ["B8"]).bands[0]
+    assert band.mask.all()
+    assert len(generated) < 40

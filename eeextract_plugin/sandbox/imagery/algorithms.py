@@ -982,6 +982,12 @@ def restrict_to_bounds(collection: Collection, bounds: Optional[Tuple[float, flo
         if inner is collection.base:
             return collection
         return cmod.FilteredCollection(inner, collection.filter)
+    if type(collection) is cmod.LimitedCollection and collection.n is None:
+        # A sort without a limit commutes with a spatial restriction.
+        inner = restrict_to_bounds(collection.base, bounds)
+        if inner is collection.base:
+            return collection
+        return cmod.LimitedCollection(inner, None, collection.key, collection.ascending)
     if type(collection) is cmod.MappedCollection:
         inner = restrict_to_bounds(collection.base, bounds)
         if inner is collection.base:
@@ -999,7 +1005,13 @@ def _images_on(collection: Collection, grid: PixelGrid) -> Iterable[Image]:
 
 
 def _first_image(collection: Collection, where: str) -> Optional[Image]:
-    first = collection.first()
+    """An image of the collection to read band names and types from (a sort is not needed)."""
+    from eeextract_plugin.sandbox.model import collection as cmod
+
+    probe = collection
+    while type(probe) is cmod.LimitedCollection and probe.key is not None and probe.n != 0:
+        probe = probe.base
+    first = probe.first()
     if first is not None and not isinstance(first, Image):
         raise invalid_argument(f"{where}: the collection contains a non-image element.")
     return first

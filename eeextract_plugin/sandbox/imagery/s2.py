@@ -429,7 +429,10 @@ class S2Collection(Collection):
         all_tiles = tiles()[0]
         if self.region is None:
             return all_tiles
-        return _tiles_in(self.region, all_tiles)
+        cached = getattr(self, "_tiles", None)
+        if cached is None:
+            cached = self._tiles = _tiles_in(self.region, all_tiles)
+        return cached
 
     def _time_ok(self, t: int) -> bool:
         return (self.start_ms is None or t >= self.start_ms) and (self.end_ms is None or t < self.end_ms)
