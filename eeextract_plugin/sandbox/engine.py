@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -31,6 +32,8 @@ from eeextract_plugin.sandbox.raster import PixelGrid, Raster
 log = logging.getLogger(__name__)
 
 PUBLIC_PREFIX = "projects/earthengine-public/assets/"
+# Earth Engine: "one interactive request must finish within 5 minutes".
+INTERACTIVE_DEADLINE_S = 300.0
 LEGACY_PREFIX = "projects/earthengine-legacy/assets/"
 
 # Modules whose import registers algorithms. Imagery modules may not exist yet in a checkout
@@ -55,6 +58,14 @@ _IMAGERY_MODULES = (
 
 _LOAD_LOCK = threading.Lock()
 _LOADED = False
+
+
+def current_or(context: EvaluationContext) -> EvaluationContext:
+    """The context already entered by this call (so that its deadline holds), else ``context``."""
+    from eeextract_plugin.sandbox.evaluator import _CONTEXT
+
+    entered = _CONTEXT.get()
+    return entered if entered is not None else context
 
 
 def _optional_import(name: str) -> Any:
@@ -203,8 +214,14 @@ class Engine:
 
     # ----------------------------------------------------------------- context
 
-    def context(self) -> EvaluationContext:
-        return EvaluationContext(self.config, self.catalog, self.tables, {"engine": self})
+    def context(self, interactive: bool = True) -> EvaluationContext:
+        """The evaluation context; interactive work gets Earth Engine's 5-minute deadline
+        (``config.max_computation_seconds`` when the settings have it)."""
+        deadline = None
+        if interactive:
+            seconds = float(getattr(self.config, "max_computation_seconds", INTERACTIVE_DEADLINE_S))
+            deadline = time.monotonic() + seconds
+        return EvaluationContext(self.config, self.catalog, self.tables, {"engine": self}, deadline)
 
     def evaluate(self, expression: Any) -> Any:
         """The evaluated value of a serialized expression (model objects, plain values)."""
@@ -213,7 +230,7 @@ class Engine:
                 expression = json.loads(expression)
             except ValueError:
                 raise invalid_argument("Invalid expression: not JSON.") from None
-        return evaluate(expression, self.context())
+        return evaluate(expression, current_or(self.context()))
 
     # -------------------------------------------------------------- algorithms
 
@@ -267,7 +284,7 @@ class Engine:
 
     def image_for_export(self, expression: Any) -> Tuple[Any, Optional[PixelGrid]]:
         """The image of an export expression and the grid it is exported on (its default grid)."""
-        with evaluation_context(self.context()):
+        with evaluation_context(self.context(interactive=False)):
             image = self.evaluate(expression)
             if not _is_image(image):
                 raise invalid_argument(
@@ -276,7 +293,7 @@ class Engine:
 
     def compute_export_pixels(self, image: Any, grid: PixelGrid) -> Raster:
         """Pixels of an export's image on one of its grids (no interactive request limits)."""
-        with evaluation_context(self.context()):
+        with evaluation_context(self.context(interactive=False)):
             return self._pixels_module().compute_pixels(image, grid, None, None, self.config,
                                                         enforce_limits=False)
 

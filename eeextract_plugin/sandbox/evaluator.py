@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import inspect
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
@@ -47,6 +48,13 @@ class EvaluationContext:
     catalog: Any = None
     tables: Any = None
     extras: Dict[str, Any] = field(default_factory=dict)
+    # time.monotonic() after which a long computation fails with "Computation timed out."
+    # (interactive requests; None for batch work).
+    deadline: Optional[float] = None
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise invalid_argument("Computation timed out.")
 
 
 _CONTEXT: contextvars.ContextVar[Optional[EvaluationContext]] = contextvars.ContextVar(

@@ -335,3 +335,17 @@ def test_deeply_nested_expression_is_400_not_a_crash(engine):
                for i in range(100)}
     shallow["100"] = const(0)
     assert engine.compute_value({"result": "0", "values": shallow}) == 100
+
+
+def test_endless_scans_time_out_like_earth_engine(ee_sandbox):
+    """A filter the collection cannot push down scans every element: past the deadline the
+    request fails with Earth Engine's "Computation timed out." instead of holding a thread."""
+    from dataclasses import replace
+
+    ee = ee_sandbox
+    engine = Engine(SandboxConfig())
+    engine.config = replace(engine.config)
+    engine.config.max_computation_seconds = 0.5  # type: ignore[attr-defined]
+    scan = ee.ImageCollection("SANDBOX/S2_SR").filter(ee.Filter.lt("CLOUDY_PIXEL_PERCENTAGE", -1)).size()
+    with pytest.raises(EEError, match=r"^Computation timed out.$"):
+        engine.compute_value(encode(scan))

@@ -33,6 +33,17 @@ def _max_elements() -> int:
     return int(current_context().config.max_collection_elements)
 
 
+def _watch(elements: Iterable[Element]) -> Iterator[Element]:
+    """``elements``, checking the request's deadline every few hundred of them."""
+    from eeextract_plugin.sandbox.evaluator import current_context
+
+    context = current_context()
+    for n, element in enumerate(elements):
+        if n % 256 == 255:
+            context.check_deadline()
+        yield element
+
+
 def accumulation_error(limit: int) -> Exception:
     return invalid_argument(f"Collection query aborted after accumulating over {limit} elements.")
 
@@ -63,7 +74,7 @@ class Collection(Element):
     def count(self) -> int:
         """Number of elements (``Collection.size``). Override when it can be known cheaply."""
         n = 0
-        for n, _ in enumerate(self.iter_elements(), start=1):
+        for n, _ in enumerate(_watch(self.iter_elements()), start=1):
             if n > MAX_ITERATED_ELEMENTS:
                 raise invalid_argument("Computation timed out.")
         return n
@@ -76,7 +87,7 @@ class Collection(Element):
         if limit is not None and limit <= cap:
             return list(itertools.islice(self.iter_elements(), max(0, int(limit))))
         out: List[Element] = []
-        for element in self.iter_elements():
+        for element in _watch(self.iter_elements()):
             out.append(element)
             if len(out) > cap:
                 raise accumulation_error(cap)
@@ -86,7 +97,7 @@ class Collection(Element):
 
     def iterate(self) -> Iterator[Element]:
         """Streams all elements (reductions: size, aggregates) with a guard against endless ones."""
-        for n, element in enumerate(self.iter_elements(), start=1):
+        for n, element in enumerate(_watch(self.iter_elements()), start=1):
             if n > MAX_ITERATED_ELEMENTS:
                 raise invalid_argument("Computation timed out.")
             yield element
@@ -187,7 +198,7 @@ class FilteredCollection(Collection):
 
     def iter_elements(self) -> Iterator[Element]:
         match = self.filter.matches
-        return (e for e in self.base.iter_elements() if match(e))
+        return (e for e in _watch(self.base.iter_elements()) if match(e))
 
     def apply_filter(self, filter: Any) -> Collection:
         from eeextract_plugin.sandbox.model.filter import AndFilter
