@@ -142,9 +142,13 @@ class RegionPixels:
         algorithms, _, _, _ = _imagery()
         if self.window is None:
             return
+        from eeextract_plugin.sandbox.evaluator import current_context
+
+        context = current_context()
         w, h = self.window.width, self.window.height
         rows = max(1, BLOCK_PIXELS // max(1, w))
         for r0 in range(0, h, rows):
+            context.check_deadline()
             grid = self.window.window(0, r0, w, min(rows, h - r0))
             mask = _quiet_rasterize(algorithms.rasterize, self.shape, grid)
             if mask.any():
