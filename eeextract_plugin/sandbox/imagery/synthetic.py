@@ -142,22 +142,22 @@ LANDCOVER_CLASSES = {
 def landcover(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """WorldCover-like class codes (uint8) in coherent patches, consistent with :func:`elevation`."""
     elev = elevation(lon, lat)
-    moisture = fbm(lon, lat, (3.0, 0.5, 0.08, 0.012, 0.002), (1.0, 0.7, 0.45, 0.3, 0.15), 31)
+    moisture = fbm(lon, lat, (3.0, 0.5, 0.08, 0.012, 0.002), (1.0, 0.7, 0.45, 0.3, 0.15), 34)
     urban = fbm(lon, lat, (0.05, 0.008), (1.0, 0.4), 37)
     lakes = fbm(lon, lat, (0.04, 0.006), (1.0, 0.4), 41)
     lat_abs = np.abs(np.asarray(lat, dtype=np.float64))
     warmth = 1.0 - lat_abs / 72.0 - elev / 4500.0
     out = np.full(np.broadcast(lon, lat).shape, TREE, dtype=np.uint8)
     m = moisture
-    out = np.where(m < 0.38, BARE, out)
-    out = np.where((m >= 0.38) & (m < 0.44), SHRUB, out)
-    out = np.where((m >= 0.44) & (m < 0.5), GRASS, out)
-    out = np.where((m >= 0.5) & (m < 0.56), CROP, out)
+    out = np.where(m < 0.36, BARE, out)
+    out = np.where((m >= 0.36) & (m < 0.41), SHRUB, out)
+    out = np.where((m >= 0.41) & (m < 0.46), GRASS, out)
+    out = np.where((m >= 0.46) & (m < 0.52), CROP, out)
     out = np.where(m >= 0.66, WETLAND, out)
-    out = np.where(urban > 0.74, BUILT, out)
-    out = np.where(warmth < 0.12, MOSS, out)
-    out = np.where((warmth < 0.02) | (elev > 3300.0), SNOW, out)
-    out = np.where((elev <= 0.0) | (lakes > 0.78), WATER, out)
+    out = np.where(urban > 0.8, BUILT, out)
+    out = np.where(warmth < 0.0, MOSS, out)
+    out = np.where((warmth < -0.12) | (elev > 3400.0), SNOW, out)
+    out = np.where((elev <= 0.0) | (lakes > 0.8), WATER, out)
     return out.astype(np.uint8)
 
 
