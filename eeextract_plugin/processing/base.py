@@ -32,7 +32,6 @@ from qgis.PyQt.QtGui import QIcon
 
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
-from eeextract_plugin.processing.feedback import steps as feedback_steps
 from eeextract_plugin.processing.provider import ICON
 
 LOG = logging.getLogger(__name__)
@@ -460,7 +459,6 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         from eeextract_plugin.core.runner import run_job
         from eeextract_plugin.core.spec import JobSpec, SpecError
 
-        steps = feedback_steps(feedback, 3)
         raw = self.build_spec(parameters, context, feedback)
         private: Optional[Path] = None
         if self.PRIVATE_OUTPUT_FOLDER:
@@ -473,9 +471,9 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         self.check_cancelled(feedback)
         session = self.session(parameters, context, feedback)
         self.check_cancelled(feedback)
-        steps.setCurrentStep(1)
+        feedback.setProgress(2)
         feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
-        result = run_job(spec, session, progress=FeedbackProgress(steps),
+        result = run_job(spec, session, progress=FeedbackProgress(feedback, start=2, end=95),
                          cancel=CancelToken(feedback.isCanceled))
         workdir = getattr(result, "workdir", "")
         if not result.ok:
@@ -487,11 +485,10 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         feedback.pushInfo(
             f"Job {result.job_id}: {result.units_done} units, {result.bytes / 1e6:.1f} MB in "
             f"{result.elapsed_s:.1f} s; {len(result.outputs)} output(s)")
-        steps.setCurrentStep(2)
-        outputs = self.collect_outputs(result, spec, parameters, context, steps)
+        outputs = self.collect_outputs(result, spec, parameters, context, feedback)
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)
-        steps.setProgress(100)
+        feedback.setProgress(100)
         return outputs
 
     @staticmethod

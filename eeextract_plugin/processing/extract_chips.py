@@ -3,6 +3,7 @@ and a layer of chip footprints."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Dict
 
 from qgis.core import (
@@ -163,7 +164,10 @@ def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Di
         if image_fields:
             image = record.info.get("image") or {}
             feature["image_id"] = image.get("image_id") or ""
-            feature["start"] = image.get("start") or ""
+            start = image.get("start") or ""
+            if not start and image.get("time_ms") is not None:
+                start = datetime.fromtimestamp(image["time_ms"] / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            feature["start"] = start
             feature["end"] = image.get("end") or ""
         sink.addFeature(feature, QgsFeatureSink.FastInsert)
     return len(records), sink_id

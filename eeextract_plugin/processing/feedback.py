@@ -12,21 +12,27 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
-from qgis.core import QgsProcessingFeedback, QgsProcessingMultiStepFeedback
+from qgis.core import QgsProcessingFeedback
 
 ENGINE_LOGGER = "eeextract_plugin.core"
 
 
 class FeedbackProgress:
-    """A progress callback for the engine that drives one feedback (or one step of a multi-step).
+    """A progress callback for the engine that drives a feedback's percentage from ``start`` to
+    ``end`` (the engine calls it from its worker threads: it only calls ``setProgress`` /
+    ``setProgressText`` on the feedback itself, never through a QgsProcessingMultiStepFeedback,
+    whose internal signal connection would be queued to the main thread and could fire after
+    the feedback is gone).
 
     Accepts what the engine reports: a fraction in 0..1, or an object with ``fraction`` (and
     optionally ``done``, ``total``, ``eta_s``/``eta``, ``rate``) attributes or keys.
     """
 
-    def __init__(self, feedback: QgsProcessingFeedback, label: str = "") -> None:
+    def __init__(self, feedback: QgsProcessingFeedback, label: str = "",
+                 start: float = 0.0, end: float = 100.0) -> None:
         self.feedback = feedback
         self.label = label
+        self.start, self.end = start, end
         self._last_text = ""
         self._lock = threading.Lock()
 
@@ -34,7 +40,8 @@ class FeedbackProgress:
         fraction = _fraction(progress, args, kwargs)
         with self._lock:
             if fraction is not None:
-                self.feedback.setProgress(max(0.0, min(100.0, 100.0 * fraction)))
+                fraction = max(0.0, min(1.0, fraction))
+                self.feedback.setProgress(self.start + (self.end - self.start) * fraction)
             text = _status_text(progress, self.label)
             if text and text != self._last_text:
                 self._last_text = text
@@ -122,8 +129,3 @@ def engine_logs_to(feedback: QgsProcessingFeedback, logger_name: str = ENGINE_LO
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous_level)
-
-
-def steps(feedback: QgsProcessingFeedback, count: int) -> QgsProcessingMultiStepFeedback:
-    """A multi-step feedback (QuickOSM style): call ``setCurrentStep`` and check ``isCanceled()``."""
-    return QgsProcessingMultiStepFeedback(count, feedback)

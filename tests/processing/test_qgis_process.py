@@ -98,3 +98,16 @@ def test_qgis_process_runs_zonal_statistics(qgis_process_env, tmp_path, helpers)
         rows = list(csv.DictReader(handle))
     assert len(rows) == 1 and rows[0]["zone"] == "a"
     assert float(next(v for k, v in rows[0].items() if k.endswith("_mean"))) == pytest.approx(7.0)
+
+
+def test_qgis_process_extracts_an_image_from_the_sandbox(qgis_process_env, sandbox_url, tmp_path):
+    from osgeo import gdal
+
+    out = run_qgis_process(qgis_process_env, "extract_image", {
+        "ASSET": "SANDBOX/DEM", "EXTENT": "7.0,7.02,46.0,46.01 [EPSG:4326]", "OUTPUT": tmp_path / "dem.tif",
+    }, extra_env={"EEEXTRACT_URL": sandbox_url, "EEEXTRACT_PROJECT": "sandbox"})
+    assert out["results"]["OUTPUT"] == str(tmp_path / "dem.tif")
+    ds = gdal.Open(str(tmp_path / "dem.tif"))
+    assert (ds.RasterXSize, ds.RasterYSize) == pytest.approx((72, 36), abs=2)
+    values = ds.ReadAsArray()
+    assert values.std() > 0
