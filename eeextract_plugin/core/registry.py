@@ -256,6 +256,12 @@ class Registry:
                    "updated = ? WHERE job_id = ? AND unit_id = ?",
                    (state, nbytes, error, attempts, time.time(), job_id, unit_id))
 
+    def set_unit_params(self, job_id: str, unit_id: str, params: Dict[str, Any]) -> None:
+        """Replaces a unit's params (an export unit records its request id, operation name and
+        downloaded parts there, each step durably before the next)."""
+        self._exec("UPDATE units SET params = ?, updated = ? WHERE job_id = ? AND unit_id = ?",
+                   (json.dumps(params), time.time(), job_id, unit_id))
+
     def split_unit(self, job_id: str, unit_id: str, children: Sequence[UnitRecord]) -> None:
         """Replaces a unit by smaller ones, atomically (a crash leaves one or the other)."""
         now = time.time()

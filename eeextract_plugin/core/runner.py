@@ -125,8 +125,11 @@ class JobRunner:
 
             return tables.plan_table(self.session, spec, self.limits)
         if spec.method.type != "direct":
-            raise BadInput(f"method.type: {spec.method.type} jobs are run by the export engine "
-                           "(core/export.py)")
+            from .export.execution import check_exportable
+
+            problem = check_exportable(spec)
+            if problem:
+                raise BadInput(problem)
         try:
             features = read_region(spec.region)
             src = EarthEngineSource(self.session, spec)
@@ -153,8 +156,14 @@ class JobRunner:
         job_id = self.registry.create_job(spec.name, spec.kind, spec.to_dict())
         self.registry.add_outputs(job_id, [OutputRecord(job_id, o.output_id, o.path, reg.PENDING,
                                                         o.to_info(), None) for o in plan.outputs])
-        self.registry.add_units(job_id, [UnitRecord(job_id, u.unit_id, u.output_id, u.seq, reg.PENDING,
-                                                    u.params(), 0, 0, None) for u in plan.units])
+        if spec.method.type == "direct":
+            units = [UnitRecord(job_id, u.unit_id, u.output_id, u.seq, reg.PENDING, u.params(), 0, 0, None)
+                     for u in plan.units]
+        else:
+            from .export.execution import export_unit_records
+
+            units = export_unit_records(job_id, plan)  # one Export task per output
+        self.registry.add_units(job_id, units)
         self.registry.set_job_summary(job_id, {**plan.summary().__dict__})
         log.info("job %s: %d outputs, %d units", job_id, len(plan.outputs), len(plan.units))
         return job_id
@@ -172,6 +181,10 @@ class JobRunner:
         if retry_failed:
             self.registry.reset_failed(job_id)
         self.registry.clear_cancel(job_id)
+        if spec.method.type != "direct":
+            from .export.execution import ExportExecution
+
+            return ExportExecution(self, job_id, spec).run()
         return _JobExecution(self, job_id, spec).run()
 
 
