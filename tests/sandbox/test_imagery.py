@@ -543,3 +543,22 @@ def test_a_composite_of_an_unbounded_filter_only_generates_scenes_over_the_grid(
     band = median.compute(grid, ["B8"]).bands[0]
     assert band.mask.all()
     assert len(generated) < 40
+
+
+def test_image_expression(dem):
+    grid = dem_window((180 + 6) * 3600, (90 - 40) * 3600, 8, 4)
+    elev = dem.compute(grid).bands[0].values.astype(np.float64)
+    run = call("Image.parseExpression", expression="(b('elevation') - x) / 2.0 + elevation % 7 - -1",
+               argName="DEFAULT_EXPRESSION_IMAGE", vars=["DEFAULT_EXPRESSION_IMAGE", "x"])
+    out = run(DEFAULT_EXPRESSION_IMAGE=dem, x=call("Image.constant", value=100)).compute(grid).bands[0]
+    assert np.allclose(out.values, (elev - 100) / 2.0 + np.fmod(elev, 7) + 1)
+    run = call("Image.parseExpression", expression="img.elevation > 300 && !(img[0] > 9000) ? 1 : img['elevation'] * 0",
+               argName="DEFAULT_EXPRESSION_IMAGE", vars=["DEFAULT_EXPRESSION_IMAGE", "img"])
+    out = run(DEFAULT_EXPRESSION_IMAGE=dem, img=dem).compute(grid).bands[0]
+    assert np.array_equal(out.values, (elev > 300).astype(out.values.dtype))
+    run = call("Image.parseExpression", expression="max(sqrt(abs(elevation)), 2) ** 2",
+               argName="DEFAULT_EXPRESSION_IMAGE", vars=["DEFAULT_EXPRESSION_IMAGE"])
+    assert np.allclose(run(DEFAULT_EXPRESSION_IMAGE=dem).compute(grid).bands[0].values, np.maximum(np.abs(elev), 4))
+    for bad, message in (("elevation +", "Unexpected"), ("nope * 2", "not defined"), ("frob(1)", "Unknown function")):
+        with pytest.raises(EEError, match=message):
+            call("Image.parseExpression", expression=bad, argName="D", vars=["D"])(D=dem)

@@ -122,3 +122,11 @@ def test_download_with_crs_transform_and_dimensions_is_exactly_that_grid(ee_sand
     ds = gdal.Open(str(path))
     assert (ds.RasterXSize, ds.RasterYSize) == (10, 8)
     assert ds.GetGeoTransform() == pytest.approx((240000, 30, 0, 4440000, 0, -30))
+
+
+def test_image_expression_through_the_client(ee_sandbox):
+    ee = ee_sandbox
+    dem = ee.Image("SANDBOX/DEM")
+    scaled = dem.expression("elevation * k + b(0)", {"k": ee.Image(2)})
+    arr = ee.data.computePixels({"expression": scaled, "fileFormat": "NUMPY_NDARRAY", "grid": DEM_GRID})
+    assert np.array_equal(arr[arr.dtype.names[0]], expected_dem(DEM_GRID).astype(np.int64) * 3)
