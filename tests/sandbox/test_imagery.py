@@ -562,3 +562,32 @@ def test_image_expression(dem):
     for bad, message in (("elevation +", "Unexpected"), ("nope * 2", "not defined"), ("frob(1)", "Unknown function")):
         with pytest.raises(EEError, match=message):
             call("Image.parseExpression", expression=bad, argName="D", vars=["D"])(D=dem)
+
+
+def test_quality_mosaic_takes_each_pixel_from_the_best_image():
+    grid = PixelGrid("EPSG:4326", (1.0, 0, 0, 0, -1.0, 0), 2, 1)
+    lon = call("Image.select", input=call("Image.pixelLonLat"), bandSelectors=["longitude"])
+
+    def image(value, quality):
+        return call("Image.addBands", dstImg=call("Image.rename", input=call("Image.constant", value=value), names=["v"]),
+                    srcImg=call("Image.rename", input=quality, names=["q"]))
+
+    a = image(1, lon)  # quality 0.5, 1.5
+    b = image(2, call("Image.subtract", image1=call("Image.constant", value=2), image2=lon))  # 1.5, 0.5
+    mosaic = call("ImageCollection.qualityMosaic", collection=call("ImageCollection.fromImages", images=[a, b]),
+                  qualityBand="q").compute(grid)
+    assert mosaic.band_names == ["v", "q"]
+    assert mosaic.bands[0].values.tolist() == [[2, 1]] and mosaic.bands[1].values.tolist() == [[1.5, 1.5]]
+
+
+def test_renamed_bands_keep_their_pixels():
+    scene = next(iter(s2.S2Collection().narrowed(s2._to_ms("2020-06-14"), s2._to_ms("2020-06-15"), LAND)
+                      .iter_elements()))
+    grid = scene.bands[0].projection.grid(100, 100, 8, 8)
+    renamed = call("Image.select", input=scene, bandSelectors=["B8", "QA60"], newNames=["nir", "qa"])
+    a = renamed.compute(grid)
+    b = scene.compute(grid, ["B8", "QA60"])
+    assert a.band_names == ["nir", "qa"]
+    assert all(np.array_equal(x.values, y.values) for x, y in zip(a.bands, b.bands))
+    lonlat = call("Image.rename", input=call("Image.pixelLonLat"), names=["x", "y"]).compute(grid)
+    assert lonlat.bands[0].values.max() < 10 < 30 < lonlat.bands[1].values.min()

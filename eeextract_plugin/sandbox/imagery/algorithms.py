@@ -1306,12 +1306,13 @@ def image_date(image):
 class _PixelLonLatBand(Band):
     def __init__(self, name: str):
         super().__init__(name, DOUBLE, Projection.wgs84_degrees(), None)
+        self.axis = 0 if name == "longitude" else 1  # survives renaming
 
     def _compute(self, grid: PixelGrid) -> BandResult:
         from eeextract_plugin.sandbox.imagery.projection import grid_lonlat
 
-        lon, lat = grid_lonlat(grid)
-        v = np.broadcast_to(lon if self.name == "longitude" else lat, (grid.height, grid.width))
+        lonlat = grid_lonlat(grid)
+        v = np.broadcast_to(lonlat[self.axis], (grid.height, grid.width))
         return v, np.isfinite(v)
 
 
@@ -1370,3 +1371,61 @@ def image_collection_to_bands(collection):
         prefix = str(n) if prefix is None else str(prefix)
         bands.extend(b.renamed(f"{prefix}_{b.name}") for b in image.bands)
     return Image(bands)
+
+
+class _QualityGroup(_CompositeGroup):
+    """All bands of a quality mosaic on a grid: each pixel from the image whose quality band is
+    highest there (ties: the later image, as a mosaic)."""
+
+    def __init__(self, collection: Collection, names: Sequence[str], types: Sequence[PixelType], quality: str):
+        super().__init__(collection, quality, 0, lambda inputs, grid: {})
+        self.names = list(names)
+        self.types = list(types)
+        self.quality = quality
+
+    def results(self, grid: PixelGrid) -> Dict[str, BandResult]:
+        with self._lock:
+            hit = self._cache.get(grid)
+        if hit is not None:
+            return hit
+        shape = (grid.height, grid.width)
+        best = np.full(shape, -np.inf)
+        outs = {n: np.zeros(shape, t.dtype) for n, t in zip(self.names, self.types)}
+        masks = {n: np.zeros(shape, bool) for n in self.names}
+        for image in _images_on(self.collection, grid):
+            qband = _band_for(image, self.quality, 0)
+            if qband is None:
+                raise invalid_argument(f"ImageCollection.qualityMosaic: Band '{self.quality}' not found in an image.")
+            qv, qm = qband.compute(grid)
+            if not qm.any():
+                continue
+            take = qm & (qv.astype(np.float64) >= best)
+            if not take.any():
+                continue
+            best = np.where(take, qv.astype(np.float64), best)
+            for name, ptype in zip(self.names, self.types):
+                band = _band_for(image, name, 0)
+                if band is None:
+                    continue
+                v, m = band.compute(grid)
+                np.copyto(outs[name], ptype.cast(v), where=take)
+                masks[name] = np.where(take, m, masks[name])
+        result = {n: (outs[n], masks[n]) for n in self.names}
+        with self._lock:
+            self._cache[grid] = result
+            while len(self._cache) > 2:
+                self._cache.popitem(last=False)
+        return result
+
+
+@algorithm("ImageCollection.qualityMosaic")
+def image_collection_quality_mosaic(collection, qualityBand):
+    coll = _as_image_collection(collection, "ImageCollection.qualityMosaic")
+    first = _first_image(coll, "ImageCollection.qualityMosaic")
+    if first is None:
+        return Image([])
+    quality = str(qualityBand)
+    if quality not in first.band_names():
+        raise invalid_argument(f"ImageCollection.qualityMosaic: Band '{quality}' not found.")
+    group = _QualityGroup(coll, first.band_names(), [b.pixel_type for b in first.bands], quality)
+    return Image([CompositeBand(b.name, b.pixel_type, group, b.name) for b in first.bands])

@@ -273,6 +273,7 @@ class S2Band(NativeBand):
         self.scale = scale
         self.k = k
         self.tile = tile
+        self.spectral = name  # which band this is, whatever it is renamed to
 
     def _coords(self, cols: np.ndarray, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         x = self.tile.x0 + (cols + 0.5) * self.scale
@@ -295,7 +296,7 @@ class S2Band(NativeBand):
     def sample(self, cols: np.ndarray, rows: np.ndarray, grid: PixelGrid):
         x, y = self._coords(cols, rows)
         density = _FIELDS.get(("cloud", self.k, self.tile, self.scale, grid), lambda: self._cloud(cols, rows))
-        if self.name == "QA60":
+        if self.spectral == "QA60":
             qa = np.where(density >= 0.5, 1024, np.where(density >= 0.25, 2048, 0)).astype(np.uint16)
             return qa, np.ones(qa.shape, bool)
 
@@ -306,7 +307,7 @@ class S2Band(NativeBand):
 
         classes = _FIELDS.get(("classes", self.tile, self.scale, grid), make_classes)
         texture = _FIELDS.get(("texture", self.tile, self.scale, grid), lambda: synthetic.surface_texture(x, y))
-        index = synthetic.S2_BANDS.index(self.name)
+        index = synthetic.S2_BANDS.index(self.spectral)
         surface = synthetic.surface_reflectance(index, classes, texture, season(self.k, self.tile))
         value = synthetic.cloudy_reflectance(index, surface, density)
         value = np.clip(np.round(value), 1, 65535).astype(np.uint16)
