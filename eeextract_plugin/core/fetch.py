@@ -339,3 +339,25 @@ class TileFetcher(Generic[T]):
             if self.on_done:
                 self.on_done(unit, nbytes, attempt + 1)
             return None
+
+
+def call_with_retries(fn: Callable[[], Any], policy: Optional[RetryPolicy] = None,
+                      cancel: Optional[CancelToken] = None) -> Any:
+    """One call (metadata, planning) with the same retry rules as the pool; a deterministic
+    error or a split-worthy one is raised as it is."""
+    policy = policy or RetryPolicy(max_retries=6, base_s=0.25, cap_s=8.0)
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except Exception as exc:
+            c = classify(exc)
+            if c.action != RETRY or attempt >= policy.max_retries:
+                raise
+            delay = policy.delay(attempt, c.retry_after)
+            attempt += 1
+            log.debug("retrying a call in %.2fs after: %s", delay, c.message)
+            if cancel is not None and cancel.wait(delay):
+                raise
+            if cancel is None:
+                time.sleep(delay)

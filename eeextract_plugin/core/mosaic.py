@@ -22,10 +22,19 @@ GDAL_CACHE_BYTES = 128 * 1024 * 1024
 
 
 def _gdal():
+    """GDAL without touching its process-global exception mode (other code in the process,
+    e.g. an embedded sandbox, relies on it): every call's result is checked instead."""
     from osgeo import gdal
 
-    gdal.UseExceptions()
     return gdal
+
+
+def _open(path: str):
+    gdal = _gdal()
+    ds = gdal.Open(str(path))
+    if ds is None:
+        raise RuntimeError(f"GDAL cannot open {path}: {gdal.GetLastErrorMsg()}")
+    return ds
 
 
 def cog_options(dtype: str, compression: str = "DEFLATE", threads: int = 2) -> List[str]:
@@ -67,8 +76,11 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
             kwargs = {}
             if nodata is not None and fmt in ("COG", "GEO_TIFF"):
                 kwargs["noData"] = nodata
+            gdal.ErrorReset()
             ds = gdal.Translate(str(tmp), str(source), format=driver, creationOptions=opts, **kwargs)
-            if ds is None:
+            if ds is not None:
+                ds.FlushCache()
+            if ds is None or gdal.GetLastErrorType() >= gdal.CE_Failure:
                 raise RuntimeError(f"GDAL could not write {dest}: {gdal.GetLastErrorMsg()}")
             ds = None  # noqa: F841  (closing flushes)
         for aux in (tmp.with_name(tmp.name + ".aux.xml"),):
@@ -77,7 +89,7 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
         os.replace(tmp, dest)
     except RuntimeError as exc:
         _cleanup(tmp)
-        if "No space left" in str(exc):
+        if "No space left" in str(exc) or "not enough space" in str(exc).lower():
             raise DiskFullError(28, f"disk full writing {dest}") from exc
         raise
     except OSError as exc:
@@ -92,7 +104,7 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
 
 def build_cog(source: Union[str, Path], dest: Union[str, Path], compression: str = "DEFLATE") -> Path:
     gdal = _gdal()
-    ds = gdal.Open(str(source))
+    ds = _open(str(source))
     dtype = gdal.GetDataTypeName(ds.GetRasterBand(1).DataType)
     ds = None
     npd = {"Byte": "uint8", "UInt16": "uint16", "Int16": "int16", "UInt32": "uint32",
@@ -104,14 +116,15 @@ def parts_to_vrt(parts: Sequence[Union[str, Path]], vrt: Union[str, Path]) -> Pa
     """A VRT mosaic of GeoTIFF parts (e.g. an export's ``prefix-0000000000-0000012800.tif``)."""
     gdal = _gdal()
     ds = gdal.BuildVRT(str(vrt), [str(p) for p in parts])
+    if ds is None:
+        raise RuntimeError(f"GDAL cannot build {vrt}: {gdal.GetLastErrorMsg()}")
     ds = None  # noqa: F841
     return Path(vrt)
 
 
 def _write_npy(source: str, dest: Path, rows_per_chunk: int = 512) -> None:
     """A structured NPY (one field per band, like Earth Engine's), written in row chunks."""
-    gdal = _gdal()
-    ds = gdal.Open(source)
+    ds = _open(source)
     names = [ds.GetRasterBand(i + 1).GetDescription() or f"b{i + 1}" for i in range(ds.RasterCount)]
     first = ds.GetRasterBand(1).ReadAsArray(0, 0, 1, 1)
     dt = np.dtype([(n, first.dtype) for n in names])
@@ -135,7 +148,7 @@ def _cleanup(p: Path) -> None:
 def describe(path: Union[str, Path]) -> dict:
     """Figures of a finished raster (size, bands, type, CRS, overviews), for reports."""
     gdal = _gdal()
-    ds = gdal.Open(str(path))
+    ds = _open(str(path))
     b = ds.GetRasterBand(1)
     info = {
         "path": str(path), "width": ds.RasterXSize, "height": ds.RasterYSize,

@@ -51,14 +51,14 @@ def read_region(region: Region) -> List[RegionFeature]:
 def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] = None) -> List[RegionFeature]:
     from osgeo import ogr, osr
 
-    ogr.UseExceptions()
     p = Path(path)
     if not p.exists():
         raise RegionError(f"region.path: no such file {p}")
-    try:
-        ds = ogr.Open(str(p))
-    except RuntimeError as exc:
-        raise RegionError(f"region.path: cannot read {p} ({exc})") from None
+    ds = ogr.Open(str(p))
+    if ds is None:
+        from osgeo import gdal
+
+        raise RegionError(f"region.path: cannot read {p} ({gdal.GetLastErrorMsg() or 'not a vector file'})")
     lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
     if lyr is None:
         raise RegionError(f"region.layer: no layer {layer!r} in {p}")
@@ -95,6 +95,9 @@ def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] 
                 out.append(RegionFeature(f"{fid}_{i}", pt, crs))
         else:
             out.append(RegionFeature(fid, geom, crs))
+    feat = g = None  # noqa: F841 - release OGR objects before their dataset (GDAL 3.6 crashes)
+    lyr = None  # noqa: F841
+    ds = None  # noqa: F841
     if not out:
         raise RegionError(f"region.path: {p.name} has no features")
     return out

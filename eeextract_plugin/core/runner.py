@@ -336,7 +336,9 @@ class _JobExecution:
             state = reg.FAILED
             message = (f"disk full: {exc2} — free space and resume" if isinstance(exc2, DiskFullError)
                        else f"writing the output failed: {exc2}")
-        if state == reg.COMPLETED and self.cancel.cancelled:
+        all_done = (not self.reg.units(job_id, [reg.PENDING, reg.FAILED, reg.RUNNING])
+                    and all(o.state == reg.DONE for o in self.reg.outputs(job_id)))
+        if state == reg.COMPLETED and self.cancel.cancelled and not all_done:
             state, message = reg.CANCELLED, "cancelled; resume to finish"
         elif state == reg.COMPLETED and (fetcher.stats.failures or self._failed_outputs):
             n = fetcher.stats.failures

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .fetch import CorruptResponse
+from .fetch import CorruptResponse, call_with_retries
 from .grid import PixelGrid
 from .spec import JobSpec, Source, SpecError
 
@@ -213,7 +213,7 @@ class EarthEngineSource:
         ee = self.ee
         if self.src.type == "asset":
             try:
-                asset = ee.data.getAsset(self.src.asset_id)
+                asset = call_with_retries(lambda: ee.data.getAsset(self.src.asset_id))
             except ee.EEException as exc:
                 raise SourceError(f"source.asset_id: {self.src.asset_id}: {_ee_message(exc)}") from None
             if str(asset.get("type", "IMAGE")).upper() not in ("IMAGE",):
@@ -234,7 +234,7 @@ class EarthEngineSource:
         # collections
         if self.src.type == "collection":
             try:
-                asset = ee.data.getAsset(self.src.asset_id)
+                asset = call_with_retries(lambda: ee.data.getAsset(self.src.asset_id))
             except ee.EEException as exc:
                 raise SourceError(f"source.asset_id: {self.src.asset_id}: {_ee_message(exc)}") from None
             if str(asset.get("type", "")).upper() not in ("IMAGE_COLLECTION",):
@@ -293,7 +293,7 @@ class EarthEngineSource:
     def _get_info(self, obj: Any, path: str) -> Any:
         ee = self.ee
         try:
-            return obj.getInfo()
+            return call_with_retries(obj.getInfo)
         except ee.EEException as exc:
             raise SourceError(f"{path}: {_ee_message(exc)}") from None
 

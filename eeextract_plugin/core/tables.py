@@ -114,6 +114,7 @@ class _TableExecution:
         self.source = EarthEngineSource(runner.session, spec)
         self.ee = runner.session.ee
         self._image = None
+        self._bands: Optional[List[str]] = None
 
     def image(self) -> Any:
         if self._image is None:
@@ -122,6 +123,15 @@ class _TableExecution:
             self._image = self.source.image(None, _region_4326(list(self.features.values()))
                                             if self.spec.source.type != "asset" else None)
         return self._image
+
+    def band_names(self) -> List[str]:
+        if self._bands is None:
+            from .plan import _region_4326
+
+            info = self.source.describe(_region_4326(list(self.features.values()))
+                                        if self.spec.source.type != "asset" else None)
+            self._bands = info.band_names
+        return self._bands
 
     def reducer(self) -> Any:
         r = self.table.reducer if self.table.operation != "sample" else "first"
@@ -144,9 +154,14 @@ class _TableExecution:
             img = self.image()
             res = img.reduceRegions(**kwargs).getInfo()
             rows = []
+            rname = "first" if self.table.operation == "sample" else self.table.reducer
+            bands = self.band_names()
             for feat in res.get("features", []):
                 props = dict(feat.get("properties") or {})
                 fid = str(props.pop("_eeid", ""))
+                if len(bands) == 1 and rname in props and bands[0] not in props:
+                    # a one-band image's reduceRegions names the value after the reducer
+                    props[bands[0]] = props.pop(rname)
                 rows.append({"id": fid, **props})
         data = json.dumps(rows, sort_keys=True).encode()
         write_atomic(self.dir / f"{unit.unit_id.replace('/', '_')}.json", data)
@@ -274,10 +289,11 @@ class _TableExecution:
     def _write_gpkg(self, path: Path, rows: List[Dict[str, Any]], keys: List[str]) -> None:
         from osgeo import ogr, osr
 
-        ogr.UseExceptions()
         if path.exists():
             path.unlink()
         ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+        if ds is None:
+            raise OSError(f"cannot create {path}")
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(4326)
         srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
@@ -304,6 +320,8 @@ class _TableExecution:
                 feat.SetField(k, v if types[k] != ogr.OFTString else str(v))
             lyr.CreateFeature(feat)
         lyr.CommitTransaction()
+        feat = None  # noqa: F841 - release OGR objects before their dataset (GDAL 3.6 crashes)
+        lyr = None  # noqa: F841
         ds = None  # noqa: F841
 
 
