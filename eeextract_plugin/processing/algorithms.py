@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import logging
 from typing import List
 
 from qgis.core import QgsProcessingAlgorithm
-
-LOG = logging.getLogger(__name__)
 
 # module name in this package -> class name
 ALGORITHMS = (
@@ -25,11 +22,6 @@ ALGORITHMS = (
 def all_algorithms() -> List[QgsProcessingAlgorithm]:
     algorithms = []
     for module_name, class_name in ALGORITHMS:
-        try:
-            module = importlib.import_module(f"eeextract_plugin.processing.{module_name}")
-        except ModuleNotFoundError as error:
-            if error.name == f"eeextract_plugin.processing.{module_name}":
-                continue  # not written yet
-            raise
+        module = importlib.import_module(f"eeextract_plugin.processing.{module_name}")
         algorithms.append(getattr(module, class_name)())
     return algorithms

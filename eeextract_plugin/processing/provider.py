@@ -7,6 +7,7 @@ Registered by ``EEExtractPlugin.initProcessing()`` and removed in ``unload()``; 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List
 
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
@@ -31,6 +32,12 @@ class EEExtractProvider(QgsProcessingProvider):
 
     def svgIconPath(self) -> str:
         return str(ICON)
+
+    def supportedOutputRasterLayerExtensions(self) -> List[str]:
+        return ["tif"]  # the engine writes (Cloud-Optimized) GeoTIFF
+
+    def supportedOutputVectorLayerExtensions(self) -> List[str]:
+        return ["gpkg"]  # the engine and the zonal statistics write GeoPackage
 
     def loadAlgorithms(self) -> None:
         # Imported here so that creating the provider costs nothing until QGIS asks for algorithms.

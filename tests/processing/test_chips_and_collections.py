@@ -142,3 +142,60 @@ def test_time_series_per_region(eeextract_provider, sandbox_env, fields, tmp_pat
         assert r["date"].startswith("2019-06")
         assert -1 <= float(r["NDVI"]) <= 1
     assert len(set(per_region.values())) == 1 and per_region["f1"] >= 1  # one row per image per region
+
+
+def test_reduce_regions_over_a_memory_layer(eeextract_provider, sandbox_env, ee_sandbox, tmp_path):
+    """A layer that is not a file (memory) is handed to the engine as a copy QGIS writes."""
+    import processing
+    from qgis.core import QgsFeature, QgsGeometry, QgsVectorLayer
+
+    layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=name:string", "zones", "memory")
+    zones = {"north": (7.00, 46.02, 7.02, 46.03), "south": (7.00, 46.00, 7.02, 46.01)}
+    features = []
+    for name, (x0, y0, x1, y1) in zones.items():
+        feature = QgsFeature(layer.fields())
+        feature.setAttributes([name])
+        feature.setGeometry(QgsGeometry.fromWkt(
+            f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"))
+        features.append(feature)
+    layer.dataProvider().addFeatures(features)
+
+    result = processing.run("eeextract:sample_reduce", {
+        "ASSET": "SANDBOX/DEM", "INPUT": layer, "ID_FIELD": "name", "OPERATION": 1, "REDUCER": 1,
+        "SCALE": 30, "OUTPUT": str(tmp_path / "means.gpkg"),
+    })
+    out = QgsVectorLayer(result["OUTPUT"], "means", "ogr")
+    means = {f["id"]: f["elevation"] for f in out.getFeatures()}
+    assert set(means) == {"north", "south"}
+    dem = ee_sandbox.Image("SANDBOX/DEM")
+    for name, bounds in zones.items():
+        expected = dem.reduceRegion(ee_sandbox.Reducer.mean(), ee_sandbox.Geometry.Rectangle(list(bounds)),
+                                    30).getInfo()["elevation"]
+        assert means[name] == pytest.approx(expected, rel=1e-6)
+    assert (tmp_path / "means.csv").exists()  # the engine's CSV lands next to the layer
+
+
+def test_batch_rows_sharing_a_folder_never_overwrite(eeextract_provider, sandbox_env, tmp_path, helpers):
+    import processing
+    from qgis.core import QgsApplication, QgsProcessingException
+
+    folder = tmp_path / "shared"
+    first = helpers.write_polygons(tmp_path / "a.gpkg", {"a1": "POINT(7.01 46.01)", "a2": "POINT(7.02 46.01)"},
+                                   epsg=4326, id_field="pid", geometry="Point")
+    second = helpers.write_polygons(tmp_path / "b.gpkg", {"b1": "POINT(7.03 46.01)"},
+                                    epsg=4326, id_field="pid", geometry="Point")
+
+    def row(points):
+        alg = QgsApplication.processingRegistry().createAlgorithmById("eeextract:extract_chips")
+        return processing.run(alg, {
+            "ASSET": "SANDBOX/DEM", "POINTS": points, "ID_FIELD": "pid", "CHIP_SIZE": 8, "FORMAT": 1,
+            "OUTPUT_FOLDER": str(folder), "FOOTPRINTS": "TEMPORARY_OUTPUT"})
+
+    assert row(first)["CHIP_COUNT"] == 2
+    assert row(second)["CHIP_COUNT"] == 1
+    names = sorted(p.name for p in folder.glob("*.tif"))
+    assert len(names) == 3 and all(any(i in n for n in names) for i in ("a1", "a2", "b1"))
+    before = {p: p.stat().st_mtime_ns for p in folder.glob("*.tif")}
+    with pytest.raises(QgsProcessingException, match="exists"):
+        row(first)  # the same ids again: refused, nothing overwritten
+    assert {p: p.stat().st_mtime_ns for p in folder.glob("*.tif")} == before
