@@ -591,3 +591,13 @@ def test_renamed_bands_keep_their_pixels():
     assert all(np.array_equal(x.values, y.values) for x, y in zip(a.bands, b.bands))
     lonlat = call("Image.rename", input=call("Image.pixelLonLat"), names=["x", "y"]).compute(grid)
     assert lonlat.bands[0].values.max() < 10 < 30 < lonlat.bands[1].values.min()
+
+
+def test_large_grids_are_computed_in_strips_that_join_exactly(dem, monkeypatch):
+    from eeextract_plugin.sandbox.imagery import image as image_module
+
+    grid = PixelGrid("EPSG:32632", (25.0, 0.0, 240000.0, 0.0, -25.0, 4440000.0), 50, 40)
+    whole = dem.compute(grid).bands[0]
+    monkeypatch.setattr(image_module, "STRIP_PIXELS", 50 * 7)  # strips of 7 rows, the last one shorter
+    strips = dem.compute(grid).bands[0]
+    assert np.array_equal(whole.values, strips.values) and np.array_equal(whole.mask, strips.mask)

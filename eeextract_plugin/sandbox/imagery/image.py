@@ -35,6 +35,9 @@ from eeextract_plugin.sandbox.raster import BandData, PixelGrid, Raster
 
 BandResult = Tuple[np.ndarray, np.ndarray]  # values (h, w), mask (h, w) bool
 
+# Image.compute works in row strips of about this many pixels.
+STRIP_PIXELS = 1 << 21
+
 # ----------------------------------------------------------------------------- pixel types
 
 _INT_TYPES = [
@@ -412,10 +415,23 @@ class Image(Element):
 
     # -- pixels
     def compute(self, grid: PixelGrid, band_names: Optional[Sequence[str]] = None) -> Raster:
+        """The bands on ``grid``. Large grids are computed in row strips of about
+        :data:`STRIP_PIXELS` (a pixel's value depends only on its position, so strips join
+        exactly) to bound the memory of intermediate arrays."""
         bands = self.bands if band_names is None else [self.band(n) for n in band_names]
         out = []
+        rows = max(1, STRIP_PIXELS // max(1, grid.width))
         for b in bands:
-            values, mask = b.compute(grid)
+            if grid.height <= rows:
+                values, mask = b.compute(grid)
+            else:
+                values = np.empty((grid.height, grid.width), b.pixel_type.dtype)
+                mask = np.empty((grid.height, grid.width), bool)
+                for r0 in range(0, grid.height, rows):
+                    h = min(rows, grid.height - r0)
+                    v, m = b.compute(grid.window(0, r0, grid.width, h))
+                    values[r0:r0 + h] = v
+                    mask[r0:r0 + h] = m
             out.append(BandData(b.name, values, mask))
         return Raster(grid, out)
 
