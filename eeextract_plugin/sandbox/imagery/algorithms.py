@@ -36,6 +36,7 @@ from eeextract_plugin.sandbox.imagery.image import (
     MaskedOutsideBand,
     PixelType,
     ResampledBand,
+    check_deadline,
     default_grid_of,
 )
 from eeextract_plugin.sandbox.imagery.projection import (
@@ -999,6 +1000,7 @@ def restrict_to_bounds(collection: Collection, bounds: Optional[Tuple[float, flo
 def _images_on(collection: Collection, grid: PixelGrid) -> Iterable[Image]:
     restricted = restrict_to_bounds(collection, grid_bounds_4326(grid))
     for element in restricted.iterate():
+        check_deadline()
         if not isinstance(element, Image):
             raise invalid_argument("ImageCollection: the collection contains a non-image element.")
         yield element

@@ -38,6 +38,13 @@ BandResult = Tuple[np.ndarray, np.ndarray]  # values (h, w), mask (h, w) bool
 # Image.compute works in row strips of about this many pixels.
 STRIP_PIXELS = 1 << 21
 
+def check_deadline() -> None:
+    """"Computation timed out." once the interactive request's deadline has passed."""
+    from eeextract_plugin.sandbox.evaluator import current_context
+
+    current_context().check_deadline()
+
+
 # ----------------------------------------------------------------------------- pixel types
 
 _INT_TYPES = [
@@ -428,6 +435,7 @@ class Image(Element):
                 values = np.empty((grid.height, grid.width), b.pixel_type.dtype)
                 mask = np.empty((grid.height, grid.width), bool)
                 for r0 in range(0, grid.height, rows):
+                    check_deadline()
                     h = min(rows, grid.height - r0)
                     v, m = b.compute(grid.window(0, r0, grid.width, h))
                     values[r0:r0 + h] = v
