@@ -9,7 +9,6 @@ parameters into the engine's job spec and calls the engine, nothing more (SLYR's
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -18,14 +17,17 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingParameterCrs,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterField,
+    QgsProcessingParameterNumber,
     QgsProcessingParameterString,
-    QgsProject,
     QgsRectangle,
 )
 from qgis.PyQt.QtGui import QIcon
@@ -171,10 +173,6 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         return open_session(connection)
 
     @staticmethod
-    def progress(feedback: QgsProcessingFeedback, label: str = "") -> FeedbackProgress:
-        return FeedbackProgress(feedback, label)
-
-    @staticmethod
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
             raise RunCancelledError("Cancelled by the user.")
@@ -191,22 +189,6 @@ def crs_code(crs: QgsCoordinateReferenceSystem) -> str:
     if authid and ":" in authid and not authid.upper().startswith("USER:"):
         return authid
     return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED)
-
-
-def extent_in(
-    rectangle: QgsRectangle,
-    source_crs: QgsCoordinateReferenceSystem,
-    target_crs: QgsCoordinateReferenceSystem,
-    context: Optional[QgsProcessingContext] = None,
-) -> QgsRectangle:
-    """``rectangle`` (in ``source_crs``) as a bounding box in ``target_crs``."""
-    if not source_crs.isValid() or not target_crs.isValid() or source_crs == target_crs:
-        return QgsRectangle(rectangle)
-    transform_context = (
-        context.transformContext() if context is not None else QgsProject.instance().transformContext()
-    )
-    transform = QgsCoordinateTransform(source_crs, target_crs, transform_context)
-    return transform.transformBoundingBox(rectangle)
 
 
 def bbox_list(rectangle: QgsRectangle) -> List[float]:
@@ -228,17 +210,6 @@ def describe_error(error: BaseException) -> str:
     return message
 
 
-def ensure_folder(path: str) -> Path:
-    folder = Path(path)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise QgsProcessingException(f"Cannot create the output folder {folder}: {error}") from error
-    if not os.access(folder, os.W_OK):
-        raise QgsProcessingException(f"The output folder {folder} is not writable.")
-    return folder
-
-
 def work_folder(output: str) -> Path:
     """A private folder for the engine's job state next to an output, never shared by rows."""
     parent = Path(output).parent if output else Path(tempfile.gettempdir())
@@ -247,14 +218,6 @@ def work_folder(output: str) -> Path:
 
 
 # -- parameter blocks shared by the extraction algorithms -------------------------------------
-
-from qgis.core import (  # noqa: E402  (kept next to the blocks that use them)
-    QgsProcessingParameterCrs,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterExtent,
-    QgsProcessingParameterField,
-    QgsProcessingParameterNumber,
-)
 
 REDUCER_CHOICES = ("median", "mean", "min", "max", "sum", "first", "last", "mode", "count", "stdDev")
 SOURCE_HELP = (

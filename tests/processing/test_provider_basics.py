@@ -75,3 +75,26 @@ def test_earth_engine_errors_keep_their_message(message):
     from eeextract_plugin.processing.base import describe_error
 
     assert describe_error(ee.EEException(message)) == f"Earth Engine: {message}"
+
+
+def test_url_sandbox_means_the_embedded_sandbox(qgis_app, monkeypatch):
+    from eeextract_plugin.processing import connection
+
+    class FakeSource:
+        def sandbox_url(self):
+            return "http://127.0.0.1:8765/"
+
+    monkeypatch.setattr(connection, "session_source", lambda: FakeSource())
+    resolved = connection.resolve_connection(url="sandbox", environ={})
+    assert (resolved.mode, resolved.url, resolved.project) == ("custom_url", "http://127.0.0.1:8765", "sandbox")
+
+
+def test_every_algorithm_has_help_and_outputs(eeextract_provider):
+    algorithms = eeextract_provider.algorithms()
+    assert {a.name() for a in algorithms} == {
+        "extract_image", "extract_chips", "extract_collection", "export_mosaic",
+        "zonal_statistics", "sample_reduce", "time_series"}
+    for alg in algorithms:
+        assert len(alg.shortHelpString()) > 200, alg.name()
+        assert alg.outputDefinitions(), alg.name()
+        assert alg.flags() & alg.FlagCanCancel, alg.name()
