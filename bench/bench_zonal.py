@@ -11,7 +11,8 @@ opening the files and writing the CSV, and the peak memory (VmHWM) is that run's
 Environment: ``BENCH_ZONAL_SIZE`` (raster side, default 8000), ``BENCH_ZONAL_MID`` (default
 1000), ``BENCH_ZONAL_SMALL`` (default 20000), ``BENCH_ZONAL_EE_ZONES`` (zones sent to the
 sandbox, default 200), ``BENCH_ZONAL_REPEAT`` (runs per engine and case, the fastest is
-shown; default 2), ``BENCH_ZONAL_DIR`` (keep the files there instead of a temp folder).
+shown; default 2), ``BENCH_ZONAL_POINTS`` (points sampled, default 100000; 0 skips),
+``BENCH_ZONAL_DIR`` (keep the files there instead of a temp folder).
 """
 
 from __future__ import annotations
@@ -107,6 +108,20 @@ def write_zones(path: Path, zones: List[Tuple[int, bytes]]) -> Path:
     f = lyr = None
     ds = None
     return path
+
+
+def sample_points(raster: Path, size: int, n: int, work: Path) -> float:
+    from shapely.geometry import Point
+
+    from eeextract_plugin.core.zonal import SampleRequest, run_sampling
+
+    rng = np.random.default_rng(4)
+    xs = X0 + rng.uniform(0, size * PX, n)
+    ys = Y0 - rng.uniform(0, size * PX, n)
+    points = [(i, Point(x, y)) for i, (x, y) in enumerate(zip(xs, ys))]
+    t0 = time.perf_counter()
+    run_sampling(SampleRequest(raster, points, csv_path=work / "points.csv"))
+    return time.perf_counter() - t0
 
 
 _CHILD = r"""
@@ -315,6 +330,14 @@ def main() -> int:
                     f"{compare(read_stat(work / f'{case}_exactextract.csv'), read_stat(work / f'{case}_rasterstats.csv'))}"
                 )
         print()
+        n_points = int(os.environ.get("BENCH_ZONAL_POINTS", "100000"))
+        if n_points:
+            seconds = sample_points(raster, size, n_points, work)
+            print(
+                f"point sampling: {n_points} random points in {seconds:.2f} s "
+                f"({n_points / seconds:.0f} points/s, CSV written)"
+            )
+            print()
         zones = cases["a_mid"][0]
         ee_stats, note = earth_engine_stats(raster, zones, n_ee)
         print(f"Earth Engine comparison (first {min(n_ee, len(zones))} mid-size zones): {note}")
