@@ -37,7 +37,6 @@ from eeextract_plugin.sandbox.imagery.image import (
     PixelType,
     ResampledBand,
     check_deadline,
-    default_grid_of,
 )
 from eeextract_plugin.sandbox.imagery.projection import (
     WGS84,
@@ -1019,10 +1018,6 @@ def _first_image(collection: Collection, where: str) -> Optional[Image]:
     return first
 
 
-def _composite_footprint(collection: Collection) -> Any:
-    return None  # composites are unbounded unless clipped (EE's default projection: WGS84 1°)
-
-
 class _CompositeGroup:
     """Computes all the outputs of one composite band on a grid once (small per-grid cache)."""
 
@@ -1273,7 +1268,6 @@ def image_collection_reduce(collection, reducer, parallelScale=1):
     return Image(bands)
 
 
-_ = (default_grid_of, FunctionBand)
 
 
 # ----------------------------------------------------------------------------- element-like

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-import numpy as np
-
 from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.imagery.image import UINT8, Image
 from eeextract_plugin.sandbox.imagery.projection import Projection
@@ -175,4 +173,3 @@ def output_nbytes(raster: Raster) -> int:
 
 __all__ = ["compute_pixels", "asset_pixels", "request_bytes", "check_limits", "resolve_grid"]
 
-_ = np  # numpy is part of the public types (Raster values)
