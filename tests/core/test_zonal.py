@@ -653,6 +653,35 @@ def test_bad_input_gives_one_clear_line_naming_it(tmp_path, grid_tif):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_geometry_inputs_the_dock_may_hand_over():
+    import json
+
+    import shapely
+
+    from eeextract_plugin.core.zonal.zones import to_geometry
+
+    g = box(0, 0, 2, 1)
+
+    class QByteArrayLike:  # what QgsGeometry.asWkb() returns: .data() gives the bytes
+        def data(self):
+            return g.wkb
+
+    class GeoInterface:
+        __geo_interface__ = json.loads(shapely.to_geojson(g))
+
+    for value in (
+        g,
+        g.wkb,
+        bytearray(g.wkb),
+        memoryview(g.wkb),
+        g.wkt,
+        GeoInterface(),
+        {"type": "Feature", "geometry": json.loads(shapely.to_geojson(g))},
+        QByteArrayLike(),
+    ):
+        assert to_geometry(value).equals(g), value
+
+
 def test_statistic_aliases_are_accepted():
     from eeextract_plugin.core.zonal import parse_statistics
 

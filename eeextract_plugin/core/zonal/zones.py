@@ -60,6 +60,13 @@ def to_geometry(value: Any) -> Optional[BaseGeometry]:
         return shapely.from_wkt(value)
     if hasattr(value, "__geo_interface__"):
         value = value.__geo_interface__
+    elif not isinstance(value, dict):
+        try:  # other bytes-like WKB (a QByteArray from QgsGeometry.asWkb())
+            return shapely.from_wkb(bytes(memoryview(value)))
+        except TypeError:
+            data = getattr(value, "data", None)
+            if callable(data) and isinstance(data(), bytes):
+                return shapely.from_wkb(data())
     if isinstance(value, dict):
         from shapely.geometry import shape
 
