@@ -653,6 +653,46 @@ def test_bad_input_gives_one_clear_line_naming_it(tmp_path, grid_tif):
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_layer_choice_in_a_multi_layer_file(tmp_path, grid_tif):
+    path = tmp_path / "two.gpkg"
+    write_vector(path, [({"zone": 1}, box(*px_box(0, 0, 1, 1)))], layer="first")
+    write_vector(path, [({"zone": 2}, box(*px_box(1, 0, 2, 1)))], layer="second")
+    _raises(
+        "has 2 layers \\(first, second\\); name the one to use",
+        tmp_path,
+        grid_tif,
+        str(path),
+        id_field="zone",
+    )
+    _raises(
+        "no layer 'third'; layers are: first, second",
+        tmp_path,
+        grid_tif,
+        str(path),
+        id_field="zone",
+        layer="third",
+    )
+    _raises(
+        "no band named 'nir'; bands are: b1",
+        tmp_path,
+        grid_tif,
+        str(path),
+        id_field="zone",
+        layer="first",
+        bands=["nir"],
+    )
+    _, rows = zonal(
+        tmp_path,
+        grid_tif,
+        str(path),
+        "exactextract",
+        stats=["mean"],
+        id_field="zone",
+        layer="second",
+    )
+    assert list(rows) == ["2"] and num(rows["2"]["b1_mean"]) == 1
+
+
 def test_geometry_inputs_the_dock_may_hand_over():
     import json
 
