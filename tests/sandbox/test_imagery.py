@@ -601,3 +601,19 @@ def test_large_grids_are_computed_in_strips_that_join_exactly(dem, monkeypatch):
     monkeypatch.setattr(image_module, "STRIP_PIXELS", 50 * 7)  # strips of 7 rows, the last one shorter
     strips = dem.compute(grid).bands[0]
     assert np.array_equal(whole.values, strips.values) and np.array_equal(whole.mask, strips.mask)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_resample_interpolates_between_native_pixel_centres(tif_catalog, mode):
+    catalog, ids = tif_catalog
+    image = call("Image.select", input=catalog.get_image("projects/sandbox/assets/ids"), bandSelectors=["double"])
+    smooth = call("Image.resample", image=image, mode=mode)
+    native = compute_pixels(image, None, None, None, CONFIG).grid
+    assert np.array_equal(smooth.compute(native).bands[0].values, ids * 2 + 2)  # the native grid: native values
+    # Half a pixel off the native lattice, in the middle of the file: a linear ramp stays linear.
+    grid = PixelGrid("EPSG:32631", (30.0, 0, 500000.0 + 15 + 30 * 10, 0, -30.0, 4430000.0 - 15 - 30 * 10), 8, 8)
+    out = smooth.compute(grid).bands[0]
+    expected = (ids[10:18, 10:18] + ids[11:19, 11:19]) + 2  # mean of the 4 neighbours of a linear ramp, ×2, +2
+    assert out.mask.all() and np.array_equal(out.values, expected)
+    with pytest.raises(EEError, match="Unknown resampling mode"):
+        call("Image.resample", image=image, mode="lanczos")

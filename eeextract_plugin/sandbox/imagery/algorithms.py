@@ -1425,3 +1425,91 @@ def image_collection_quality_mosaic(collection, qualityBand):
         raise invalid_argument(f"ImageCollection.qualityMosaic: Band '{quality}' not found.")
     group = _QualityGroup(coll, first.band_names(), [b.pixel_type for b in first.bands], quality)
     return Image([CompositeBand(b.name, b.pixel_type, group, b.name) for b in first.bands])
+
+
+# ----------------------------------------------------------------------------- resample
+
+
+def _cubic_weights(t: np.ndarray) -> List[np.ndarray]:
+    """Keys' cubic convolution (a = -0.5) weights of the 4 neighbours at offsets -1, 0, 1, 2."""
+    a = -0.5
+
+    def k(x):
+        x = np.abs(x)
+        return np.where(x <= 1, (a + 2) * x ** 3 - (a + 3) * x ** 2 + 1,
+                        np.where(x < 2, a * x ** 3 - 5 * a * x ** 2 + 8 * a * x - 4 * a, 0.0))
+
+    return [k(t + 1), k(t), k(1 - t), k(2 - t)]
+
+
+class InterpolatedBand(Band):
+    """``Image.resample``: values between the centres of ``inner``'s pixel lattice (its
+    projection) interpolated bilinearly or bicubically instead of nearest-neighbour. On the
+    band's own lattice the values are the native ones."""
+
+    def __init__(self, inner: Band, mode: str, max_pixels: int = 1 << 26):
+        super().__init__(inner.name, inner.pixel_type, inner.projection, inner.footprint, inner.dimensions)
+        self.inner = inner
+        self.mode = mode
+        self.max_pixels = max_pixels
+        self.grid_hint = inner.grid_hint
+
+    def _compute(self, grid: PixelGrid) -> BandResult:
+        from eeextract_plugin.sandbox.imagery.projection import aligned_offset, grid_centres
+
+        shape = (grid.height, grid.width)
+        proj = self.inner.projection
+        if aligned_offset(grid, proj) is not None:
+            return self.inner.compute(grid)
+        x, y = grid_centres(grid)
+        x, y = np.broadcast_arrays(x, y)
+        nx, ny = transform_xy(grid.crs, proj.crs, x, y)
+        fc, fr = proj.to_pixel(nx, ny)
+        ok = np.isfinite(fc) & np.isfinite(fr)
+        if not ok.any():
+            return np.zeros(shape, self.pixel_type.dtype), np.zeros(shape, bool)
+        u = np.where(ok, fc - 0.5, 0.0)
+        v = np.where(ok, fr - 0.5, 0.0)
+        i0 = np.floor(u).astype(np.int64)
+        j0 = np.floor(v).astype(np.int64)
+        tx = u - i0
+        ty = v - j0
+        if self.mode == "bilinear":
+            offsets = [0, 1]
+            wx = [1.0 - tx, tx]
+            wy = [1.0 - ty, ty]
+        else:
+            offsets = [-1, 0, 1, 2]
+            wx = _cubic_weights(tx)
+            wy = _cubic_weights(ty)
+        c0 = int(i0[ok].min()) + offsets[0]
+        c1 = int(i0[ok].max()) + offsets[-1]
+        r0 = int(j0[ok].min()) + offsets[0]
+        r1 = int(j0[ok].max()) + offsets[-1]
+        w, h = c1 - c0 + 1, r1 - r0 + 1
+        if w * h > max(self.max_pixels, 16 * grid.width * grid.height):
+            raise invalid_argument("User memory limit exceeded.")
+        window = PixelGrid(proj.crs, proj.transform, w, h).window(c0, r0, w, h)
+        values, mask = self.inner.compute(window)
+        values = values.astype(np.float64)
+        total = np.zeros(shape)
+        valid = ok.copy()
+        for dj, wyj in zip(offsets, wy):
+            rows = np.clip(j0 + dj - r0, 0, h - 1)
+            for di, wxi in zip(offsets, wx):
+                cols = np.clip(i0 + di - c0, 0, w - 1)
+                weight = wxi * wyj
+                total += weight * values[rows, cols]
+                valid &= mask[rows, cols] | (weight == 0)
+        if self.pixel_type.is_int:
+            total = np.round(total)
+        return self.pixel_type.cast(np.where(valid, total, 0.0)), valid
+
+
+@algorithm("Image.resample")
+def image_resample(image, mode="bilinear"):
+    img = as_image(image, "Image.resample")
+    mode = str(mode or "bilinear").lower()
+    if mode not in ("bilinear", "bicubic"):
+        raise invalid_argument(f"Image.resample: Unknown resampling mode '{mode}'. Use 'bilinear' or 'bicubic'.")
+    return _keep(img, [InterpolatedBand(b, mode) for b in img.bands])
