@@ -1,7 +1,17 @@
 """The "EE Extract" Processing provider (id ``eeextract``).
 
 Registered by ``EEExtractPlugin.initProcessing()`` and removed in ``unload()``; also found by
-``qgis_process`` when the plugin is enabled in the profile it runs with.
+``qgis_process`` when the plugin is enabled in the profile it runs with, e.g. against a sandbox::
+
+    qgis_process plugins enable eeextract_plugin
+    EEEXTRACT_URL=http://127.0.0.1:8765 EEEXTRACT_PROJECT=sandbox \
+        qgis_process run eeextract:extract_image -- ASSET=SANDBOX/DEM \
+        "EXTENT=7.0,7.1,46.0,46.1 [EPSG:4326]" OUTPUT=/tmp/dem.tif
+
+Algorithms: ``extract_image``, ``extract_chips``, ``extract_collection``, ``export_mosaic``,
+``zonal_statistics``, ``sample_reduce``, ``time_series`` (one module each; ``base.py`` holds the
+parameter → job spec translation, ``connection.py`` the Earth Engine connection and shared
+session, ``feedback.py`` the progress / cancel / log adapters).
 """
 
 from __future__ import annotations
