@@ -617,3 +617,14 @@ def test_resample_interpolates_between_native_pixel_centres(tif_catalog, mode):
     assert out.mask.all() and np.array_equal(out.values, expected)
     with pytest.raises(EEError, match="Unknown resampling mode"):
         call("Image.resample", image=image, mode="lanczos")
+
+
+def test_a_wkt_grid_is_the_same_as_its_epsg_code(dem):
+    from pyproj import CRS
+
+    grid = PixelGrid("EPSG:32632", (30.0, 0.0, 240000.0, 0.0, -30.0, 4440000.0), 16, 8)
+    as_wkt = {**grid.to_json(), "crsWkt": CRS.from_epsg(32632).to_wkt()}
+    del as_wkt["crsCode"]
+    a = compute_pixels(dem, grid.to_json(), None, None, CONFIG)
+    b = compute_pixels(dem, as_wkt, None, None, CONFIG)
+    assert raster_bytes(a) == raster_bytes(b)
