@@ -46,7 +46,8 @@ class AssetInfo:
             names = ", ".join(b.id for b in self.bands[:12]) + (" …" if len(self.bands) > 12 else "")
             parts.append(f"{len(self.bands)} band(s): {names}")
             scale = f"{self.native_scale:g}" if self.native_scale else "?"
-            parts.append(f"native grid: {self.native_crs or '?'}, {scale} units/pixel")
+            which = "first image's grid" if self.type == "IMAGE_COLLECTION" else "native grid"
+            parts.append(f"{which}: {self.native_crs or '?'}, {scale} units/pixel")
         if self.start or self.end:
             parts.append(f"dates: {self.start[:10] or '?'} to {self.end[:10] or '?'}")
         return "<br>".join(parts)

@@ -44,11 +44,13 @@ class Estimate:
         t = "?" if self.seconds is None else _duration(self.seconds)
         work = f"{self.tasks:,} export task(s)" if self.tasks else f"{self.requests:,} request(s)"
         text = (f"{self.pixels:,} px, {self.bytes / 1e6:,.1f} MB, {work}, {self.files:,} file(s), "
-                f"≥ {t} at the quota")
+                f"{t} at least, at the quota")
         return f"{text} — {self.note}" if self.note else text
 
 
 def _duration(s: float) -> str:
+    if s < 1:
+        return "< 1 s"
     if s < 60:
         return f"{s:.0f} s"
     if s < 3600:

@@ -47,6 +47,7 @@ def job_group(project: QgsProject, job_name: str) -> QgsLayerTreeGroup:
     group = root.findGroup(job_name)
     if group is None:
         group = root.insertGroup(0, job_name)
+        group.setExpanded(True)
     return group
 
 

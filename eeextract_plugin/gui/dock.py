@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from qgis.core import (
     QgsApplication,
@@ -108,6 +108,8 @@ class EEExtractDock(QgsDockWidget):
         self.jobs_view = JobsView(self.form, self.board, parent=self)
 
         self.expression: Optional[Dict[str, Any]] = None
+        # Bands in the order the user checked them (B4, B3, B2 makes an RGB image).
+        self.band_order: List[str] = []
         self.asset_info: Any = None
         self.drawn: Optional[QgsRectangle] = None
         self.drawn_crs: QgsCoordinateReferenceSystem = QgsCoordinateReferenceSystem("EPSG:4326")
@@ -164,6 +166,9 @@ class EEExtractDock(QgsDockWidget):
     def _connect(self) -> None:
         f = self.form
         f.txtAssetId.textChanged.connect(lambda _t: self._asset_timer.start())
+        # The model's signal fires for every check (the combo's own signal not always, in 3.22).
+        f.cmbBands.model().itemCheckStateChanged.connect(
+            lambda *_a: self._bands_changed(f.cmbBands.checkedItems()))
         f.cmbSourceType.currentIndexChanged.connect(self._source_type_changed)
         f.cmbRegionMode.currentIndexChanged.connect(self._region_mode_changed)
         f.cmbRegionLayer.layerChanged.connect(self._region_layer_changed)
@@ -332,6 +337,26 @@ class EEExtractDock(QgsDockWidget):
         if self.region_mode() == "canvas":
             self.schedule_estimate()
 
+    def _bands_changed(self, items: List[str]) -> None:
+        checked = list(items)
+        self.band_order = [b for b in self.band_order if b in checked] + [
+            b for b in checked if b not in self.band_order]
+
+    def selected_bands(self) -> List[str]:
+        """The checked bands, in the order they were checked."""
+        checked = set(self.form.cmbBands.checkedItems())
+        return [b for b in self.band_order if b in checked]
+
+    def set_bands(self, available: List[str], checked: List[str]) -> None:
+        combo = self.form.cmbBands
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItems(list(available) + [b for b in checked if b not in available])
+        combo.blockSignals(False)
+        self.band_order = list(checked)
+        combo.setCheckedItems(list(checked))
+        self._bands_changed(combo.checkedItems())
+
     # ------------------------------------------------------------------------------ drawing
     def _draw_toggled(self, checked: bool) -> None:
         canvas = self.iface.mapCanvas()
@@ -415,9 +440,9 @@ class EEExtractDock(QgsDockWidget):
             src["expression"] = self.expression
         else:
             src["asset_id"] = f.txtAssetId.text().strip()
-        bands = f.cmbBands.checkedItems()
+        bands = self.selected_bands()
         if bands:
-            src["bands"] = list(bands)
+            src["bands"] = bands
         if st == "collection":
             src["start"] = f.dateStart.date().toString("yyyy-MM-dd")
             src["end"] = f.dateEnd.date().toString("yyyy-MM-dd")
@@ -489,10 +514,7 @@ class EEExtractDock(QgsDockWidget):
             f.lblExpressionStatus.setText("Expression loaded from the job file.")
         else:
             f.txtAssetId.setText(s.asset_id or "")
-        f.cmbBands.clear()
-        if s.bands:
-            f.cmbBands.addItems(s.bands)
-            f.cmbBands.setCheckedItems(s.bands)
+        self.set_bands(list(s.bands or []), list(s.bands or []))
         if s.type == "collection":
             if s.start:
                 f.dateStart.setDate(QDate.fromString(s.start[:10], "yyyy-MM-dd"))
@@ -615,10 +637,8 @@ class EEExtractDock(QgsDockWidget):
             return  # the user typed on
         self.asset_info = info
         self.form.lblAssetInfo.setText(info.summary())
-        checked = set(self.form.cmbBands.checkedItems())
-        self.form.cmbBands.clear()
-        self.form.cmbBands.addItems([b.id for b in info.bands])
-        self.form.cmbBands.setCheckedItems([b.id for b in info.bands if b.id in checked])
+        available = [b.id for b in info.bands]
+        self.set_bands(available, [b for b in self.selected_bands() if b in available])
         if info.type == "IMAGE_COLLECTION" and self.source_type() == "asset":
             self.set_source_type("collection")
         elif info.type == "IMAGE" and self.source_type() == "collection":

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
 from qgis.PyQt.QtCore import QObject, Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices
-from qgis.PyQt.QtWidgets import QTreeWidgetItem
+from qgis.PyQt.QtWidgets import QHeaderView, QTreeWidgetItem
 
 from eeextract_plugin import engine, layers, project_jobs
 from eeextract_plugin import qgis_settings as qs
@@ -355,7 +355,11 @@ class JobsView(QObject):
         self.board = board
         self.items: Dict[str, QTreeWidgetItem] = {}
         tree = form.treeJobs
-        tree.setColumnWidth(0, 150)
+        header = tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        for column in range(1, tree.columnCount()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
         board.changed.connect(self.update)
         tree.itemSelectionChanged.connect(self._selection_changed)
         form.btnJobCancel.clicked.connect(lambda: self._with_selected(board.cancel))

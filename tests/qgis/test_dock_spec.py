@@ -184,3 +184,23 @@ def test_an_expression_is_stored_serialized_never_as_python(dock, tmp_path):
     text = dock.build_spec().to_json()
     assert "SANDBOX/DEM" in text and "functionInvocationValue" in text
     assert "img = " not in text and "ee.Image(" not in json.dumps(dock.build_spec().to_dict())
+
+
+def test_bands_keep_the_order_they_were_checked_in(dock, tmp_path):
+    """B4, B3, B2 checked one by one is an RGB image: the spec keeps that order."""
+    from qgis.PyQt.QtCore import Qt
+
+    f = dock.form
+    dock.set_bands(["B2", "B3", "B4", "B8"], [])
+    for band in ("B4", "B3", "B2"):
+        f.cmbBands.setItemCheckState(f.cmbBands.findText(band), Qt.Checked)
+    assert dock.selected_bands() == ["B4", "B3", "B2"]
+    f.cmbBands.setItemCheckState(f.cmbBands.findText("B3"), Qt.Unchecked)
+    f.cmbBands.setItemCheckState(f.cmbBands.findText("B3"), Qt.Checked)
+    assert dock.selected_bands() == ["B4", "B2", "B3"]
+    f.txtAssetId.setText("SANDBOX/S2_SR")
+    f.fileOutputFolder.setFilePath(str(tmp_path))
+    dock.set_region_mode("canvas")
+    dock.set_drawn_rectangle(__import__("qgis.core").core.QgsRectangle(0, 0, 1, 1),
+                             __import__("qgis.core").core.QgsCoordinateReferenceSystem("EPSG:4326"))
+    assert dock.build_spec().source.bands == ["B4", "B2", "B3"]

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The README screenshots: the real QGIS desktop under Xvfb, the plugin installed in a temporary
+# profile (symlink), a job run against the embedded sandbox, captured with `import -window root`.
+# Usage: tests/qgis/desktop_screenshot.sh  (writes docs/screenshot-dock.png, docs/screenshot-jobs.png)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+WORK=$(mktemp -d /tmp/eeextract-shot.XXXXXX)
+PROFILES=$WORK/profiles
+mkdir -p "$PROFILES/profiles/default/python/plugins" "$PROFILES/profiles/default/QGIS"
+ln -s "$REPO/eeextract_plugin" "$PROFILES/profiles/default/python/plugins/eeextract_plugin"
+cat > "$PROFILES/profiles/default/QGIS/QGIS3.ini" <<INI
+[PythonPlugins]
+eeextract_plugin=true
+
+[eeextract]
+mode=sandbox
+project=sandbox
+concurrency=16
+output_folder=$WORK/output
+
+[qgis]
+showTips322=false
+checkVersion=false
+INI
+export EEX_SHOT_WORK=$WORK
+# QGIS runs the system Python: let it see the venv's packages (earthengine-api, google-*, ...),
+# except the wheels that bundle their own copies of libraries QGIS has already loaded: inside the
+# QGIS process their symbols resolve to QGIS's libgeos / libproj, and they misbehave (shapely's
+# polygons get garbage Z values) or crash (pyproj segfaults). Instead: Debian's python3-pyproj
+# (built on the system PROJ) and a shapely built against the system GEOS (once, cached).
+CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/eeextract
+PYLIB=$CACHE/qgis-pylib
+SITE=$CACHE/qgis-site
+VENV_SITE=$REPO/.venv/lib/python3.11/site-packages
+if [ ! -d "$PYLIB/shapely" ]; then
+  echo "building shapely against the system GEOS (needs libgeos-dev) into $PYLIB"
+  "$REPO/.venv/bin/python" -m pip install -q --disable-pip-version-check --no-binary shapely \
+      --no-deps --target "$PYLIB" "shapely==$("$REPO/.venv/bin/python" -c 'import shapely; print(shapely.__version__)')"
+fi
+rm -rf "$SITE" && mkdir -p "$SITE"
+for entry in "$VENV_SITE"/*; do
+  case "$(basename "$entry")" in
+    shapely*|pyproj*|rasterio*|pyogrio*|fiona*|*.pth|__pycache__) ;;
+    *) ln -s "$entry" "$SITE/" ;;
+  esac
+done
+export PYTHONPATH="$PYLIB:$SITE${PYTHONPATH:+:$PYTHONPATH}"
+unset QT_QPA_PLATFORM
+xvfb-run -a -s "-screen 0 1600x1000x24" bash -c '
+  qgis --profiles-path "'"$PROFILES"'" --noversioncheck --nologo --code "'"$REPO"'/tests/qgis/desktop_screenshot.py" \
+      >"'"$WORK"'/qgis.log" 2>&1 &
+  QPID=$!
+  for i in $(seq 1 240); do [ -f "'"$WORK"'/ready1" ] && break; sleep 0.5; done
+  import -window root "'"$REPO"'/docs/screenshot-dock.png"
+  touch "'"$WORK"'/shot1"
+  for i in $(seq 1 60); do [ -f "'"$WORK"'/ready2" ] && break; sleep 0.5; done
+  import -window root "'"$REPO"'/docs/screenshot-jobs.png"
+  kill $QPID || true
+  wait $QPID || true
+'
+echo "job state: $(cat "$WORK/state.txt" 2>/dev/null || echo unknown)"
+echo "work folder: $WORK"
