@@ -41,10 +41,28 @@ _SOURCE_LOCK = threading.Lock()
 _SOURCE: Optional[qgis_session.SessionSource] = None
 
 
+def _plugin_session_source() -> Optional[qgis_session.SessionSource]:
+    """The loaded plugin's own source (so the dock and Processing share one embedded sandbox)."""
+    try:
+        from qgis import utils
+    except ImportError:  # pragma: no cover
+        return None
+    for plugin in list(getattr(utils, "plugins", {}).values()):
+        if type(plugin).__name__ == "EEExtractPlugin":
+            sessions = getattr(plugin, "sessions", None)
+            if isinstance(sessions, qgis_session.SessionSource):
+                return sessions
+    return None
+
+
 def session_source() -> qgis_session.SessionSource:
-    """The settings-based connection source of Processing runs (starts the embedded sandbox
-    when that is the configured connection, once per QGIS process)."""
+    """The settings-based connection source of Processing runs: the plugin's when it is loaded,
+    else one of Processing's own (it starts the embedded sandbox when that is the configured
+    connection, once per QGIS process)."""
     global _SOURCE
+    plugin_source = _plugin_session_source()
+    if plugin_source is not None:
+        return plugin_source
     with _SOURCE_LOCK:
         if _SOURCE is None:
             _SOURCE = qgis_session.SessionSource()

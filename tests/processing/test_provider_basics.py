@@ -98,3 +98,21 @@ def test_every_algorithm_has_help_and_outputs(eeextract_provider):
         assert len(alg.shortHelpString()) > 200, alg.name()
         assert alg.outputDefinitions(), alg.name()
         assert alg.flags() & alg.FlagCanCancel, alg.name()
+
+
+def test_the_loaded_plugins_session_source_is_shared(qgis_app, monkeypatch):
+    from qgis import utils
+
+    from eeextract_plugin.processing import connection
+    from eeextract_plugin.qgis_session import SessionSource
+
+    class EEExtractPlugin:  # stands for the loaded plugin instance (only its name is checked)
+        def __init__(self):
+            self.sessions = SessionSource(load_settings=lambda: None)
+
+    plugin = EEExtractPlugin()
+    monkeypatch.setattr(utils, "plugins", {"eeextract_plugin": plugin}, raising=False)
+    assert connection.session_source() is plugin.sessions
+    monkeypatch.setattr(utils, "plugins", {}, raising=False)
+    own = connection.session_source()
+    assert own is not plugin.sessions and connection.session_source() is own
