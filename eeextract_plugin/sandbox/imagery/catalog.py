@@ -66,6 +66,7 @@ class LandcoverBand(NativeBand):
     def __init__(self):
         proj = Projection("EPSG:4326", (LANDCOVER_SCALE, 0.0, -180.0, 0.0, -LANDCOVER_SCALE, 90.0))
         super().__init__("landcover", UINT8, proj, None, (360 * 12000, 180 * 12000))
+        self.pyramiding = "MODE"
 
     def sample(self, cols, rows, grid):
         lon = -180.0 + (cols + 0.5) / 12000.0
@@ -351,7 +352,7 @@ def describe_image_asset(image: Image) -> Dict[str, Any]:
             grid["dimensions"] = {"width": int(b.dimensions[0]), "height": int(b.dimensions[1])}
             size += int(b.dimensions[0]) * int(b.dimensions[1]) * b.pixel_type.dtype.itemsize
         bands.append({"id": b.name, "dataType": b.pixel_type.to_asset_data_type(), "grid": grid,
-                      "pyramidingPolicy": "MEAN"})
+                      "pyramidingPolicy": getattr(b, "pyramiding", "MEAN")})
     props = {k: v for k, v in image.properties.items() if not k.startswith("system:")}
     out: Dict[str, Any] = {
         "type": "IMAGE",

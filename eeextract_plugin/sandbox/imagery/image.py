@@ -177,6 +177,9 @@ class Band:
         self.dimensions = dimensions  # native (width, height) for stored bands
         # The grid to compute on when none is asked for (set by clipToBoundsAndScale).
         self.grid_hint: Optional[PixelGrid] = None
+        # How Earth Engine would build this band's pyramids (asset metadata only: the sandbox
+        # samples native pixels at every scale).
+        self.pyramiding = "MEAN"
 
     # -- the public contract
     def compute(self, grid: PixelGrid) -> BandResult:

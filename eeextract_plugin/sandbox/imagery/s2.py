@@ -274,6 +274,8 @@ class S2Band(NativeBand):
         self.k = k
         self.tile = tile
         self.spectral = name  # which band this is, whatever it is renamed to
+        if name == "QA60":
+            self.pyramiding = "SAMPLE"
 
     def _coords(self, cols: np.ndarray, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         x = self.tile.x0 + (cols + 0.5) * self.scale
