@@ -67,7 +67,7 @@ def test_registered_algorithms_use_the_clients_argument_names():
     path = __import__("pathlib").Path(ee.__file__).parent / "tests" / "algorithms.json"
     signatures = {a["name"].split("/")[-1]: a for a in json.loads(path.read_text())["algorithms"]}
     mine = {n: a for n, a in implemented().items()
-            if n.split(".")[0] in ("Image", "ImageCollection", "reduce", "Projection")}
+            if n.split(".")[0] in ("Image", "ImageCollection", "reduce", "Projection", "Terrain")}
     assert len(mine) > 60
     for name, alg in mine.items():
         assert name in signatures, f"{name} is not an Earth Engine algorithm"
@@ -628,3 +628,25 @@ def test_a_wkt_grid_is_the_same_as_its_epsg_code(dem):
     a = compute_pixels(dem, grid.to_json(), None, None, CONFIG)
     b = compute_pixels(dem, as_wkt, None, None, CONFIG)
     assert raster_bytes(a) == raster_bytes(b)
+
+
+def test_terrain_on_a_known_plane(tif_catalog, dem):
+    catalog, ids = tif_catalog
+    plane = call("Image.select", input=catalog.get_image("projects/sandbox/assets/ids"), bandSelectors=["double"])
+    grid = compute_pixels(plane, None, None, None, CONFIG).grid.window(5, 5, 20, 10)
+    # z = 2 * (60 r + c) + 2 on 30 m pixels: east gradient 2/30, north gradient +120/30 (rows go south).
+    products = call("Terrain.products", input=plane).compute(grid)
+    assert products.band_names == ["double", "slope", "aspect", "hillshade"]
+    slope, aspect, shade = products.bands[1], products.bands[2], products.bands[3]
+    assert slope.mask.all() and aspect.mask.all()
+    assert np.allclose(slope.values, np.degrees(np.arctan(np.hypot(2 / 30, 4))), atol=1e-4)
+    assert np.allclose(aspect.values, np.degrees(np.arctan2(-2 / 30, 4)) % 360, atol=1e-3)  # faces north
+    assert shade.values.dtype == np.uint8
+    # Tiles join exactly (each pixel reads its neighbours on the same lattice).
+    whole = call("Terrain.slope", input=dem).compute(dem_window((180 + 6) * 3600, (90 - 40) * 3600, 40, 20)).bands[0]
+    left = call("Terrain.slope", input=dem).compute(dem_window((180 + 6) * 3600, (90 - 40) * 3600, 20, 20)).bands[0]
+    assert np.array_equal(whole.values[:, :20], left.values) and whole.values.max() < 90
+    # Beside the edge of a stored image: masked.
+    edge = call("Terrain.slope", input=plane).compute(compute_pixels(plane, None, None, None, CONFIG).grid).bands[0]
+    assert not edge.mask[0].any() and edge.mask[1:-1, 1:-1].all()
+    assert call("Image.metadata", image=dem.with_properties({"k": 3}), property="k").compute(grid).bands[0].values[0, 0] == 3
