@@ -11,6 +11,10 @@ resampled nearest-neighbour (Earth Engine's default): each output pixel centre i
 the native CRS and the pixel containing it is taken; outside the native extent → masked.
 
 Masked pixels always hold 0, so the same request gives the same bytes.
+
+Known difference from Earth Engine: a grid coarser than the native one samples native pixels
+(nearest neighbour); Earth Engine would read its MEAN/MODE/SAMPLE pyramids. ``Image.resample``
+gives bilinear/bicubic interpolation, ``Image.reproject`` forces a computation scale.
 """
 
 from __future__ import annotations
