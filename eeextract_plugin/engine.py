@@ -154,7 +154,7 @@ def run_new_job(spec: Any, session: Any, progress: Callable[[Any], None],
         result = job_runner.run(job_id)
     finally:
         job_runner.close()
-    return _job_result(job_id, result)
+    return _job_result(job_id, result, spec)
 
 
 def resume_job(workdir: PathLike, job_id: str, session: Any, progress: Callable[[Any], None],
@@ -163,20 +163,38 @@ def resume_job(workdir: PathLike, job_id: str, session: Any, progress: Callable[
     from eeextract_plugin.core import runner
 
     result = runner.resume_job(job_id, session, workdir, progress=progress, cancel=is_cancelled)
-    return _job_result(job_id, result)
+    return _job_result(job_id, result, spec_of(workdir, job_id))
 
 
-def _job_result(job_id: str, result: Any) -> JobResult:
+def zonal_tables_of(spec: Any, outputs: List[str]) -> List[str]:
+    """The zonal statistics tables the engine wrote next to each raster (``<stem>_zonal.csv``)."""
+    if spec is None or getattr(spec, "zonal", None) is None:
+        return []
+    found = []
+    for raster in outputs:
+        if not raster.lower().endswith((".tif", ".tiff")):
+            continue
+        z = spec.zonal
+        if z.output and z.output.lower().endswith(".csv"):
+            candidate = Path(z.output)
+        else:
+            folder = Path(z.output) if z.output else Path(raster).parent
+            candidate = folder / f"{Path(raster).stem}_zonal.csv"
+        if candidate.is_file():
+            found.append(str(candidate))
+    return found
+
+
+def _job_result(job_id: str, result: Any, spec: Any = None) -> JobResult:
     state = str(getattr(result, "state", "completed"))
     outputs = [str(p) for p in (getattr(result, "outputs", None) or [])]
     message = str(getattr(result, "message", "") or "")
     extra = getattr(result, "extra", None) or {}
     chip_index = extra.get("index") or extra.get("chip_index") or find_chip_index(outputs)
-    zonal = [str(p) for p in (extra.get("zonal_outputs") or extra.get("zonal") or [])
-             if isinstance(p, (str, Path))]
-    return JobResult(job_id=job_id, state=state, outputs=outputs + [z for z in zonal if z not in outputs],
-                     message=message, chip_index=str(chip_index) if chip_index else None,
-                     zonal_tables=zonal)
+    zonal = [str(p) for p in (extra.get("zonal_outputs") or [])
+             if isinstance(p, (str, Path))] or zonal_tables_of(spec, outputs)
+    return JobResult(job_id=job_id, state=state, outputs=outputs, message=message,
+                     chip_index=str(chip_index) if chip_index else None, zonal_tables=zonal)
 
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")

@@ -155,6 +155,21 @@ def join_table_to_zones(zones: QgsVectorLayer, table: QgsVectorLayer, id_field: 
     return zones.addJoin(info)
 
 
+def find_vector_layer(project: QgsProject, path: str, sublayer: Optional[str] = None) -> Optional[QgsVectorLayer]:
+    """The project's vector layer reading ``path`` (and ``sublayer``), if there is one."""
+    from qgis.core import QgsProviderRegistry
+
+    wanted = str(Path(path).resolve())
+    for layer in project.mapLayers().values():
+        if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "ogr":
+            continue
+        parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
+        if parts.get("path") and str(Path(parts["path"]).resolve()) == wanted and (
+                not sublayer or parts.get("layerName") == sublayer):
+            return layer
+    return None
+
+
 def write_chip_index(chip_paths: Sequence[str], index_path: str) -> str:
     """A GeoJSON of chip footprints (polygon, ``path``, ``name``) in the chips' CRS.
 
@@ -247,6 +262,7 @@ def load_results(
         lyr = load_table(path, project, group, job_id)
         if lyr is not None:
             loaded.append(lyr)
+    group.setExpanded(True)
     LOGGER.info("job %s: %d layer(s) loaded", job_name, len(loaded))
     return loaded
 

@@ -295,22 +295,47 @@ class JobBoard(QObject):
                     entry.fraction = entry.units_done / entry.units_total
 
     def load_results(self, key: str, result: Any = None) -> List[Any]:
+        """The job's outputs as layers in its group; zonal tables joined to the zone layer."""
         entry = self.jobs[key]
         chip_index = getattr(result, "chip_index", None) if result is not None else None
         if chip_index is None and entry.outputs:
             chip_index = engine.find_chip_index(entry.outputs)
-        loaded = layers.load_results(self.project, entry.name, entry.outputs, entry.job_id or key,
+        job_id = entry.job_id or key
+        loaded = layers.load_results(self.project, entry.name, entry.outputs, job_id,
                                      chip_index=chip_index)
-        zonal_tables = list(getattr(result, "zonal_tables", []) or []) if result is not None else []
-        zonal = engine.spec_zonal(entry.workdir, entry.job_id) if entry.job_id else None
-        if zonal_tables and zonal is not None:
-            uri = zonal.polygons + (f"|layername={zonal.layer}" if zonal.layer else "")
-            zones = layers.load_table(uri, self.project, layers.job_group(self.project, entry.name),
-                                      entry.job_id, name=f"{entry.name} zones")
-            for lyr in loaded:
-                if zones is not None and lyr.source() in zonal_tables:
-                    layers.join_table_to_zones(zones, lyr, zonal.id_field)
+        spec = None
+        if entry.job_id:
+            try:
+                spec = engine.spec_of(entry.workdir, entry.job_id)
+            except (KeyError, ValueError, OSError):
+                spec = None
+        tables = list(getattr(result, "zonal_tables", []) or []) if result is not None else []
+        if not tables and spec is not None:
+            tables = engine.zonal_tables_of(spec, entry.outputs)
+        if tables and spec is not None and spec.zonal is not None:
+            loaded += self._load_zonal(entry, job_id, spec.zonal, tables)
         return loaded
+
+    def _load_zonal(self, entry: JobEntry, job_id: str, zonal: Any, tables: List[str]) -> List[Any]:
+        group = layers.job_group(self.project, entry.name)
+        zones = layers.find_vector_layer(self.project, zonal.polygons, zonal.layer)
+        added: List[Any] = []
+        if zones is None:
+            uri = zonal.polygons + (f"|layername={zonal.layer}" if zonal.layer else "")
+            zones = layers.load_table(uri, self.project, group, job_id, name=f"{entry.name} zones")
+            if zones is not None:
+                added.append(zones)
+        existing = {lyr.source() for lyr in self.project.mapLayers().values()}
+        for path in tables:
+            if any(src.startswith(Path(path).resolve().as_uri()) for src in existing):
+                continue
+            table = layers.load_table(path, self.project, group, job_id)
+            if table is None:
+                continue
+            added.append(table)
+            if zones is not None:
+                layers.join_table_to_zones(zones, table, zonal.id_field)
+        return added
 
     def _record(self, entry: JobEntry) -> None:
         if not entry.job_id:

@@ -212,3 +212,55 @@ def test_many_outputs_can_be_mosaicked_into_a_vrt_layer(board, tmp_path):
 
     layers = {lyr.name(): lyr for lyr in _group_layers("s2-images")}
     assert isinstance(layers["s2-mosaic"].renderer(), QgsMultiBandColorRenderer)
+
+
+def test_zonal_statistics_load_as_a_table_joined_to_the_zones(board, tmp_path):
+    import json
+
+    from qgis.core import QgsProject, QgsVectorLayer
+
+    zones_path = tmp_path / "fields.geojson"
+    zones_path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"field_id": f"f{i}"}, "geometry": {"type": "Polygon",
+         "coordinates": [[[x, 46.01], [x + 0.02, 46.01], [x + 0.02, 46.03], [x, 46.03], [x, 46.01]]]}}
+        for i, x in enumerate((7.01, 7.05))]}))
+    zones = QgsVectorLayer(str(zones_path), "fields", "ogr")
+    QgsProject.instance().addMapLayer(zones)
+    spec = dem_spec(tmp_path / "out", name="dem-zonal")
+    spec = JobSpec.from_dict({**spec.to_dict(), "zonal": {
+        "polygons": str(zones_path), "id_field": "field_id", "statistics": ["mean", "max"]}})
+    entry = board.start(spec)
+    assert entry.state == "completed", entry.message
+    tables = [lyr for lyr in _group_layers("dem-zonal") if lyr.name().endswith("_zonal")]
+    assert len(tables) == 1 and tables[0].featureCount() == 2
+    joined = [j.joinLayerId() for j in zones.vectorJoins()]
+    assert joined == [tables[0].id()]
+    names = zones.fields().names()
+    mean_field = next(n for n in names if n.endswith("mean"))
+    assert all(f[mean_field] is not None for f in zones.getFeatures())
+
+
+def test_reopening_the_project_shows_its_jobs(board, qgis_iface, clean_settings, tmp_path):
+    from qgis.core import QgsProject
+
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource
+
+    entry = board.start(dem_spec(tmp_path / "out", name="in-project"))
+    assert entry.state == "completed"
+    project = QgsProject.instance()
+    path = tmp_path / "project.qgz"
+    assert project.write(str(path))
+    board.shutdown()
+    project.clear()
+    clean_settings.remove("eeextract/workdirs")  # another machine: only the project knows the job
+
+    fresh = JobBoard(qgis_iface, SessionSource(), launch=run_synchronously)
+    try:
+        assert entry.job_id not in fresh.jobs
+        assert project.read(str(path))  # readProject → the board reads the project's records
+        assert fresh.jobs[entry.job_id].state == "completed"
+        assert fresh.jobs[entry.job_id].outputs == entry.outputs
+        assert [lyr.source() for lyr in _group_layers("in-project")] == entry.outputs
+    finally:
+        fresh.shutdown()
