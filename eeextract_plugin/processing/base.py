@@ -13,7 +13,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -191,6 +191,13 @@ def crs_code(crs: QgsCoordinateReferenceSystem) -> str:
     return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED)
 
 
+def static_enum(name: str, description: str, values: Sequence[str], default: str) -> QgsProcessingParameterEnum:
+    """An enum whose values are the engine's own words (``REDUCER=mean``, ``FORMAT=PNG``): stable
+    in models and readable on the ``qgis_process`` command line."""
+    return QgsProcessingParameterEnum(name, description, options=list(values), defaultValue=default,
+                                      usesStaticStrings=True)
+
+
 def bbox_list(rectangle: QgsRectangle) -> List[float]:
     return [rectangle.xMinimum(), rectangle.yMinimum(), rectangle.xMaximum(), rectangle.yMaximum()]
 
@@ -267,9 +274,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             self.addParameter(QgsProcessingParameterString(
                 self.END, "End date (YYYY-MM-DD, exclusive)", optional=dates_optional))
         if reducer:
-            self.addParameter(QgsProcessingParameterEnum(
-                self.REDUCER, "Reducer", options=list(REDUCER_CHOICES),
-                defaultValue=REDUCER_CHOICES.index(reducer_default)))
+            self.addParameter(static_enum(self.REDUCER, "Reducer", REDUCER_CHOICES, reducer_default))
         if expression:
             expr = QgsProcessingParameterString(
                 self.EXPRESSION, "Expression (serialized JSON, instead of an asset ID)",
@@ -322,7 +327,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         if bands:
             source["bands"] = bands
         if self.parameterDefinition(self.REDUCER) is not None:
-            source["reducer"] = REDUCER_CHOICES[self.parameterAsEnum(parameters, self.REDUCER, context)]
+            source["reducer"] = self.parameterAsEnumString(parameters, self.REDUCER, context)
         return source
 
     def grid_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:

@@ -9,16 +9,20 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterString,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm, move_file
+from eeextract_plugin.processing.base import (
+    GRID_HELP,
+    SOURCE_HELP,
+    EngineJobAlgorithm,
+    move_file,
+    static_enum,
+)
 
 DESTINATIONS = ("export_gcs", "export_drive")
-DESTINATION_LABELS = ("Cloud Storage bucket", "Google Drive folder")
 
 
 class ExportMosaicAlgorithm(EngineJobAlgorithm):
@@ -47,8 +51,9 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         self.add_source_parameters()
         self.add_extent_parameter()
         self.add_grid_parameters()
-        self.addParameter(QgsProcessingParameterEnum(
-            self.DESTINATION, "Export to", options=list(DESTINATION_LABELS), defaultValue=0))
+        self.addParameter(static_enum(
+            self.DESTINATION, "Export to (export_gcs: a Cloud Storage bucket, export_drive: a Drive folder)",
+            DESTINATIONS, "export_gcs"))
         self.addParameter(QgsProcessingParameterString(
             self.BUCKET, "Cloud Storage bucket (empty: settings)", optional=True))
         self.addParameter(QgsProcessingParameterString(
@@ -64,7 +69,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        destination = DESTINATIONS[self.parameterAsEnum(parameters, self.DESTINATION, context)]
+        destination = self.parameterAsEnumString(parameters, self.DESTINATION, context)
         method: Dict[str, Any] = {
             "type": destination,
             "file_dimensions": self.parameterAsInt(parameters, self.FILE_DIMENSIONS, context),

@@ -11,7 +11,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFolderDestination,
@@ -19,16 +18,15 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm, split_list
+from eeextract_plugin.processing.base import (
+    GRID_HELP,
+    SOURCE_HELP,
+    EngineJobAlgorithm,
+    split_list,
+    static_enum,
+)
 
 FORMATS = ("COG", "GEO_TIFF", "PNG", "JPEG", "NPY")
-FORMAT_LABELS = (
-    "Cloud-Optimized GeoTIFF",
-    "GeoTIFF",
-    "PNG (visualized)",
-    "JPEG (visualized)",
-    "NumPy array (.npy)",
-)
 
 
 class ExtractChipsAlgorithm(EngineJobAlgorithm):
@@ -67,8 +65,8 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.CHIP_SIZE, "Chip size (pixels a side)", type=QgsProcessingParameterNumber.Integer,
             minValue=1, maxValue=32768, defaultValue=256))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.FORMAT, "Format", options=list(FORMAT_LABELS), defaultValue=0))
+        self.addParameter(static_enum(
+            self.FORMAT, "Format (COG, GEO_TIFF, PNG / JPEG visualized, NPY)", FORMATS, "COG"))
         self.addParameter(QgsProcessingParameterString(
             self.VIS_MIN, "Visualization min (PNG/JPEG; one value or one per band)", optional=True))
         self.addParameter(QgsProcessingParameterString(
@@ -88,7 +86,7 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
         else:
             source.pop("reducer", None)
         size = self.parameterAsInt(parameters, self.CHIP_SIZE, context)
-        fmt = FORMATS[self.parameterAsEnum(parameters, self.FORMAT, context)]
+        fmt = self.parameterAsEnumString(parameters, self.FORMAT, context)
         output: Dict[str, Any] = {"directory": folder, "format": fmt, "name": "chip",
                                   "chip_size": [size, size]}
         if fmt in ("PNG", "JPEG"):

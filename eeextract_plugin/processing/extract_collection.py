@@ -10,16 +10,14 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, EngineJobAlgorithm
+from eeextract_plugin.processing.base import GRID_HELP, EngineJobAlgorithm, static_enum
 
 MODES = ("per_image", "composite")
-MODE_LABELS = ("One raster per image", "One composite per date window")
 
 
 class ExtractCollectionAlgorithm(EngineJobAlgorithm):
@@ -50,8 +48,9 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
         self.add_source_parameters(asset_label="Image collection ID", expression=False, dates=True,
                                    dates_optional=False, reducer=True)
         self.add_filter_parameters()
-        self.addParameter(QgsProcessingParameterEnum(
-            self.MODE, "Outputs", options=list(MODE_LABELS), defaultValue=0))
+        self.addParameter(static_enum(
+            self.MODE, "Outputs (per_image: one raster per image, composite: one per date window)",
+            MODES, "per_image"))
         self.addParameter(QgsProcessingParameterNumber(
             self.WINDOW_DAYS, "Date window (days; 0: the whole range)",
             type=QgsProcessingParameterNumber.Integer, minValue=0, defaultValue=0))
@@ -68,7 +67,7 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
         source = self.source_spec(parameters, context, collection=True)
         source.update(self.collection_options(parameters, context))
-        mode = MODES[self.parameterAsEnum(parameters, self.MODE, context)]
+        mode = self.parameterAsEnumString(parameters, self.MODE, context)
         source["mode"] = mode
         if mode == "composite":
             window = self.parameterAsInt(parameters, self.WINDOW_DAYS, context)

@@ -11,7 +11,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
     QgsProcessingParameterVectorDestination,
@@ -22,10 +21,10 @@ from eeextract_plugin.processing.base import (
     SOURCE_HELP,
     EngineJobAlgorithm,
     move_file,
+    static_enum,
 )
 
 OPERATIONS = ("sample", "reduce_regions")
-OPERATION_LABELS = ("Values at points (sampleRegions)", "Statistic per polygon (reduceRegions)")
 
 
 class SampleReduceAlgorithm(EngineJobAlgorithm):
@@ -52,8 +51,9 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
             self.INPUT, "Points or polygons",
             [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon]))
         self.add_id_field_parameter(self.INPUT, "Id field (kept in the output)")
-        self.addParameter(QgsProcessingParameterEnum(
-            self.OPERATION, "Operation", options=list(OPERATION_LABELS), defaultValue=0))
+        self.addParameter(static_enum(
+            self.OPERATION, "Operation (sample: values at points, reduce_regions: reducer per polygon)",
+            OPERATIONS, "sample"))
         self.addParameter(QgsProcessingParameterNumber(
             self.SCALE, "Scale (metres; 0: the image's)", type=QgsProcessingParameterNumber.Double,
             minValue=0.0, defaultValue=0.0, optional=True))
@@ -68,7 +68,7 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
         source = self.source_spec(parameters, context, collection=False)
         reducer = source.pop("reducer", "mean")
         table: Dict[str, Any] = {
-            "operation": OPERATIONS[self.parameterAsEnum(parameters, self.OPERATION, context)],
+            "operation": self.parameterAsEnumString(parameters, self.OPERATION, context),
             "reducer": reducer,
         }
         scale = self.parameterAsDouble(parameters, self.SCALE, context) if parameters.get(self.SCALE) not in (None, "") else 0.0

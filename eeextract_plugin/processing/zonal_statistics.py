@@ -12,7 +12,6 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingParameterBand,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
@@ -21,12 +20,12 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
-from eeextract_plugin.processing.base import GROUP_TABLES, EEExtractAlgorithm, split_list
-
-ENGINE_LABELS = {
-    "exactextract": "exactextract (partial-pixel weighting)",
-    "rasterstats": "rasterstats (pixel-centre rule, as EEDL)",
-}
+from eeextract_plugin.processing.base import (
+    GROUP_TABLES,
+    EEExtractAlgorithm,
+    split_list,
+    static_enum,
+)
 
 
 def _engines():
@@ -79,8 +78,9 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
             self.ID_FIELD, "Zone id field", parentLayerParameterName=self.ZONES))
         self.addParameter(QgsProcessingParameterString(
             self.STATISTICS, "Statistics (comma separated)", defaultValue="count,mean,min,max"))
-        self.addParameter(QgsProcessingParameterEnum(
-            self.ENGINE, "Engine", options=[ENGINE_LABELS.get(n, n) for n in names], defaultValue=default))
+        self.addParameter(static_enum(
+            self.ENGINE, "Engine (exactextract: partial-pixel weighting, rasterstats: pixel centres)",
+            names, names[default]))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_TABLE, "Statistics table", "CSV files (*.csv)"))
         zones_out = QgsProcessingParameterVectorDestination(
@@ -111,7 +111,7 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
             layer=zones_layer or None,
             id_field=id_fields[0] if id_fields else None,
             statistics=split_list(self.parameterAsString(parameters, self.STATISTICS, context)) or ["mean"],
-            engine=names[self.parameterAsEnum(parameters, self.ENGINE, context)],
+            engine=self.parameterAsEnumString(parameters, self.ENGINE, context),
             bands=self.parameterAsInts(parameters, self.BANDS, context) or None,
             csv_path=self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context),
             gpkg_path=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),

@@ -20,7 +20,7 @@ def test_cancel_during_a_run_stops_the_job(eeextract_provider, sandbox_url, monk
     feedback.progressChanged.connect(lambda p: p > 2 and feedback.cancel(), Qt.DirectConnection)
     with pytest.raises(QgsProcessingException, match="(?i)cancel.*resume") as raised:
         processing.run("eeextract:extract_chips", {
-            "ASSET": "SANDBOX/DEM", "POINTS": points, "ID_FIELD": "pid", "CHIP_SIZE": 8, "FORMAT": 1,
+            "ASSET": "SANDBOX/DEM", "POINTS": points, "ID_FIELD": "pid", "CHIP_SIZE": 8, "FORMAT": "GEO_TIFF",
             "OUTPUT_FOLDER": str(tmp_path / "chips"), "FOOTPRINTS": "TEMPORARY_OUTPUT",
         }, feedback=feedback)
     assert feedback.isCanceled()

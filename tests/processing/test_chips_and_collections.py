@@ -38,7 +38,7 @@ def test_chips_at_points_geotiff_and_footprints(eeextract_provider, sandbox_env,
     folder = tmp_path / "chips"
     result = processing.run("eeextract:extract_chips", {
         "ASSET": "SANDBOX/DEM", "POINTS": points, "ID_FIELD": "pid", "CHIP_SIZE": 16,
-        "FORMAT": 1, "OUTPUT_FOLDER": str(folder), "FOOTPRINTS": str(tmp_path / "footprints.gpkg"),
+        "FORMAT": "GEO_TIFF", "OUTPUT_FOLDER": str(folder), "FOOTPRINTS": str(tmp_path / "footprints.gpkg"),
     })
     assert result["CHIP_COUNT"] == 3
     chips = sorted(folder.glob("*.tif"))
@@ -62,7 +62,7 @@ def test_chips_png_are_visualized(eeextract_provider, sandbox_env, points, tmp_p
 
     folder = tmp_path / "png"
     result = processing.run("eeextract:extract_chips", {
-        "ASSET": "SANDBOX/DEM", "POINTS": points, "CHIP_SIZE": 8, "FORMAT": 2,
+        "ASSET": "SANDBOX/DEM", "POINTS": points, "CHIP_SIZE": 8, "FORMAT": "PNG",
         "VIS_MIN": "0", "VIS_MAX": "3000", "OUTPUT_FOLDER": str(folder), "FOOTPRINTS": "TEMPORARY_OUTPUT",
     })
     pngs = sorted(Path(result["OUTPUT_FOLDER"]).glob("*.png"))
@@ -78,7 +78,7 @@ def test_collection_one_raster_per_image_with_index(eeextract_provider, sandbox_
 
     result = processing.run("eeextract:extract_collection", {
         "ASSET": "SANDBOX/S2_SR", "START": "2019-06-01", "END": "2019-06-21", "BANDS": "B4,B8",
-        "MODE": 0, "EXTENT": "2.30,2.32,48.84,48.85 [EPSG:4326]", "CRS": "EPSG:32631", "SCALE": 20,
+        "MODE": "per_image", "EXTENT": "2.30,2.32,48.84,48.85 [EPSG:4326]", "CRS": "EPSG:32631", "SCALE": 20,
         "OUTPUT_FOLDER": str(tmp_path / "images"), "INDEX": str(tmp_path / "index.gpkg"),
     })
     index = QgsVectorLayer(result["INDEX"], "index", "ogr")
@@ -97,7 +97,7 @@ def test_collection_composites_per_window(eeextract_provider, sandbox_env, tmp_p
 
     result = processing.run("eeextract:extract_collection", {
         "ASSET": "SANDBOX/S2_SR", "START": "2019-06-01", "END": "2019-08-01", "BANDS": "B4,B8",
-        "NORMALIZED_DIFFERENCE": "B8,B4", "MODE": 1, "WINDOW_DAYS": 31, "REDUCER": 0,
+        "NORMALIZED_DIFFERENCE": "B8,B4", "MODE": "composite", "WINDOW_DAYS": 31, "REDUCER": "median",
         "EXTENT": "2.30,2.32,48.84,48.85 [EPSG:4326]", "CRS": "EPSG:32631", "SCALE": 20,
         "OUTPUT_FOLDER": str(tmp_path / "windows"), "INDEX": "TEMPORARY_OUTPUT",
     })
@@ -113,7 +113,7 @@ def test_sample_values_at_points(eeextract_provider, sandbox_env, ee_sandbox, po
     from qgis.core import QgsVectorLayer
 
     result = processing.run("eeextract:sample_reduce", {
-        "ASSET": "SANDBOX/DEM", "INPUT": points, "ID_FIELD": "pid", "OPERATION": 0, "SCALE": 30,
+        "ASSET": "SANDBOX/DEM", "INPUT": points, "ID_FIELD": "pid", "OPERATION": "sample", "SCALE": 30,
         "OUTPUT": str(tmp_path / "samples.gpkg"),
     })
     layer = QgsVectorLayer(result["OUTPUT"], "s", "ogr")
@@ -161,7 +161,7 @@ def test_reduce_regions_over_a_memory_layer(eeextract_provider, sandbox_env, ee_
     layer.dataProvider().addFeatures(features)
 
     result = processing.run("eeextract:sample_reduce", {
-        "ASSET": "SANDBOX/DEM", "INPUT": layer, "ID_FIELD": "name", "OPERATION": 1, "REDUCER": 1,
+        "ASSET": "SANDBOX/DEM", "INPUT": layer, "ID_FIELD": "name", "OPERATION": "reduce_regions", "REDUCER": "mean",
         "SCALE": 30, "OUTPUT": str(tmp_path / "means.gpkg"),
     })
     out = QgsVectorLayer(result["OUTPUT"], "means", "ogr")
@@ -188,7 +188,7 @@ def test_batch_rows_sharing_a_folder_never_overwrite(eeextract_provider, sandbox
     def row(points):
         alg = QgsApplication.processingRegistry().createAlgorithmById("eeextract:extract_chips")
         return processing.run(alg, {
-            "ASSET": "SANDBOX/DEM", "POINTS": points, "ID_FIELD": "pid", "CHIP_SIZE": 8, "FORMAT": 1,
+            "ASSET": "SANDBOX/DEM", "POINTS": points, "ID_FIELD": "pid", "CHIP_SIZE": 8, "FORMAT": "GEO_TIFF",
             "OUTPUT_FOLDER": str(folder), "FOOTPRINTS": "TEMPORARY_OUTPUT"})
 
     assert row(first)["CHIP_COUNT"] == 2

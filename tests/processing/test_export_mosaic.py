@@ -16,8 +16,8 @@ def sandbox_env(sandbox_url, monkeypatch):
     return sandbox_url
 
 
-@pytest.mark.parametrize("destination, where", [(0, {"BUCKET": "sandbox-public"}),
-                                                (1, {"DRIVE_FOLDER": "EEExtract"})])
+@pytest.mark.parametrize("destination, where", [("export_gcs", {"BUCKET": "sandbox-public"}),
+                                                ("export_drive", {"DRIVE_FOLDER": "EEExtract"})])
 def test_export_mosaic_equals_the_direct_extraction(eeextract_provider, sandbox_env, tmp_path,
                                                      destination, where):
     import processing

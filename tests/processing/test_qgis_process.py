@@ -92,7 +92,7 @@ def test_qgis_process_runs_zonal_statistics(qgis_process_env, tmp_path, helpers)
         "a": helpers.box(500000, 4599900, 500050, 4600000)})
     out = run_qgis_process(qgis_process_env, "zonal_statistics", {
         "INPUT": raster, "ZONES": zones, "ID_FIELD": "zone", "STATISTICS": "count,mean",
-        "ENGINE": 0, "OUTPUT_TABLE": tmp_path / "s.csv", "OUTPUT": tmp_path / "z_out.gpkg",
+        "ENGINE": "exactextract", "OUTPUT_TABLE": tmp_path / "s.csv", "OUTPUT": tmp_path / "z_out.gpkg",
     })
     with open(out["results"]["OUTPUT_TABLE"], newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -62,8 +62,8 @@ def test_extract_image_native_grid_and_expression(eeextract_provider, tmp_path):
 def test_extract_chips_from_a_composite(eeextract_provider, points, tmp_path):
     spec = build("extract_chips", {
         "ASSET": "SANDBOX/S2_SR", "BANDS": "B4,B3,B2", "START": "2019-06-01", "END": "2019-09-01",
-        "REDUCER": 0, "POINTS": points, "ID_FIELD": "pid", "CRS": "EPSG:32633", "SCALE": 10,
-        "CHIP_SIZE": 64, "FORMAT": 2, "VIS_MIN": "0", "VIS_MAX": "3000",
+        "REDUCER": "median", "POINTS": points, "ID_FIELD": "pid", "CRS": "EPSG:32633", "SCALE": 10,
+        "CHIP_SIZE": 64, "FORMAT": "PNG", "VIS_MIN": "0", "VIS_MAX": "3000",
         "OUTPUT_FOLDER": str(tmp_path / "chips"), "FOOTPRINTS": "TEMPORARY_OUTPUT",
     })
     assert spec.kind == "chips"
@@ -78,7 +78,7 @@ def test_extract_collection_windows_and_filters(eeextract_provider, tmp_path):
     spec = build("extract_collection", {
         "ASSET": "SANDBOX/S2_SR", "START": "2019-06-01", "END": "2019-08-01", "BANDS": "B4,B8",
         "FILTER": "CLOUDY_PIXEL_PERCENTAGE < 20", "NORMALIZED_DIFFERENCE": "B8,B4",
-        "MODE": 1, "WINDOW_DAYS": 30, "REDUCER": 1,
+        "MODE": "composite", "WINDOW_DAYS": 30, "REDUCER": "mean",
         "EXTENT": "12.40,12.55,41.85,41.95 [EPSG:4326]", "CRS": "EPSG:32633", "SCALE": 20,
         "OUTPUT_FOLDER": str(tmp_path / "out"), "INDEX": "TEMPORARY_OUTPUT",
     })
@@ -90,7 +90,7 @@ def test_extract_collection_windows_and_filters(eeextract_provider, tmp_path):
 
 def test_export_mosaic_to_a_bucket(eeextract_provider, tmp_path):
     spec = build("export_mosaic", {
-        "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.2,46,46.1 [EPSG:4326]", "DESTINATION": 0,
+        "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.2,46,46.1 [EPSG:4326]", "DESTINATION": "export_gcs",
         "BUCKET": "sandbox-private", "OUTPUT": str(tmp_path / "dem.tif"),
     })
     assert (spec.method.type, spec.method.bucket) == ("export_gcs", "sandbox-private")
@@ -98,7 +98,7 @@ def test_export_mosaic_to_a_bucket(eeextract_provider, tmp_path):
 
 def test_sample_and_time_series(eeextract_provider, points, fields, tmp_path):
     spec = build("sample_reduce", {
-        "ASSET": "SANDBOX/DEM", "INPUT": points, "ID_FIELD": "pid", "OPERATION": 0, "SCALE": 30,
+        "ASSET": "SANDBOX/DEM", "INPUT": points, "ID_FIELD": "pid", "OPERATION": "sample", "SCALE": 30,
         "OUTPUT": str(tmp_path / "s.gpkg"),
     })
     assert spec.kind == "table" and spec.table.operation == "sample" and spec.table.scale == 30
