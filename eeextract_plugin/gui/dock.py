@@ -341,6 +341,10 @@ class EEExtractDock(QgsDockWidget):
         checked = list(items)
         self.band_order = [b for b in self.band_order if b in checked] + [
             b for b in checked if b not in self.band_order]
+        order = ", ".join(self.band_order)
+        self.form.cmbBands.setToolTip(
+            f"Output bands, in this order: {order}" if order else
+            "Bands to extract, in the order you check them; none checked means all bands.")
 
     def selected_bands(self) -> List[str]:
         """The checked bands, in the order they were checked."""
@@ -720,8 +724,9 @@ class EEExtractDock(QgsDockWidget):
 
     # ------------------------------------------------------------------------------ running
     def is_huge(self, estimate: Any) -> bool:
-        return (estimate.bytes >= HUGE_BYTES or estimate.requests >= HUGE_REQUESTS
-                or (estimate.seconds or 0) >= HUGE_SECONDS)
+        """The planner's verdict, or more than 10 GB, 100,000 requests or an hour at the quota."""
+        return (bool(getattr(estimate, "huge", False)) or estimate.bytes >= HUGE_BYTES
+                or estimate.requests >= HUGE_REQUESTS or (estimate.seconds or 0) >= HUGE_SECONDS)
 
     def run_clicked(self) -> None:
         try:

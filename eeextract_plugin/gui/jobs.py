@@ -437,7 +437,15 @@ class JobsView(QObject):
         f.btnJobLoad.setEnabled(entry is not None and bool(entry.outputs))
         if entry is None:
             f.lblJobDetail.setText("")
-        else:
-            f.lblJobDetail.setText(f"{entry.job_id or 'planning…'}<br>{entry.message}" if entry.message
-                                   else entry.job_id or "planning…")
+            return
+        lines = [f"<b>{entry.name}</b> — {entry.job_id or 'planning…'}"]
+        if entry.message:
+            lines.append(entry.message)
+        if entry.outputs:
+            shown = entry.outputs[:3]
+            more = f" and {len(entry.outputs) - 3} more" if len(entry.outputs) > 3 else ""
+            lines.append("Outputs: " + ", ".join(shown) + more)
+        elif entry.output_dir:
+            lines.append(f"Folder: {entry.output_dir}")
+        f.lblJobDetail.setText("<br>".join(lines))
 

@@ -6,6 +6,8 @@ worker and main threads), so the tests need no event loop and no waiting.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from eeextract_plugin.core.spec import JobSpec
@@ -264,3 +266,83 @@ def test_reopening_the_project_shows_its_jobs(board, qgis_iface, clean_settings,
         assert [lyr.source() for lyr in _group_layers("in-project")] == entry.outputs
     finally:
         fresh.shutdown()
+
+
+def test_chips_at_points_are_indexed_by_footprints(board, tmp_path):
+    import json
+
+    points = tmp_path / "points.geojson"
+    points.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"pid": f"p{i}"},
+         "geometry": {"type": "Point", "coordinates": [7.02 + 0.02 * i, 46.02]}} for i in range(3)]}))
+    spec = JobSpec.from_dict({
+        "version": 1, "name": "dem-chips", "kind": "chips",
+        "source": {"type": "expression", "expression": DEM_EXPRESSION},
+        "region": {"type": "file", "path": str(points), "id_field": "pid"},
+        "grid": {"crs": "EPSG:4326", "scale": 0.000277777777778},
+        "output": {"directory": str(tmp_path / "out"), "format": "GEO_TIFF", "chip_size": [16, 16]}})
+    entry = board.start(spec)
+    assert entry.state == "completed", entry.message
+    assert len([p for p in entry.outputs if p.endswith(".tif")]) == 3
+    footprints = [lyr for lyr in _group_layers("dem-chips") if lyr.name() == "dem-chips footprints"]
+    assert footprints and footprints[0].featureCount() == 3
+
+
+def test_a_huge_job_asks_before_it_starts(qgis_iface, qgis_new_project, sandbox_settings, tmp_path,
+                                          monkeypatch):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
+    from qgis.PyQt.QtWidgets import QMessageBox
+
+    from eeextract_plugin.engine import Estimate
+    from eeextract_plugin.gui.dock import EEExtractDock
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource
+
+    sessions = SessionSource()
+    started = []
+    board = JobBoard(qgis_iface, sessions, launch=started.append)
+    dock = EEExtractDock(qgis_iface, sessions, board=board)
+    try:
+        dock.form.fileOutputFolder.setFilePath(str(tmp_path / "out"))
+        dock.form.txtAssetId.setText("SANDBOX/DEM")
+        dock.set_drawn_rectangle(QgsRectangle(7.0, 46.0, 7.1, 46.05), QgsCoordinateReferenceSystem("EPSG:4326"))
+        huge = Estimate(pixels=10**12, bytes=2 * 10**12, requests=400_000, files=1, seconds=20_000.0)
+        dock.last_estimate = (dock.build_spec().to_dict(), huge)
+        asked = []
+        monkeypatch.setattr(QMessageBox, "question",
+                            lambda *a, **k: (asked.append(a[2]), QMessageBox.No)[1])
+        dock.run_clicked()
+        assert asked and "large" in asked[0].lower() and started == []
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+        dock.run_clicked()
+        assert len(started) == 1  # confirmed: one QgsTask for the job
+    finally:
+        dock.shutdown()
+        board.shutdown()
+
+
+def test_python_typed_in_the_dock_is_converted_in_a_task_and_stored_serialized(
+        qgis_iface, qgis_new_project, sandbox_settings, tmp_path):
+    from eeextract_plugin.gui.dock import EEExtractDock
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource
+
+    sessions = SessionSource()
+    board = JobBoard(qgis_iface, sessions, launch=run_synchronously)
+    dock = EEExtractDock(qgis_iface, sessions, board=board)
+    launched = []
+    dock.launch = lambda task: (launched.append(task.description()), run_synchronously(task))
+    try:
+        dock.set_source_type("expression")
+        assert dock.form.lblExpressionWarning.isVisibleTo(dock) and \
+            "runs Python code" in dock.form.lblExpressionWarning.text()
+        dock.form.txtExpression.setPlainText(
+            "dem = ee.Image('SANDBOX/DEM')\ndem.multiply(0.001).rename('km')")
+        dock.convert_expression()
+        assert launched == ["EE Extract: convert expression"]
+        assert dock.expression is not None, dock.form.lblExpressionStatus.text()
+        text = json.dumps(dock.expression)
+        assert "Image.multiply" in text and "dem =" not in text
+    finally:
+        dock.shutdown()
+        board.shutdown()
