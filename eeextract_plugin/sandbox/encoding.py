@@ -261,8 +261,7 @@ def to_geotiff(raster: Raster, **creation_options: str) -> bytes:
         write_geotiff(raster, path, **creation_options)
         return _read_vsimem(path)
     finally:
-        gdal.Unlink(path)
-        gdal.Unlink(path + ".msk")
+        _unlink_vsimem(path, path + ".msk")
 
 
 def _read_vsimem(path: str) -> bytes:
@@ -326,6 +325,16 @@ def _alpha(raster: Raster) -> Optional[np.ndarray]:
     return (valid.astype(np.uint8) * 255)
 
 
+def _unlink_vsimem(*paths: str) -> None:
+    """Removes in-memory files that exist (GDAL raises for a missing one when exceptions are on,
+    which any module of the process may turn on)."""
+    from osgeo import gdal
+
+    for p in paths:
+        if gdal.VSIStatL(p) is not None:
+            gdal.Unlink(p)
+
+
 def _encode_8bit(planes: List[np.ndarray], driver_name: str, options: Sequence[str]) -> bytes:
     from osgeo import gdal
 
@@ -341,8 +350,7 @@ def _encode_8bit(planes: List[np.ndarray], driver_name: str, options: Sequence[s
         out = None
         return _read_vsimem(path)
     finally:
-        gdal.Unlink(path)
-        gdal.Unlink(path + ".aux.xml")
+        _unlink_vsimem(path, path + ".aux.xml")
 
 
 def to_png(raster: Raster) -> bytes:

@@ -172,3 +172,25 @@ def test_same_raster_same_bytes():
 def test_payload_counts_one_mask_byte_per_band_per_pixel():
     raster = Raster(GRID, [_band("a", np.int16), _band("b", np.uint8)])
     assert encoding.payload_bytes(raster) == 40 * 30 * ((2 + 1) + (1 + 1))
+
+
+def test_encoders_work_with_gdal_exceptions_on():
+    """Any module may call gdal.UseExceptions() (process-wide): encoders must not then fail on
+    cleaning up in-memory side files that GDAL did not create."""
+    from osgeo import gdal
+
+    from eeextract_plugin.sandbox import encoding
+    from eeextract_plugin.sandbox.raster import BandData, PixelGrid, Raster
+
+    was_on = gdal.GetUseExceptions()
+    gdal.UseExceptions()
+    try:
+        grid = PixelGrid("EPSG:4326", (1.0, 0.0, 0.0, 0.0, -1.0, 0.0), 4, 3)
+        raster = Raster(grid, [BandData(n, np.full((3, 4), i * 50, np.uint8), np.ones((3, 4), bool))
+                               for i, n in enumerate("rgb")])
+        assert encoding.to_png(raster)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert encoding.to_jpeg(raster)[:2] == b"\xff\xd8"
+        assert encoding.to_geotiff(raster)[:4] in (b"II*\x00", b"MM\x00*")
+    finally:
+        if not was_on:
+            gdal.DontUseExceptions()
