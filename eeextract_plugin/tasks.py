@@ -88,6 +88,17 @@ class EETask(QgsTask):
         self.cancel_event.set()
         super().cancel()
 
+    def detach(self) -> None:
+        """Disconnect every listener (plugin unload: the task may outlive the dock)."""
+        for name in ("succeeded", "failed", "cancelled", "progress_detail", "jobCreated"):
+            signal = getattr(self, name, None)
+            if signal is None:
+                continue
+            try:
+                signal.disconnect()
+            except (TypeError, RuntimeError):  # nothing connected / already deleted
+                pass
+
     # -- main thread ---------------------------------------------------------------------------
     def finished(self, result: bool) -> None:
         if result:

@@ -789,6 +789,11 @@ class EEExtractDock(QgsDockWidget):
         self._asset_timer.stop()
         self._estimate_timer.stop()
         for task in (self._asset_task, self._estimate_task, self._expression_task):
+            try:
+                if task is not None:
+                    task.detach()
+            except RuntimeError:
+                pass
             self._cancel_task(task)
         self.board.shutdown()
         if self.map_tool is not None:

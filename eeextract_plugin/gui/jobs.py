@@ -365,8 +365,9 @@ class JobBoard(QObject):
         for entry in self.jobs.values():
             if entry.task is not None:
                 try:
+                    entry.task.detach()  # its finished() must not reach a deleted board
                     entry.task.cancel()
-                except RuntimeError:
+                except RuntimeError:  # the task manager already deleted it
                     pass
                 entry.task = None
 

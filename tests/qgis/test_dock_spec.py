@@ -160,32 +160,6 @@ def test_region_from_selected_features_and_canvas(dock, qgis_iface, example_copy
     assert xmin <= 7.0 and xmax >= 7.5 and ymin <= 46.0 and ymax >= 46.25
 
 
-def test_an_expression_is_stored_serialized_never_as_python(dock, tmp_path):
-    import json
-
-    import ee
-
-    from eeextract_plugin.gui.job_form import expression_from_python
-
-    # Serializing needs no server for ee.Image(id) / Image.multiply built from the signatures the
-    # client knows once initialised; the dock runs this in a task after opening the session.
-    code = "img = ee.Image('SANDBOX/DEM')\nimg.multiply(0.001)"
-    try:
-        expression = expression_from_python(code, ee)
-    except ee.EEException:
-        pytest.skip("ee not initialised in this process")
-    dock._expression_converted(expression)
-    f = dock.form
-    dock.set_source_type("expression")
-    f.fileOutputFolder.setFilePath(str(tmp_path))
-    dock.set_drawn_rectangle(__import__("qgis.core").core.QgsRectangle(7.0, 46.0, 7.2, 46.1),
-                             __import__("qgis.core").core.QgsCoordinateReferenceSystem("EPSG:4326"))
-    f.spnScale.setValue(0.000277777777778)
-    text = dock.build_spec().to_json()
-    assert "SANDBOX/DEM" in text and "functionInvocationValue" in text
-    assert "img = " not in text and "ee.Image(" not in json.dumps(dock.build_spec().to_dict())
-
-
 def test_bands_keep_the_order_they_were_checked_in(dock, tmp_path):
     """B4, B3, B2 checked one by one is an RGB image: the spec keeps that order."""
     from qgis.PyQt.QtCore import Qt

@@ -103,3 +103,13 @@ def test_an_error_after_cancel_counts_as_cancelled_not_failed(qgis_app):
     task = ExtractionTask("job-2", "job", run_job)
     assert task.run() is False
     assert task.exception is None
+
+
+def test_a_detached_task_reports_to_nobody(qgis_app):
+    """After unload the task may still finish: its listeners are gone, nothing is called."""
+    called = []
+    task = CallableTask("late", lambda progress, cancelled: 1)
+    task.succeeded.connect(called.append)
+    task.detach()
+    task.finished(task.run())
+    assert called == []
