@@ -262,6 +262,8 @@ def load_results(
         lyr = load_table(path, project, group, job_id)
         if lyr is not None:
             loaded.append(lyr)
+    # A view cannot expand a group that was empty when it appeared: toggle so it syncs now.
+    group.setExpanded(False)
     group.setExpanded(True)
     LOGGER.info("job %s: %d layer(s) loaded", job_name, len(loaded))
     return loaded

@@ -23,8 +23,8 @@ from qgis.core import (
 )
 from qgis.gui import QgsDockWidget
 from qgis.PyQt import uic
-from qgis.PyQt.QtCore import QDate, QTimer
-from qgis.PyQt.QtWidgets import QDoubleSpinBox, QFileDialog, QMessageBox, QWidget
+from qgis.PyQt.QtCore import QDate, Qt, QTimer
+from qgis.PyQt.QtWidgets import QComboBox, QDoubleSpinBox, QFileDialog, QMessageBox, QWidget
 
 from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.gui import job_form
@@ -144,6 +144,8 @@ class EEExtractDock(QgsDockWidget):
         f.spnScale = ScaleSpinBox(old.parentWidget())
         f.spnScale.setToolTip(old.toolTip())
         f.layoutOutput.replaceWidget(old, f.spnScale)
+        old.hide()
+        old.setParent(None)
         old.deleteLater()
         today = QDate.currentDate()
         f.dateStart.setDate(today.addYears(-1))
@@ -159,6 +161,11 @@ class EEExtractDock(QgsDockWidget):
         f.cmbZonalStats.setCheckedItems(["mean"])
         f.crsOutput.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
         f.txtJobName.setText(f"job-{date.today().isoformat()}")
+        # A narrow dock must not need a horizontal scroll bar: combos shrink to a few characters.
+        f.scrollJob.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        for combo in self.body.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         for container in (f.wDates, f.wCollectionMode, f.wExpressionButtons, f.wDraw, f.wTable,
                           f.wCrs, f.wNames):
             container.layout().setContentsMargins(0, 0, 0, 0)
@@ -311,12 +318,16 @@ class EEExtractDock(QgsDockWidget):
         show_row(rl, f.cmbRegionLayer, needs_layer)
         show_row(rl, f.cmbRegionIdField, mode in ("per_feature", "points"))
         f.btnDrawRectangle.setVisible(mode == "drawn")
+        f.wDraw.setVisible(mode in ("drawn", "canvas", "selected"))
         show_row(rl, f.spnChipSize, kind == "chips")
         show_row(rl, f.wTable, kind in ("table", "timeseries"))
         f.crsOutput.setEnabled(not f.chkNativeCrs.isChecked())
         f.txtDestination.setEnabled(self.method() != "direct")
+        table_kind = kind in ("table", "timeseries")
+        f.chkZonal.setVisible(not table_kind)  # zonal statistics run on rasters
+        f.chkMosaic.setVisible(not table_kind)
         for w in (f.cmbZoneLayer, f.cmbZoneIdField, f.cmbZonalStats, f.cmbZonalEngine):
-            show_row(f.layoutAfter, w, f.chkZonal.isChecked())
+            show_row(f.layoutAfter, w, f.chkZonal.isChecked() and not table_kind)
         self._update_region_summary()
 
     def _update_region_summary(self) -> None:
