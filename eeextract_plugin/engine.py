@@ -238,7 +238,9 @@ def estimate_job(spec: Any, session: Any) -> Estimate:
     note = ""
     if getattr(summary, "huge", False):
         note = "large: you will be asked to confirm"
+    exported = getattr(spec.method, "type", "direct") != "direct"
     return Estimate(pixels=int(summary.pixels), bytes=int(summary.bytes),
                     requests=int(summary.requests), files=int(summary.outputs),
+                    tasks=int(summary.units) if exported else 0,
                     seconds=float(summary.lower_bound_s), note=note,
                     huge=bool(getattr(summary, "huge", False)))

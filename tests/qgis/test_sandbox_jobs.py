@@ -346,3 +346,21 @@ def test_python_typed_in_the_dock_is_converted_in_a_task_and_stored_serialized(
     finally:
         dock.shutdown()
         board.shutdown()
+
+
+def test_a_cloud_storage_export_job_runs_and_loads(board, tmp_path):
+    spec = dem_spec(tmp_path / "out", name="dem-export")
+    spec = JobSpec.from_dict({**spec.to_dict(), "method": {"type": "export_gcs", "bucket": "sandbox-public"}})
+    entry = board.start(spec)
+    assert entry.state == "completed", entry.message
+    assert [lyr.source() for lyr in _group_layers("dem-export")] == entry.outputs
+
+
+def test_the_estimate_of_an_export_counts_tasks(sandbox_settings, tmp_path):
+    from eeextract_plugin.engine import estimate_job
+    from eeextract_plugin.qgis_session import SessionSource, open_session
+
+    spec = dem_spec(tmp_path / "out")
+    spec = JobSpec.from_dict({**spec.to_dict(), "method": {"type": "export_gcs", "bucket": "sandbox-public"}})
+    estimate = estimate_job(spec, open_session(SessionSource().resolve()))
+    assert estimate.tasks == 1 and "export task" in estimate.line()
