@@ -9,22 +9,24 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-@pytest.fixture(scope="session")
+_PROVIDERS = []  # Python providers must stay referenced while registered
+
+
+@pytest.fixture()
 def eeextract_provider(qgis_processing):
-    """The EE Extract provider in the processing registry (as the plugin's initProcessing does)."""
+    """The EE Extract provider in the processing registry (as the plugin's initProcessing does),
+    registered on first use and again if a test unregistered it."""
     from qgis.core import QgsApplication
 
     from eeextract_plugin.processing.provider import EEExtractProvider
 
     registry = QgsApplication.processingRegistry()
     provider = registry.providerById("eeextract")
-    added = provider is None
-    if added:
+    if provider is None:
         provider = EEExtractProvider()
+        _PROVIDERS.append(provider)
         assert registry.addProvider(provider)
-    yield provider
-    if added:
-        registry.removeProvider(provider)
+    return provider
 
 
 def write_raster(path, values, origin=(500000.0, 4600000.0), pixel=10.0, epsg=32633, nodata=None):

@@ -71,7 +71,8 @@ def test_chips_png_are_visualized(eeextract_provider, sandbox_env, points, tmp_p
     assert (ds.RasterXSize, ds.RasterYSize) == (8, 8) and ds.GetDriver().ShortName == "PNG"
 
 
-def test_collection_one_raster_per_image_with_index(eeextract_provider, sandbox_env, tmp_path):
+def test_collection_one_raster_per_image_with_index(eeextract_provider, sandbox_env, ee_sandbox, tmp_path):
+    import numpy as np
     import processing
     from osgeo import gdal
     from qgis.core import QgsVectorLayer
@@ -89,6 +90,19 @@ def test_collection_one_raster_per_image_with_index(eeextract_provider, sandbox_
         ds = gdal.Open(feature["file"])
         assert ds.RasterCount == 2 and "32631" in ds.GetSpatialRef().GetAuthorityCode(None)
         assert ds.GetGeoTransform()[1] == pytest.approx(20)
+    # The first image's pixels, asked of the sandbox directly on the raster's own grid.
+    first = next(index.getFeatures())
+    ds = gdal.Open(first["file"])
+    gt = ds.GetGeoTransform()
+    image_id = first["image_id"]
+    image_id = image_id if "/" in image_id else f"SANDBOX/S2_SR/{image_id}"
+    expected = ee_sandbox.data.computePixels({
+        "expression": ee_sandbox.Image(image_id).select(["B4", "B8"]), "fileFormat": "NUMPY_NDARRAY",
+        "grid": {"crsCode": "EPSG:32631", "dimensions": {"width": ds.RasterXSize, "height": ds.RasterYSize},
+                 "affineTransform": {"scaleX": gt[1], "shearX": 0, "translateX": gt[0],
+                                     "shearY": 0, "scaleY": gt[5], "translateY": gt[3]}}})
+    np.testing.assert_array_equal(ds.GetRasterBand(1).ReadAsArray(), expected["B4"])
+    np.testing.assert_array_equal(ds.GetRasterBand(2).ReadAsArray(), expected["B8"])
 
 
 def test_collection_composites_per_window(eeextract_provider, sandbox_env, tmp_path):
@@ -125,7 +139,7 @@ def test_sample_values_at_points(eeextract_provider, sandbox_env, ee_sandbox, po
         assert values[pid] == pytest.approx(expected["elevation"])
 
 
-def test_time_series_per_region(eeextract_provider, sandbox_env, fields, tmp_path):
+def test_time_series_per_region(eeextract_provider, sandbox_env, ee_sandbox, fields, tmp_path):
     import processing
 
     result = processing.run("eeextract:time_series", {
@@ -142,6 +156,13 @@ def test_time_series_per_region(eeextract_provider, sandbox_env, fields, tmp_pat
         assert r["date"].startswith("2019-06")
         assert -1 <= float(r["NDVI"]) <= 1
     assert len(set(per_region.values())) == 1 and per_region["f1"] >= 1  # one row per image per region
+    # One row recomputed with the ee client: mean NDVI of that image over field f1 at 20 m.
+    row = next(r for r in rows if r["id"] == "f1")
+    image_id = row["image_id"] if "/" in row["image_id"] else f"SANDBOX/S2_SR/{row['image_id']}"
+    ndvi = ee_sandbox.Image(image_id).normalizedDifference(["B8", "B4"]).rename("NDVI")
+    expected = ndvi.reduceRegion(ee_sandbox.Reducer.mean(),
+                                 ee_sandbox.Geometry.Rectangle([2.30, 48.84, 2.31, 48.85]), 20).getInfo()
+    assert float(row["NDVI"]) == pytest.approx(expected["NDVI"], rel=1e-6)
 
 
 def test_reduce_regions_over_a_memory_layer(eeextract_provider, sandbox_env, ee_sandbox, tmp_path):

@@ -116,3 +116,22 @@ def test_the_loaded_plugins_session_source_is_shared(qgis_app, monkeypatch):
     monkeypatch.setattr(utils, "plugins", {}, raising=False)
     own = connection.session_source()
     assert own is not plugin.sessions and connection.session_source() is own
+
+
+def test_the_plugin_registers_and_unregisters_the_provider(qgis_app, qgis_processing, qgis_iface):
+    """The contract with the plugin shell: classFactory → initProcessing adds "eeextract";
+    unload removes it (every register matched by an unregister)."""
+    from qgis.core import QgsApplication
+
+    import eeextract_plugin
+
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("eeextract")
+    if existing is not None:  # registered by another test: start clean (re-registered on demand)
+        registry.removeProvider(existing)
+    plugin = eeextract_plugin.classFactory(qgis_iface)
+    plugin.initProcessing()
+    provider = registry.providerById("eeextract")
+    assert provider is not None and provider.algorithm("extract_image") is not None
+    plugin.unload()
+    assert registry.providerById("eeextract") is None
