@@ -313,6 +313,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.job_id:
         st = job_status(args.job_id, workdir)
         if args.json:
+            from .export.status import export_tasks
+
+            with reg.Registry(reg.default_registry_path(workdir)) as r:
+                st["tasks"] = export_tasks(r, st["id"])
             print(json.dumps(st, indent=2))
         else:
             u = st["units"]
@@ -322,6 +326,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f"{st['bytes_done'] / 1e6:.1f} MB")
             if st["message"]:
                 print(f"  {st['message']}")
+            from .export.status import export_tasks, format_tasks
+
+            with reg.Registry(reg.default_registry_path(workdir)) as r:
+                tasks = export_tasks(r, st["id"])
+            if tasks:
+                print(f"  export tasks ({len(tasks)}):")
+                print("\n".join(format_tasks(tasks)))
         return EXIT_OK
     if not reg.default_registry_path(workdir).exists():
         print(f"no jobs in {workdir}")
