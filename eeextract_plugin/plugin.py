@@ -135,7 +135,7 @@ class EEExtractPlugin:
     def show_settings(self) -> None:
         from eeextract_plugin.gui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(parent=self.iface.mainWindow())
+        dialog = SettingsDialog(parent=self.iface.mainWindow(), sessions=self.sessions)
         if dialog.exec_():
             if self.dock is not None:
                 self.dock.settings_changed()

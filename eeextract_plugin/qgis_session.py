@@ -54,7 +54,10 @@ class SessionSource:
 
     def resolve(self) -> ResolvedConnection:
         """Main thread. Raises :class:`~eeextract_plugin.qgis_settings.SettingsError`."""
-        conn = self._load()
+        return self.resolve_with(self._load())
+
+    def resolve_with(self, conn: qs.ConnectionSettings) -> ResolvedConnection:
+        """Like :meth:`resolve`, for given (e.g. not yet saved) settings."""
         conn.validate()
         key = None
         url = ""

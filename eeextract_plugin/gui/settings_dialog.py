@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
+from qgis.core import QgsApplication
 from qgis.PyQt import uic
 from qgis.PyQt.QtWidgets import QDialog, QWidget
 
 from eeextract_plugin import qgis_settings as qs
+from eeextract_plugin.qgis_session import SessionSource, open_session
+from eeextract_plugin.tasks import CallableTask
 
 LOGGER = logging.getLogger(__name__)
 
@@ -40,13 +43,19 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
     """Edits :class:`~eeextract_plugin.qgis_settings.ConnectionSettings`."""
 
     def __init__(self, settings: Optional[qs.ConnectionSettings] = None,
-                 parent: Optional[QWidget] = None) -> None:
+                 parent: Optional[QWidget] = None, sessions: Optional[SessionSource] = None) -> None:
         super().__init__(parent)
         self.setupUi(self)
         self._authcfg = ""
         self._email = ""
         self.cmbMode.currentIndexChanged.connect(self._mode_changed)
         self.btnStoreKey.clicked.connect(self._store_key)
+        self.btnTest.clicked.connect(self.test_connection)
+        self._test_task: Any = None
+        self._sessions = sessions
+        self._own_sessions: Optional[SessionSource] = None
+        # Task launcher: QGIS's task manager; tests may inject their own.
+        self.launch: Callable[[Any], None] = lambda t: QgsApplication.taskManager().addTask(t)
         self.set_settings(settings or qs.load_settings())
 
     # -- settings <-> widgets ------------------------------------------------------------------
@@ -109,6 +118,39 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
             return
         self.fileKey.setFilePath("")  # the path is not kept anywhere
         self._show_key_status()
+
+    def test_connection(self) -> None:
+        """Open a session with the form's (unsaved) settings in a background task; one question."""
+        conn = self.settings()
+        if self._sessions is None:  # not opened by the plugin: a source of our own, stopped on close
+            self._sessions = self._own_sessions = SessionSource()
+        try:
+            resolved = self._sessions.resolve_with(conn)
+        except qs.SettingsError as exc:
+            self.lblTest.setText(f"<span style='color:#b00'>{exc}</span>")
+            return
+        self.lblTest.setText("Testing …")
+
+        def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> str:
+            session = open_session(resolved)
+            value = session.ee.Number(1).add(1).getInfo()
+            return f"Connected: {resolved.describe()} (1 + 1 = {value})"
+
+        task = CallableTask("EE Extract: test connection", work)
+        task.succeeded.connect(lambda text: self.lblTest.setText(f"<span style='color:#070'>{text}</span>"))
+        task.failed.connect(lambda msg, _d: self.lblTest.setText(f"<span style='color:#b00'>{msg}</span>"))
+        self._test_task = task
+        self.launch(task)
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt's name; closing forgets the test
+        if self._test_task is not None:
+            try:
+                self._test_task.detach()
+            except RuntimeError:
+                pass
+        if self._own_sessions is not None:
+            self._own_sessions.stop()
+        super().done(result)
 
     def accept(self) -> None:
         conn = self.settings()

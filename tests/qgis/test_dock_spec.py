@@ -178,3 +178,31 @@ def test_bands_keep_the_order_they_were_checked_in(dock, tmp_path):
     dock.set_drawn_rectangle(__import__("qgis.core").core.QgsRectangle(0, 0, 1, 1),
                              __import__("qgis.core").core.QgsCoordinateReferenceSystem("EPSG:4326"))
     assert dock.build_spec().source.bands == ["B4", "B2", "B3"]
+
+
+def test_a_rectangle_dragged_on_the_map_becomes_the_region(dock, qgis_iface, tmp_path):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
+    from qgis.gui import QgsMapMouseEvent
+    from qgis.PyQt.QtCore import QEvent, QPoint, Qt
+
+    canvas = qgis_iface.mapCanvas()
+    canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+    canvas.setExtent(QgsRectangle(7.0, 46.0, 8.0, 47.0))
+    dock.set_region_mode("drawn")
+    dock.form.btnDrawRectangle.setChecked(True)
+    tool = dock.map_tool
+    assert canvas.mapTool() is tool
+    start, end = QPoint(10, 10), QPoint(60, 40)
+    tool.canvasPressEvent(QgsMapMouseEvent(canvas, QEvent.MouseButtonPress, start, Qt.LeftButton, Qt.LeftButton))
+    tool.canvasMoveEvent(QgsMapMouseEvent(canvas, QEvent.MouseMove, end, Qt.LeftButton, Qt.LeftButton))
+    tool.canvasReleaseEvent(QgsMapMouseEvent(canvas, QEvent.MouseButtonRelease, end, Qt.LeftButton, Qt.LeftButton))
+    assert dock.drawn is not None and not dock.drawn.isEmpty()
+    p1 = canvas.getCoordinateTransform().toMapCoordinates(start)
+    assert abs(dock.drawn.xMinimum() - p1.x()) < 1e-6 and abs(dock.drawn.yMaximum() - p1.y()) < 1e-6
+    dock.form.txtAssetId.setText("SANDBOX/DEM")
+    dock.form.fileOutputFolder.setFilePath(str(tmp_path))
+    region = dock.build_spec().region
+    assert region.type == "bbox" and region.crs == "EPSG:4326"
+    assert region.bbox == [round(v, 10) for v in region.bbox]
+    dock.form.btnDrawRectangle.setChecked(False)
+    assert canvas.mapTool() is not tool

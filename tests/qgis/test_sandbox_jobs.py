@@ -364,3 +364,22 @@ def test_the_estimate_of_an_export_counts_tasks(sandbox_settings, tmp_path):
     spec = JobSpec.from_dict({**spec.to_dict(), "method": {"type": "export_gcs", "bucket": "sandbox-public"}})
     estimate = estimate_job(spec, open_session(SessionSource().resolve()))
     assert estimate.tasks == 1 and "export task" in estimate.line()
+
+
+def test_the_settings_dialog_tests_a_connection_in_the_background(qgis_app, clean_settings,
+                                                                   sandbox_url):
+    from eeextract_plugin import qgis_settings as qs
+    from eeextract_plugin.gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(qs.ConnectionSettings(mode=qs.MODE_CUSTOM_URL, custom_url=sandbox_url,
+                                                  project="sandbox"))
+    launched = []
+    dialog.launch = lambda task: (launched.append(task.description()), run_synchronously(task))
+    dialog.test_connection()
+    assert launched == ["EE Extract: test connection"]
+    assert "Connected" in dialog.lblTest.text() and "1 + 1 = 2" in dialog.lblTest.text()
+    dialog.txtCustomUrl.setText("http://127.0.0.1:9")  # nothing listens there
+    dialog.test_connection()
+    assert "Connected" not in dialog.lblTest.text()
+    assert qs.load_settings().custom_url == ""  # testing saves nothing
+    dialog.reject()
