@@ -9,6 +9,7 @@ parameters into the engine's job spec and calls the engine, nothing more (SLYR's
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -218,10 +219,36 @@ def describe_error(error: BaseException) -> str:
 
 
 def work_folder(output: str) -> Path:
-    """A private folder for the engine's job state next to an output, never shared by rows."""
-    parent = Path(output).parent if output else Path(tempfile.gettempdir())
-    parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".eeextract-job-", dir=str(parent)))
+    """The engine's folder for one single-file output: next to it, named after it (so rows with
+    different outputs never share one, and running the same parameters again finds the job to
+    resume); removed once the output is in place."""
+    if not output:
+        return Path(tempfile.mkdtemp(prefix=".eeextract-job-"))
+    target = Path(output)
+    folder = target.parent / f".eeextract-{target.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def resumable_job(workdir: Path, spec: Any) -> Optional[str]:
+    """The id of an unfinished job of exactly this spec in ``workdir``'s registry (cancelled,
+    failed, or interrupted by a crash), to resume rather than start again."""
+    from eeextract_plugin.core import registry as reg
+
+    path = reg.default_registry_path(workdir)
+    if not path.exists():
+        return None
+    wanted = spec.to_dict()
+    with reg.Registry(path) as registry:
+        for job in reversed(registry.jobs()):
+            if job.spec != wanted:
+                continue
+            if job.state == reg.COMPLETED:
+                return None
+            if job.state == reg.RUNNING and reg.pid_alive(job.pid) and job.pid != os.getpid():
+                return None  # another process is running it
+            return job.id
+    return None
 
 
 # -- parameter blocks shared by the extraction algorithms -------------------------------------
@@ -424,7 +451,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
     def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                 feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         from eeextract_plugin.core.progress import CancelToken
-        from eeextract_plugin.core.runner import run_job
+        from eeextract_plugin.core.runner import default_workdir, resume_job, run_job
         from eeextract_plugin.core.spec import JobSpec, SpecError
 
         raw = self.build_spec(parameters, context, feedback)
@@ -432,6 +459,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         if self.PRIVATE_OUTPUT_FOLDER:
             private = work_folder(self.destination(parameters, context))
             raw.setdefault("output", {})["directory"] = str(private)
+            raw["output"]["overwrite"] = True  # the folder is this output's alone
         try:
             spec = JobSpec.from_dict(raw)
         except SpecError as error:
@@ -441,8 +469,13 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         self.check_cancelled(feedback)
         feedback.setProgress(2)
         feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
-        result = run_job(spec, session, progress=FeedbackProgress(feedback, start=2, end=95),
-                         cancel=CancelToken(feedback.isCanceled))
+        progress, cancel = FeedbackProgress(feedback, start=2, end=95), CancelToken(feedback.isCanceled)
+        previous = resumable_job(default_workdir(spec), spec)
+        if previous:
+            feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
+            result = resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
+        else:
+            result = run_job(spec, session, progress=progress, cancel=cancel)
         workdir = getattr(result, "workdir", "")
         if not result.ok:
             where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"

@@ -53,7 +53,7 @@ def test_extract_image_writes_the_sandbox_pixels(eeextract_provider, sandbox_env
     expected = direct_pixels(ee_sandbox, "SANDBOX/DEM", ds, "elevation")
     np.testing.assert_array_equal(values, expected)
     assert values.std() > 0  # a real terrain, not a constant
-    assert not list(tmp_path.glob(".eeextract-job-*")), "the private work folder is removed"
+    assert not list(tmp_path.glob(".eeextract-*")), "the work folder is removed"
 
 
 def test_earth_engine_errors_reach_the_user(eeextract_provider, sandbox_env, tmp_path):
