@@ -49,6 +49,9 @@ CONNECTION_HELP = (
     "<code>EEEXTRACT_URL</code>, <code>EEEXTRACT_PROJECT</code>, <code>EEEXTRACT_CREDENTIALS</code> "
     "(useful with <code>qgis_process</code>); otherwise from the plugin's connection settings. "
     "All rows of a batch share one Earth Engine session.</p>"
+    "<h3>Cancel and resume</h3>"
+    "<p>Cancelling stops the job; finished parts are kept. Running the algorithm again with the "
+    "same parameters resumes it and fetches only what is missing.</p>"
 )
 
 
