@@ -281,13 +281,27 @@ class EEExtractDock(QgsDockWidget):
         self._update_visibility()
 
     def _method_changed(self, *_a: object) -> None:
+        """Each export method keeps its own destination (bucket / Drive folder), defaulting to
+        the settings' default."""
         conn = qs.load_settings()
-        m = self.method()
         dest = self.form.txtDestination
-        if m == "export_gcs" and not dest.text():
-            dest.setText(conn.bucket)
-        elif m == "export_drive" and not dest.text():
-            dest.setText(conn.drive_folder)
+        previous = getattr(self, "_method_shown", None)
+        destinations = self.__dict__.setdefault("_destinations", {})
+        if previous in ("export_gcs", "export_drive"):
+            destinations[previous] = dest.text()
+        m = self.method()
+        self._method_shown = m
+        dest.blockSignals(True)
+        if m == "export_gcs":
+            dest.setText(destinations.get(m, conn.bucket))
+            dest.setPlaceholderText("Cloud Storage bucket")
+        elif m == "export_drive":
+            dest.setText(destinations.get(m, conn.drive_folder))
+            dest.setPlaceholderText("Drive folder")
+        else:
+            dest.setText("")
+            dest.setPlaceholderText("bucket or Drive folder (exports only)")
+        dest.blockSignals(False)
         self._update_visibility()
 
     def _update_visibility(self, *_a: object) -> None:
@@ -349,6 +363,7 @@ class EEExtractDock(QgsDockWidget):
             self.schedule_estimate()
 
     def _bands_changed(self, items: List[str]) -> None:
+        self.schedule_estimate()
         checked = list(items)
         self.band_order = [b for b in self.band_order if b in checked] + [
             b for b in checked if b not in self.band_order]

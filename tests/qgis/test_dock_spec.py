@@ -206,3 +206,26 @@ def test_a_rectangle_dragged_on_the_map_becomes_the_region(dock, qgis_iface, tmp
     assert region.bbox == [round(v, 10) for v in region.bbox]
     dock.form.btnDrawRectangle.setChecked(False)
     assert canvas.mapTool() is not tool
+
+
+def test_each_export_method_keeps_its_destination(dock, clean_settings, tmp_path):
+    from eeextract_plugin import qgis_settings as qs
+
+    qs.save_settings(qs.ConnectionSettings(mode=qs.MODE_SANDBOX, bucket="default-bucket",
+                                           drive_folder="EE exports"))
+    f = dock.form
+    dock.set_method("export_gcs")
+    assert f.txtDestination.text() == "default-bucket"
+    f.txtDestination.setText("my-bucket")
+    dock.set_method("export_drive")
+    assert f.txtDestination.text() == "EE exports"
+    dock.set_method("export_gcs")
+    assert f.txtDestination.text() == "my-bucket"
+    f.txtAssetId.setText("SANDBOX/DEM")
+    f.fileOutputFolder.setFilePath(str(tmp_path))
+    dock.set_drawn_rectangle(__import__("qgis.core").core.QgsRectangle(7, 46, 7.1, 46.1),
+                             __import__("qgis.core").core.QgsCoordinateReferenceSystem("EPSG:4326"))
+    method = dock.build_spec().method
+    assert (method.type, method.bucket) == ("export_gcs", "my-bucket")
+    dock.set_method("direct")
+    assert dock.build_spec().method.type == "direct" and not f.txtDestination.isEnabled()
