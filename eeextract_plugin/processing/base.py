@@ -71,6 +71,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     EE_URL = "EE_URL"
     EE_PROJECT = "EE_PROJECT"
     EE_CREDENTIALS = "EE_CREDENTIALS"
+    CONCURRENCY = "CONCURRENCY"
 
     # -- QgsProcessingAlgorithm boilerplate -------------------------------------------------
     def createInstance(self) -> EEExtractAlgorithm:
@@ -147,6 +148,13 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             QgsProcessingParameterString(
                 self.EE_CREDENTIALS,
                 "Credentials: persistent, none, or a service-account key file (empty: settings)",
+                optional=True,
+            )
+        )
+        self.add_advanced(
+            QgsProcessingParameterNumber(
+                self.CONCURRENCY, "Concurrent requests (0: the plugin's setting; at most 40)",
+                type=QgsProcessingParameterNumber.Integer, minValue=0, maxValue=40, defaultValue=0,
                 optional=True,
             )
         )
@@ -241,10 +249,13 @@ def resumable_job(workdir: Path, spec: Any) -> Optional[str]:
     path = reg.default_registry_path(workdir)
     if not path.exists():
         return None
-    wanted = spec.to_dict()
+    def what(d: Dict[str, Any]) -> Dict[str, Any]:  # how hard to push is not what to fetch
+        return {k: v for k, v in d.items() if k != "execution"}
+
+    wanted = what(spec.to_dict())
     with reg.Registry(path) as registry:
         for job in reversed(registry.jobs()):
-            if job.spec != wanted:
+            if what(job.spec) != wanted:
                 continue
             if job.state == reg.COMPLETED:
                 return None
@@ -463,6 +474,13 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             private = work_folder(self.destination(parameters, context))
             raw.setdefault("output", {})["directory"] = str(private)
             raw["output"]["overwrite"] = True  # the folder is this output's alone
+        concurrency = 0
+        if parameters.get(self.CONCURRENCY) not in (None, ""):
+            concurrency = self.parameterAsInt(parameters, self.CONCURRENCY, context)
+        connection = getattr(self, "_connection", None)
+        concurrency = concurrency or int(getattr(connection, "concurrency", 0) or 0)
+        if concurrency:
+            raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, 40)
         try:
             spec = JobSpec.from_dict(raw)
         except SpecError as error:

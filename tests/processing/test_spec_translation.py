@@ -121,3 +121,18 @@ def test_bad_parameters_are_processing_errors(eeextract_provider, tmp_path):
             "ASSET": "SANDBOX/S2_SR", "START": "2019-06-01", "END": "2019-08-01", "FILTER": "cloudy",
             "EXTENT": "12.40,12.55,41.85,41.95 [EPSG:4326]", "OUTPUT_FOLDER": str(tmp_path),
             "INDEX": "TEMPORARY_OUTPUT"})
+
+
+def test_concurrency_parameter_reaches_the_spec(eeextract_provider, sandbox_url, monkeypatch, tmp_path):
+    import processing
+
+    from eeextract_plugin.core import runner
+
+    monkeypatch.setenv("EEEXTRACT_URL", sandbox_url)
+    seen = []
+    real = runner.run_job
+    monkeypatch.setattr(runner, "run_job", lambda spec, *a, **k: seen.append(spec) or real(spec, *a, **k))
+    processing.run("eeextract:extract_image", {
+        "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]", "CONCURRENCY": 7,
+        "OUTPUT": str(tmp_path / "c.tif")})
+    assert seen[0].execution.max_concurrent_requests == 7
