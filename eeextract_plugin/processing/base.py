@@ -566,3 +566,39 @@ def job_outputs(result: Any) -> List[Any]:
 
     with Registry(default_registry_path(result.workdir)) as registry:
         return registry.outputs(result.job_id)
+
+
+ENGINE_ID_COLUMN = "id"  # the engine's name for the region / point id in its tables
+
+
+def rename_id_column_csv(path: str, id_field: str) -> None:
+    """The table's id column under the layer's own id field name (so joins in QGIS just work)."""
+    if not id_field or id_field == ENGINE_ID_COLUMN:
+        return
+    target = Path(path)
+    lines = target.read_text(encoding="utf-8").split("\n", 1)
+    header = lines[0].rstrip("\r").split(",")
+    if ENGINE_ID_COLUMN in header and id_field not in header:
+        header[header.index(ENGINE_ID_COLUMN)] = id_field
+        target.write_text(",".join(header) + "\n" + (lines[1] if len(lines) > 1 else ""), encoding="utf-8")
+
+
+def rename_id_field_gpkg(path: str, id_field: str) -> None:
+    if not id_field or id_field == ENGINE_ID_COLUMN:
+        return
+    from osgeo import ogr
+
+    ds = ogr.Open(str(path), 1)
+    if ds is None:
+        return
+    try:
+        for i in range(ds.GetLayerCount()):
+            layer = ds.GetLayer(i)
+            definition = layer.GetLayerDefn()
+            index = definition.GetFieldIndex(ENGINE_ID_COLUMN)
+            if index < 0 or definition.GetFieldIndex(id_field) >= 0:
+                continue
+            renamed = ogr.FieldDefn(id_field, definition.GetFieldDefn(index).GetType())
+            layer.AlterFieldDefn(index, renamed, ogr.ALTER_NAME_FLAG)
+    finally:
+        ds = None

@@ -21,6 +21,8 @@ from eeextract_plugin.processing.base import (
     SOURCE_HELP,
     EngineJobAlgorithm,
     move_file,
+    rename_id_column_csv,
+    rename_id_field_gpkg,
     static_enum,
 )
 
@@ -95,6 +97,8 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
             raise QgsProcessingException(f"Expected one GeoPackage, the engine wrote {result.outputs}")
         destination = self.destination(parameters, context)
         path = move_file(layers[0], destination)
+        id_field = spec.region.id_field or ""
+        rename_id_field_gpkg(path, id_field)
         for table in (p for p in result.outputs if p.endswith(".csv")):
-            move_file(table, str(Path(destination).with_suffix(".csv")))
+            rename_id_column_csv(move_file(table, str(Path(destination).with_suffix(".csv"))), id_field)
         return {self.OUTPUT: path}

@@ -15,7 +15,12 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from eeextract_plugin.processing.base import GROUP_TABLES, EngineJobAlgorithm, move_file
+from eeextract_plugin.processing.base import (
+    GROUP_TABLES,
+    EngineJobAlgorithm,
+    move_file,
+    rename_id_column_csv,
+)
 
 
 class TimeSeriesAlgorithm(EngineJobAlgorithm):
@@ -77,4 +82,6 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
         tables = [p for p in result.outputs if p.endswith(".csv")]
         if len(tables) != 1:
             raise QgsProcessingException(f"Expected one CSV table, the engine wrote {result.outputs}")
-        return {self.OUTPUT: move_file(tables[0], self.destination(parameters, context))}
+        path = move_file(tables[0], self.destination(parameters, context))
+        rename_id_column_csv(path, spec.region.id_field or "")
+        return {self.OUTPUT: path}

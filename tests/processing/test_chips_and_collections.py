@@ -131,7 +131,7 @@ def test_sample_values_at_points(eeextract_provider, sandbox_env, ee_sandbox, po
         "OUTPUT": str(tmp_path / "samples.gpkg"),
     })
     layer = QgsVectorLayer(result["OUTPUT"], "s", "ogr")
-    values = {f["id"]: f["elevation"] for f in layer.getFeatures()}  # the engine names it "id"
+    values = {f["pid"]: f["elevation"] for f in layer.getFeatures()}  # the layer's own id field
     assert set(values) == {"p1", "p2", "p3"}
     dem = ee_sandbox.Image("SANDBOX/DEM")
     for pid, (x, y) in {"p1": (7.01, 46.01), "p2": (7.05, 46.02)}.items():
@@ -149,15 +149,15 @@ def test_time_series_per_region(eeextract_provider, sandbox_env, ee_sandbox, fie
     })
     with open(result["OUTPUT"], newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert {r["id"] for r in rows} == {"f1", "f2"}  # the region id, under the engine's name "id"
-    per_region = {r["id"]: 0 for r in rows}
+    assert {r["field_id"] for r in rows} == {"f1", "f2"}  # the regions' own id field
+    per_region = {r["field_id"]: 0 for r in rows}
     for r in rows:
-        per_region[r["id"]] += 1
+        per_region[r["field_id"]] += 1
         assert r["date"].startswith("2019-06")
         assert -1 <= float(r["NDVI"]) <= 1
     assert len(set(per_region.values())) == 1 and per_region["f1"] >= 1  # one row per image per region
     # One row recomputed with the ee client: mean NDVI of that image over field f1 at 20 m.
-    row = next(r for r in rows if r["id"] == "f1")
+    row = next(r for r in rows if r["field_id"] == "f1")
     image_id = row["image_id"] if "/" in row["image_id"] else f"SANDBOX/S2_SR/{row['image_id']}"
     ndvi = ee_sandbox.Image(image_id).normalizedDifference(["B8", "B4"]).rename("NDVI")
     expected = ndvi.reduceRegion(ee_sandbox.Reducer.mean(),
@@ -186,14 +186,15 @@ def test_reduce_regions_over_a_memory_layer(eeextract_provider, sandbox_env, ee_
         "SCALE": 30, "OUTPUT": str(tmp_path / "means.gpkg"),
     })
     out = QgsVectorLayer(result["OUTPUT"], "means", "ogr")
-    means = {f["id"]: f["elevation"] for f in out.getFeatures()}
+    means = {f["name"]: f["elevation"] for f in out.getFeatures()}
     assert set(means) == {"north", "south"}
     dem = ee_sandbox.Image("SANDBOX/DEM")
     for name, bounds in zones.items():
         expected = dem.reduceRegion(ee_sandbox.Reducer.mean(), ee_sandbox.Geometry.Rectangle(list(bounds)),
                                     30).getInfo()["elevation"]
         assert means[name] == pytest.approx(expected, rel=1e-6)
-    assert (tmp_path / "means.csv").exists()  # the engine's CSV lands next to the layer
+    with open(tmp_path / "means.csv", newline="") as handle:  # the CSV lands next to the layer
+        assert {r["name"] for r in csv.DictReader(handle)} == {"north", "south"}
 
 
 def test_batch_rows_sharing_a_folder_never_overwrite(eeextract_provider, sandbox_env, tmp_path, helpers):
