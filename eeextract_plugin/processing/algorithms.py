@@ -16,6 +16,7 @@ ALGORITHMS = (
     ("zonal_statistics", "ZonalStatisticsAlgorithm"),
     ("sample_reduce", "SampleReduceAlgorithm"),
     ("time_series", "TimeSeriesAlgorithm"),
+    ("run_job_file", "RunJobFileAlgorithm"),
 )
 
 

@@ -170,16 +170,20 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def prepareAlgorithm(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> bool:
         # Main thread: the only place that may read QGIS's auth database (master password) or
-        # start the embedded sandbox.
+        # start the embedded sandbox. A problem is kept and raised when the session is needed
+        # (an exception here would reach the user only as "There were errors executing ...").
+        self._connection, self._connection_error = None, None
         if self.USES_EARTH_ENGINE:
             try:
                 self._connection = self.connection(parameters, context)
-            except Exception as error:
-                raise QgsProcessingException(f"Earth Engine connection: {error}") from error
+            except Exception as error:  # noqa: BLE001 - reported by session()
+                self._connection_error = f"Earth Engine connection: {error}"
         return True
 
     def session(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback) -> Any:
         """The shared Earth Engine session (initialised once per distinct connection)."""
+        if getattr(self, "_connection_error", None):
+            raise QgsProcessingException(self._connection_error)
         connection = getattr(self, "_connection", None) or self.connection(parameters, context)
         feedback.pushInfo(f"Earth Engine: {connection.describe()}")
         return open_session(connection)

@@ -93,7 +93,7 @@ def test_every_algorithm_has_help_and_outputs(eeextract_provider):
     algorithms = eeextract_provider.algorithms()
     assert {a.name() for a in algorithms} == {
         "extract_image", "extract_chips", "extract_collection", "export_mosaic",
-        "zonal_statistics", "sample_reduce", "time_series"}
+        "zonal_statistics", "sample_reduce", "time_series", "run_job_file"}
     for alg in algorithms:
         assert len(alg.shortHelpString()) > 200, alg.name()
         assert alg.outputDefinitions(), alg.name()
@@ -135,3 +135,17 @@ def test_the_plugin_registers_and_unregisters_the_provider(qgis_app, qgis_proces
     assert provider is not None and provider.algorithm("extract_image") is not None
     plugin.unload()
     assert registry.providerById("eeextract") is None
+
+
+def test_a_connection_problem_reaches_the_user(eeextract_provider, monkeypatch, tmp_path):
+    """Raised in prepareAlgorithm it would read "There were errors executing the algorithm"."""
+    import processing
+    from qgis.core import QgsProcessingException
+
+    def broken(**kwargs):
+        raise ValueError("Cloud project: required to use Earth Engine (Settings → Project)")
+
+    monkeypatch.setattr("eeextract_plugin.processing.base.resolve_connection", broken)
+    with pytest.raises(QgsProcessingException, match="Cloud project: required"):
+        processing.run("eeextract:extract_image", {
+            "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]", "OUTPUT": str(tmp_path / "x.tif")})
