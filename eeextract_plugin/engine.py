@@ -41,16 +41,18 @@ class Estimate:
     huge: bool = False
 
     def line(self) -> str:
-        t = "?" if self.seconds is None else _duration(self.seconds)
+        if self.seconds is None:
+            t = "time unknown"
+        elif self.seconds < 1:
+            t = "under 1 s at the quota"
+        else:
+            t = f"≥ {_duration(self.seconds)} at the quota"
         work = f"{self.tasks:,} export task(s)" if self.tasks else f"{self.requests:,} request(s)"
-        text = (f"{self.pixels:,} px, {self.bytes / 1e6:,.1f} MB, {work}, {self.files:,} file(s), "
-                f"{t} at least, at the quota")
+        text = f"{self.pixels:,} px, {self.bytes / 1e6:,.1f} MB, {work}, {self.files:,} file(s), {t}"
         return f"{text} — {self.note}" if self.note else text
 
 
 def _duration(s: float) -> str:
-    if s < 1:
-        return "< 1 s"
     if s < 60:
         return f"{s:.0f} s"
     if s < 3600:

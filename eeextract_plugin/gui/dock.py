@@ -166,6 +166,13 @@ class EEExtractDock(QgsDockWidget):
         for combo in self.body.findChildren(QComboBox):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)
+        # Labels take what they need; fields take the rest.
+        for grid in (f.layoutSource, f.layoutRegion, f.layoutOutput, f.layoutAfter):
+            grid.setColumnStretch(0, 0)
+            grid.setColumnStretch(1, 1)
+        f.layoutCollectionMode.setStretch(0, 2)
+        f.layoutCollectionMode.setStretch(1, 1)
+        f.layoutCollectionMode.setStretch(2, 1)
         for container in (f.wDates, f.wCollectionMode, f.wExpressionButtons, f.wDraw, f.wTable,
                           f.wCrs, f.wNames):
             container.layout().setContentsMargins(0, 0, 0, 0)
@@ -362,12 +369,32 @@ class EEExtractDock(QgsDockWidget):
         if self.region_mode() == "canvas":
             self.schedule_estimate()
 
+    def _reorder_bands(self) -> None:
+        """Checked bands move to the top of the list, in the order they were checked, so the
+        combo reads "B4, B3, B2" as the output will be (run after the click, not inside it)."""
+        combo = self.form.cmbBands
+        items = [combo.itemText(i) for i in range(combo.count())]
+        checked = self.selected_bands()
+        desired = checked + [b for b in items if b not in checked]
+        if items == desired:
+            return
+        self._reordering = True
+        try:
+            combo.clear()
+            combo.addItems(desired)
+            combo.setCheckedItems(checked)
+        finally:
+            self._reordering = False
+
     def _bands_changed(self, items: List[str]) -> None:
+        if getattr(self, "_reordering", False):
+            return
         self.schedule_estimate()
         checked = list(items)
         self.band_order = [b for b in self.band_order if b in checked] + [
             b for b in checked if b not in self.band_order]
         order = ", ".join(self.band_order)
+        QTimer.singleShot(0, self._reorder_bands)
         self.form.cmbBands.setToolTip(
             f"Output bands, in this order: {order}" if order else
             "Bands to extract, in the order you check them; none checked means all bands.")

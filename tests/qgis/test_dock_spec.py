@@ -169,6 +169,10 @@ def test_bands_keep_the_order_they_were_checked_in(dock, tmp_path):
     for band in ("B4", "B3", "B2"):
         f.cmbBands.setItemCheckState(f.cmbBands.findText(band), Qt.Checked)
     assert dock.selected_bands() == ["B4", "B3", "B2"]
+    dock._reorder_bands()  # what the event loop runs right after the click
+    assert [f.cmbBands.itemText(i) for i in range(4)] == ["B4", "B3", "B2", "B8"]
+    assert f.cmbBands.checkedItems() == ["B4", "B3", "B2"]  # the combo reads in output order
+    assert dock.selected_bands() == ["B4", "B3", "B2"]
     f.cmbBands.setItemCheckState(f.cmbBands.findText("B3"), Qt.Unchecked)
     f.cmbBands.setItemCheckState(f.cmbBands.findText("B3"), Qt.Checked)
     assert dock.selected_bands() == ["B4", "B2", "B3"]
