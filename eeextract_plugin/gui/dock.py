@@ -170,6 +170,8 @@ class EEExtractDock(QgsDockWidget):
         for grid in (f.layoutSource, f.layoutRegion, f.layoutOutput, f.layoutAfter):
             grid.setColumnStretch(0, 0)
             grid.setColumnStretch(1, 1)
+        f.cmbCollectionMode.setToolTip("One output per image, or a composite per window of days "
+                                       "(whole range: one composite), reduced with the reducer")
         f.layoutCollectionMode.setStretch(0, 2)
         f.layoutCollectionMode.setStretch(1, 1)
         f.layoutCollectionMode.setStretch(2, 1)
