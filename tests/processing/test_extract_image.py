@@ -99,3 +99,13 @@ def test_a_batch_of_rows_shares_one_session_and_keeps_outputs_apart(
         assert gt[3] == pytest.approx(ymax, abs=2 / 3600)
         assert ds.RasterXSize == pytest.approx((xmax - xmin) * 3600, abs=2)
         assert ds.RasterYSize == pytest.approx((ymax - ymin) * 3600, abs=2)
+
+
+def test_an_unknown_band_is_reported_with_earth_engines_words(eeextract_provider, sandbox_env, tmp_path):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    with pytest.raises(QgsProcessingException, match="nope") as raised:
+        processing.run("eeextract:extract_image", {
+            "ASSET": "SANDBOX/DEM", "BANDS": "nope", "EXTENT": EXTENT, "OUTPUT": str(tmp_path / "x.tif")})
+    assert "elevation" in str(raised.value) or "band" in str(raised.value).lower()
