@@ -18,9 +18,9 @@ from eeextract_plugin.processing.base import (
     GRID_HELP,
     SOURCE_HELP,
     EngineJobAlgorithm,
-    move_file,
     static_enum,
 )
+from eeextract_plugin.processing.results import move_file
 
 DESTINATIONS = ("export_gcs", "export_drive")
 

@@ -3,7 +3,6 @@ and a layer of chip footprints."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Dict
 
 from qgis.core import (
@@ -25,6 +24,7 @@ from eeextract_plugin.processing.base import (
     split_list,
     static_enum,
 )
+from eeextract_plugin.processing.results import write_footprints
 
 FORMATS = ("COG", "GEO_TIFF", "PNG", "JPEG", "NPY")
 
@@ -117,55 +117,3 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
         count, sink_id = write_footprints(self, self.FOOTPRINTS, result, parameters, context, feedback,
                                           id_name="point_id")
         return {self.OUTPUT_FOLDER: spec.output.directory, self.FOOTPRINTS: sink_id, self.CHIP_COUNT: count}
-
-
-def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Dict[str, Any],
-                     context: QgsProcessingContext, feedback: QgsProcessingFeedback,
-                     id_name: str = "id", image_fields: bool = False):
-    """One polygon per output of the job (its pixel grid's bounds, in the grid's CRS) with the
-    output's id and file, from the engine's registry — also for PNG/JPEG chips, which carry no
-    georeferencing of their own."""
-    from qgis.core import (
-        QgsCoordinateReferenceSystem,
-        QgsFeature,
-        QgsFeatureSink,
-        QgsField,
-        QgsFields,
-        QgsGeometry,
-        QgsRectangle,
-        QgsWkbTypes,
-    )
-    from qgis.PyQt.QtCore import QVariant
-
-    from eeextract_plugin.processing.base import job_outputs
-
-    records = [r for r in job_outputs(result) if r.path in set(result.outputs) or r.state == "done"]
-    fields = QgsFields()
-    fields.append(QgsField(id_name, QVariant.String))
-    fields.append(QgsField("file", QVariant.String))
-    if image_fields:
-        for name in ("image_id", "start", "end"):
-            fields.append(QgsField(name, QVariant.String))
-    crs = QgsCoordinateReferenceSystem(records[0].info["grid"]["crs"]) if records else QgsCoordinateReferenceSystem()
-    sink, sink_id = algorithm.parameterAsSink(parameters, sink_name, context, fields,
-                                              QgsWkbTypes.Polygon, crs)
-    if sink is None:
-        return len(records), None
-    for record in records:
-        grid = record.info["grid"]
-        sx, _, tx, _, sy, ty = grid["transform"]
-        x1, y1 = tx + sx * grid["width"], ty + sy * grid["height"]
-        feature = QgsFeature(fields)
-        feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(min(tx, x1), min(ty, y1), max(tx, x1), max(ty, y1))))
-        feature[id_name] = str(record.output_id)
-        feature["file"] = record.path
-        if image_fields:
-            image = record.info.get("image") or {}
-            feature["image_id"] = image.get("image_id") or ""
-            start = image.get("start") or ""
-            if not start and image.get("time_ms") is not None:
-                start = datetime.fromtimestamp(image["time_ms"] / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            feature["start"] = start
-            feature["end"] = image.get("end") or ""
-        sink.addFeature(feature, QgsFeatureSink.FastInsert)
-    return len(records), sink_id

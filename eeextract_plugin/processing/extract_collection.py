@@ -16,6 +16,7 @@ from qgis.core import (
 )
 
 from eeextract_plugin.processing.base import GRID_HELP, EngineJobAlgorithm, static_enum
+from eeextract_plugin.processing.results import write_footprints
 
 MODES = ("per_image", "composite")
 
@@ -89,8 +90,6 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        from eeextract_plugin.processing.extract_chips import write_footprints
-
         count, sink_id = write_footprints(self, self.INDEX, result, parameters, context, feedback,
                                           id_name="key", image_fields=True)
         return {self.OUTPUT_FOLDER: spec.output.directory, self.INDEX: sink_id, self.RASTER_COUNT: count}

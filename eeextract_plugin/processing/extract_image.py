@@ -11,7 +11,8 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm, move_file
+from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm
+from eeextract_plugin.processing.results import move_file
 
 
 class ExtractImageAlgorithm(EngineJobAlgorithm):

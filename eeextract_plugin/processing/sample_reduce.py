@@ -20,10 +20,12 @@ from eeextract_plugin.processing.base import (
     GROUP_TABLES,
     SOURCE_HELP,
     EngineJobAlgorithm,
+    static_enum,
+)
+from eeextract_plugin.processing.results import (
     move_file,
     rename_id_column_csv,
     rename_id_field_gpkg,
-    static_enum,
 )
 
 OPERATIONS = ("sample", "reduce_regions")

@@ -18,9 +18,8 @@ from qgis.core import (
 from eeextract_plugin.processing.base import (
     GROUP_TABLES,
     EngineJobAlgorithm,
-    move_file,
-    rename_id_column_csv,
 )
+from eeextract_plugin.processing.results import move_file, rename_id_column_csv
 
 
 class TimeSeriesAlgorithm(EngineJobAlgorithm):
