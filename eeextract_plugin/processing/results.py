@@ -65,6 +65,20 @@ def rename_id_field_gpkg(path: str, id_field: str) -> None:
         ds = None
 
 
+def _string_type() -> Any:
+    """QgsField's string type: QMetaType from QGIS 3.38 on (the only one Qt6 builds accept),
+    QVariant before (3.22-3.36)."""
+    from qgis.core import Qgis
+
+    if Qgis.QGIS_VERSION_INT >= 33800:
+        from qgis.PyQt.QtCore import QMetaType
+
+        return QMetaType.Type.QString
+    from qgis.PyQt.QtCore import QVariant
+
+    return QVariant.String
+
+
 def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Dict[str, Any],
                      context: QgsProcessingContext, feedback: QgsProcessingFeedback,
                      id_name: str = "id", image_fields: bool = False):
@@ -81,15 +95,13 @@ def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Di
         QgsRectangle,
         QgsWkbTypes,
     )
-    from qgis.PyQt.QtCore import QVariant
-
     records = [r for r in job_outputs(result) if r.path in set(result.outputs) or r.state == "done"]
     fields = QgsFields()
-    fields.append(QgsField(id_name, QVariant.String))
-    fields.append(QgsField("file", QVariant.String))
+    fields.append(QgsField(id_name, _string_type()))
+    fields.append(QgsField("file", _string_type()))
     if image_fields:
         for name in ("image_id", "start", "end"):
-            fields.append(QgsField(name, QVariant.String))
+            fields.append(QgsField(name, _string_type()))
     crs = QgsCoordinateReferenceSystem(records[0].info["grid"]["crs"]) if records else QgsCoordinateReferenceSystem()
     sink, sink_id = algorithm.parameterAsSink(parameters, sink_name, context, fields,
                                               QgsWkbTypes.Polygon, crs)
