@@ -49,25 +49,45 @@ class EETask(QgsTask):
         self.result_value: Any = None
         self.exception: Optional[BaseException] = None
         self.details: str = ""
+        self._outcome = ""
         # Set by cancel() too: the engine polls a plain threading.Event, never the QObject.
         self.cancel_event = threading.Event()
 
     # -- worker thread -------------------------------------------------------------------------
     def run(self) -> bool:  # noqa: D401 (QGIS's name)
-        try:
-            self.result_value = self._run()
-        except TaskCancelled:
+        if threading.current_thread() is threading.main_thread():
+            self._run_and_store()  # called directly (tests, synchronous use)
+        else:
+            # QgsTaskManager runs tasks on pooled QThreads. PyPI's pyproj (>= 3.5) keeps a
+            # per-thread PROJ context that dangles once a pooled thread runs a second Python
+            # task: the second job segfaults in pyproj.CRS(). A fresh Python thread per run
+            # sidesteps it; this worker thread just waits for it (never the GUI thread).
+            worker = threading.Thread(target=self._run_and_store, daemon=True,
+                                      name=f"eeextract-{self.description()[:40]}")
+            worker.start()
+            worker.join()
+        if self._outcome == "cancelled":
             LOGGER.info("%s: cancelled", self.description())
             return False
-        except Exception as exc:  # noqa: BLE001 - stored, reported in finished()
-            if self.isCanceled() or self.cancel_event.is_set():
-                LOGGER.info("%s: cancelled (%s)", self.description(), exc)
-                return False
-            self.exception = exc
-            self.details = traceback.format_exc()
+        if self._outcome == "failed":
             LOGGER.debug("%s failed:\n%s", self.description(), self.details)
             return False
         return not (self.isCanceled() or self.cancel_event.is_set())
+
+    def _run_and_store(self) -> None:
+        try:
+            self.result_value = self._run()
+            self._outcome = "done"
+        except TaskCancelled:
+            self._outcome = "cancelled"
+        except Exception as exc:  # noqa: BLE001 - stored, reported in finished()
+            if self.isCanceled() or self.cancel_event.is_set():
+                LOGGER.info("%s: cancelled (%s)", self.description(), exc)
+                self._outcome = "cancelled"
+                return
+            self.exception = exc
+            self.details = traceback.format_exc()
+            self._outcome = "failed"
 
     def _run(self) -> Any:
         raise NotImplementedError
