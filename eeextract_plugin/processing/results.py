@@ -65,6 +65,15 @@ def rename_id_field_gpkg(path: str, id_field: str) -> None:
         ds = None
 
 
+def _crs(text: str) -> Any:
+    """A grid's CRS (an authority code or WKT) for QGIS."""
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    if text.lstrip().upper().startswith(("PROJCS", "GEOGCS", "PROJCRS", "GEOGCRS", "COMPOUNDCRS", "BOUNDCRS")):
+        return QgsCoordinateReferenceSystem.fromWkt(text)
+    return QgsCoordinateReferenceSystem(text)
+
+
 def _string_type() -> Any:
     """QgsField's string type: QMetaType from QGIS 3.38 on (the only one Qt6 builds accept),
     QVariant before (3.22-3.36)."""
@@ -82,11 +91,13 @@ def _string_type() -> Any:
 def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Dict[str, Any],
                      context: QgsProcessingContext, feedback: QgsProcessingFeedback,
                      id_name: str = "id", image_fields: bool = False):
-    """One polygon per output of the job (its pixel grid's bounds, in the grid's CRS) with the
-    output's id and file, from the engine's registry — also for PNG/JPEG chips, which carry no
-    georeferencing of their own."""
+    """One polygon per output of the job (its pixel grid's bounds) with the output's id and file,
+    from the engine's registry — also for PNG/JPEG chips, which carry no georeferencing of their
+    own. The layer has the first output's CRS; outputs on other grids (e.g. per-tile UTM zones)
+    are reprojected into it."""
     from qgis.core import (
         QgsCoordinateReferenceSystem,
+        QgsCoordinateTransform,
         QgsFeature,
         QgsFeatureSink,
         QgsField,
@@ -102,7 +113,7 @@ def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Di
     if image_fields:
         for name in ("image_id", "start", "end"):
             fields.append(QgsField(name, _string_type()))
-    crs = QgsCoordinateReferenceSystem(records[0].info["grid"]["crs"]) if records else QgsCoordinateReferenceSystem()
+    crs = _crs(records[0].info["grid"]["crs"]) if records else QgsCoordinateReferenceSystem()
     sink, sink_id = algorithm.parameterAsSink(parameters, sink_name, context, fields,
                                               QgsWkbTypes.Polygon, crs)
     if sink is None:
@@ -111,8 +122,13 @@ def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Di
         grid = record.info["grid"]
         sx, _, tx, _, sy, ty = grid["transform"]
         x1, y1 = tx + sx * grid["width"], ty + sy * grid["height"]
+        geometry = QgsGeometry.fromRect(QgsRectangle(min(tx, x1), min(ty, y1), max(tx, x1), max(ty, y1)))
+        grid_crs = _crs(grid["crs"])
+        if grid_crs != crs:
+            geometry = geometry.densifyByCount(8)
+            geometry.transform(QgsCoordinateTransform(grid_crs, crs, context.transformContext()))
         feature = QgsFeature(fields)
-        feature.setGeometry(QgsGeometry.fromRect(QgsRectangle(min(tx, x1), min(ty, y1), max(tx, x1), max(ty, y1))))
+        feature.setGeometry(geometry)
         feature[id_name] = str(record.output_id)
         feature["file"] = record.path
         if image_fields:
