@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -124,6 +125,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             except RunCancelledError as error:
                 raise QgsProcessingException(str(error) or "Cancelled.") from error
             except Exception as error:  # the engine's failure, with Earth Engine's own message
+                feedback.pushDebugInfo(traceback.format_exc())
                 if feedback.isCanceled():
                     raise QgsProcessingException(f"Cancelled: {error}") from error
                 raise QgsProcessingException(describe_error(error)) from error
