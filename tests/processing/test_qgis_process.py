@@ -69,7 +69,8 @@ def qgis_process_env(tmp_path_factory):
 def run_qgis_process(qgis_process_env, algorithm, parameters, extra_env=None):
     binary, env = qgis_process_env
     env = dict(env, **(extra_env or {}))
-    args = [binary, "--json", "run", f"eeextract:{algorithm}", "--"]
+    target = algorithm if algorithm.endswith(".model3") else f"eeextract:{algorithm}"
+    args = [binary, "--json", "run", target, "--"]
     args += [f"{key}={value}" for key, value in parameters.items()]
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
@@ -111,3 +112,19 @@ def test_qgis_process_extracts_an_image_from_the_sandbox(qgis_process_env, sandb
     assert (ds.RasterXSize, ds.RasterYSize) == pytest.approx((72, 36), abs=2)
     values = ds.ReadAsArray()
     assert values.std() > 0
+
+
+def test_qgis_process_runs_the_model(qgis_process_env, sandbox_url, tmp_path, helpers):
+    model = Path(__file__).parent / "data" / "extract_then_zonal.model3"
+    zones = helpers.write_polygons(tmp_path / "fields.gpkg", {
+        "west": helpers.box(7.000, 46.000, 7.010, 46.010)}, epsg=4326, id_field="field_id")
+    out = run_qgis_process(qgis_process_env, str(model), {
+        "asset": "SANDBOX/DEM", "extent": "7.0,7.02,46.0,46.01 [EPSG:4326]", "scale": 0,
+        "zones": zones, "id_field": "field_id",
+        "extract:raster": tmp_path / "dem.tif", "zonal:statistics": tmp_path / "stats.csv",
+        "zonal:zones_with_statistics": tmp_path / "zones.gpkg",
+    }, extra_env={"EEEXTRACT_URL": sandbox_url, "EEEXTRACT_PROJECT": "sandbox"})
+    with open(out["results"]["zonal:statistics"], newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["field_id"] for r in rows] == ["west"]
+    assert float(next(v for k, v in rows[0].items() if k.endswith("_count"))) == pytest.approx(36 * 36, rel=1e-3)
