@@ -12,6 +12,7 @@ ALGORITHMS = (
     ("extract_image", "ExtractImageAlgorithm"),
     ("extract_chips", "ExtractChipsAlgorithm"),
     ("extract_collection", "ExtractCollectionAlgorithm"),
+    ("extract_per_feature", "ExtractPerFeatureAlgorithm"),
     ("export_mosaic", "ExportMosaicAlgorithm"),
     ("zonal_statistics", "ZonalStatisticsAlgorithm"),
     ("sample_reduce", "SampleReduceAlgorithm"),

@@ -8,7 +8,8 @@ Registered by ``EEExtractPlugin.initProcessing()`` and removed in ``unload()``; 
         qgis_process run eeextract:extract_image -- ASSET=SANDBOX/DEM \
         "EXTENT=7.0,7.1,46.0,46.1 [EPSG:4326]" OUTPUT=/tmp/dem.tif
 
-Algorithms: ``extract_image``, ``extract_chips``, ``extract_collection``, ``export_mosaic``,
+Algorithms: ``extract_image``, ``extract_chips``, ``extract_collection``, ``extract_per_feature``,
+``export_mosaic``,
 ``zonal_statistics``, ``sample_reduce``, ``time_series``, ``run_job_file`` (one module each;
 ``base.py`` holds the parameter → job spec translation and the run wrapper, ``results.py`` the
 engine results → Processing outputs, ``connection.py`` the Earth Engine connection and shared

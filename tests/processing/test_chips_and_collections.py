@@ -221,3 +221,33 @@ def test_batch_rows_sharing_a_folder_never_overwrite(eeextract_provider, sandbox
     with pytest.raises(QgsProcessingException, match="exists"):
         row(first)  # the same ids again: refused, nothing overwritten
     assert {p: p.stat().st_mtime_ns for p in folder.glob("*.tif")} == before
+
+
+def test_one_raster_per_feature_with_index(eeextract_provider, sandbox_env, tmp_path, helpers):
+    import numpy as np
+    import processing
+    from osgeo import gdal
+    from qgis.core import QgsVectorLayer
+
+    polygons = helpers.write_polygons(tmp_path / "parcels.gpkg", {
+        "small": helpers.box(7.000, 46.000, 7.005, 46.005),
+        "wide": helpers.box(7.010, 46.000, 7.030, 46.005)}, epsg=4326, id_field="parcel")
+    result = processing.run("eeextract:extract_per_feature", {
+        "ASSET": "SANDBOX/DEM", "POLYGONS": polygons, "ID_FIELD": "parcel",
+        "OUTPUT_FOLDER": str(tmp_path / "rasters"), "INDEX": str(tmp_path / "index.gpkg"),
+    })
+    assert result["RASTER_COUNT"] == 2
+    index = {f["parcel"]: f for f in QgsVectorLayer(result["INDEX"], "i", "ogr").getFeatures()}
+    assert set(index) == {"small", "wide"}
+    small, wide = gdal.Open(index["small"]["file"]), gdal.Open(index["wide"]["file"])
+    assert small.RasterXSize == pytest.approx(18, abs=1) and wide.RasterXSize == pytest.approx(72, abs=1)
+    assert small.RasterYSize == pytest.approx(18, abs=1)
+    # The two rasters are windows of one grid: the same pixel has the same value in a direct extraction.
+    direct = processing.run("eeextract:extract_image", {
+        "ASSET": "SANDBOX/DEM", "EXTENT": "7.0,7.03,46.0,46.005 [EPSG:4326]",
+        "OUTPUT": str(tmp_path / "all.tif")})["OUTPUT"]
+    whole = gdal.Open(direct)
+    col = int(round((wide.GetGeoTransform()[0] - whole.GetGeoTransform()[0]) / whole.GetGeoTransform()[1]))
+    window = whole.ReadAsArray()[: wide.RasterYSize, col: col + wide.RasterXSize]
+    valid = wide.ReadAsArray()
+    assert np.array_equal(window[: valid.shape[0], : valid.shape[1]], valid[: window.shape[0], : window.shape[1]])

@@ -93,7 +93,7 @@ def test_every_algorithm_has_help_and_outputs(eeextract_provider):
     algorithms = eeextract_provider.algorithms()
     assert {a.name() for a in algorithms} == {
         "extract_image", "extract_chips", "extract_collection", "export_mosaic",
-        "zonal_statistics", "sample_reduce", "time_series", "run_job_file"}
+        "zonal_statistics", "sample_reduce", "time_series", "run_job_file", "extract_per_feature"}
     for alg in algorithms:
         assert len(alg.shortHelpString()) > 200, alg.name()
         assert alg.outputDefinitions(), alg.name()
