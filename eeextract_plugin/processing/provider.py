@@ -30,6 +30,14 @@ ICON = Path(__file__).resolve().parents[1] / "resources" / "icon.svg"
 class EEExtractProvider(QgsProcessingProvider):
     """Provider of the EE Extract algorithms."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # First thing in a QGIS executable, before the engine imports them: the wheels' GEOS /
+        # PROJ / GDAL must not bind to QGIS's (see native_libraries).
+        from eeextract_plugin.processing.native_libraries import isolate_wheel_libraries
+
+        self.native_libraries = isolate_wheel_libraries()
+
     def id(self) -> str:
         return "eeextract"
 

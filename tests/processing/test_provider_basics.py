@@ -149,3 +149,11 @@ def test_a_connection_problem_reaches_the_user(eeextract_provider, monkeypatch, 
     with pytest.raises(QgsProcessingException, match="Cloud project: required"):
         processing.run("eeextract:extract_image", {
             "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]", "OUTPUT": str(tmp_path / "x.tif")})
+
+
+def test_wheel_libraries_are_left_alone_outside_qgis_executables():
+    """In a plain Python process QGIS's libraries are loaded locally: nothing to isolate."""
+    from eeextract_plugin.processing.native_libraries import isolate_wheel_libraries
+
+    report = isolate_wheel_libraries()
+    assert set(report.values()) <= {"already imported", "not needed", "not needed (no RTLD_DEEPBIND)"}

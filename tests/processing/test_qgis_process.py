@@ -25,18 +25,6 @@ def _qgis_process() -> str:
     pytest.skip("qgis_process is not installed")
 
 
-def _pip_geos_preload() -> str:
-    """Shapely's wheel bundles GEOS 3.14; qgis_process links the system's GEOS globally, and
-    the dynamic linker binds shapely's unversioned GEOS calls to it ("WKB output dimension must
-    be 2 or 3"). Preloading the wheel's GEOS makes one GEOS serve both (the C API is stable).
-    Not needed when shapely comes from the system, as in a packaged QGIS install."""
-    import shapely
-
-    libs = Path(shapely.__file__).resolve().parent.parent / "shapely.libs"
-    found = sorted(libs.glob("libgeos-*.so*")) + sorted(libs.glob("libgeos_c-*.so*"))
-    return ":".join(str(p) for p in found)
-
-
 @pytest.fixture(scope="module")
 def qgis_process_env(tmp_path_factory):
     """A fresh QGIS profile with EE Extract installed (symlink) and enabled."""
@@ -49,16 +37,15 @@ def qgis_process_env(tmp_path_factory):
     startup = root / "startup.py"
     site = [p for p in dict.fromkeys((sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]))]
     startup.write_text("import sys\n" + "".join(f"sys.path.append({p!r})\n" for p in site))
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LD_PRELOAD")}
     env.update({
         "QGIS_CUSTOM_CONFIG_PATH": str(root),
         "PYQGIS_STARTUP": str(startup),
         "QT_QPA_PLATFORM": "offscreen",
         "PYTHONDONTWRITEBYTECODE": "1",
     })
-    preload = _pip_geos_preload()
-    if preload:
-        env["LD_PRELOAD"] = preload
+    # No LD_PRELOAD: the provider imports the wheels' GEOS / PROJ / GDAL users with
+    # RTLD_DEEPBIND (processing/native_libraries.py), else zonal statistics would fail here.
     binary = _qgis_process()
     enabled = subprocess.run([binary, "plugins", "enable", "eeextract_plugin"], env=env,
                              capture_output=True, text=True, timeout=120)
