@@ -13,9 +13,10 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import traceback
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -197,6 +198,34 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
 
 
 # -- plain translation functions (also used by tests) -----------------------------------------
+
+
+def off_pooled_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Calls ``function`` (pure Python: the engine, never QGIS objects) on a fresh Python thread
+    when not on the main thread, and waits for it.
+
+    The toolbox runs algorithms on QgsTaskManager's pooled QThreads, where PyPI's pyproj keeps a
+    per-thread PROJ context that dangles once the pooled thread runs a second Python job: the
+    second run segfaults in ``pyproj.CRS()`` (tests/processing/test_task_manager.py). QGIS
+    parameters, layers and sinks stay on the algorithm's own thread (layers made elsewhere could
+    not join the context's layer store); only the engine moves.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return function(*args, **kwargs)
+    outcome: Dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = function(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - re-raised on the calling thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, daemon=True, name="eeextract-engine")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 def crs_code(crs: QgsCoordinateReferenceSystem) -> str:
@@ -470,10 +499,6 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
 
     def execute(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                 feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        from eeextract_plugin.core.progress import CancelToken
-        from eeextract_plugin.core.runner import default_workdir, resume_job, run_job
-        from eeextract_plugin.core.spec import JobSpec, SpecError
-
         raw = self.build_spec(parameters, context, feedback)
         private: Optional[Path] = None
         if self.PRIVATE_OUTPUT_FOLDER:
@@ -487,22 +512,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         concurrency = concurrency or int(getattr(connection, "concurrency", 0) or 0)
         if concurrency:
             raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, 40)
-        try:
-            spec = JobSpec.from_dict(raw)
-        except SpecError as error:
-            raise QgsProcessingException(f"Invalid parameters: {error}") from error
         self.check_cancelled(feedback)
-        session = self.session(parameters, context, feedback)
-        self.check_cancelled(feedback)
-        feedback.setProgress(2)
-        feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
-        progress, cancel = FeedbackProgress(feedback, start=2, end=95), CancelToken(feedback.isCanceled)
-        previous = resumable_job(default_workdir(spec), spec)
-        if previous:
-            feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
-            result = resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
-        else:
-            result = run_job(spec, session, progress=progress, cancel=cancel)
+        spec, result = off_pooled_thread(self._run_engine, raw, parameters, context, feedback)
         workdir = getattr(result, "workdir", "")
         if not result.ok:
             where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"
@@ -518,6 +529,28 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             shutil.rmtree(private, ignore_errors=True)
         feedback.setProgress(100)
         return outputs
+
+    def _run_engine(self, raw: Dict[str, Any], parameters: Dict[str, Any], context: QgsProcessingContext,
+                    feedback: QgsProcessingFeedback) -> Tuple[Any, Any]:
+        """Spec validation, session and the engine's run (pure Python: off the pooled thread)."""
+        from eeextract_plugin.core.progress import CancelToken
+        from eeextract_plugin.core.runner import default_workdir, resume_job, run_job
+        from eeextract_plugin.core.spec import JobSpec, SpecError
+
+        try:
+            spec = JobSpec.from_dict(raw)
+        except SpecError as error:
+            raise QgsProcessingException(f"Invalid parameters: {error}") from error
+        session = self.session(parameters, context, feedback)
+        self.check_cancelled(feedback)
+        feedback.setProgress(2)
+        feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
+        progress, cancel = FeedbackProgress(feedback, start=2, end=95), CancelToken(feedback.isCanceled)
+        previous = resumable_job(default_workdir(spec), spec)
+        if previous:
+            feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
+            return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
+        return spec, run_job(spec, session, progress=progress, cancel=cancel)
 
     @staticmethod
     def job_name(algorithm: str, output: str) -> str:
