@@ -32,11 +32,12 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
     OUTPUT = "OUTPUT"
     HELP = (
         "<p>For every image of a collection between two dates (after optional property filters), "
-        "the <b>reducer</b> of each band (and of the optional normalized difference, e.g. "
-        "<code>B8,B4</code> for NDVI) over each region, at <b>scale</b> metres, computed in "
-        "Earth Engine.</p>"
-        "<p><b>Output</b>: a CSV table with one row per image per region: region id, image id, "
-        "date, and one column per band.</p>"
+        "the <b>reducer</b> of each band over each region at <b>scale</b> metres — or, when a "
+        "<b>normalized difference</b> is given (e.g. <code>B8,B4</code> for NDVI), of that index "
+        "alone — computed in Earth Engine.</p>"
+        "<p><b>Output</b>: a CSV table with one row per image per region: the region's id (under "
+        "the layer's id field name), time (ms), date, one column per band or the index, and the "
+        "image id.</p>"
     )
 
     def define_parameters(self) -> None:
