@@ -170,6 +170,10 @@ class EEExtractDock(QgsDockWidget):
         for grid in (f.layoutSource, f.layoutRegion, f.layoutOutput, f.layoutAfter):
             grid.setColumnStretch(0, 0)
             grid.setColumnStretch(1, 1)
+        f.cmbZonalEngine.setToolTip(
+            "rasterstats: pixel-centre rule (as EEDL). exactextract: partial-pixel weights, faster "
+            "on many zones; its PyPI wheel bundles GEOS and has crashed QGIS on Linux, so it is "
+            "not the default here")
         f.cmbCollectionMode.setToolTip("One output per image, or a composite per window of days "
                                        "(whole range: one composite), reduced with the reducer")
         f.layoutCollectionMode.setStretch(0, 2)

@@ -114,9 +114,12 @@ def step2():
     f.fileOutputFolder.setFilePath(str(WORK / "output"))
     f.txtJobName.setText("s2-summer-2019")
     f.txtOutputName.setText("s2_median")
-    # Zonal statistics stay off here: the exactextract and rasterio wheels bundle GEOS/GDAL and
-    # crash inside the QGIS process (their symbols resolve to QGIS's libraries).
-    f.chkZonal.setChecked(False)
+    if os.environ.get("EEX_SHOT_ZONAL") == "1":
+        f.chkZonal.setChecked(True)
+        f.cmbZoneLayer.setLayer(STATE["fields"])
+        f.cmbZoneIdField.setField("field_id")
+        f.cmbZonalStats.setCheckedItems(["mean", "min", "max"])
+        f.cmbZonalEngine.setCurrentText(os.environ.get("EEX_SHOT_ZONAL_ENGINE", "exactextract"))
     f.scrollJob.verticalScrollBar().setValue(0)
     later(6000, step3)
 
@@ -143,10 +146,42 @@ def finished(key, state):
         clone = node.clone()
         root.insertChildNode(0, clone)
         node.parent().removeChildNode(node)
+    label_fields_with_their_statistics(STATE["fields"])
     canvas.refresh()
     dock.form.tabs.setCurrentIndex(0)
     later(5000, lambda: mark("ready1"))
     wait_for("shot1", show_jobs)
+
+
+def label_fields_with_their_statistics(layer):
+    """Label each field with the zonal mean of its first band (a joined column)."""
+    from qgis.core import (
+        QgsPalLayerSettings,
+        QgsTextBufferSettings,
+        QgsTextFormat,
+        QgsVectorLayerSimpleLabeling,
+    )
+    from qgis.PyQt.QtGui import QColor, QFont
+
+    means = [n for n in layer.fields().names() if n.lower().endswith("mean")]
+    if not means:
+        return
+    settings = QgsPalLayerSettings()
+    settings.isExpression = True
+    settings.fieldName = f"\"field_id\" || '\\n' || '{means[0].split('_zonal_')[-1]}: ' || format_number(\"{means[0]}\", 0)"
+    fmt = QgsTextFormat()
+    fmt.setFont(QFont("DejaVu Sans", 9, QFont.Bold))
+    fmt.setColor(QColor("#222222"))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setColor(QColor("#fff59d"))
+    buffer.setSize(1.2)
+    fmt.setBuffer(buffer)
+    settings.setFormat(fmt)
+    settings.placement = QgsPalLayerSettings.OverPoint
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+    layer.setLabelsEnabled(True)
+    layer.triggerRepaint()
 
 
 def show_jobs():

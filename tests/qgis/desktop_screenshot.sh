@@ -24,11 +24,12 @@ showTips322=false
 checkVersion=false
 INI
 export EEX_SHOT_WORK=$WORK
-# QGIS runs the system Python: let it see the venv's packages (earthengine-api, google-*, ...),
-# except the wheels that bundle their own copies of libraries QGIS has already loaded: inside the
-# QGIS process their symbols resolve to QGIS's libgeos / libproj, and they misbehave (shapely's
-# polygons get garbage Z values) or crash (pyproj segfaults). Instead: Debian's python3-pyproj
-# (built on the system PROJ) and a shapely built against the system GEOS (once, cached).
+export EEX_SHOT_ZONAL=${EEX_SHOT_ZONAL:-1} EEX_SHOT_ZONAL_ENGINE=${EEX_SHOT_ZONAL_ENGINE:-rasterstats}
+# QGIS runs the system Python: let it see the venv's packages (earthengine-api, pyproj, ...),
+# except shapely: PyPI's wheel bundles GEOS 3.14, and inside the QGIS process its symbols resolve
+# to QGIS's own libgeos (3.11): polygons come out with garbage Z values ("Invalid GeoJSON
+# geometry"). A shapely built against the system GEOS goes first on the path (built once, cached;
+# needs libgeos-dev). The exactextract wheel crashes QGIS the same way, hence rasterstats below.
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/eeextract
 PYLIB=$CACHE/qgis-pylib
 SITE=$CACHE/qgis-site
@@ -41,7 +42,7 @@ fi
 rm -rf "$SITE" && mkdir -p "$SITE"
 for entry in "$VENV_SITE"/*; do
   case "$(basename "$entry")" in
-    shapely*|pyproj*|rasterio*|pyogrio*|fiona*|*.pth|__pycache__) ;;
+    shapely*|*.pth|__pycache__) ;;
     *) ln -s "$entry" "$SITE/" ;;
   esac
 done
