@@ -75,11 +75,14 @@ class _Clock:
         self.last_unit: Optional[float] = None
         self.lock = threading.Lock()
 
+    rss_at_last_unit: int = 0
+
     def __call__(self, rep: Any) -> None:
         if rep.units_total and rep.units_done + rep.units_failed >= rep.units_total:
             with self.lock:
                 if self.last_unit is None:
                     self.last_unit = time.monotonic()
+                    self.rss_at_last_unit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _run(spec: Any, session: Any, work: Path) -> Tuple[Any, float, float]:
@@ -96,6 +99,7 @@ def _run(spec: Any, session: Any, work: Path) -> Tuple[Any, float, float]:
     t1 = time.monotonic()
     runner.close()
     last = clock.last_unit or t1
+    result.extra["peak_rss_fetching"] = clock.rss_at_last_unit
     return result, last - t0, t1 - last
 
 
@@ -210,7 +214,7 @@ spec.execution.tile_size = None  # the planner's choice
 res, fetch_s, finish_s = _run(spec, session, out / "work")
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps({"ok": res.ok, "message": res.message, "units": res.units_done, "fetch_s": fetch_s,
-                  "finish_s": finish_s, "peak_rss": rss, "path": res.outputs[0] if res.outputs else None}))
+                  "finish_s": finish_s, "peak_rss": rss, "peak_rss_fetching": res.extra.get("peak_rss_fetching", 0), "path": res.outputs[0] if res.outputs else None}))
 """
 
 
@@ -226,15 +230,16 @@ def bench_big(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
     if not info["ok"]:
         raise RuntimeError(info["message"])
     rows.append((f"peak RSS, {side}x{side} int16", f"{info['peak_rss'] / 1e6:.0f} MB (engine process only; "
+                 f"{info['peak_rss_fetching'] / 1e6:.0f} MB until the last tile; "
                  f"{info['units']} requests, fetch {info['fetch_s']:.1f} s)"))
     # gdal_translate of the same data with the same options, from an uncompressed copy
-    from eeextract_plugin.core.mosaic import cog_options
+    from eeextract_plugin.core.mosaic import GDAL_CACHE_BYTES, cog_options
 
     raw = out / "same-data.tif"
     subprocess.run(["gdal_translate", "-q", "-of", "GTiff", "-co", "TILED=YES", "-co", "BIGTIFF=YES",
                     info["path"], str(raw)], check=True)
     t0 = time.monotonic()
-    cmd = ["gdal_translate", "-q", "-of", "COG", "--config", "GDAL_CACHEMAX", "128"]
+    cmd = ["gdal_translate", "-q", "-of", "COG", "--config", "GDAL_CACHEMAX", str(GDAL_CACHE_BYTES // 2**20)]
     for o in cog_options("int16"):
         cmd += ["-co", o]
     subprocess.run(cmd + [str(raw), str(out / "gdal_translate.tif")], check=True)

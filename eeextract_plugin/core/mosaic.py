@@ -18,7 +18,7 @@ from .writer import DiskFullError
 
 log = logging.getLogger(__name__)
 
-GDAL_CACHE_BYTES = 128 * 1024 * 1024
+GDAL_CACHE_BYTES = 64 * 1024 * 1024  # the COG driver adds ~170 MB of its own whatever the size
 
 
 def _gdal():

@@ -48,7 +48,7 @@ from .regions import RegionError, read_region
 from .registry import OutputRecord, Registry, UnitRecord
 from .source import EarthEngineSource, ImageRef, SourceError, check_image_body, decode_npy
 from .spec import JobSpec, SpecError
-from .writer import DiskFullError, StagingRaster, band_stack, write_atomic
+from .writer import DiskFullError, StagingRaster, band_planes, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -251,10 +251,11 @@ class _JobExecution:
         if out.fetch == "NPY":
             req_bands = out.bands
             body = self.source.fetch_pixels(img, grid, req_bands)
+            nbytes = len(body)
             arr = decode_npy(body, u.width, u.height)
-            data = band_stack(arr, out.bands)
-            self.staging(u.output_id).write(u.col, u.row, data)
-            return len(body)
+            del body  # the array is a view of it
+            self.staging(u.output_id).write(u.col, u.row, band_planes(arr, out.bands))
+            return nbytes
         body = check_image_body(self.source.fetch_visualized(img, grid, out.fetch), out.fetch)
         return write_atomic(out.path, body)
 

@@ -334,13 +334,35 @@ def decode_npy(body: Any, width: int, height: int) -> np.ndarray:
     else:
         if not isinstance(body, (bytes, bytearray)) or len(body) < 16:
             raise CorruptResponse(f"empty or short NPY body ({len(body) if body else 0} bytes)")
-        try:
-            arr = np.load(io.BytesIO(body), allow_pickle=False)
-        except Exception as exc:
-            raise CorruptResponse(f"corrupt NPY body: {exc}") from None
+        arr = _npy_view(bytes(body) if isinstance(body, bytearray) else body)
     if arr.shape[:2] != (height, width) and not (arr.ndim == 3 and arr.shape[1:] == (height, width)):
         raise CorruptResponse(f"NPY body has shape {arr.shape}, expected ({height}, {width})")
     return arr
+
+
+def _npy_view(body: bytes) -> np.ndarray:
+    """The array in an NPY body as a read-only view of the body (no copy); raises
+    :class:`CorruptResponse` when the header is bad or the data shorter than announced."""
+    from numpy.lib import format as npformat
+
+    f = io.BytesIO(body)
+    try:
+        version = npformat.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = npformat.read_array_header_1_0(f)
+        else:
+            shape, fortran, dtype = npformat.read_array_header_2_0(f)
+    except Exception as exc:
+        raise CorruptResponse(f"corrupt NPY header: {exc}") from None
+    if dtype.hasobject:
+        raise CorruptResponse("NPY body holds Python objects")
+    offset = f.tell()
+    count = int(np.prod(shape)) if shape else 1
+    need = offset + count * dtype.itemsize
+    if len(body) < need:
+        raise CorruptResponse(f"truncated NPY body: {len(body)} bytes, {need} announced")
+    arr = np.frombuffer(body, dtype=dtype, count=count, offset=offset)
+    return arr.reshape(shape, order="F" if fortran else "C")
 
 
 def check_image_body(body: Any, fmt: str) -> bytes:

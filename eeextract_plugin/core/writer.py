@@ -82,32 +82,34 @@ class StagingRaster:
                 os.close(self._fd)
                 self._fd = None
 
-    def write(self, col: int, row: int, data: np.ndarray) -> int:
-        """Writes ``data`` (bands, height, width) at (col, row); returns bytes written."""
+    def write(self, col: int, row: int, data: Union[np.ndarray, Sequence[np.ndarray]]) -> int:
+        """Writes a tile at (col, row): a (bands, height, width) array or one 2-D array per band
+        (views are fine: each band is copied at most once, into the output type). Returns bytes
+        written."""
         if self._fd is None:
             self.open()
         assert self._fd is not None
-        if data.ndim == 2:
-            data = data[None, :, :]
-        nb, h, w = data.shape
-        if nb != len(self.bands):
-            raise ValueError(f"tile has {nb} bands, the output {len(self.bands)}")
+        planes = [data] if isinstance(data, np.ndarray) and data.ndim == 2 else list(data)
+        if len(planes) != len(self.bands):
+            raise ValueError(f"tile has {len(planes)} bands, the output {len(self.bands)}")
+        h, w = planes[0].shape
         if col < 0 or row < 0 or col + w > self.grid.width or row + h > self.grid.height:
             raise ValueError(f"tile ({col},{row},{w}x{h}) outside the {self.grid.width}x"
                              f"{self.grid.height} output")
-        arr = np.ascontiguousarray(data, dtype=self.dtype)
         isz = self.dtype.itemsize
         line = self.grid.width * isz
         total = 0
         try:
-            for b in range(nb):
+            for b, plane in enumerate(planes):
+                arr = np.ascontiguousarray(plane, dtype=self.dtype)
                 band_off = b * self._band_bytes
                 if w == self.grid.width:  # full-width tile: one contiguous write per band
-                    total += _pwrite_all(self._fd, arr[b].tobytes(), band_off + row * line)
+                    total += _pwrite_all(self._fd, memoryview(arr).cast("B"), band_off + row * line)
                     continue
                 for r in range(h):
                     off = band_off + (row + r) * line + col * isz
-                    total += _pwrite_all(self._fd, arr[b, r].tobytes(), off)
+                    total += _pwrite_all(self._fd, memoryview(arr[r]).cast("B"), off)
+                del arr
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise DiskFullError(exc.errno, f"disk full writing {self.raw_path}") from exc
@@ -144,7 +146,7 @@ class StagingRaster:
                 pass
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> int:
+def _pwrite_all(fd: int, data: Union[bytes, memoryview], offset: int) -> int:
     view = memoryview(data)
     done = 0
     while done < len(view):
@@ -182,14 +184,19 @@ def default_nodata(dtype: Union[str, np.dtype]) -> Optional[float]:
     return None
 
 
-def band_stack(structured: np.ndarray, bands: List[str]) -> np.ndarray:
-    """A (bands, h, w) array from the structured array Earth Engine's NPY gives."""
-    names = structured.dtype.names
+def band_planes(arr: np.ndarray, bands: List[str]) -> List[np.ndarray]:
+    """One 2-D view per band of the structured array Earth Engine's NPY gives (no copy)."""
+    names = arr.dtype.names
     if names is None:
-        return structured if structured.ndim == 3 else structured[None]
+        return [arr] if arr.ndim == 2 else [arr[i] for i in range(arr.shape[0])]
     missing = [b for b in bands if b not in names]
     if missing:
         if len(names) == len(bands):
-            return np.stack([structured[n] for n in names])
+            return [arr[n] for n in names]
         raise ValueError(f"response lacks bands {missing} (has {list(names)})")
-    return np.stack([structured[b] for b in bands])
+    return [arr[b] for b in bands]
+
+
+def band_stack(structured: np.ndarray, bands: List[str]) -> np.ndarray:
+    """A (bands, h, w) array (a copy) from Earth Engine's structured NPY array."""
+    return np.stack(band_planes(structured, bands))
