@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The README screenshots: the real QGIS desktop under Xvfb, the plugin installed in a temporary
 # profile (symlink), a job run against the embedded sandbox, captured with `import -window root`.
-# Usage: tests/qgis/desktop_screenshot.sh  (writes docs/screenshot-dock.png, docs/screenshot-jobs.png)
+# Usage: tests/qgis/desktop_screenshot.sh  (writes docs/screenshot-dock.png, docs/screenshot-jobs.png;
+#        EEX_SHOT_OUT=<folder> writes them there instead)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
+OUT=${EEX_SHOT_OUT:-$REPO/docs}
 WORK=$(mktemp -d /tmp/eeextract-shot.XXXXXX)
 PROFILES=$WORK/profiles
 mkdir -p "$PROFILES/profiles/default/python/plugins" "$PROFILES/profiles/default/QGIS"
@@ -53,10 +55,10 @@ xvfb-run -a -s "-screen 0 1600x1000x24" bash -c '
       >"'"$WORK"'/qgis.log" 2>&1 &
   QPID=$!
   for i in $(seq 1 240); do [ -f "'"$WORK"'/ready1" ] && break; sleep 0.5; done
-  import -window root "'"$REPO"'/docs/screenshot-dock.png"
+  import -window root "'"$OUT"'/screenshot-dock.png"
   touch "'"$WORK"'/shot1"
   for i in $(seq 1 60); do [ -f "'"$WORK"'/ready2" ] && break; sleep 0.5; done
-  import -window root "'"$REPO"'/docs/screenshot-jobs.png"
+  import -window root "'"$OUT"'/screenshot-jobs.png"
   kill $QPID || true
   wait $QPID || true
 '
