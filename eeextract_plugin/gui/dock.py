@@ -24,7 +24,16 @@ from qgis.core import (
 from qgis.gui import QgsDockWidget
 from qgis.PyQt import uic
 from qgis.PyQt.QtCore import QDate, Qt, QTimer
-from qgis.PyQt.QtWidgets import QComboBox, QDoubleSpinBox, QFileDialog, QMessageBox, QWidget
+from qgis.PyQt.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.gui import job_form
@@ -147,6 +156,15 @@ class EEExtractDock(QgsDockWidget):
         old.hide()
         old.setParent(None)
         old.deleteLater()
+        # "Selected only" next to the region layer; PNG/JPEG stretch next to the format.
+        f.chkSelectedOnly = QCheckBox("Selected only")
+        f.chkSelectedOnly.setToolTip("Use only the layer's selected features")
+        f.wRegionLayer = self._pair(f.layoutRegion, f.cmbRegionLayer, f.chkSelectedOnly, "wRegionLayer")
+        f.txtVisRange = QLineEdit()
+        f.txtVisRange.setPlaceholderText("min, max (e.g. 0, 3000)")
+        f.txtVisRange.setToolTip("PNG / JPEG are 8-bit pictures: the value range stretched to 0–255, "
+                                 "for every band (1 or 3 bands)")
+        f.wFormat = self._pair(f.layoutOutput, f.cmbFormat, f.txtVisRange, "wFormat")
         today = QDate.currentDate()
         f.dateStart.setDate(today.addYears(-1))
         f.dateEnd.setDate(today)
@@ -183,6 +201,18 @@ class EEExtractDock(QgsDockWidget):
                           f.wCrs, f.wNames):
             container.layout().setContentsMargins(0, 0, 0, 0)
 
+    @staticmethod
+    def _pair(grid: Any, first: QWidget, second: QWidget, name: str) -> QWidget:
+        """Put ``second`` beside ``first`` in ``first``'s cell of a grid layout."""
+        container = QWidget()
+        container.setObjectName(name)
+        row = QHBoxLayout(container)
+        row.setContentsMargins(0, 0, 0, 0)
+        grid.replaceWidget(first, container)
+        row.addWidget(first, 1)
+        row.addWidget(second)
+        return container
+
     def _connect(self) -> None:
         f = self.form
         f.txtAssetId.textChanged.connect(lambda _t: self._asset_timer.start())
@@ -198,6 +228,7 @@ class EEExtractDock(QgsDockWidget):
         f.chkNativeCrs.toggled.connect(self._update_visibility)
         f.chkZonal.toggled.connect(self._update_visibility)
         f.cmbCollectionMode.currentIndexChanged.connect(self._update_visibility)
+        f.cmbFormat.currentIndexChanged.connect(self._update_visibility)
         f.btnDrawRectangle.toggled.connect(self._draw_toggled)
         f.btnConvertExpression.clicked.connect(self.convert_expression)
         f.btnRun.clicked.connect(self.run_clicked)
@@ -219,7 +250,8 @@ class EEExtractDock(QgsDockWidget):
                        f.txtOutputName.textChanged,
                        f.cmbMethod.currentIndexChanged, f.txtDestination.textChanged,
                        f.chkZonal.toggled, f.cmbZoneLayer.layerChanged, f.cmbZoneIdField.fieldChanged,
-                       f.cmbZonalStats.checkedItemsChanged, f.cmbZonalEngine.currentIndexChanged):
+                       f.cmbZonalStats.checkedItemsChanged, f.cmbZonalEngine.currentIndexChanged,
+                       f.chkSelectedOnly.toggled, f.txtVisRange.textChanged):
             signal.connect(self.schedule_estimate)
         canvas = self.iface.mapCanvas()
         if canvas is not None:
@@ -342,11 +374,13 @@ class EEExtractDock(QgsDockWidget):
             show_row(layout, w, is_expr)
         rl = f.layoutRegion
         needs_layer = mode in ("layer_extent", "selected", "per_feature", "points")
-        show_row(rl, f.cmbRegionLayer, needs_layer)
+        show_row(rl, f.wRegionLayer, needs_layer)
         show_row(rl, f.cmbRegionIdField, mode in ("per_feature", "points"))
         f.btnDrawRectangle.setVisible(mode == "drawn")
         f.wDraw.setVisible(mode in ("drawn", "canvas", "selected"))
         show_row(rl, f.spnChipSize, kind == "chips")
+        f.chkSelectedOnly.setVisible(mode in ("per_feature", "points"))
+        f.txtVisRange.setVisible(f.cmbFormat.currentText() in ("PNG", "JPEG"))
         show_row(rl, f.wTable, kind in ("table", "timeseries"))
         f.crsOutput.setEnabled(not f.chkNativeCrs.isChecked())
         f.txtDestination.setEnabled(self.method() != "direct")
@@ -466,6 +500,8 @@ class EEExtractDock(QgsDockWidget):
             output["name"] = f.txtOutputName.text().strip()
         if kind == "chips":
             output["chip_size"] = [f.spnChipSize.value(), f.spnChipSize.value()]
+        if output["format"] in ("PNG", "JPEG"):
+            output["visualization"] = self._visualization()
         spec["output"] = output
         method = self.method()
         if method != "direct":
@@ -542,7 +578,24 @@ class EEExtractDock(QgsDockWidget):
         if mode == "selected":
             return job_form.region_from_features(layer, True, False)
         per_feature = mode in ("per_feature", "points")
-        return job_form.region_from_features(layer, False, per_feature, id_field, copy_dir)
+        selected_only = f.chkSelectedOnly.isChecked()
+        return job_form.region_from_features(layer, selected_only, per_feature, id_field, copy_dir)
+
+    def _visualization(self) -> Dict[str, Any]:
+        text = self.form.txtVisRange.text().replace(";", ",").strip()
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        try:
+            low, high = (float(parts[0]), float(parts[1])) if len(parts) == 2 else (None, None)
+        except ValueError:
+            low, high = None, None
+        if low is None or high is None or not low < high:
+            raise job_form.FormError("output.visualization: PNG / JPEG need the value range "
+                                     "to stretch, as 'min, max' (e.g. 0, 3000)")
+        vis: Dict[str, Any] = {"min": [low], "max": [high]}
+        bands = self.selected_bands()
+        if len(bands) in (1, 3):
+            vis["bands"] = bands
+        return vis
 
     def _zonal_dict(self, copy_dir: Optional[Path]) -> Dict[str, Any]:
         f = self.form
@@ -615,6 +668,8 @@ class EEExtractDock(QgsDockWidget):
         f.fileOutputFolder.setFilePath(o.directory)
         if o.chip_size:
             f.spnChipSize.setValue(o.chip_size[0])
+        vis = o.visualization
+        f.txtVisRange.setText(f"{vis.min[0]:g}, {vis.max[0]:g}" if vis and vis.min and vis.max else "")
         f.txtJobName.setText(spec.name)
         f.txtOutputName.setText(o.name or "")
         self.set_method(spec.method.type)

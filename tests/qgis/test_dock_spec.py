@@ -233,3 +233,36 @@ def test_each_export_method_keeps_its_destination(dock, clean_settings, tmp_path
     assert (method.type, method.bucket) == ("export_gcs", "my-bucket")
     dock.set_method("direct")
     assert dock.build_spec().method.type == "direct" and not f.txtDestination.isEnabled()
+
+
+def test_png_chips_need_a_value_range_and_can_use_selected_points_only(dock, example_copy, tmp_path):
+    points = _add_layer(example_copy / "data" / "points.geojson", "points")
+    f = dock.form
+    f.txtAssetId.setText("SANDBOX/S2_SR")
+    dock.set_source_type("collection")
+    f.cmbCollectionMode.setCurrentIndex(1)
+    dock.set_bands(["B2", "B3", "B4"], ["B4", "B3", "B2"])
+    dock.set_region_mode("points")
+    f.cmbRegionLayer.setLayer(points)
+    assert dock.kind() == "chips" and f.chkSelectedOnly.isVisibleTo(dock)
+    f.fileOutputFolder.setFilePath(str(tmp_path))
+    f.cmbFormat.setCurrentText("PNG")
+    assert f.txtVisRange.isVisibleTo(dock)
+    with pytest.raises(ValueError, match="value range"):
+        dock.build_spec()
+    f.txtVisRange.setText("0, 3000")
+    vis = dock.build_spec().output.visualization
+    assert (vis.bands, vis.min, vis.max) == (["B4", "B3", "B2"], [0.0], [3000.0])
+    region = dock.build_spec().region
+    assert region.type == "file" and region.path.endswith("points.geojson")
+
+    ids = [feat.id() for feat in points.getFeatures()][:2]
+    points.selectByIds(ids)
+    f.chkSelectedOnly.setChecked(True)
+    preview = dock.build_spec().region  # before a run: the selection inline
+    assert preview.type == "geometry" and len(preview.geometry["coordinates"]) == 2
+    started = dock.build_spec(copy_dir=tmp_path / "inputs").region  # a run: a copy of the selection
+    assert started.type == "file" and started.path.startswith(str(tmp_path / "inputs"))
+    import json
+
+    assert len(json.loads(open(started.path).read())["features"]) == 2
