@@ -301,8 +301,6 @@ class JobBoard(QObject):
         if chip_index is None and entry.outputs:
             chip_index = engine.find_chip_index(entry.outputs)
         job_id = entry.job_id or key
-        loaded = layers.load_results(self.project, entry.name, entry.outputs, job_id,
-                                     chip_index=chip_index)
         spec = None
         if entry.job_id:
             try:
@@ -312,6 +310,12 @@ class JobBoard(QObject):
         tables = list(getattr(result, "zonal_tables", []) or []) if result is not None else []
         if not tables and spec is not None:
             tables = engine.zonal_tables_of(spec, entry.outputs)
+        # Zonal tables (CSV, and their GeoPackage twin) are joined to the zones, not loaded twice.
+        zonal_files = {str(Path(t).resolve()) for t in tables}
+        zonal_files |= {str(Path(t).with_suffix(".gpkg").resolve()) for t in tables}
+        rasters_and_tables = [p for p in entry.outputs if str(Path(p).resolve()) not in zonal_files]
+        loaded = layers.load_results(self.project, entry.name, rasters_and_tables, job_id,
+                                     chip_index=chip_index)
         if tables and spec is not None and spec.zonal is not None:
             loaded += self._load_zonal(entry, job_id, spec.zonal, tables)
         return loaded
