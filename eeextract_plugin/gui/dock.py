@@ -833,6 +833,12 @@ class EEExtractDock(QgsDockWidget):
         self.launch(task)
 
     def _estimate_done(self, spec_dict: Dict[str, Any], estimate: Any) -> None:
+        try:
+            current = self.build_spec().to_dict()
+        except ValueError:
+            current = None
+        if current != spec_dict:
+            return  # the form changed while planning: a newer estimate is on its way
         self.last_estimate = (spec_dict, estimate)
         self.form.lblEstimate.setText(f"Estimate: {estimate.line()}")
 

@@ -266,3 +266,20 @@ def test_png_chips_need_a_value_range_and_can_use_selected_points_only(dock, exa
     import json
 
     assert len(json.loads(open(started.path).read())["features"]) == 2
+
+
+def test_an_estimate_for_a_form_since_changed_is_dropped(dock, tmp_path):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
+
+    from eeextract_plugin.engine import Estimate
+
+    f = dock.form
+    f.txtAssetId.setText("SANDBOX/DEM")
+    f.fileOutputFolder.setFilePath(str(tmp_path))
+    dock.set_drawn_rectangle(QgsRectangle(7, 46, 7.1, 46.1), QgsCoordinateReferenceSystem("EPSG:4326"))
+    planned = dock.build_spec().to_dict()
+    f.spnScale.setValue(30)  # the user goes on typing while the planner works
+    dock._estimate_done(planned, Estimate(1, 1, 1, 1, 1.0))
+    assert dock.last_estimate is None
+    dock._estimate_done(dock.build_spec().to_dict(), Estimate(400, 800, 1, 1, 0.5))
+    assert dock.last_estimate is not None and "400 px" in f.lblEstimate.text()
