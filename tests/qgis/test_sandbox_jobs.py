@@ -383,3 +383,33 @@ def test_the_settings_dialog_tests_a_connection_in_the_background(qgis_app, clea
     assert "Connected" not in dialog.lblTest.text()
     assert qs.load_settings().custom_url == ""  # testing saves nothing
     dialog.reject()
+
+
+def test_failed_units_are_retried_from_the_jobs_list(board, tmp_path, tmp_path_factory, sandbox_url):
+    """Half the requests of a flaky server fail (no retries allowed): the job ends with failed
+    units, which "Retry failed" fetches again once the service is well."""
+    from eeextract_plugin import qgis_settings as qs
+    from eeextract_plugin.sandbox.config import FaultInjection, SandboxConfig
+    from eeextract_plugin.sandbox.server import SandboxServer
+
+    flaky = SandboxServer(SandboxConfig(port=0, state_dir=tmp_path_factory.mktemp("flaky"),
+                                        faults=FaultInjection(seed=7, error_500=0.5))).start()
+    try:
+        conn = qs.load_settings()
+        conn.custom_url = flaky.url
+        qs.save_settings(conn)
+        spec = dem_spec(tmp_path / "out", name="flaky", tile_size=64)
+        spec = JobSpec.from_dict({**spec.to_dict(), "execution": {
+            "max_concurrent_requests": 2, "max_retries": 0, "tile_size": 64}})
+        entry = board.start(spec)
+    finally:
+        flaky.stop()
+    assert entry.state != "completed" and entry.units_failed > 0, (entry.state, entry.message)
+    assert entry.state in ("failed", "completed_with_failures")
+
+    conn.custom_url = sandbox_url  # the service is well again
+    qs.save_settings(conn)
+    board.resume(entry.key, retry_failed=True)
+    assert entry.state == "completed", entry.message
+    assert entry.units_failed == 0 and entry.units_done == entry.units_total
+    assert _group_layers("flaky")
