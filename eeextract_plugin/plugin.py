@@ -73,12 +73,16 @@ class EEExtractPlugin:
         self._resume_timer.start(2000)
 
     def unfinished_jobs(self) -> List[Dict[str, Any]]:
+        """Jobs cut short by QGIS closing or crashing (not those the user cancelled or that
+        failed: those wait in the jobs list without nagging at every start)."""
         from eeextract_plugin import engine
-        from eeextract_plugin.gui.jobs import RESUMABLE, known_workdirs
+        from eeextract_plugin.gui.jobs import RESUMABLE, known_workdirs, stopped_at_shutdown
 
+        stopped = set(stopped_at_shutdown())
         jobs: List[Dict[str, Any]] = []
         for workdir in known_workdirs():
-            jobs += [j for j in engine.list_jobs(workdir) if j["state"] in RESUMABLE]
+            jobs += [j for j in engine.list_jobs(workdir)
+                     if j["state"] == "interrupted" or (j["job_id"] in stopped and j["state"] in RESUMABLE)]
         return jobs
 
     def offer_resume(self) -> None:

@@ -61,6 +61,7 @@ class JobEntry:
 
 
 WORKDIRS_KEY = "eeextract/workdirs"
+STOPPED_KEY = "eeextract/stopped_at_shutdown"  # job ids stopped because QGIS closed
 
 
 def known_workdirs() -> List[str]:
@@ -72,6 +73,18 @@ def remember_workdir(workdir: str) -> None:
     dirs = known_workdirs()
     if workdir not in dirs:
         QgsSettings().setValue(WORKDIRS_KEY, (dirs + [workdir])[-200:])
+
+
+def stopped_at_shutdown() -> List[str]:
+    value = QgsSettings().value(STOPPED_KEY, []) or []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def set_stopped_at_shutdown(job_ids: List[str]) -> None:
+    if job_ids:
+        QgsSettings().setValue(STOPPED_KEY, job_ids)
+    else:
+        QgsSettings().remove(STOPPED_KEY)
 
 
 class JobBoard(QObject):
@@ -179,6 +192,7 @@ class JobBoard(QObject):
             result = engine.resume_job(workdir, job_id, session, progress, is_cancelled)
             return engine.post_process(spec, result, mosaic)
 
+        set_stopped_at_shutdown([j for j in stopped_at_shutdown() if j != job_id])
         self._launch(entry, ExtractionTask(job_id, entry.name, run_job))
         return entry
 
@@ -366,14 +380,19 @@ class JobBoard(QObject):
             self.project.readProject.disconnect(self._project_read)
         except TypeError:
             pass
+        stopped = []
         for entry in self.jobs.values():
             if entry.task is not None:
+                if entry.job_id:
+                    stopped.append(entry.job_id)
                 try:
                     entry.task.detach()  # its finished() must not reach a deleted board
                     entry.task.cancel()
                 except RuntimeError:  # the task manager already deleted it
                     pass
                 entry.task = None
+        if stopped:  # offered for resume when QGIS starts again
+            set_stopped_at_shutdown(sorted(set(stopped_at_shutdown()) | set(stopped)))
 
 
 class JobsView(QObject):

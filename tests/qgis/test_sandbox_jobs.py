@@ -105,11 +105,8 @@ def test_cancel_stops_the_job_and_resume_completes_it_with_the_same_pixels(board
     assert (_pixels(entry.outputs[0]) == _pixels(reference.outputs[0])).all()
 
 
-def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tmp_path):
+def _cancelled_midway(board, spec):
     from qgis.PyQt.QtCore import Qt
-
-    from eeextract_plugin.gui.jobs import JobBoard
-    from eeextract_plugin.qgis_session import SessionSource
 
     original_launch = board.launch
 
@@ -119,30 +116,67 @@ def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tm
         original_launch(task)
 
     board.launch = launch_and_cancel
-    first = board.start(dem_spec(tmp_path / "out", name="restartable", tile_size=64))
-    assert first.state == "cancelled"
+    try:
+        return board.start(spec)
+    finally:
+        board.launch = original_launch
+
+
+def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tmp_path):
+    """A job cut short by a crash is offered at start-up; one the user cancelled is listed."""
+    import eeextract_plugin
+    from eeextract_plugin.core.registry import RUNNING, Registry, default_registry_path
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource
+
+    crashed = _cancelled_midway(board, dem_spec(tmp_path / "a", name="restartable", tile_size=64))
+    cancelled = _cancelled_midway(board, dem_spec(tmp_path / "b", name="user-cancelled", tile_size=64))
+    assert crashed.state == cancelled.state == "cancelled"
+    # QGIS was killed while the first job ran: the registry says running, its process is gone.
+    with Registry(default_registry_path(crashed.workdir)) as reg:
+        reg.set_job_state(crashed.job_id, RUNNING, None, 2**22 + 12345)
     board.shutdown()
 
-    # QGIS restarts: the plugin offers the job for resume, a new board reads the registries.
-    import eeextract_plugin
+    # QGIS starts again: the plugin offers the interrupted job, not the one the user cancelled.
     plugin = eeextract_plugin.classFactory(qgis_iface)
-    assert first.job_id in [j["job_id"] for j in plugin.unfinished_jobs()]
+    assert [j["job_id"] for j in plugin.unfinished_jobs()] == [crashed.job_id]
     bar = qgis_iface.messageBar()
     bar.clearWidgets()
     plugin.offer_resume()
     offer = bar.currentItem()
-    assert offer is not None and "restartable" in offer.text()
+    assert offer is not None and "restartable" in offer.text() and "user-cancelled" not in offer.text()
     again = JobBoard(qgis_iface, SessionSource(), launch=run_synchronously)
     try:
-        offered = {e.job_id: e for e in again.resumable()}
-        assert first.job_id in offered
-        entry = offered[first.job_id]
-        assert entry.state == "cancelled" and 1 <= entry.units_done < entry.units_total
+        listed = {e.job_id: e for e in again.resumable()}
+        assert {crashed.job_id, cancelled.job_id} <= set(listed)
+        entry = listed[crashed.job_id]
+        assert entry.state == "interrupted" and 1 <= entry.units_done < entry.units_total
         again.resume(entry.key)
         assert entry.state == "completed", entry.message
         assert _group_layers("restartable")
     finally:
         again.shutdown()
+
+
+def test_jobs_running_when_qgis_closes_are_offered_at_the_next_start(board, qgis_iface, tmp_path):
+    import eeextract_plugin
+    from eeextract_plugin.gui.jobs import JobEntry, stopped_at_shutdown
+
+    stopped = _cancelled_midway(board, dem_spec(tmp_path / "a", name="closing", tile_size=64))
+
+    class RunningTask:  # what QGIS closing finds: a job still running in its task
+        def detach(self):
+            pass
+
+        def cancel(self):
+            pass
+
+    board.jobs[stopped.key] = JobEntry(key=stopped.key, name="closing", workdir=stopped.workdir,
+                                       job_id=stopped.job_id, task=RunningTask())
+    board.shutdown()  # plugin unload as QGIS closes
+    assert stopped_at_shutdown() == [stopped.job_id]
+    plugin = eeextract_plugin.classFactory(qgis_iface)
+    assert [j["job_id"] for j in plugin.unfinished_jobs()] == [stopped.job_id]
 
 
 def test_a_failing_job_reports_earth_engines_message(board, qgis_iface, tmp_path):
