@@ -140,7 +140,7 @@ class EEExtractPlugin:
         from eeextract_plugin.gui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(parent=self.iface.mainWindow(), sessions=self.sessions)
-        if dialog.exec_():
+        if dialog.exec():
             if self.dock is not None:
                 self.dock.settings_changed()
 

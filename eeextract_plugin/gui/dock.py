@@ -900,7 +900,7 @@ class EEExtractDock(QgsDockWidget):
     def _open_settings(self) -> None:
         from eeextract_plugin.gui.settings_dialog import SettingsDialog
 
-        if SettingsDialog(parent=self, sessions=self.sessions).exec_():
+        if SettingsDialog(parent=self, sessions=self.sessions).exec():
             self.settings_changed()
 
     # ------------------------------------------------------------------------------ shutdown

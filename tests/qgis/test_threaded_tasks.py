@@ -59,7 +59,7 @@ def wait_for_finish(board, key, guard_s=120):
     loop = QEventLoop()
     board.jobFinished.connect(lambda k, state: k == key and loop.quit())
     QTimer.singleShot(guard_s * 1000, loop.quit)  # a guard against a hang, not a timing check
-    loop.exec_()
+    loop.exec()
     return board.jobs[key].state
 
 
