@@ -46,6 +46,8 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
                  parent: Optional[QWidget] = None, sessions: Optional[SessionSource] = None) -> None:
         super().__init__(parent)
         self.setupUi(self)
+        self.wKey.layout().setContentsMargins(0, 0, 0, 0)
+        self.setMinimumWidth(560)
         self._authcfg = ""
         self._email = ""
         self.cmbMode.currentIndexChanged.connect(self._mode_changed)
@@ -98,6 +100,11 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         self.chkHighVolume.setEnabled(mode in (qs.MODE_PERSISTENT, qs.MODE_SERVICE_ACCOUNT))
         self.txtProject.setPlaceholderText(
             "sandbox" if mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "my-cloud-project")
+        # A wrapped label in a grid does not ask for its height: give it, then fit the dialog.
+        width = self.minimumWidth() - 80  # the narrowest the label gets in this dialog
+        spare = self.lblGuidance.fontMetrics().lineSpacing()
+        self.lblGuidance.setMinimumHeight(self.lblGuidance.heightForWidth(width) + spare)
+        self.adjustSize()
 
     def _show_key_status(self) -> None:
         if self._authcfg:
