@@ -447,3 +447,23 @@ def test_failed_units_are_retried_from_the_jobs_list(board, tmp_path, tmp_path_f
     assert entry.state == "completed", entry.message
     assert entry.units_failed == 0 and entry.units_done == entry.units_total
     assert _group_layers("flaky")
+
+
+def test_a_table_of_values_sampled_at_points_loads_as_a_layer(board, tmp_path):
+    import json
+
+    points = tmp_path / "points.geojson"
+    points.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"pid": f"p{i}"},
+         "geometry": {"type": "Point", "coordinates": [7.02 + 0.01 * i, 46.02]}} for i in range(4)]}))
+    spec = JobSpec.from_dict({
+        "version": 1, "name": "dem-samples", "kind": "table",
+        "source": {"type": "asset", "asset_id": "SANDBOX/DEM"},
+        "region": {"type": "file", "path": str(points), "id_field": "pid"},
+        "table": {"operation": "sample", "scale": 30},
+        "output": {"directory": str(tmp_path / "out"), "format": "CSV+GPKG", "name": "samples"}})
+    entry = board.start(spec)
+    assert entry.state == "completed", entry.message
+    loaded = _group_layers("dem-samples")
+    assert len(loaded) == 1  # the GeoPackage; its CSV twin is not loaded again
+    assert loaded[0].featureCount() == 4 and loaded[0].isSpatial()
