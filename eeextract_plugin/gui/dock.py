@@ -165,6 +165,9 @@ class EEExtractDock(QgsDockWidget):
         f.txtVisRange.setToolTip("PNG / JPEG are 8-bit pictures: the value range stretched to 0–255, "
                                  "for every band (1 or 3 bands)")
         f.wFormat = self._pair(f.layoutOutput, f.cmbFormat, f.txtVisRange, "wFormat")
+        f.chkOverwrite = QCheckBox("Replace existing output files")
+        f.chkOverwrite.setToolTip("Without it, a job whose files already exist stops before it starts")
+        f.layoutAfter.addWidget(f.chkOverwrite, f.layoutAfter.rowCount(), 0, 1, 2)
         today = QDate.currentDate()
         f.dateStart.setDate(today.addYears(-1))
         f.dateEnd.setDate(today)
@@ -251,7 +254,8 @@ class EEExtractDock(QgsDockWidget):
                        f.cmbMethod.currentIndexChanged, f.txtDestination.textChanged,
                        f.chkZonal.toggled, f.cmbZoneLayer.layerChanged, f.cmbZoneIdField.fieldChanged,
                        f.cmbZonalStats.checkedItemsChanged, f.cmbZonalEngine.currentIndexChanged,
-                       f.chkSelectedOnly.toggled, f.txtVisRange.textChanged):
+                       f.chkSelectedOnly.toggled, f.txtVisRange.textChanged,
+                       f.chkOverwrite.toggled):
             signal.connect(self.schedule_estimate)
         canvas = self.iface.mapCanvas()
         if canvas is not None:
@@ -502,6 +506,8 @@ class EEExtractDock(QgsDockWidget):
             output["chip_size"] = [f.spnChipSize.value(), f.spnChipSize.value()]
         if output["format"] in ("PNG", "JPEG"):
             output["visualization"] = self._visualization()
+        if f.chkOverwrite.isChecked():
+            output["overwrite"] = True
         spec["output"] = output
         method = self.method()
         if method != "direct":
@@ -668,6 +674,7 @@ class EEExtractDock(QgsDockWidget):
         f.fileOutputFolder.setFilePath(o.directory)
         if o.chip_size:
             f.spnChipSize.setValue(o.chip_size[0])
+        f.chkOverwrite.setChecked(bool(o.overwrite))
         vis = o.visualization
         f.txtVisRange.setText(f"{vis.min[0]:g}, {vis.max[0]:g}" if vis and vis.min and vis.max else "")
         f.txtJobName.setText(spec.name)

@@ -455,8 +455,9 @@ class JobsView(QObject):
         f = self.form
         running = entry is not None and entry.task is not None
         f.btnJobCancel.setEnabled(running)
-        f.btnJobResume.setEnabled(entry is not None and not running and entry.state in RESUMABLE)
-        f.btnJobRetry.setEnabled(entry is not None and not running and entry.units_failed > 0)
+        registered = entry is not None and bool(entry.job_id)  # not stopped before it was planned
+        f.btnJobResume.setEnabled(registered and not running and entry.state in RESUMABLE)
+        f.btnJobRetry.setEnabled(registered and not running and entry.units_failed > 0)
         f.btnJobOpenFolder.setEnabled(entry is not None and bool(entry.output_dir))
         f.btnJobLoad.setEnabled(entry is not None and bool(entry.outputs))
         if entry is None:

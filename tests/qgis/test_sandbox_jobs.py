@@ -467,3 +467,18 @@ def test_a_table_of_values_sampled_at_points_loads_as_a_layer(board, tmp_path):
     loaded = _group_layers("dem-samples")
     assert len(loaded) == 1  # the GeoPackage; its CSV twin is not loaded again
     assert loaded[0].featureCount() == 4 and loaded[0].isSpatial()
+
+
+def test_running_a_job_again_needs_replace_and_says_why(board, qgis_iface, tmp_path):
+    from qgis.core import Qgis
+
+    first = board.start(dem_spec(tmp_path / "out", name="twice"))
+    assert first.state == "completed"
+    qgis_iface.messageBar().clear_messages()
+    again = board.start(dem_spec(tmp_path / "out", name="twice"))
+    assert again.state == "failed" and "exists" in again.message
+    assert any("exists" in m for m in qgis_iface.messageBar().get_messages(Qgis.Critical))
+    spec = JobSpec.from_dict({**dem_spec(tmp_path / "out", name="twice").to_dict(),
+                              "output": {**dem_spec(tmp_path / "out", name="twice").to_dict()["output"],
+                                         "overwrite": True}})
+    assert board.start(spec).state == "completed"
