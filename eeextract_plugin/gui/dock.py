@@ -239,6 +239,7 @@ class EEExtractDock(QgsDockWidget):
         f.btnLoadSpec.clicked.connect(self.load_spec_clicked)
         f.btnSettings.clicked.connect(self._open_settings)
         f.txtExpression.textChanged.connect(self._expression_edited)
+        f.treeJobs.itemDoubleClicked.connect(lambda *_a: self.edit_selected_job())
         # Every change of the form re-plans the estimate (debounced, in a background task).
         for signal in (f.txtAssetId.textChanged, f.cmbSourceType.currentIndexChanged,
                        f.cmbBands.checkedItemsChanged, f.dateStart.dateChanged, f.dateEnd.dateChanged,
@@ -521,7 +522,56 @@ class EEExtractDock(QgsDockWidget):
             spec["table"] = {"operation": op, "reducer": f.cmbTableReducer.currentText()}
         if f.chkZonal.isChecked() and kind not in ("table", "timeseries"):
             spec["zonal"] = self._zonal_dict(copy_dir)
+        self._carry_over(spec)
         return spec
+
+    # Fields of a loaded job file the form does not show: kept as they were (section, key, and
+    # the form values that must still match for the field to apply).
+    _HIDDEN_FIELDS = (
+        ("", "description", ()),
+        ("execution", None, ()),
+        ("source", "index", ()),
+        ("source", "max_images", ()),
+        ("grid", "snap", ()),
+        ("grid", "crs_transform", ("crs",)),
+        ("output", "nodata", ()),
+        ("output", "compression", ()),
+        ("method", "prefix", ("type",)),
+        ("method", "file_dimensions", ("type",)),
+        ("method", "shard_size", ("type",)),
+        ("method", "delete_after_download", ("type",)),
+        ("method", "drive_mode", ("type",)),
+        ("method", "mounted_path", ("type",)),
+        ("method", "max_in_flight", ("type",)),
+        ("method", "resubmit", ("type",)),
+        ("table", "scale", ("operation",)),
+        ("table", "cell_size", ("operation",)),
+        ("zonal", "output", ()),
+    )
+
+    def _carry_over(self, spec: Dict[str, Any]) -> None:
+        """Keep what a loaded job file says about things the form has no widget for."""
+        loaded = getattr(self, "_loaded_spec", None)
+        if not loaded:
+            return
+        for section, key, must_match in self._HIDDEN_FIELDS:
+            if section == "":
+                if key in loaded and key not in spec:
+                    spec[key] = loaded[key]
+                continue
+            if section not in loaded:
+                continue
+            if key is None:  # the whole section, as the file had it (over the settings' default)
+                spec[section] = loaded[section]
+                continue
+            if key not in loaded[section] or section not in spec:
+                continue
+            target = spec[section]
+            if key in target or any(target.get(m) != loaded[section].get(m) for m in must_match):
+                continue
+            if key == "crs_transform" and "scale" in target:
+                continue  # the user chose a scale: it replaces the file's transform
+            target[key] = loaded[section][key]
 
     def build_spec(self, copy_dir: Optional[Path] = None) -> Any:
         """Validated :class:`~eeextract_plugin.core.spec.JobSpec` (raises SpecError/FormError)."""
@@ -626,6 +676,7 @@ class EEExtractDock(QgsDockWidget):
     def load_spec(self, spec: Any) -> None:
         """Fill the form from a spec (a job file opened, or a job of the list to edit)."""
         f = self.form
+        self._loaded_spec: Optional[Dict[str, Any]] = None  # not while the form is being filled
         s = spec.source
         self.set_source_type(s.type)
         if s.type == "expression":
@@ -661,7 +712,9 @@ class EEExtractDock(QgsDockWidget):
             layer = self._layer_for_geometry(spec.name, r.geometry, r.crs)
             f.cmbRegionLayer.setLayer(layer)
             points = r.geometry.get("type") in ("Point", "MultiPoint")
-            self.set_region_mode("points" if points else "layer_extent")
+            if not points and layer is not None:
+                layer.selectAll()  # the polygon(s) themselves, not their extent
+            self.set_region_mode("points" if points else "selected")
         self.set_kind(spec.kind)
         g = spec.grid
         f.chkNativeCrs.setChecked(g.crs is None)
@@ -691,6 +744,7 @@ class EEExtractDock(QgsDockWidget):
             f.cmbZoneIdField.setField(z.id_field)
             f.cmbZonalStats.setCheckedItems(z.statistics)
             f.cmbZonalEngine.setCurrentText(z.engine)
+        self._loaded_spec = spec.to_dict()
         self._update_visibility()
 
     def _layer_for_file(self, path: str, sublayer: Optional[str] = None) -> Optional[QgsVectorLayer]:
@@ -880,6 +934,22 @@ class EEExtractDock(QgsDockWidget):
         if job is not None:
             self.form.tabs.setCurrentIndex(1)
         return job
+
+    def edit_selected_job(self) -> bool:
+        """A job of the list back into the form (double-click): to run it again, changed."""
+        key = self.jobs_view.selected()
+        entry = self.board.jobs.get(key) if key else None
+        if entry is None or not entry.job_id:
+            return False
+        from eeextract_plugin import engine
+
+        try:
+            self.load_spec(engine.spec_of(entry.workdir, entry.job_id))
+        except (KeyError, ValueError, OSError) as exc:
+            self.iface.messageBar().pushWarning("EE Extract", f"Cannot open job {entry.name}: {exc}")
+            return False
+        self.form.tabs.setCurrentIndex(0)
+        return True
 
     def save_spec_clicked(self) -> None:
         try:

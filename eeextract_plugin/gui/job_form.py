@@ -83,6 +83,8 @@ def geometry_geojson(layer: QgsVectorLayer, selected_only: bool) -> Dict[str, An
     if not geoms:
         raise FormError("region: no features" + (" selected" if selected_only else ""))
     collected = QgsGeometry.collectGeometry(geoms)
+    if collected.isMultipart() and collected.constGet().numGeometries() == 1:
+        collected = QgsGeometry(collected.constGet().geometryN(0).clone())  # one part: not Multi
     if collected.type() == QgsWkbTypes.PolygonGeometry:
         collected = collected.makeValid() if not collected.isGeosValid() else collected
     return json.loads(collected.asJson(10))

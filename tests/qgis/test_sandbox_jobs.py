@@ -482,3 +482,25 @@ def test_running_a_job_again_needs_replace_and_says_why(board, qgis_iface, tmp_p
                               "output": {**dem_spec(tmp_path / "out", name="twice").to_dict()["output"],
                                          "overwrite": True}})
     assert board.start(spec).state == "completed"
+
+
+def test_a_job_of_the_list_opens_in_the_form(qgis_iface, qgis_new_project, sandbox_settings, tmp_path):
+    from eeextract_plugin.gui.dock import EEExtractDock
+    from eeextract_plugin.gui.jobs import JobBoard
+    from eeextract_plugin.qgis_session import SessionSource
+
+    sessions = SessionSource()
+    board = JobBoard(qgis_iface, sessions, launch=run_synchronously)
+    dock = EEExtractDock(qgis_iface, sessions, board=board)
+    try:
+        spec = dem_spec(tmp_path / "out", name="reopen-me")
+        entry = board.start(spec)
+        assert entry.state == "completed"
+        dock.form.tabs.setCurrentIndex(1)
+        dock.form.treeJobs.setCurrentItem(dock.jobs_view.items[entry.key])
+        assert dock.edit_selected_job()
+        assert dock.form.tabs.currentIndex() == 0
+        assert dock.build_spec().to_dict() == spec.to_dict()  # execution too
+    finally:
+        dock.shutdown()
+        board.shutdown()
