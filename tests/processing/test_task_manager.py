@@ -26,7 +26,7 @@ def run_in_task(algorithm_id, parameters, guard_s=120):
     task.executed.connect(done)
     QgsApplication.taskManager().addTask(task)
     QTimer.singleShot(guard_s * 1000, loop.quit)  # a guard against a hang, not a timing check
-    loop.exec_()
+    loop.exec()
     return outcome
 
 
