@@ -365,6 +365,18 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             type=QgsProcessingParameterNumber.Double, minValue=0.0, defaultValue=scale_default,
             optional=True))
 
+    NODATA = "NODATA"
+
+    def add_nodata_parameter(self) -> None:
+        self.add_advanced(QgsProcessingParameterNumber(
+            self.NODATA, "NoData value for masked pixels (empty: none)",
+            type=QgsProcessingParameterNumber.Double, optional=True))
+
+    def nodata(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[float]:
+        if parameters.get(self.NODATA) in (None, ""):
+            return None
+        return self.parameterAsDouble(parameters, self.NODATA, context)
+
     def add_extent_parameter(self) -> None:
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, "Extent (with its CRS)"))
 

@@ -51,6 +51,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         self.add_source_parameters()
         self.add_extent_parameter()
         self.add_grid_parameters()
+        self.add_nodata_parameter()
         self.addParameter(static_enum(
             self.DESTINATION, "Export to (export_gcs: a Cloud Storage bucket, export_drive: a Drive folder)",
             DESTINATIONS, "export_gcs"))
@@ -95,7 +96,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
             "region": self.extent_region(parameters, context),
             "grid": self.grid_spec(parameters, context),
             "method": method,
-            "output": {"format": "COG", "name": "image"},
+            "output": {"format": "COG", "name": "image", "nodata": self.nodata(parameters, context)},
         }
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:

@@ -36,6 +36,7 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
         self.add_source_parameters()
         self.add_extent_parameter()
         self.add_grid_parameters()
+        self.add_nodata_parameter()
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Output raster"))
 
     def build_spec(
@@ -49,7 +50,7 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
             "source": self.source_spec(parameters, context, collection=False),
             "region": self.extent_region(parameters, context),
             "grid": self.grid_spec(parameters, context),
-            "output": {"format": "COG", "name": "image"},
+            "output": {"format": "COG", "name": "image", "nodata": self.nodata(parameters, context)},
         }
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:

@@ -109,3 +109,12 @@ def test_an_unknown_band_is_reported_with_earth_engines_words(eeextract_provider
         processing.run("eeextract:extract_image", {
             "ASSET": "SANDBOX/DEM", "BANDS": "nope", "EXTENT": EXTENT, "OUTPUT": str(tmp_path / "x.tif")})
     assert "elevation" in str(raised.value) or "band" in str(raised.value).lower()
+
+
+def test_nodata_value_is_written(eeextract_provider, sandbox_env, tmp_path):
+    import processing
+    from osgeo import gdal
+
+    out = processing.run("eeextract:extract_image", {
+        "ASSET": "SANDBOX/DEM", "EXTENT": EXTENT, "NODATA": -9999, "OUTPUT": str(tmp_path / "nd.tif")})["OUTPUT"]
+    assert gdal.Open(out).GetRasterBand(1).GetNoDataValue() == -9999
