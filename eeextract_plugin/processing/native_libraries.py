@@ -56,6 +56,9 @@ def isolate_wheel_libraries() -> Dict[str, str]:
                     report[module] = "isolated"
                 except ImportError:
                     report[module] = "not installed"
+                except Exception as error:  # noqa: BLE001 - a broken wheel must not stop the provider
+                    report[module] = f"failed: {error}"
+                    LOG.warning("importing %s with its own native libraries failed: %s", module, error)
                 finally:
                     sys.setdlopenflags(flags)
     finally:
