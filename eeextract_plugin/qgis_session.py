@@ -43,6 +43,34 @@ class ResolvedConnection:
         return f"{self.mode} {self.url or 'earthengine.googleapis.com'} project {self.project or '-'}"
 
 
+_SHAPELY_CHECKED: Optional[str] = None
+
+
+def shapely_problem() -> str:
+    """"" when shapely works in this process; otherwise what is wrong and how to fix it.
+
+    PyPI's shapely wheel carries its own GEOS; inside a QGIS process that already loaded QGIS's
+    GEOS, the two can mix and every geometry comes out wrong (empty coordinates, stray Z). The
+    engine then fails with baffling errors ("Invalid GeoJSON geometry"): say it plainly instead.
+    """
+    global _SHAPELY_CHECKED
+    if _SHAPELY_CHECKED is None:
+        try:
+            from shapely.geometry import box, mapping
+
+            ring = mapping(box(0.0, 0.0, 1.0, 1.0))["coordinates"]
+            ok = bool(ring) and all(len(xy) == 2 for xy in ring[0])
+        except Exception as exc:  # noqa: BLE001 - reported to the user below
+            ok = False
+            LOGGER.warning("shapely self-check failed: %s", exc)
+        _SHAPELY_CHECKED = "" if ok else (
+            "the shapely package in this QGIS does not work with QGIS's own GEOS library "
+            "(geometries come out empty). Install a shapely built against it, e.g. "
+            "'pip install --no-binary shapely shapely' (needs the GEOS development files) or your "
+            "system's python3-shapely package, then restart QGIS.")
+    return _SHAPELY_CHECKED
+
+
 class SessionSource:
     """Owned by the plugin: the settings loader, and the embedded sandbox when used."""
 
@@ -59,6 +87,9 @@ class SessionSource:
     def resolve_with(self, conn: qs.ConnectionSettings) -> ResolvedConnection:
         """Like :meth:`resolve`, for given (e.g. not yet saved) settings."""
         conn.validate()
+        problem = shapely_problem()
+        if problem:
+            raise qs.SettingsError(problem)
         key = None
         url = ""
         if conn.mode == qs.MODE_SERVICE_ACCOUNT:

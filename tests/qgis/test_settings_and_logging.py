@@ -99,3 +99,13 @@ def test_bar_records_are_delivered_on_the_main_thread(qgis_app, quiet_logger):
     finally:
         qgis_logging.uninstall(handler)
     assert pushed == ["quota exceeded"]
+
+
+def test_a_broken_shapely_is_reported_plainly_before_any_job(monkeypatch, clean_settings):
+    from eeextract_plugin import qgis_session
+
+    assert qgis_session.shapely_problem() == ""  # this process: shapely works
+    monkeypatch.setattr(qgis_session, "_SHAPELY_CHECKED", "the shapely package in this QGIS ...")
+    source = qgis_session.SessionSource()
+    with pytest.raises(qs.SettingsError, match="shapely"):
+        source.resolve_with(qs.ConnectionSettings(mode=qs.MODE_CUSTOM_URL, custom_url="http://x"))
