@@ -261,7 +261,8 @@ class JobBoard(QObject):
         if entry.load_results and entry.outputs:
             self.load_results(key, result)
         if entry.state == "completed":
-            self._bar(f"Job {entry.name} finished: {len(entry.outputs)} output(s).", Qgis.Success)
+            where = f" in {entry.output_dir}" if entry.output_dir else ""
+            self._bar(f"Job {entry.name} finished: {len(entry.outputs)} file(s){where}.", Qgis.Success)
         elif entry.state == "cancelled":
             self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.",
                       Qgis.Info)
@@ -466,11 +467,11 @@ class JobsView(QObject):
         lines = [f"<b>{entry.name}</b> — {entry.job_id or 'planning…'}"]
         if entry.message:
             lines.append(entry.message)
-        if entry.outputs:
-            shown = entry.outputs[:3]
-            more = f" and {len(entry.outputs) - 3} more" if len(entry.outputs) > 3 else ""
-            lines.append("Outputs: " + ", ".join(shown) + more)
-        elif entry.output_dir:
+        if entry.output_dir:
             lines.append(f"Folder: {entry.output_dir}")
+        if entry.outputs:
+            names = [Path(p).name for p in entry.outputs[:4]]
+            more = f" and {len(entry.outputs) - 4} more" if len(entry.outputs) > 4 else ""
+            lines.append("Files: " + ", ".join(names) + more)
         f.lblJobDetail.setText("<br>".join(lines))
 
