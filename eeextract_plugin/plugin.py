@@ -42,11 +42,13 @@ class EEExtractPlugin:
             return
         try:
             from eeextract_plugin.processing.provider import EEExtractProvider
-        except ImportError as exc:  # the provider is optional until it lands
-            LOGGER.info("Processing provider not available: %s", exc)
+
+            provider = EEExtractProvider()
+        except Exception:  # noqa: BLE001 - a broken provider must not take the dock down with it
+            LOGGER.exception("the EE Extract Processing provider could not be loaded")
             return
-        self.provider = EEExtractProvider()
-        QgsApplication.processingRegistry().addProvider(self.provider)
+        if QgsApplication.processingRegistry().addProvider(provider):
+            self.provider = provider
 
     # -- GUI -----------------------------------------------------------------------------------
     def initGui(self) -> None:

@@ -103,3 +103,19 @@ def test_settings_action_opens_the_dialog_with_guidance(qgis_app, clean_settings
     dialog.accept()  # refused: a persistent account needs a Cloud project
     assert "Cloud project" in dialog.lblNote.text()
     assert qs.load_settings().mode == qs.MODE_SANDBOX
+
+
+def test_a_broken_processing_provider_does_not_take_the_dock_down(qgis_iface, qgis_app, clean_settings,
+                                                                  monkeypatch):
+    import eeextract_plugin
+    from eeextract_plugin.processing import provider as provider_module
+
+    def broken():
+        raise RuntimeError("provider bug")
+
+    monkeypatch.setattr(provider_module, "EEExtractProvider", broken)
+    plugin = eeextract_plugin.classFactory(qgis_iface)
+    plugin.initGui()
+    assert plugin.provider is None
+    assert plugin.show_dock() is not None
+    plugin.unload()
