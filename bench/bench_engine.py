@@ -67,6 +67,18 @@ def _dem_spec(out: Path, width_px: int, height_px: int, tile: int, conc: int, na
     })
 
 
+def peak_rss() -> int:
+    """This process image's peak RSS (``VmHWM``). Not ``ru_maxrss``: after fork/exec that one
+    starts from the parent's RSS, so a child of a big parent would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 class _Clock:
     """Progress callback recording when the last unit landed."""
 
@@ -82,7 +94,7 @@ class _Clock:
             with self.lock:
                 if self.last_unit is None:
                     self.last_unit = time.monotonic()
-                    self.rss_at_last_unit = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                    self.rss_at_last_unit = peak_rss()
 
 
 def _run(spec: Any, session: Any, work: Path) -> Tuple[Any, float, float]:
@@ -205,14 +217,14 @@ def bench_chips(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
 _CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-from bench.bench_engine import _dem_spec, _run, _session
+from bench.bench_engine import _dem_spec, _run, _session, peak_rss
 from pathlib import Path
 url, out, side = sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
 session = _session(url)
 spec = _dem_spec(out, side, side, 1024, 32, name="big")
 spec.execution.tile_size = None  # the planner's choice
 res, fetch_s, finish_s = _run(spec, session, out / "work")
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+rss = peak_rss()
 print(json.dumps({"ok": res.ok, "message": res.message, "units": res.units_done, "fetch_s": fetch_s,
                   "finish_s": finish_s, "peak_rss": rss, "peak_rss_fetching": res.extra.get("peak_rss_fetching", 0), "path": res.outputs[0] if res.outputs else None}))
 """

@@ -27,7 +27,6 @@ import os
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator, List, Optional
 

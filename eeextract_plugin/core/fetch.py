@@ -46,11 +46,11 @@ _RATE_PATTERNS = re.compile(r"too many (concurrent )?requests|rate limit|quota e
                             re.IGNORECASE)
 
 
-class CorruptResponse(Exception):
+class CorruptResponse(Exception):  # noqa: N818 - a response, not an error of ours
     """A body that is truncated or does not decode (retried like a connection error)."""
 
 
-class JobAborted(Exception):
+class JobAborted(Exception):  # noqa: N818
     """A deterministic error: the job stops with this message (Earth Engine's)."""
 
 
@@ -68,7 +68,7 @@ def _http_error_of(exc: BaseException) -> Any:
     seen = 0
     cur: Optional[BaseException] = exc
     while cur is not None and seen < 5:
-        if hasattr(cur, "resp") and hasattr(getattr(cur, "resp"), "status"):
+        if hasattr(cur, "resp") and hasattr(cur.resp, "status"):
             return cur
         cur = cur.__cause__ or cur.__context__
         seen += 1
@@ -230,7 +230,7 @@ class TileFetcher(Generic[T]):
         return self._abort is not None or self.cancel.cancelled
 
     def run(self, units: Iterable[T]) -> FetchStats:
-        q: "queue.Queue[Optional[T]]" = queue.Queue()
+        q: queue.Queue[Optional[T]] = queue.Queue()
         pending = [0]
         cond = threading.Condition()
         for u in units:

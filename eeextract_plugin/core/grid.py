@@ -103,7 +103,7 @@ class PixelGrid:
     def footprint(self) -> BaseGeometry:
         return box(*self.bounds)
 
-    def window(self, col: int, row: int, width: int, height: int) -> "PixelGrid":
+    def window(self, col: int, row: int, width: int, height: int) -> PixelGrid:
         sx, hx, tx, hy, sy, ty = self.transform
         return PixelGrid(self.crs, (sx, hx, tx + sx * col + hx * row, hy, sy, ty + hy * col + sy * row),
                          width, height)
@@ -119,7 +119,7 @@ class PixelGrid:
                 "dimensions": {"width": self.width, "height": self.height}}
 
     @classmethod
-    def from_ee(cls, grid: Dict[str, Any]) -> "PixelGrid":
+    def from_ee(cls, grid: Dict[str, Any]) -> PixelGrid:
         at = grid.get("affineTransform") or {}
         dims = grid.get("dimensions") or {}
         return cls(str(grid.get("crsCode") or grid.get("crsWkt") or "EPSG:4326"),
@@ -133,7 +133,7 @@ class PixelGrid:
                 "height": self.height}
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "PixelGrid":
+    def from_dict(cls, d: Dict[str, Any]) -> PixelGrid:
         return cls(d["crs"], tuple(d["transform"]), int(d["width"]), int(d["height"]))  # type: ignore[arg-type]
 
     def tiles(self, tile_w: int, tile_h: int) -> Iterator[Tuple[int, int, int, int]]:

@@ -40,7 +40,7 @@ def _open(path: str):
 def cog_options(dtype: str, compression: str = "DEFLATE", threads: int = 2) -> List[str]:
     """COG creation options: lossless compression with a predictor, 512 px blocks, overviews
     (nearest for integers: categories stay categories; average for floats)."""
-    opts = [f"BLOCKSIZE=512", "OVERVIEWS=AUTO", "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}",
+    opts = ["BLOCKSIZE=512", "OVERVIEWS=AUTO", "BIGTIFF=IF_SAFER", f"NUM_THREADS={threads}",
             "RESAMPLING=" + ("AVERAGE" if np.dtype(dtype).kind == "f" else "NEAREST")]
     if compression != "NONE":
         opts += [f"COMPRESS={compression}", "PREDICTOR=YES"]

@@ -70,7 +70,7 @@ class OutputPlan:
         return d
 
     @classmethod
-    def from_info(cls, d: Dict[str, Any]) -> "OutputPlan":
+    def from_info(cls, d: Dict[str, Any]) -> OutputPlan:
         d = dict(d)
         d["grid"] = PixelGrid.from_dict(d["grid"])
         return cls(**d)
@@ -96,7 +96,7 @@ class UnitPlan:
             return {"feature_ids": self.feature_ids}
         return {"col": self.col, "row": self.row, "width": self.width, "height": self.height}
 
-    def split(self, min_side: int = 16) -> Optional[List["UnitPlan"]]:
+    def split(self, min_side: int = 16) -> Optional[List[UnitPlan]]:
         """Four quarters (or two halves of a thin tile); None when too small to split."""
         if self.width <= min_side and self.height <= min_side:
             return None

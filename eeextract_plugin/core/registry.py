@@ -127,7 +127,7 @@ class Registry:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> "Registry":
+    def __enter__(self) -> Registry:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -42,7 +42,15 @@ from . import registry as reg
 from .fetch import FetchStats, JobAborted, RetryPolicy, TileFetcher
 from .grid import PixelGrid
 from .mosaic import build_output
-from .plan import OutputPlan, Plan, PlanError, RequestLimits, UnitPlan, build_plan, check_region_inside
+from .plan import (
+    OutputPlan,
+    Plan,
+    PlanError,
+    RequestLimits,
+    UnitPlan,
+    build_plan,
+    check_region_inside,
+)
 from .progress import CancelToken, ProgressCallback, ProgressTracker, as_cancel_token
 from .regions import RegionError, read_region
 from .registry import OutputRecord, Registry, UnitRecord
@@ -53,11 +61,11 @@ from .writer import DiskFullError, StagingRaster, band_planes, write_atomic
 log = logging.getLogger(__name__)
 
 
-class BadInput(ValueError):
+class BadInput(ValueError):  # noqa: N818 - the front ends catch it by this name
     """The job cannot start: one line naming the problem (the spec field when there is one)."""
 
 
-class JobNotFound(KeyError):
+class JobNotFound(KeyError):  # noqa: N818
     pass
 
 
@@ -208,9 +216,11 @@ class _JobExecution:
         self._remaining: Dict[str, int] = {}
         self._failed_outputs: Dict[str, str] = {}
         self._lock = threading.Lock()
-        self._finish_q: "queue.Queue[Optional[str]]" = queue.Queue()
+        self._finish_q: queue.Queue[Optional[str]] = queue.Queue()
         self._finish_error: Optional[BaseException] = None
         self.finished_paths: List[str] = []
+        self.zonal_paths: List[str] = []
+        self._zonal_failures: List[str] = []
         last_poll = [0.0]
 
         def registry_cancel() -> bool:  # `eeextract cancel` from another process
@@ -348,15 +358,18 @@ class _JobExecution:
             message = f"{n} unit(s) failed after retries (first: {first}); resume to retry them"
         elif state == reg.FAILED and self.cancel.cancelled and message is None:
             state = reg.CANCELLED
+        if state == reg.COMPLETED and self._zonal_failures:
+            state = reg.COMPLETED_WITH_FAILURES
+            message = f"zonal statistics failed for {len(self._zonal_failures)} file(s): {self._zonal_failures[0]}"
         counts = self.reg.unit_counts(job_id)
         self.reg.set_job_state(job_id, state, message, None)
-        if state == reg.COMPLETED:
+        if state in (reg.COMPLETED, reg.COMPLETED_WITH_FAILURES):
             self._cleanup_staging()
             log.info("job %s completed: %d files", job_id, len(self.finished_paths))
         else:
             log.warning("job %s %s: %s", job_id, state, message)
         live_total = sum(v for k, v in counts.items() if k in (reg.PENDING, reg.DONE, reg.FAILED, reg.RUNNING))
-        return JobResult(job_id, state, sorted(self.finished_paths), message, live_total,
+        return JobResult(job_id, state, sorted(self.finished_paths) + self.zonal_paths, message, live_total,
                          counts.get(reg.DONE, 0), counts.get(reg.FAILED, 0),
                          counts.get("bytes_done", 0), time.monotonic() - t0, str(self.r.workdir),
                          fetcher.stats)
@@ -401,9 +414,17 @@ class _JobExecution:
         assert z is not None
         run = getattr(zonal, "run_for_job", None)
         if run is None:
-            log.warning("core/zonal.py has no run_for_job(raster, zonal_spec); skipped")
+            log.warning("core/zonal has no run_for_job(raster, zonal_spec); skipped")
             return
-        run(out.path, z)
+        try:
+            res = run(out.path, z)
+        except Exception as exc:  # the raster is fine; the job says the statistics failed
+            log.error("zonal statistics of %s failed: %s", out.path, exc)
+            with self._lock:
+                self._zonal_failures.append(f"{Path(out.path).name}: {exc}")
+            return
+        with self._lock:
+            self.zonal_paths += [p for p in (getattr(res, "csv_path", None), getattr(res, "gpkg_path", None)) if p]
 
     def _cleanup_staging(self) -> None:
         try:

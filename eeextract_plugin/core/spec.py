@@ -162,7 +162,7 @@ class PropertyFilter:
     value: Union[str, float, int, bool]
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "PropertyFilter":
+    def from_dict(cls, d: Any, path: str) -> PropertyFilter:
         d = _obj(d, path)
         _unknown(d, path, ("property", "op", "value"))
         prop = _str(d, "property", path, required=True)
@@ -200,7 +200,7 @@ class Source:
     index: Optional[Dict[str, Any]] = None
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "source") -> "Source":
+    def from_dict(cls, d: Any, path: str = "source") -> Source:
         d = _obj(d, path)
         _unknown(d, path, ("type", "asset_id", "expression", "bands", "start", "end", "filters",
                            "mode", "window_days", "reducer", "max_images", "index"))
@@ -303,7 +303,7 @@ class Region:
     id_field: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "region") -> "Region":
+    def from_dict(cls, d: Any, path: str = "region") -> Region:
         d = _obj(d, path)
         _unknown(d, path, ("type", "bbox", "geometry", "crs", "path", "layer", "id_field"))
         guess = "bbox" if "bbox" in d else "geometry" if "geometry" in d else "file" if "path" in d else None
@@ -364,7 +364,7 @@ class Grid:
     snap: bool = True
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "grid") -> "Grid":
+    def from_dict(cls, d: Any, path: str = "grid") -> Grid:
         d = _obj(d if d is not None else {}, path)
         _unknown(d, path, ("crs", "scale", "crs_transform", "snap"))
         g = cls(crs=_crs(_str(d, "crs", path), f"{path}.crs"),
@@ -402,7 +402,7 @@ class Visualization:
     gamma: Optional[float] = None
 
     @classmethod
-    def from_dict(cls, d: Any, path: str) -> "Visualization":
+    def from_dict(cls, d: Any, path: str) -> Visualization:
         d = _obj(d, path)
         _unknown(d, path, ("bands", "min", "max", "palette", "gamma"))
         v = cls(bands=_strlist(d, "bands", path), palette=_strlist(d, "palette", path),
@@ -444,7 +444,7 @@ class Output:
     compression: str = "DEFLATE"
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "output") -> "Output":
+    def from_dict(cls, d: Any, path: str = "output") -> Output:
         d = _obj(d if d is not None else {}, path)
         _unknown(d, path, ("directory", "format", "name", "overwrite", "chip_size",
                            "visualization", "nodata", "compression"))
@@ -494,7 +494,7 @@ class Method:
     resubmit: int = 1
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "method") -> "Method":
+    def from_dict(cls, d: Any, path: str = "method") -> Method:
         if isinstance(d, str):
             d = {"type": d}
         d = _obj(d if d is not None else {}, path)
@@ -541,7 +541,7 @@ class Execution:
     adaptive: bool = True
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "execution") -> "Execution":
+    def from_dict(cls, d: Any, path: str = "execution") -> Execution:
         d = _obj(d if d is not None else {}, path)
         _unknown(d, path, ("max_concurrent_requests", "max_retries", "tile_size", "adaptive"))
         ts = _num(d, "tile_size", path, positive=True, integer=True, maximum=32768)
@@ -572,7 +572,7 @@ class Table:
     cell_size: Optional[float] = None
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "table") -> "Table":
+    def from_dict(cls, d: Any, path: str = "table") -> Table:
         d = _obj(d if d is not None else {}, path)
         _unknown(d, path, ("operation", "reducer", "scale", "cell_size"))
         return cls(operation=_str(d, "operation", path, default="reduce_regions",  # type: ignore[arg-type]
@@ -597,7 +597,7 @@ class Zonal:
     output: Optional[str] = None
 
     @classmethod
-    def from_dict(cls, d: Any, path: str = "zonal") -> "Zonal":
+    def from_dict(cls, d: Any, path: str = "zonal") -> Zonal:
         d = _obj(d, path)
         _unknown(d, path, ("polygons", "id_field", "statistics", "engine", "layer", "output"))
         return cls(polygons=_str(d, "polygons", path, required=True),  # type: ignore[arg-type]
@@ -637,7 +637,7 @@ class JobSpec:
 
     # ---------------------------------------------------------------------------------- I/O
     @classmethod
-    def from_dict(cls, d: Any) -> "JobSpec":
+    def from_dict(cls, d: Any) -> JobSpec:
         d = _obj(d, "job")
         _unknown(d, "", ("version", "name", "kind", "description", "source", "region", "grid",
                          "output", "method", "execution", "table", "zonal"))
@@ -730,7 +730,7 @@ class JobSpec:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)
 
     @classmethod
-    def from_json(cls, text: str, origin: str = "job") -> "JobSpec":
+    def from_json(cls, text: str, origin: str = "job") -> JobSpec:
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -739,7 +739,7 @@ class JobSpec:
         return cls.from_dict(d)
 
     @classmethod
-    def from_file(cls, path: Union[str, Path]) -> "JobSpec":
+    def from_file(cls, path: Union[str, Path]) -> JobSpec:
         """Reads a job file. Relative paths in it (output.directory, region.path,
         zonal.polygons) are resolved against the file's folder."""
         p = Path(path)
@@ -753,7 +753,7 @@ class JobSpec:
         spec.resolve_paths(p.parent)
         return spec
 
-    def resolve_paths(self, base: Union[str, Path]) -> "JobSpec":
+    def resolve_paths(self, base: Union[str, Path]) -> JobSpec:
         base = Path(base)
 
         def res(v: Optional[str]) -> Optional[str]:

@@ -56,7 +56,7 @@ class StagingRaster:
     def size_bytes(self) -> int:
         return self._band_bytes * len(self.bands)
 
-    def open(self) -> "StagingRaster":
+    def open(self) -> StagingRaster:
         """Creates the staging files, or reopens them as they are (resume)."""
         self.base.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:

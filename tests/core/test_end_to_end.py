@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import os
 import signal
 import sqlite3
@@ -117,9 +116,8 @@ def test_same_name_jobs_never_collide(session, tmp_path):
 
 
 def test_cancel_then_resume_is_identical(session, reference, tmp_path):
-    from eeextract_plugin.core.progress import CancelToken
-
     from eeextract_plugin.core import source
+    from eeextract_plugin.core.progress import CancelToken
 
     tok = CancelToken()
     calls = {"n": 0}
@@ -306,3 +304,27 @@ def test_cli_help_plan_and_exit_codes(sandbox_url, tmp_path):
     assert r.returncode == 2 and r.stderr.strip() == "eeextract: region.bbox: xmin must be < xmax (1 >= 0)"
     r = cli("status", "nope", "--workdir", str(tmp_path))
     assert r.returncode == 2
+
+
+def test_cli_run_status_and_huge_job(sandbox_url, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "eeextract_plugin.core.cli", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    job = make_spec(tmp_path, "out")
+    job.to_file(tmp_path / "job.json")
+    conn = ["--url", sandbox_url, "--project", "sandbox", "--workdir", str(tmp_path / "w")]
+    r = cli("run", str(tmp_path / "job.json"), "--no-progress", *conn)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "completed" in r.stdout and (tmp_path / "out" / "dem.tif").exists()
+    r = cli("status", "--workdir", str(tmp_path / "w"))
+    assert r.returncode == 0 and "completed" in r.stdout
+    r = cli("run", str(tmp_path / "job.json"), "--no-progress", *conn)
+    assert r.returncode == 2 and "exists" in r.stderr  # no silent overwrite
+    huge = make_spec(tmp_path, "huge", region={"type": "bbox", "bbox": [-20.0, 20.0, 20.0, 60.0]},
+                     execution={"max_concurrent_requests": 32})
+    huge.to_file(tmp_path / "huge.json")
+    r = cli("run", str(tmp_path / "huge.json"), "--no-progress", *conn)
+    assert r.returncode == 3 and "--yes" in r.stderr

@@ -9,8 +9,17 @@ import numpy as np
 import pytest
 
 from eeextract_plugin.core import registry as reg
-from eeextract_plugin.core.fetch import (FATAL, RETRY, SPLIT, AdaptiveLimiter, CorruptResponse, JobAborted,
-                                         RetryPolicy, TileFetcher, classify)
+from eeextract_plugin.core.fetch import (
+    FATAL,
+    RETRY,
+    SPLIT,
+    AdaptiveLimiter,
+    CorruptResponse,
+    JobAborted,
+    RetryPolicy,
+    TileFetcher,
+    classify,
+)
 from eeextract_plugin.core.grid import PixelGrid
 from eeextract_plugin.core.mosaic import build_output, describe
 from eeextract_plugin.core.progress import CancelToken, ProgressTracker, as_cancel_token
@@ -102,7 +111,7 @@ class FakeHttpError(Exception):
         self.resp = FakeResp(status, headers)
 
 
-class EEException(Exception):
+class EEException(Exception):  # noqa: N818 - named like the client's
     pass
 
 

@@ -8,7 +8,15 @@ import pytest
 from shapely.geometry import box
 
 from eeextract_plugin.core.grid import PixelGrid, chip_grid, grid_for_region, reproject
-from eeextract_plugin.core.plan import RequestLimits, UnitPlan, build_plan, bytes_per_pixel, tile_side, check_region_inside, PlanError
+from eeextract_plugin.core.plan import (
+    PlanError,
+    RequestLimits,
+    UnitPlan,
+    build_plan,
+    bytes_per_pixel,
+    check_region_inside,
+    tile_side,
+)
 from eeextract_plugin.core.regions import RegionFeature
 from eeextract_plugin.core.source import BandInfo, ImageRef, SourceInfo, dtype_from_ee
 from eeextract_plugin.core.spec import JobSpec, SpecError
