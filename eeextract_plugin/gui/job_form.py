@@ -38,7 +38,10 @@ def crs_string(crs: QgsCoordinateReferenceSystem) -> str:
     """``EPSG:4326`` style when QGIS knows an authority id, WKT otherwise."""
     if not crs.isValid():
         raise FormError("CRS: not a valid coordinate reference system")
-    return crs.authid() or crs.toWkt()
+    authid = crs.authid()
+    if authid and not authid.upper().startswith("USER:"):  # USER:n means nothing outside QGIS
+        return authid
+    return crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED)
 
 
 def _round(v: float) -> float:

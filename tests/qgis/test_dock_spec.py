@@ -278,3 +278,19 @@ def test_an_estimate_for_a_form_since_changed_is_dropped(dock, tmp_path):
     assert dock.last_estimate is None
     dock._estimate_done(dock.build_spec().to_dict(), Estimate(400, 800, 1, 1, 0.5))
     assert dock.last_estimate is not None and "400 px" in f.lblEstimate.text()
+
+
+def test_a_custom_crs_travels_as_wkt_not_as_a_qgis_user_id(qgis_app):
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from eeextract_plugin.gui.job_form import crs_string
+
+    assert crs_string(QgsCoordinateReferenceSystem("EPSG:32633")) == "EPSG:32633"
+    custom = QgsCoordinateReferenceSystem.fromProj("+proj=tmerc +lat_0=0 +lon_0=13.37 +k=0.9996 "
+                                                   "+x_0=500000 +y_0=0 +ellps=WGS84 +units=m +no_defs")
+    assert custom.isValid()
+    text = crs_string(custom)
+    assert not text.upper().startswith(("USER:", "EPSG:")) and "Transverse" in text
+    from pyproj import CRS
+
+    assert "+lon_0=13.37" in CRS.from_user_input(text).to_proj4()
