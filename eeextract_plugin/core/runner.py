@@ -394,11 +394,14 @@ class _JobExecution:
             st = self.staging(oid)
             build_output(st.vrt_path, out.path, out.format, out.dtype, self.spec.output.compression,
                          self.spec.output.nodata)
+            # Recorded before the staging files go: a crash in between rebuilds from them.
+            self.reg.set_output_state(self.job_id, oid, reg.DONE)
             with self._lock:
                 st.close()
                 self._staging.pop(oid, None)
             st.remove()
-        self.reg.set_output_state(self.job_id, oid, reg.DONE)
+        else:
+            self.reg.set_output_state(self.job_id, oid, reg.DONE)
         with self._lock:
             self.finished_paths.append(out.path)
         if self.spec.zonal is not None and out.format in ("COG", "GEO_TIFF"):

@@ -328,3 +328,21 @@ def test_cli_run_status_and_huge_job(sandbox_url, tmp_path):
     huge.to_file(tmp_path / "huge.json")
     r = cli("run", str(tmp_path / "huge.json"), "--no-progress", *conn)
     assert r.returncode == 3 and "--yes" in r.stderr
+
+
+def test_failure_while_writing_the_cog_then_resume(session, reference, tmp_path, monkeypatch):
+    from eeextract_plugin.core import runner as runner_mod
+
+    real = runner_mod.build_output
+
+    def broken(*a, **k):
+        raise RuntimeError("GDAL could not write (simulated)")
+
+    monkeypatch.setattr(runner_mod, "build_output", broken)
+    first = run_job(make_spec(tmp_path, "out"), session, workdir=tmp_path / "w")
+    assert first.state == reg.FAILED and "simulated" in first.message
+    assert first.units_done == first.units_total  # every tile kept
+    monkeypatch.setattr(runner_mod, "build_output", real)
+    second = resume_job(first.job_id, session, tmp_path / "w")
+    assert second.ok and second.stats.attempts == 0  # nothing refetched
+    assert sha(second.outputs[0]) == sha(reference)

@@ -225,3 +225,31 @@ def test_progress_and_cancel_adapters():
     ev.set()
     assert tok.cancelled
     assert as_cancel_token(lambda: True).cancelled
+
+
+def test_session_never_shows_credentials(tmp_path):
+    from eeextract_plugin.core.session import Session, SessionConfig, SessionError, initialise
+
+    key = tmp_path / "key.json"
+    cfg = SessionConfig(project="p", credentials=str(key))
+    assert str(key) not in repr(Session(cfg, None)) and "service account" in cfg.describe()
+    with pytest.raises(SessionError, match="service-account key file not found"):
+        initialise(cfg)
+
+
+@pytest.mark.realee
+def test_a_small_dem_job_against_real_earth_engine(tmp_path):
+    """Needs EEEXTRACT_REAL_EE_PROJECT and persistent credentials (``earthengine authenticate``)."""
+    import os
+
+    from eeextract_plugin.core.runner import run_job
+    from eeextract_plugin.core.session import SessionConfig, initialise
+    from eeextract_plugin.core.spec import JobSpec
+
+    session = initialise(SessionConfig(project=os.environ["EEEXTRACT_REAL_EE_PROJECT"], high_volume=True))
+    spec = JobSpec.from_dict({"version": 1, "name": "srtm", "kind": "mosaic",
+                              "source": {"type": "asset", "asset_id": "USGS/SRTMGL1_003"},
+                              "region": {"type": "bbox", "bbox": [7.0, 46.0, 7.05, 46.05]},
+                              "output": {"directory": str(tmp_path)}})
+    result = run_job(spec, session, workdir=tmp_path / "w")
+    assert result.ok, result.message
