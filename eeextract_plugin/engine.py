@@ -120,12 +120,6 @@ def spec_of(workdir: PathLike, job_id: str) -> Any:
     return JobSpec.from_dict(job.spec)
 
 
-def spec_zonal(workdir: PathLike, job_id: str) -> Any:
-    try:
-        return spec_of(workdir, job_id).zonal
-    except (KeyError, ValueError, OSError):
-        return None
-
 
 def request_cancel(workdir: PathLike, job_id: str) -> None:
     """Ask the job to stop (also seen by an ``eeextract`` process running it)."""

@@ -267,9 +267,3 @@ def load_results(
     group.setExpanded(True)
     LOGGER.info("job %s: %d layer(s) loaded", job_name, len(loaded))
     return loaded
-
-
-def remove_empty_group(project: QgsProject, job_name: str) -> None:
-    group = project.layerTreeRoot().findGroup(job_name)
-    if group is not None and not group.children():
-        group.parent().removeChildNode(group)

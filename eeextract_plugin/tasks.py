@@ -17,8 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 from qgis.core import QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
@@ -202,7 +201,3 @@ def _progress_dict(info: Any) -> Dict[str, Any]:
     names = ("fraction", "units_done", "units_total", "units_failed", "bytes_done",
              "rate_bytes_s", "eta_s", "in_flight", "message")
     return {n: getattr(info, n) for n in names if hasattr(info, n)}
-
-
-def existing_paths(paths: List[str]) -> List[str]:
-    return [p for p in paths if Path(p).exists()]
