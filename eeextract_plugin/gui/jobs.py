@@ -122,9 +122,10 @@ class JobBoard(QObject):
     def refresh(self) -> None:
         """Jobs from every known registry (a running task knows better than its registry)."""
         for workdir in self.workdirs():
+            by_job = {e.job_id: e for e in self.jobs.values() if e.job_id}
             for record in engine.list_jobs(workdir):
                 key = record["job_id"]
-                entry = self.jobs.get(key)
+                entry = by_job.get(key)  # a job started here is keyed "new-n" until registered
                 if entry is None:
                     entry = JobEntry(key=key, name=record["name"], workdir=workdir, job_id=key,
                                      spec_path=str(Path(workdir) / f"{key}.json"))

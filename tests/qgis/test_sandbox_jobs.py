@@ -72,6 +72,8 @@ def test_a_job_run_against_the_sandbox_adds_its_layer_to_the_project(board, tmp_
     recorded = project_jobs.read_jobs(QgsProject.instance())
     assert [r.job_id for r in recorded] == [entry.job_id]
     assert _pixels(entry.outputs[0]).std() > 0  # real data, not an empty raster
+    board.refresh()  # e.g. a project read: the job is listed once, not again under its id
+    assert [e.job_id for e in board.jobs.values()].count(entry.job_id) == 1
 
 
 def test_cancel_stops_the_job_and_resume_completes_it_with_the_same_pixels(board, tmp_path):
