@@ -26,7 +26,7 @@ from . import registry as reg
 from .fetch import JobAborted, RetryPolicy, TileFetcher
 from .grid import reproject
 from .plan import EXTENSIONS, OutputPlan, Plan, PlanError, RequestLimits, UnitPlan
-from .progress import ProgressTracker
+from .progress import CancelToken, ProgressTracker
 from .regions import RegionError, RegionFeature, read_region
 from .registry import OutputRecord, UnitRecord
 from .source import EarthEngineSource, SourceError
@@ -218,10 +218,20 @@ class _TableExecution:
             self.reg.mark_unit(self.job_id, u.unit_id, reg.FAILED, error=msg, attempts=attempts)
             tracker.unit_done(0, failed=True)
 
+        last_poll = [0.0]
+
+        def registry_cancel() -> bool:  # `eeextract cancel` from another process
+            now = time.monotonic()
+            if now - last_poll[0] < 0.5:
+                return False
+            last_poll[0] = now
+            return self.reg.cancel_requested(self.job_id)
+
+        cancel = CancelToken(lambda: self.r.cancel.cancelled or registry_cancel())
         fetcher: TileFetcher[UnitRecord] = TileFetcher(
             self.handle, max_concurrency=ex.max_concurrent_requests,
             policy=self.r.retry_policy or RetryPolicy(max_retries=ex.max_retries),
-            adaptive=ex.adaptive, cancel=self.r.cancel, on_done=on_done, on_failed=on_failed)
+            adaptive=ex.adaptive, cancel=cancel, on_done=on_done, on_failed=on_failed)
         state, message = reg.COMPLETED, None
         try:
             fetcher.run(todo)
@@ -229,7 +239,7 @@ class _TableExecution:
             state, message = reg.FAILED, str(exc)
         except DiskFullError as exc:
             state, message = reg.FAILED, f"disk full: {exc.strerror or exc} — free space and resume"
-        if state == reg.COMPLETED and self.r.cancel.cancelled:
+        if state == reg.COMPLETED and cancel.cancelled and self.reg.units(self.job_id, [reg.PENDING, reg.FAILED]):
             state, message = reg.CANCELLED, "cancelled; resume to finish"
         elif state == reg.COMPLETED and fetcher.stats.failures:
             state, message = reg.FAILED, f"{fetcher.stats.failures} unit(s) failed after retries; resume to retry them"

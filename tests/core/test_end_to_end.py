@@ -346,3 +346,32 @@ def test_failure_while_writing_the_cog_then_resume(session, reference, tmp_path,
     second = resume_job(first.job_id, session, tmp_path / "w")
     assert second.ok and second.stats.attempts == 0  # nothing refetched
     assert sha(second.outputs[0]) == sha(reference)
+
+
+def test_cli_cancel_from_another_process_then_resume(tmp_path_factory, tmp_path, reference):
+    server = start_server(tmp_path_factory, latency=(0.2, 0.0))
+    try:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        job = make_spec(tmp_path, "out", execution={"tile_size": 128, "max_concurrent_requests": 2})
+        job.to_file(tmp_path / "job.json")
+        work = tmp_path / "w"
+        base = [sys.executable, "-m", "eeextract_plugin.core.cli"]
+        conn = ["--url", server.url, "--project", "sandbox", "--workdir", str(work)]
+        proc = subprocess.Popen(base + ["run", str(tmp_path / "job.json"), "--no-progress", *conn],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        first_line = proc.stdout.readline()
+        while not first_line.startswith("job "):
+            first_line = proc.stdout.readline()
+        job_id = first_line.split()[1]
+        time.sleep(0.5)
+        r = subprocess.run(base + ["cancel", job_id, "--workdir", str(work)], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 4, out
+        r = subprocess.run(base + ["resume", job_id, "--no-progress", *conn], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert sha(tmp_path / "out" / "dem.tif") == sha(reference)
+    finally:
+        server.stop()
