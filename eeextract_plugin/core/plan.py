@@ -127,6 +127,13 @@ class PlanSummary:
     huge: bool
 
     def lines(self) -> List[str]:
+        if self.pixels == 0 and self.tile_size == 0:  # a table job: units are groups of features
+            return [
+                f"files:     {self.outputs:,}",
+                f"requests:  {self.requests:,} (features grouped in grid cells, one request each)",
+                f"time:      >= {_fmt_s(self.lower_bound_s)} at the quota (40 requests in flight, "
+                "100 requests/s, 0.3 s per request)",
+            ]
         return [
             f"files:     {self.outputs:,}",
             f"requests:  {self.requests:,} (work units {self.units:,}, tiles up to {self.tile_size} px a side)",
@@ -161,7 +168,8 @@ class Plan:
         pixels = sum(u.pixels for u in self.units)
         lim = self.limits
         per_req = [lim.latency_fixed_s + lim.latency_per_megapixel_s * u.pixels / 1e6 for u in self.units]
-        bound = max(sum(per_req) / lim.max_concurrent, len(self.units) / lim.max_requests_per_s) if per_req else 0.0
+        bound = max(sum(per_req) / lim.max_concurrent, max(per_req),
+                    len(self.units) / lim.max_requests_per_s) if per_req else 0.0
         nbytes = pixels * self.bytes_per_pixel
         return PlanSummary(len(self.outputs), len(self.units), len(self.units), pixels, nbytes,
                            pixels * self.request_bytes_per_pixel, self.tile_size,
