@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
 from qgis.PyQt.QtCore import QObject, Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices
-from qgis.PyQt.QtWidgets import QHeaderView, QTreeWidgetItem
+from qgis.PyQt.QtWidgets import QHeaderView, QProgressBar, QTreeWidgetItem
 
 from eeextract_plugin import engine, layers, project_jobs
 from eeextract_plugin import qgis_settings as qs
@@ -446,7 +446,17 @@ class JobsView(QObject):
             item.setText(1, entry.state.replace("_", " "))
             failed = f", {entry.units_failed} failed" if entry.units_failed else ""
             units = f" ({entry.units_done}/{entry.units_total}{failed})" if entry.units_total else ""
-            item.setText(2, f"{100 * entry.fraction:.0f}%{units}")
+            text = f"{100 * entry.fraction:.0f}%{units}"
+            item.setText(2, text)
+            bar = self.form.treeJobs.itemWidget(item, 2)
+            if bar is None:
+                bar = QProgressBar()
+                bar.setRange(0, 1000)
+                bar.setTextVisible(True)
+                bar.setMaximumHeight(18)
+                self.form.treeJobs.setItemWidget(item, 2, bar)
+            bar.setValue(int(round(1000 * max(0.0, min(1.0, entry.fraction)))))
+            bar.setFormat(text)
             item.setText(3, entry.rate_text())
             item.setText(4, entry.eta_text())
         self._selection_changed()
