@@ -375,3 +375,31 @@ def test_cli_cancel_from_another_process_then_resume(tmp_path_factory, tmp_path,
         assert sha(tmp_path / "out" / "dem.tif") == sha(reference)
     finally:
         server.stop()
+
+
+def test_memory_limit_splits_the_tile_and_the_result_is_the_same(session, tmp_path, monkeypatch):
+    """The sandbox answers "User memory limit exceeded." when a composite's stack is too big for
+    the tile: the unit is split (not retried as is), and the raster equals an unsplit run."""
+    from osgeo import gdal
+
+    from eeextract_plugin.sandbox.imagery import algorithms
+
+    def job(sub):
+        spec = JobSpec.from_file(ROOT / "examples" / "s2-chips.json")
+        d = spec.to_dict()
+        d["kind"] = "mosaic"
+        d["region"] = {"type": "bbox", "bbox": [-8.45, 38.42, -8.42, 38.44]}
+        d["output"] = {"directory": str(tmp_path / sub), "format": "GEO_TIFF", "name": "m"}
+        d["source"]["bands"] = ["B4"]
+        d["execution"] = {"tile_size": 256, "max_concurrent_requests": 4}
+        return JobSpec.from_dict(d)
+
+    plain = run_job(job("plain"), session, workdir=tmp_path / "w")
+    assert plain.ok, plain.message
+    monkeypatch.setattr(algorithms, "MAX_STACK_BYTES", 3 * 2**20)
+    split = run_job(job("split"), session, workdir=tmp_path / "w")
+    assert split.ok, split.message
+    assert split.stats.splits > 0 and split.units_done > plain.units_done
+    a = gdal.Open(plain.outputs[0]).ReadAsArray()
+    b = gdal.Open(split.outputs[0]).ReadAsArray()
+    assert np.array_equal(a, b)
