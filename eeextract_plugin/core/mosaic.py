@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Union
+from typing import Callable, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -47,9 +47,17 @@ def cog_options(dtype: str, compression: str = "DEFLATE", threads: int = 2) -> L
     return opts
 
 
+class OutputCancelled(Exception):  # noqa: N818
+    """Writing the final file was stopped by the cancel token (nothing left behind)."""
+
+
 def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dtype: str,
-                 compression: str = "DEFLATE", nodata: Optional[float] = None) -> Path:
-    """Writes ``source`` (any GDAL raster, e.g. a staging VRT) to ``dest`` in ``fmt``."""
+                 compression: str = "DEFLATE", nodata: Optional[float] = None,
+                 cancelled: Optional[Callable[[], bool]] = None) -> Path:
+    """Writes ``source`` (any GDAL raster, e.g. a staging VRT) to ``dest`` in ``fmt``.
+
+    ``cancelled()`` is polled through GDAL's progress callback: a large COG stops promptly
+    (raising :class:`OutputCancelled`, the partial file removed)."""
     gdal = _gdal()
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -76,8 +84,12 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
             kwargs = {}
             if nodata is not None and fmt in ("COG", "GEO_TIFF"):
                 kwargs["noData"] = nodata
+            if cancelled is not None:
+                kwargs["callback"] = lambda *_: 0 if cancelled() else 1
             gdal.ErrorReset()
             ds = gdal.Translate(str(tmp), str(source), format=driver, creationOptions=opts, **kwargs)
+            if ds is None and cancelled is not None and cancelled():
+                raise OutputCancelled(f"writing {dest} cancelled")
             if ds is not None:
                 ds.FlushCache()
             if ds is None or gdal.GetLastErrorType() >= gdal.CE_Failure:
@@ -87,6 +99,9 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
             if aux.exists():
                 aux.unlink()
         os.replace(tmp, dest)
+    except OutputCancelled:
+        _cleanup(tmp)
+        raise
     except RuntimeError as exc:
         _cleanup(tmp)
         if "No space left" in str(exc) or "not enough space" in str(exc).lower():

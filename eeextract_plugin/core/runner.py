@@ -41,7 +41,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from . import registry as reg
 from .fetch import FetchStats, JobAborted, RetryPolicy, TileFetcher
 from .grid import PixelGrid
-from .mosaic import build_output
+from .mosaic import OutputCancelled, build_output
 from .plan import (
     OutputPlan,
     Plan,
@@ -383,6 +383,8 @@ class _JobExecution:
                 continue
             try:
                 self.finish_output(oid)
+            except OutputCancelled:
+                log.info("writing %s stopped: cancelled (resume writes it)", oid)
             except BaseException as exc:  # disk full, GDAL error: the job fails, resumable
                 log.error("finishing %s failed: %s", oid, exc)
                 self._finish_error = exc
@@ -393,7 +395,7 @@ class _JobExecution:
         if out.fetch == "NPY":
             st = self.staging(oid)
             build_output(st.vrt_path, out.path, out.format, out.dtype, self.spec.output.compression,
-                         self.spec.output.nodata)
+                         self.spec.output.nodata, cancelled=lambda: self.cancel.cancelled)
             # Recorded before the staging files go: a crash in between rebuilds from them.
             self.reg.set_output_state(self.job_id, oid, reg.DONE)
             with self._lock:

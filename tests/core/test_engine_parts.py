@@ -253,3 +253,16 @@ def test_a_small_dem_job_against_real_earth_engine(tmp_path):
                               "output": {"directory": str(tmp_path)}})
     result = run_job(spec, session, workdir=tmp_path / "w")
     assert result.ok, result.message
+
+
+def test_cog_writing_stops_on_cancel(tmp_path):
+    from eeextract_plugin.core.mosaic import OutputCancelled
+
+    g = grid(2000, 2000)
+    st = StagingRaster(tmp_path / "o", g, ["a"], "int16").open()
+    st.write(0, 0, np.ones((1, 2000, 2000), "int16"))
+    st.close()
+    with pytest.raises(OutputCancelled):
+        build_output(st.vrt_path, tmp_path / "o.tif", "COG", "int16", cancelled=lambda: True)
+    assert not (tmp_path / "o.tif").exists()
+    assert not list(tmp_path.glob(".o.part*"))
