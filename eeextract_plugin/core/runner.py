@@ -181,6 +181,9 @@ class JobRunner:
         job = self.registry.job(job_id)
         if job is None:
             raise JobNotFound(job_id)
+        if job.state == reg.RUNNING and job.pid and job.pid != os.getpid() and reg.pid_alive(job.pid):
+            raise BadInput(f"job {job_id} is already running (process {job.pid}); "
+                           "`eeextract cancel` it first")
         spec = JobSpec.from_dict(job.spec)
         if job.kind in ("table", "timeseries"):
             from . import tables
