@@ -231,8 +231,15 @@ def test_the_real_client_retries_an_injected_fault_and_gets_the_pixels():
                 if (lambda r: r.random() < 0.5 and r.random() >= 0.5)(random.Random(s)))
     with _fault_server(seed=seed, error_503=0.5) as server:
         ee.Initialize(credentials=None, url=server.url, project="sandbox")
-        array = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NUMPY_NDARRAY",
-                                       "grid": GRID})
+        # The client is process-wide: the engine's sessions set its retries to 0 (one retry
+        # layer); here the client's own default of 5 is what is under test.
+        previous = ee.data._get_state().max_retries
+        ee.data.setMaxRetries(5)
+        try:
+            array = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"),
+                                           "fileFormat": "NUMPY_NDARRAY", "grid": GRID})
+        finally:
+            ee.data.setMaxRetries(previous)
         assert array["elevation"][1, 2] == 1002
         assert server.limiter.faults.drawn == 2
 
