@@ -403,3 +403,10 @@ def test_memory_limit_splits_the_tile_and_the_result_is_the_same(session, tmp_pa
     a = gdal.Open(plain.outputs[0]).ReadAsArray()
     b = gdal.Open(split.outputs[0]).ReadAsArray()
     assert np.array_equal(a, b)
+
+
+def test_output_folder_that_cannot_exist(session, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    spec = make_spec(tmp_path, "a-file/out")
+    with pytest.raises(BadInput, match=r"^output.directory: cannot write to .*a-file/out"):
+        run_job(spec, session, workdir=tmp_path / "w")
