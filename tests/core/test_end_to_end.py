@@ -73,6 +73,16 @@ def gdal_default_error_mode():
         gdal.UseExceptions()
 
 
+@pytest.fixture(autouse=True)
+def restore_client_retries():
+    """The engine's session sets ``ee.data.setMaxRetries(0)`` (one retry layer); other test
+    modules share this process and the client's default."""
+    yield
+    import ee
+
+    ee.data.setMaxRetries(5)
+
+
 @pytest.fixture()
 def session(sandbox_url):
     # The ee client is process-global: tests that start their own server re-initialise it.
