@@ -37,6 +37,9 @@ class SessionConfig:
     url: Optional[str] = None
     high_volume: bool = False
     http_pool_size: int = 64
+    # Earth Engine ends an interactive request after 5 minutes; a connection silent for longer
+    # is dead: time it out so the request is retried instead of holding a worker forever.
+    request_timeout_s: float = 330.0
 
     @property
     def endpoint(self) -> str:
@@ -108,6 +111,11 @@ def initialise(config: SessionConfig) -> Session:
             raise SessionError(f"cannot reach Earth Engine at {config.endpoint}: "
                                f"{type(exc).__name__}: {exc}") from None
         ee.data.setMaxRetries(0)  # one retry layer: core/fetch.py
+        if config.request_timeout_s:
+            try:
+                ee.data.setDeadline(int(config.request_timeout_s * 1000))
+            except Exception as exc:  # rebuilding the API resource needs the server once more
+                raise SessionError(f"cannot reach Earth Engine at {config.endpoint}: {exc}") from None
         _enlarge_http_pool(ee, config.http_pool_size)
         log.info("Earth Engine session: %s", config.describe())
         return Session(config, ee)

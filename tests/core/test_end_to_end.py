@@ -420,3 +420,18 @@ def test_output_folder_that_cannot_exist(session, tmp_path):
     spec = make_spec(tmp_path, "a-file/out")
     with pytest.raises(BadInput, match=r"^output.directory: cannot write to .*a-file/out"):
         run_job(spec, session, workdir=tmp_path / "w")
+
+
+def test_a_silent_connection_times_out_and_is_retried(tmp_path_factory, tmp_path, reference):
+    server = start_server(tmp_path_factory, faults={"seed": 5, "slow_response": 0.5, "slow_s": 4.0})
+    try:
+        s = initialise(SessionConfig(url=server.url, credentials="none", project="sandbox", request_timeout_s=1.0))
+        runner = JobRunner(s, tmp_path / "w", retry_policy=RetryPolicy(max_retries=10, base_s=0.01, cap_s=0.05))
+        spec = make_spec(tmp_path, "out", execution={"tile_size": 128, "max_concurrent_requests": 8})
+        result = runner.run(runner.create(spec))
+        runner.close()
+        assert result.ok, result.message
+        assert result.stats.retries > 0
+        assert sha(result.outputs[0]) == sha(reference)
+    finally:
+        server.stop()
