@@ -62,7 +62,7 @@ class StagingRaster:
         with self._lock:
             if self._fd is not None:
                 return self
-            fd = os.open(self.raw_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.raw_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
             try:
                 if os.fstat(fd).st_size != self.size_bytes:
                     os.ftruncate(fd, self.size_bytes)  # sparse: no disk used until written
@@ -146,11 +146,22 @@ class StagingRaster:
                 pass
 
 
+_SEEK_LOCK = threading.Lock()  # where os.pwrite is missing (Windows): seek + write, serialised
+
+
+def _pwrite(fd: int, data: memoryview, offset: int) -> int:
+    if hasattr(os, "pwrite"):
+        return os.pwrite(fd, data, offset)
+    with _SEEK_LOCK:
+        os.lseek(fd, offset, os.SEEK_SET)
+        return os.write(fd, data)
+
+
 def _pwrite_all(fd: int, data: Union[bytes, memoryview], offset: int) -> int:
     view = memoryview(data)
     done = 0
     while done < len(view):
-        n = os.pwrite(fd, view[done:], offset + done)
+        n = _pwrite(fd, view[done:], offset + done)
         if n == 0:
             raise OSError(errno.EIO, "short write")
         done += n

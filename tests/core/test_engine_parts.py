@@ -266,3 +266,18 @@ def test_cog_writing_stops_on_cancel(tmp_path):
         build_output(st.vrt_path, tmp_path / "o.tif", "COG", "int16", cancelled=lambda: True)
     assert not (tmp_path / "o.tif").exists()
     assert not list(tmp_path.glob(".o.part*"))
+
+
+def test_writer_without_pwrite(tmp_path, monkeypatch):
+    """Windows has no os.pwrite: the writer seeks and writes under a lock."""
+    import os
+
+    monkeypatch.delattr(os, "pwrite")
+    g = grid(300, 200)
+    st = StagingRaster(tmp_path / "o", g, ["a"], "uint16").open()
+    data = np.arange(300 * 200, dtype="uint16").reshape(1, 200, 300)
+    for c, r, w, h in g.tiles(128, 64):
+        st.write(c, r, data[:, r:r + h, c:c + w])
+    st.close()
+    from osgeo import gdal
+    assert np.array_equal(gdal.Open(str(st.vrt_path)).ReadAsArray(), data[0])
