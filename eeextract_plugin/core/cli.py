@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator, List, Optional
 
@@ -147,16 +148,25 @@ def session_for(args: argparse.Namespace) -> Iterator[Any]:
 
 
 class _Bar:
-    """tqdm progress bar fed by the engine's progress reports (any thread)."""
+    """tqdm progress bar fed by the engine's progress reports (any thread); without a terminal,
+    a plain line every 10 seconds (logs, CI)."""
 
     def __init__(self, enabled: bool, desc: str) -> None:
         self.bar = None
         self.desc = desc
-        self.enabled = enabled and sys.stderr.isatty() or enabled == "force"
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self._last_line = time.monotonic()
         self._lock = threading.Lock()
 
     def __call__(self, report: Any) -> None:
         if not self.enabled:
+            return
+        if not self.tty:
+            now = time.monotonic()
+            if now - self._last_line >= 10 or report.units_done == report.units_total:
+                self._last_line = now
+                print(f"  {self.desc}: {report.line()}", file=sys.stderr, flush=True)
             return
         from tqdm import tqdm
 

@@ -435,3 +435,15 @@ def test_a_silent_connection_times_out_and_is_retried(tmp_path_factory, tmp_path
         assert sha(result.outputs[0]) == sha(reference)
     finally:
         server.stop()
+
+
+def test_demo_writes_real_files(tmp_path):
+    """``make demo``: the example jobs through the real client against an embedded sandbox."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "eeextract_plugin.core.cli", "demo", "--output", str(tmp_path)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (tmp_path / "dem-mosaic" / "dem.tif").exists()
+    assert len(list((tmp_path / "s2-ndvi-composite").glob("ndvi_*.tif"))) == 2
+    assert len(list((tmp_path / "s2-chips").glob("chip_*.png"))) == 4
+    assert "COG" in r.stdout and str(tmp_path) in r.stdout
