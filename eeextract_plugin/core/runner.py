@@ -276,6 +276,7 @@ class _JobExecution:
         t0 = time.monotonic()
         job_id = self.job_id
         self.reg.set_job_state(job_id, reg.RUNNING, None, os.getpid())
+        self._recover_lost_staging()
         all_units = self.reg.units(job_id)
         live = [u for u in all_units if u.state != reg.SPLIT]
         todo = [u for u in live if u.state != reg.DONE]
@@ -376,6 +377,24 @@ class _JobExecution:
                          counts.get(reg.DONE, 0), counts.get(reg.FAILED, 0),
                          counts.get("bytes_done", 0), time.monotonic() - t0, str(self.r.workdir),
                          fetcher.stats)
+
+    def _recover_lost_staging(self) -> None:
+        """Units are done only while their pixels are in the staging file: if that file is
+        gone or has the wrong size (deleted, another disk), fetch its units again."""
+        done_by_output: Dict[str, List[str]] = {}
+        for u in self.reg.units(self.job_id, [reg.DONE]):
+            done_by_output.setdefault(u.output_id, []).append(u.unit_id)
+        for oid, unit_ids in done_by_output.items():
+            out = self.outputs[oid]
+            if self.records[oid].state == reg.DONE or out.fetch != "NPY":
+                continue
+            st = StagingRaster(self.staging_dir / _safe(oid), out.grid, out.bands, out.dtype)
+            if st.raw_path.exists() and st.raw_path.stat().st_size == st.size_bytes:
+                continue
+            log.warning("staging file of %s is missing: its %d finished tiles are fetched again",
+                        oid, len(unit_ids))
+            for uid in unit_ids:
+                self.reg.mark_unit(self.job_id, uid, reg.PENDING)
 
     def _finisher(self) -> None:
         while True:

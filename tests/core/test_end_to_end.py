@@ -447,3 +447,31 @@ def test_demo_writes_real_files(tmp_path):
     assert len(list((tmp_path / "s2-ndvi-composite").glob("ndvi_*.tif"))) == 2
     assert len(list((tmp_path / "s2-chips").glob("chip_*.png"))) == 4
     assert "COG" in r.stdout and str(tmp_path) in r.stdout
+
+
+def test_lost_staging_files_are_refetched_on_resume(session, reference, tmp_path):
+    from eeextract_plugin.core import source
+    from eeextract_plugin.core.progress import CancelToken
+
+    tok = CancelToken()
+    calls = {"n": 0}
+    real = source.EarthEngineSource.fetch_pixels
+
+    def counting(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] >= 3:
+            tok.cancel()
+        return real(self, *a, **k)
+
+    source.EarthEngineSource.fetch_pixels = counting
+    try:
+        spec = make_spec(tmp_path, "out", execution={"tile_size": 128, "max_concurrent_requests": 1})
+        first = run_job(spec, session, workdir=tmp_path / "w", cancel=tok)
+    finally:
+        source.EarthEngineSource.fetch_pixels = real
+    assert first.state == reg.CANCELLED and first.units_done >= 3
+    for raw in (tmp_path / "w").rglob("*.raw"):
+        raw.unlink()  # e.g. a user cleaning up
+    second = resume_job(first.job_id, session, tmp_path / "w")
+    assert second.ok and second.stats.attempts == first.units_total
+    assert sha(second.outputs[0]) == sha(reference)
