@@ -205,6 +205,9 @@ class _TableExecution:
 
         t0 = time.monotonic()
         self.reg.set_job_state(self.job_id, reg.RUNNING, None, os.getpid())
+        for u in self.reg.units(self.job_id, [reg.DONE]):  # rows staged per unit: refetch lost ones
+            if not (self.dir / f"{u.unit_id.replace('/', '_')}.json").exists():
+                self.reg.mark_unit(self.job_id, u.unit_id, reg.PENDING)
         live = [u for u in self.reg.units(self.job_id) if u.state != reg.SPLIT]
         todo = [u for u in live if u.state != reg.DONE]
         tracker = ProgressTracker(len(live), self.r.progress, done=len(live) - len(todo))
