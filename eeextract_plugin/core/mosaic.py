@@ -87,7 +87,14 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
             if cancelled is not None:
                 kwargs["callback"] = lambda *_: 0 if cancelled() else 1
             gdal.ErrorReset()
-            ds = gdal.Translate(str(tmp), str(source), format=driver, creationOptions=opts, **kwargs)
+            try:
+                ds = gdal.Translate(str(tmp), str(source), format=driver, creationOptions=opts, **kwargs)
+            except RuntimeError:
+                # With gdal.UseExceptions() on (any module may turn it on, process-wide) a
+                # cancelled callback raises "User terminated" instead of returning None.
+                if cancelled is not None and cancelled():
+                    raise OutputCancelled(f"writing {dest} cancelled") from None
+                raise
             if ds is None and cancelled is not None and cancelled():
                 raise OutputCancelled(f"writing {dest} cancelled")
             if ds is not None:

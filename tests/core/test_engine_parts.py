@@ -255,7 +255,20 @@ def test_a_small_dem_job_against_real_earth_engine(tmp_path):
     assert result.ok, result.message
 
 
-def test_cog_writing_stops_on_cancel(tmp_path):
+@pytest.mark.parametrize("gdal_exceptions", [False, True])
+def test_cog_writing_stops_on_cancel(tmp_path, gdal_exceptions):
+    """Either GDAL error mode (any module may switch it on for the whole process)."""
+    from osgeo import gdal
+
+    was_on = gdal.GetUseExceptions()
+    (gdal.UseExceptions if gdal_exceptions else gdal.DontUseExceptions)()
+    try:
+        _cog_cancel(tmp_path)
+    finally:
+        (gdal.UseExceptions if was_on else gdal.DontUseExceptions)()
+
+
+def _cog_cancel(tmp_path):
     from eeextract_plugin.core.mosaic import OutputCancelled
 
     g = grid(2000, 2000)
