@@ -254,7 +254,6 @@ def write_geotiff(raster: Raster, path: str, nodata: Optional[float] = None,
 
 
 def to_geotiff(raster: Raster, **creation_options: str) -> bytes:
-    from osgeo import gdal
 
     path = f"/vsimem/eeextract-{uuid.uuid4().hex}.tif"
     try:

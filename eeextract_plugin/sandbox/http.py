@@ -46,11 +46,11 @@ class Response:
     headers: Dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, value: Any, status: int = 200) -> "Response":
+    def json(cls, value: Any, status: int = 200) -> Response:
         return cls(status, json.dumps(value, separators=(",", ":")).encode("utf-8"))
 
     @classmethod
-    def error(cls, error: EEError) -> "Response":
+    def error(cls, error: EEError) -> Response:
         response = cls.json(error.body(), error.code)
         response.headers.update(error.headers)
         return response

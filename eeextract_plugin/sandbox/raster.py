@@ -25,7 +25,7 @@ class PixelGrid:
     height: int
 
     @classmethod
-    def from_json(cls, grid: Dict[str, Any], default_crs: Optional[str] = None) -> "PixelGrid":
+    def from_json(cls, grid: Dict[str, Any], default_crs: Optional[str] = None) -> PixelGrid:
         crs = grid.get("crsCode") or grid.get("crsWkt") or default_crs
         at = grid.get("affineTransform") or {}
         dims = grid.get("dimensions") or {}
@@ -54,7 +54,7 @@ class PixelGrid:
         sx, hx, tx, hy, sy, ty = self.transform
         return (tx, sx, hx, ty, hy, sy)
 
-    def window(self, col_off: int, row_off: int, width: int, height: int) -> "PixelGrid":
+    def window(self, col_off: int, row_off: int, width: int, height: int) -> PixelGrid:
         """The sub-grid starting at (col_off, row_off), same CRS and pixel size."""
         sx, hx, tx, hy, sy, ty = self.transform
         return PixelGrid(

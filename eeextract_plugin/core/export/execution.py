@@ -26,18 +26,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import registry as reg
-from ..mosaic import build_output, parts_to_vrt
-from ..plan import OutputPlan, Plan
-from ..progress import CancelToken, ProgressTracker
-from ..registry import OutputRecord, UnitRecord
-from ..source import EarthEngineSource, ImageRef
-from ..spec import JobSpec
-from ..writer import DiskFullError
+from eeextract_plugin.core import registry as reg
+from eeextract_plugin.core.mosaic import build_output, parts_to_vrt
+from eeextract_plugin.core.plan import OutputPlan, Plan
+from eeextract_plugin.core.progress import CancelToken, ProgressTracker
+from eeextract_plugin.core.registry import OutputRecord, UnitRecord
+from eeextract_plugin.core.source import EarthEngineSource, ImageRef
+from eeextract_plugin.core.spec import JobSpec
+from eeextract_plugin.core.writer import DiskFullError
+
 from . import tasks as t
 from .naming import drive_prefix, expected_parts, internal_prefix
-from .parts import (ChecksumError, CloudStoragePartStore, DrivePartStore, MountedFolderPartStore,
-                    PartStore, PartStoreError, RemotePart)
+from .parts import (
+    ChecksumError,
+    CloudStoragePartStore,
+    DrivePartStore,
+    MountedFolderPartStore,
+    PartStore,
+    PartStoreError,
+    RemotePart,
+)
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +190,14 @@ class ExportExecution:
 
     # ---------------------------------------------------------------------------- main loop
     def run(self) -> Any:
-        from ..runner import JobResult
+        from eeextract_plugin.core.runner import JobResult
 
         t0 = time.monotonic()
         self.reg.set_job_state(self.job_id, reg.RUNNING, None, os.getpid())
         units = [u for u in self.reg.units(self.job_id) if u.state != reg.SPLIT]
         tracker = ProgressTracker(len(units), self.r.progress,
                                   done=sum(u.state == reg.DONE for u in units))
-        for oid, rec in self.records.items():
+        for rec in self.records.values():
             if rec.state == reg.DONE:
                 self.finished_paths.append(rec.path)
         pending = [u for u in units if u.state not in (reg.DONE, reg.FAILED)]
@@ -467,7 +475,7 @@ class ExportExecution:
 
     def _zonal(self, out: OutputPlan) -> None:
         try:
-            from .. import zonal
+            from eeextract_plugin.core import zonal
         except ImportError:
             log.warning("zonal statistics asked for but core/zonal is not available")
             return

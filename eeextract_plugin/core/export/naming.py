@@ -30,7 +30,7 @@ def drive_prefix(job_id: str, output_id: str, attempt: int) -> str:
     return internal_prefix(job_id, output_id, attempt).replace("/", "__")
 
 
-def part_pattern(prefix: str) -> "re.Pattern[str]":
+def part_pattern(prefix: str) -> re.Pattern[str]:
     """Matches exactly this export's parts (and nothing that merely starts with the prefix)."""
     return re.compile(re.escape(prefix) + r"(?:-(\d{10})-(\d{10}))?\.tif$")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from .. import registry as reg
+from eeextract_plugin.core import registry as reg
 
 
 def export_tasks(registry: reg.Registry, job_id: str) -> List[Dict[str, Any]]:

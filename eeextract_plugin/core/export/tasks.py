@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Set
 
-from ..grid import PixelGrid, crs_code
+from eeextract_plugin.core.grid import PixelGrid, crs_code
 
 log = logging.getLogger(__name__)
 

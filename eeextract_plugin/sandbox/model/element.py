@@ -12,7 +12,7 @@ class Element:
     def get(self, name: str) -> Any:
         return self.properties.get(name)
 
-    def with_properties(self, updates: Dict[str, Any]) -> "Element":
+    def with_properties(self, updates: Dict[str, Any]) -> Element:
         """A copy with ``updates`` merged in (elements are immutable values)."""
         import copy
 
