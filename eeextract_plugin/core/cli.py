@@ -132,8 +132,8 @@ def session_for(args: argparse.Namespace) -> Iterator[Any]:
             from eeextract_plugin.sandbox.config import SandboxConfig
             from eeextract_plugin.sandbox.server import SandboxServer
 
-            state = Path(tempfile.mkdtemp(prefix="eeextract-sandbox-"))
-            server = SandboxServer(SandboxConfig(port=0, state_dir=state)).start()
+            # Its buckets and Drive live in a temporary folder removed when it stops.
+            server = SandboxServer(SandboxConfig(port=0)).start()
             cfg = SessionConfig(project="sandbox", credentials="none", url=server.url)
         else:
             url = args.url

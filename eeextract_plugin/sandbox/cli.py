@@ -60,7 +60,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         host=args.host,
         port=args.port,
         data_dir=args.data,
-        state_dir=args.state_dir,
+        # The standalone server keeps its exports in ./sandbox-state unless told otherwise.
+        state_dir=args.state_dir or Path("sandbox-state"),
         max_payload_bytes=args.max_payload_bytes,
         max_grid_dimension=args.max_grid_dimension,
         max_bands=args.max_bands,

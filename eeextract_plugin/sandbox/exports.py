@@ -44,6 +44,8 @@ import logging
 import math
 import os
 import random
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -346,7 +348,11 @@ class ExportService:
         self.engine = engine
         self.source = source or PixelSource(engine, config)
         self.clock = clock
-        state_dir = Path(config.state_dir) if config.state_dir else Path.cwd() / "sandbox-state"
+        # Without a state_dir the sandbox is ephemeral: a private temporary folder, removed when
+        # it stops (never the current folder, where old operations would come back).
+        self._owned_state_dir = not config.state_dir
+        state_dir = (Path(config.state_dir) if config.state_dir
+                     else Path(tempfile.mkdtemp(prefix="eeextract-sandbox-state-")))
         self.state_dir = state_dir
         self.buckets = BucketStore(state_dir / "buckets", tuple(config.public_buckets),
                                    tuple(config.private_buckets),
@@ -464,6 +470,8 @@ class ExportService:
             workers = list(self._workers)
         for worker in workers:
             worker.join(timeout=10)
+        if self._owned_state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def tasks(self) -> List[Dict[str, Any]]:
         """Every operation, newest first (for diagnostics)."""

@@ -61,19 +61,6 @@ def start_server(tmp_path_factory, **cfg):
 
 
 @pytest.fixture(autouse=True)
-def gdal_default_error_mode():
-    """GDAL's exception mode is process-global; other modules' tests switch it on, and the
-    in-process sandbox's encoders expect the default. Run these tests in the default mode."""
-    from osgeo import gdal
-
-    was = gdal.GetUseExceptions()
-    gdal.DontUseExceptions()
-    yield
-    if was:
-        gdal.UseExceptions()
-
-
-@pytest.fixture(autouse=True)
 def restore_client_retries():
     """The engine's session sets ``ee.data.setMaxRetries(0)`` (one retry layer); other test
     modules share this process and the client's default."""

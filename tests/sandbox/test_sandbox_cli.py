@@ -47,7 +47,8 @@ def test_a_busy_port_is_a_clear_error(tmp_path):
     try:
         url = first.stdout.readline().strip()
         port = url.rsplit(":", 1)[1]
-        second = subprocess.run([sys.executable, "-m", "eeextract_plugin.sandbox", "--port", port],
+        second = subprocess.run([sys.executable, "-m", "eeextract_plugin.sandbox", "--port", port,
+                                 "--state-dir", str(tmp_path / "second")],
                                 cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert second.returncode == 2 and "cannot listen" in second.stderr
     finally:
