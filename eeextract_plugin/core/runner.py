@@ -432,26 +432,12 @@ class _JobExecution:
             self._zonal(out)
 
     def _zonal(self, out: OutputPlan) -> None:
-        try:
-            from . import zonal  # written by the zonal engineer
-        except ImportError:
-            log.warning("zonal statistics asked for but core/zonal.py is not available")
-            return
-        z = self.spec.zonal
-        assert z is not None
-        run = getattr(zonal, "run_for_job", None)
-        if run is None:
-            log.warning("core/zonal has no run_for_job(raster, zonal_spec); skipped")
-            return
-        try:
-            res = run(out.path, z)
-        except Exception as exc:  # the raster is fine; the job says the statistics failed
-            log.error("zonal statistics of %s failed: %s", out.path, exc)
-            with self._lock:
-                self._zonal_failures.append(f"{Path(out.path).name}: {exc}")
-            return
+        assert self.spec.zonal is not None
+        paths, error = zonal_for_output(out.path, self.spec.zonal)
         with self._lock:
-            self.zonal_paths += [p for p in (getattr(res, "csv_path", None), getattr(res, "gpkg_path", None)) if p]
+            self.zonal_paths += paths
+            if error:
+                self._zonal_failures.append(error)
 
     def _cleanup_staging(self) -> None:
         try:
@@ -459,6 +445,20 @@ class _JobExecution:
                 self.staging_dir.rmdir()
         except OSError:
             pass
+
+
+def zonal_for_output(raster: Union[str, Path], zonal_spec: Any) -> tuple[List[str], Optional[str]]:
+    """Zonal statistics of one finished raster as the spec's ``zonal`` section asks: the files
+    written, and the error (``"<file>: <reason>"``) or None. A failure never loses the raster:
+    the job ends ``completed_with_failures`` saying so."""
+    from .zonal import run_for_job
+
+    try:
+        res = run_for_job(raster, zonal_spec)
+    except Exception as exc:  # noqa: BLE001 — reported in the job's result
+        log.error("zonal statistics of %s failed: %s", raster, exc)
+        return [], f"{Path(raster).name}: {exc}"
+    return [str(p) for p in (res.csv_path, res.gpkg_path) if p], None
 
 
 def _safe(s: str) -> str:

@@ -129,6 +129,7 @@ class ExportExecution:
         self._failures: Dict[str, str] = {}
         self.submitted_count = 0
         self.finished_paths: List[str] = []
+        self.zonal_paths: List[str] = []
         last = [0.0]
 
         def registry_cancel() -> bool:  # `eeextract cancel` from another process
@@ -435,6 +436,7 @@ class ExportExecution:
         # Mosaic: VRT over the parts → the job's output (COG by default).
         vrt = local_dir / "parts.vrt"
         parts_to_vrt([paths[p.name] for p in parts], vrt)
+        _name_bands(vrt, out.bands)  # exported parts carry no band names; the output does
         build_output(vrt, out.path, out.format, out.dtype, self.spec.output.compression,
                      self.spec.output.nodata)
         if self.method.delete_after_download:
@@ -474,20 +476,13 @@ class ExportExecution:
         raise PartStoreError(f"downloading {part.name} failed: {_message(last) if last else 'unknown error'}")
 
     def _zonal(self, out: OutputPlan) -> None:
-        try:
-            from eeextract_plugin.core import zonal
-        except ImportError:
-            log.warning("zonal statistics asked for but core/zonal is not available")
-            return
-        run = getattr(zonal, "run_for_job", None)
-        if run is None:
-            log.warning("core/zonal has no run_for_job(raster, zonal_spec); skipped")
-            return
-        try:
-            run(out.path, self.spec.zonal)
-        except Exception as exc:  # noqa: BLE001 — statistics failing must not lose the mosaic
-            with self._lock:
-                self._failures[f"{out.output_id} (zonal)"] = _message(exc)
+        from eeextract_plugin.core.runner import zonal_for_output
+
+        paths, error = zonal_for_output(out.path, self.spec.zonal)
+        with self._lock:
+            self.zonal_paths += paths
+            if error:
+                self._failures[f"{out.output_id} (zonal statistics)"] = error
 
     # ---------------------------------------------------------------------------- result
     def _result(self, job_result_cls: Any, t0: float, state: str, message: Optional[str]) -> Any:
@@ -498,13 +493,23 @@ class ExportExecution:
             log.info("export job %s %s: %d files", self.job_id, state, len(self.finished_paths))
         else:
             log.warning("export job %s %s: %s", self.job_id, state, message)
-        return job_result_cls(self.job_id, state, sorted(set(self.finished_paths)), message, live_total,
+        return job_result_cls(self.job_id, state, sorted(set(self.finished_paths)) + self.zonal_paths,
+                              message, live_total,
                               counts.get(reg.DONE, 0), counts.get(reg.FAILED, 0),
                               counts.get("bytes_done", 0), time.monotonic() - t0, str(self.r.workdir),
                               extra={"submitted": self.submitted_count,
                                      "list_requests": self.sweeper.requests,
                                      "get_requests": self.sweeper.get_requests,
                                      "failures": dict(self._failures)})
+
+
+def _name_bands(vrt: Path, names: List[str]) -> None:
+    from osgeo import gdal
+
+    ds = gdal.Open(str(vrt), gdal.GA_Update)
+    for i, name in enumerate(names[: ds.RasterCount]):
+        ds.GetRasterBand(i + 1).SetDescription(name)
+    ds = None  # noqa: F841 — written on close
 
 
 def _message(exc: BaseException) -> str:
