@@ -224,16 +224,7 @@ class _JobExecution:
         self.finished_paths: List[str] = []
         self.zonal_paths: List[str] = []
         self._zonal_failures: List[str] = []
-        last_poll = [0.0]
-
-        def registry_cancel() -> bool:  # `eeextract cancel` from another process
-            now = time.monotonic()
-            if now - last_poll[0] < 0.5:
-                return False
-            last_poll[0] = now
-            return self.reg.cancel_requested(job_id)
-
-        self.cancel = CancelToken(lambda: runner.cancel.cancelled or registry_cancel())
+        self.cancel = job_cancel_token(runner, job_id)
 
     # ---- per output
     def image(self, oid: str) -> Any:
@@ -445,6 +436,21 @@ class _JobExecution:
                 self.staging_dir.rmdir()
         except OSError:
             pass
+
+
+def job_cancel_token(runner: JobRunner, job_id: str, poll_s: float = 0.5) -> CancelToken:
+    """Cancelled by the front end's token, or by ``eeextract cancel`` from another process (the
+    registry's flag, read at most every ``poll_s``)."""
+    last_poll = [0.0]
+
+    def registry_cancel() -> bool:
+        now = time.monotonic()
+        if now - last_poll[0] < poll_s:
+            return False
+        last_poll[0] = now
+        return runner.registry.cancel_requested(job_id)
+
+    return CancelToken(lambda: runner.cancel.cancelled or registry_cancel())
 
 
 def zonal_for_output(raster: Union[str, Path], zonal_spec: Any) -> tuple[List[str], Optional[str]]:

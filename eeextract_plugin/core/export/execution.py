@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.mosaic import build_output, parts_to_vrt
 from eeextract_plugin.core.plan import OutputPlan, Plan
-from eeextract_plugin.core.progress import CancelToken, ProgressTracker
+from eeextract_plugin.core.progress import ProgressTracker
 from eeextract_plugin.core.registry import OutputRecord, UnitRecord
 from eeextract_plugin.core.source import EarthEngineSource, ImageRef
 from eeextract_plugin.core.spec import JobSpec
@@ -130,16 +130,9 @@ class ExportExecution:
         self.submitted_count = 0
         self.finished_paths: List[str] = []
         self.zonal_paths: List[str] = []
-        last = [0.0]
+        from eeextract_plugin.core.runner import job_cancel_token
 
-        def registry_cancel() -> bool:  # `eeextract cancel` from another process
-            now = time.monotonic()
-            if now - last[0] < 0.5:
-                return False
-            last[0] = now
-            return self.reg.cancel_requested(job_id)
-
-        self.cancel = CancelToken(lambda: runner.cancel.cancelled or registry_cancel())
+        self.cancel = job_cancel_token(runner, job_id)
 
     # ---------------------------------------------------------------------------- helpers
     @property
