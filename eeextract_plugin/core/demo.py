@@ -2,7 +2,9 @@
 
 Starts the sandbox in this process, initialises the real ``ee`` client against it, runs
 ``examples/dem-mosaic.json`` (a DEM mosaic → COG), ``examples/s2-ndvi-composite.json`` (Sentinel-2
-NDVI composites per 30-day window → COGs) and ``examples/s2-chips.json`` (RGB PNG chips), writes
+NDVI composites per 30-day window → COGs), ``examples/s2-chips.json`` (RGB PNG chips) and
+``examples/dem-expression-export.json`` (a computed image by batch export to Cloud Storage, parts
+downloaded and mosaicked), writes
 real files under ``--output`` and prints where they are and their figures.
 """
 
@@ -17,7 +19,7 @@ from typing import Any, List
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = ("dem-mosaic.json", "s2-ndvi-composite.json", "s2-chips.json")
+EXAMPLES = ("dem-mosaic.json", "s2-ndvi-composite.json", "s2-chips.json", "dem-expression-export.json")
 
 
 def examples_dir() -> Path:
@@ -53,7 +55,8 @@ def run_demo(output: Path, progress: bool = True) -> int:
                 result = run_job(spec, session, workdir=output / ".eeextract", progress=bar)
             finally:
                 bar.close()
-            print(f"   {result.state} in {time.monotonic() - t0:.1f} s: {result.units_done} requests, "
+            print(f"   {result.state} in {time.monotonic() - t0:.1f} s: {result.units_done} "
+                  f"{'export task(s)' if spec.method.type != 'direct' else 'requests'}, "
                   f"{result.bytes / 1e6:.1f} MB (job {result.job_id})")
             if not result.ok:
                 failures += 1

@@ -433,6 +433,8 @@ def test_demo_writes_real_files(tmp_path):
     assert (tmp_path / "dem-mosaic" / "dem.tif").exists()
     assert len(list((tmp_path / "s2-ndvi-composite").glob("ndvi_*.tif"))) == 2
     assert len(list((tmp_path / "s2-chips").glob("chip_*.png"))) == 4
+    assert (tmp_path / "dem-expression-export" / "dem_km.tif").exists()  # the batch path
+    assert "1 export task(s)" in r.stdout
     assert "COG" in r.stdout and str(tmp_path) in r.stdout
 
 
