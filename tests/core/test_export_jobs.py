@@ -372,3 +372,56 @@ def test_zonal_statistics_run_on_each_exported_mosaic(export_server, tmp_path):
         assert rows
         results[method["type"]] = rows
     assert results["export_gcs"] == results["direct"]
+
+
+def test_a_part_failing_its_checksum_fails_only_its_output_and_resume_reexports(export_server, tmp_path):
+    """A corrupted part (bytes changed, checksums as announced): the download is retried, then
+    that output is reported; the other output completes; resume exports the bad one again."""
+    from eeextract_plugin.core.export.execution import make_part_store
+
+    session = _session(export_server.url)
+    runner = _fast_runner(session, tmp_path / ".eeextract")
+    spec = _spec(tmp_path, {"type": "export_gcs", "bucket": "sandbox-private"}, kind="features",
+                 region=_two_fields(tmp_path / "zones"))
+    job_id = runner.create(spec)
+    store = make_part_store(spec, session)
+    real_download = store.download
+    corrupted = []
+
+    def download(part, dest):
+        if "north" in part.name and not corrupted:
+            export_server.exports.buckets.corrupt("sandbox-private", part.name)
+            corrupted.append(part.name)
+        return real_download(part, dest)
+
+    store.download = download
+    execution = ExportExecution(runner, job_id, spec, poll_min_s=0.1, poll_max_s=0.3, store=store)
+    result = execution.run()
+    assert result.state == reg.COMPLETED_WITH_FAILURES
+    assert "checksum" in result.message and "north" in result.message
+    assert [Path(p).name for p in result.outputs] == ["dem-export_south.tif"]
+    # Resume: only the bad output is exported again (attempt 2), the good one is kept.
+    runner2 = _fast_runner(session, tmp_path / ".eeextract")
+    result2 = runner2.run(job_id)
+    assert result2.state == reg.COMPLETED, result2.message
+    attempts = {u.output_id: u.params["export"]["attempt"] for u in runner2.registry.units(job_id)}
+    assert attempts == {"north": 2, "south": 1}
+    runner.close()
+    runner2.close()
+
+
+def test_a_bucket_without_write_access_fails_the_export_with_the_reason(tmp_path):
+    # The sandbox rehearses a bucket that exists but refuses Earth Engine's writes.
+    server = _server(tmp_path, readonly_buckets=("sandbox-readonly",))
+    try:
+        session = _session(server.url)
+        runner = _fast_runner(session, tmp_path / ".eeextract")
+        _, result = _run(runner, _spec(tmp_path, {"type": "export_gcs", "bucket": "sandbox-readonly",
+                                                   "resubmit": 1}))
+        assert result.state == reg.COMPLETED_WITH_FAILURES, result.message
+        assert "sandbox-readonly" in result.message
+        ex = runner.registry.units(result.job_id)[0].params["export"]
+        assert ex["attempt"] == 1  # a request that is wrong is not resubmitted
+        runner.close()
+    finally:
+        server.stop()

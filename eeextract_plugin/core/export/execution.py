@@ -368,6 +368,10 @@ class ExportExecution:
         except DiskFullError as exc:
             self._fail(unit, f"disk full: {exc.strerror or exc} — free space and resume", tracker)
             return
+        except ChecksumError as exc:
+            # The stored part itself is bad: resuming exports it again (a new attempt).
+            self._fail(unit, f"{exc}; resume to export it again", tracker, export_failed=True)
+            return
         except (PartStoreError, OSError, RuntimeError) as exc:
             if isinstance(exc, OSError) and getattr(exc, "errno", None) == 28:
                 self._fail(unit, f"disk full: {exc.strerror or exc} — free space and resume", tracker)
