@@ -299,9 +299,16 @@ class EarthEngineSource:
 
     # ---- requests (one per unit)
     def fetch_pixels(self, image: Any, grid: PixelGrid, bands: List[str]) -> bytes:
-        """Raw NPY bytes of ``image`` on ``grid`` (getPixels for a stored image)."""
+        """Raw NPY bytes of ``image`` on ``grid`` (getPixels for a stored image).
+
+        NPY carries no mask: masked pixels arrive as 0. With ``output.nodata`` they are filled
+        with it in Earth Engine (``unmask(nodata, sameFootprint=False)``, also outside the
+        image's footprint), which needs computePixels even for a stored image."""
         ee = self.ee
-        if self.src.type == "asset" and not self.src.index:
+        nodata = self.spec.output.nodata
+        if nodata is not None:
+            image = image.unmask(nodata, False)
+        elif self.src.type == "asset" and not self.src.index:
             params = {"assetId": self.src.asset_id, "fileFormat": "NPY", "grid": grid.to_ee(),
                       "bandIds": bands}
             return ee.data.getPixels(params)

@@ -425,3 +425,33 @@ def test_a_bucket_without_write_access_fails_the_export_with_the_reason(tmp_path
         runner.close()
     finally:
         server.stop()
+
+
+def test_masked_pixels_become_nodata_by_both_methods(export_server, tmp_path):
+    """NPY carries no mask: with output.nodata, masked pixels are filled in Earth Engine, so the
+    direct path writes nodata where the image is masked — and the export path the same pixels."""
+    session = _session(export_server.url)
+    ee = session.ee
+    dem = ee.Image("SANDBOX/DEM")
+    expression = ee.serializer.encode(dem.updateMask(dem.gt(250)), for_cloud_api=True)
+    arrays = {}
+    for method in ({"type": "direct"}, {"type": "export_gcs", "bucket": "sandbox-private"}):
+        out = tmp_path / method["type"]
+        d = _spec(out, method).to_dict()
+        d["source"] = {"type": "expression", "expression": expression}
+        d["grid"] = {"crs": "EPSG:4326", "scale": 1 / 3600}
+        d["output"]["nodata"] = -9999
+        spec = JobSpec.from_dict(d)
+        runner = _fast_runner(session, out / ".eeextract")
+        result = runner.run(runner.create(spec)) if method["type"] == "direct" else _run(runner, spec)[1]
+        runner.close()
+        assert result.state == reg.COMPLETED, result.message
+        ds = gdal.Open(result.outputs[0])
+        assert ds.GetRasterBand(1).GetNoDataValue() == -9999
+        arrays[method["type"]] = ds.ReadAsArray()
+        ds = None
+    direct = arrays["direct"]
+    masked = direct == -9999
+    assert masked.any() and (~masked).any()  # the threshold cuts the region
+    assert (direct[~masked] > 250).all() and not (direct == 0).any()
+    np.testing.assert_array_equal(arrays["export_gcs"], direct)
