@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -45,3 +46,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "realee" in item.keywords:
             item.add_marker(skip)
+
+
+_SLOT_ERRORS: list = []
+
+
+def _record_slot_error(exc_type, exc, tb):
+    """PyQt5 calls sys.excepthook for an exception raised in a Qt slot and, with Python's default
+    hook, aborts the whole process (QGIS installs its own hook). Record it instead, so the test
+    that raised it fails with the traceback."""
+    import traceback
+
+    _SLOT_ERRORS.append("".join(traceback.format_exception(exc_type, exc, tb)))
+    sys.__excepthook__(exc_type, exc, tb)
+
+
+sys.excepthook = _record_slot_error
+
+
+@pytest.fixture(autouse=True)
+def no_exceptions_in_qt_slots():
+    start = len(_SLOT_ERRORS)
+    yield
+    errors = _SLOT_ERRORS[start:]
+    assert not errors, "exception(s) raised in Qt slots:\n" + "\n".join(errors)
