@@ -168,12 +168,15 @@ class EarthEngineSource:
     def _reduce(self, col: Any) -> Any:
         r = self.src.reducer
         if r == "stdDev":
-            return col.reduce(self.ee.Reducer.stdDev())
+            return col.reduce(self.ee.Reducer.stdDev()).toFloat()
         if r == "last":
             return self.ee.Image(col.sort("system:time_start", False).first())
         if r == "first":
             return self.ee.Image(col.first())
-        return getattr(col, r)()  # median(), mean(), min()… keep the band names
+        img = getattr(col, r)()  # median(), mean(), min()… keep the band names
+        # Earth Engine gives mean/median/sum as doubles: ask for the float32 the plan sizes
+        # requests by (half the bytes; ample precision for reflectances and indices).
+        return img.toFloat() if r in ("mean", "median", "sum") else img
 
     def image(self, ref: Optional[ImageRef] = None, region_geojson: Optional[Dict[str, Any]] = None) -> Any:
         """The ``ee.Image`` of one output."""

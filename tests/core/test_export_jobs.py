@@ -455,3 +455,25 @@ def test_masked_pixels_become_nodata_by_both_methods(export_server, tmp_path):
     assert masked.any() and (~masked).any()  # the threshold cuts the region
     assert (direct[~masked] > 250).all() and not (direct == 0).any()
     np.testing.assert_array_equal(arrays["export_gcs"], direct)
+
+
+@pytest.mark.parametrize("reducer", ["median", "mean", "stdDev"])
+def test_composites_are_requested_in_the_type_the_plan_sizes_them_by(export_server, reducer):
+    """Earth Engine returns mean/median/stdDev composites as doubles (9 bytes a pixel with the
+    mask byte); the plan sizes requests for float32: the image asked for must be float32."""
+    from eeextract_plugin.core.source import EarthEngineSource
+
+    session = _session(export_server.url)
+    spec = JobSpec.from_dict({
+        "version": 1, "name": "composite-type", "kind": "collection",
+        "source": {"type": "collection", "asset_id": "SANDBOX/S2_SR", "bands": ["B4", "B8"],
+                   "start": "2019-06-01", "end": "2019-07-01", "mode": "composite", "reducer": reducer},
+        "region": {"type": "bbox", "bbox": [-8.45, 38.3, -8.4, 38.33], "crs": "EPSG:4326"},
+        "output": {"directory": "unused"}})
+    source = EarthEngineSource(session, spec)
+    region = {"type": "Polygon", "coordinates": [[[-8.45, 38.3], [-8.4, 38.3], [-8.4, 38.33],
+                                                  [-8.45, 38.33], [-8.45, 38.3]]]}
+    info = source.describe(region)
+    assert [b.dtype for b in info.bands] == ["float32", "float32"]
+    bands = source.image(info.images[0], region).getInfo()["bands"]
+    assert [b["data_type"]["precision"] for b in bands] == ["float", "float"]
