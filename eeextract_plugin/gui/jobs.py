@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -171,7 +172,7 @@ class JobBoard(QObject):
             return engine.post_process(spec, result, mosaic)
 
         task = ExtractionTask(entry.key, entry.name, run_job)
-        task.jobCreated.connect(lambda job_id, k=entry.key: self._created(k, job_id))
+        task.jobCreated.connect(partial(self._created, entry.key))
         self._launch(entry, task)
         return entry
 
@@ -199,10 +200,12 @@ class JobBoard(QObject):
 
     def _launch(self, entry: JobEntry, task: ExtractionTask) -> None:
         key = entry.key
-        task.progress_detail.connect(lambda d, k=key: self._progress(k, d))
-        task.succeeded.connect(lambda result, k=key: self._succeeded(k, result))
-        task.failed.connect(lambda msg, details, k=key: self._failed(k, msg, details))
-        task.cancelled.connect(lambda k=key: self._cancelled(k))
+        # The entry's key bound first, the signal's arguments after (no default-argument lambdas:
+        # PyQt retries a slot with fewer arguments when a call raises TypeError).
+        task.progress_detail.connect(partial(self._progress, key))
+        task.succeeded.connect(partial(self._succeeded, key))
+        task.failed.connect(partial(self._failed, key))
+        task.cancelled.connect(partial(self._cancelled, key))
         entry.task = task
         entry.state = "queued"
         entry.message = ""
