@@ -106,3 +106,28 @@ def write_geotiff(path: Path, bands: int, width: int = 32, height: int = 24,
 def make_geotiff():
     """Factory of small GeoTIFFs: ``make_geotiff(path, bands, width, height, ...)``."""
     return write_geotiff
+
+
+@pytest.fixture(autouse=True)
+def no_task_outlives_its_test(qgis_app):
+    """Background tasks a test started (asset check, estimate, connection test, jobs) finish
+    before the test is torn down: deleting widgets and projects under a running QgsTask, or
+    processing its queued signals afterwards, crashed the process now and then."""
+    yield
+    import time
+
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtCore import QCoreApplication
+
+    manager = QgsApplication.taskManager()
+    deadline = time.monotonic() + 60
+    while manager.countActiveTasks() and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+    if manager.countActiveTasks():
+        manager.cancelAll()
+        deadline = time.monotonic() + 30
+        while manager.countActiveTasks() and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            time.sleep(0.01)
+    QCoreApplication.processEvents()
