@@ -385,6 +385,31 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             self.ID_FIELD, label, parentLayerParameterName=parent, optional=True))
 
     # -- translation --------------------------------------------------------------------------
+    def composite_source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
+        """``source`` for one output per point or polygon: a collection is reduced to one
+        composite; any other source has no reducer."""
+        source = self.source_spec(parameters, context)
+        if source["type"] == "collection":
+            source["mode"] = "composite"
+        else:
+            source.pop("reducer", None)
+        return source
+
+    def optional_scale(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[float]:
+        """The ``SCALE`` parameter when given and positive, else None (Earth Engine's default)."""
+        if parameters.get(self.SCALE) in (None, ""):
+            return None
+        scale = self.parameterAsDouble(parameters, self.SCALE, context)
+        return scale if scale > 0 else None
+
+    @staticmethod
+    def single_output(result: Any, suffix: str, what: str) -> str:
+        """The one file ending in ``suffix`` the engine wrote (``what`` names it in the error)."""
+        paths = [p for p in result.outputs if p.endswith(suffix)]
+        if len(paths) != 1:
+            raise QgsProcessingException(f"Expected one {what}, the engine wrote {result.outputs}")
+        return paths[0]
+
     def source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                     collection: Optional[bool] = None) -> Dict[str, Any]:
         """``source`` of the spec. ``collection`` None: a collection when dates are given."""

@@ -104,10 +104,8 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        rasters = [p for p in result.outputs if p.endswith(".tif")]
-        if len(rasters) != 1:
-            raise QgsProcessingException(f"Expected one mosaic, the engine wrote {result.outputs}")
-        return {self.OUTPUT: move_file(rasters[0], self.destination(parameters, context))}
+        mosaic = self.single_output(result, ".tif", "mosaic")
+        return {self.OUTPUT: move_file(mosaic, self.destination(parameters, context))}
 
 
 def _setting(name: str) -> str:

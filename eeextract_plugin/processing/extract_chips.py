@@ -80,11 +80,7 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
-        source = self.source_spec(parameters, context)
-        if source["type"] == "collection":
-            source["mode"] = "composite"
-        else:
-            source.pop("reducer", None)
+        source = self.composite_source_spec(parameters, context)
         size = self.parameterAsInt(parameters, self.CHIP_SIZE, context)
         fmt = self.parameterAsEnumString(parameters, self.FORMAT, context)
         output: Dict[str, Any] = {"directory": folder, "format": fmt, "name": "chip",

@@ -6,7 +6,6 @@ from typing import Any, Dict
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterRasterDestination,
 )
@@ -58,7 +57,5 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        rasters = [p for p in result.outputs if p.endswith(".tif")]
-        if len(rasters) != 1:
-            raise QgsProcessingException(f"Expected one raster, the engine wrote {result.outputs}")
-        return {self.OUTPUT: move_file(rasters[0], self.destination(parameters, context))}
+        raster = self.single_output(result, ".tif", "raster")
+        return {self.OUTPUT: move_file(raster, self.destination(parameters, context))}

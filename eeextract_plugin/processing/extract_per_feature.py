@@ -56,11 +56,7 @@ class ExtractPerFeatureAlgorithm(EngineJobAlgorithm):
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
         folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
-        source = self.source_spec(parameters, context)
-        if source["type"] == "collection":
-            source["mode"] = "composite"
-        else:
-            source.pop("reducer", None)
+        source = self.composite_source_spec(parameters, context)
         return {
             "version": 1,
             "name": self.job_name(self.NAME, folder),

@@ -9,7 +9,6 @@ from typing import Any, Dict
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
@@ -75,8 +74,8 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
             "operation": self.parameterAsEnumString(parameters, self.OPERATION, context),
             "reducer": reducer,
         }
-        scale = self.parameterAsDouble(parameters, self.SCALE, context) if parameters.get(self.SCALE) not in (None, "") else 0.0
-        if scale > 0:
+        scale = self.optional_scale(parameters, context)
+        if scale is not None:
             table["scale"] = scale
         return {
             "version": 1,
@@ -94,11 +93,8 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        layers = [p for p in result.outputs if p.endswith(".gpkg")]
-        if len(layers) != 1:
-            raise QgsProcessingException(f"Expected one GeoPackage, the engine wrote {result.outputs}")
         destination = self.destination(parameters, context)
-        path = move_file(layers[0], destination)
+        path = move_file(self.single_output(result, ".gpkg", "GeoPackage"), destination)
         id_field = spec.region.id_field or ""
         rename_id_field_gpkg(path, id_field)
         for table in (p for p in result.outputs if p.endswith(".csv")):

@@ -8,7 +8,6 @@ from typing import Any, Dict
 from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFileDestination,
@@ -60,8 +59,8 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
         source = self.source_spec(parameters, context, collection=True)
         source.update(self.collection_options(parameters, context))
         table: Dict[str, Any] = {"operation": "reduce_regions", "reducer": source.pop("reducer", "mean")}
-        scale = self.parameterAsDouble(parameters, self.SCALE, context) if parameters.get(self.SCALE) not in (None, "") else 0.0
-        if scale > 0:
+        scale = self.optional_scale(parameters, context)
+        if scale is not None:
             table["scale"] = scale
         return {
             "version": 1,
@@ -79,9 +78,6 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        tables = [p for p in result.outputs if p.endswith(".csv")]
-        if len(tables) != 1:
-            raise QgsProcessingException(f"Expected one CSV table, the engine wrote {result.outputs}")
-        path = move_file(tables[0], self.destination(parameters, context))
+        path = move_file(self.single_output(result, ".csv", "CSV table"), self.destination(parameters, context))
         rename_id_column_csv(path, spec.region.id_field or "")
         return {self.OUTPUT: path}
