@@ -108,16 +108,31 @@ def make_geotiff():
     return write_geotiff
 
 
+def _map_canvases():
+    from qgis.gui import QgsMapCanvas
+    from qgis.PyQt.QtWidgets import QApplication
+
+    return [w for w in QApplication.allWidgets() if isinstance(w, QgsMapCanvas)]
+
+
 @pytest.fixture(autouse=True)
 def no_task_outlives_its_test(qgis_app):
-    """Background tasks a test started (asset check, estimate, connection test, jobs) finish
-    before the test is torn down: deleting widgets and projects under a running QgsTask, or
-    processing its queued signals afterwards, crashed the process now and then."""
+    """Background work a test started finishes before the test is torn down: its QgsTasks
+    (asset check, estimate, connection test, jobs) and map rendering. Tearing layers, widgets
+    and projects down under a running task or render job, or processing their queued signals
+    afterwards, segfaulted now and then. The tests check layers, not pictures: canvases are
+    frozen so that added layers are not rendered at all."""
+    for canvas in _map_canvases():
+        canvas.freeze(True)
     yield
     import time
 
     from qgis.core import QgsApplication
     from qgis.PyQt.QtCore import QCoreApplication
+
+    for canvas in _map_canvases():
+        canvas.stopRendering()
+        canvas.waitWhileRendering()
 
     manager = QgsApplication.taskManager()
     deadline = time.monotonic() + 60
