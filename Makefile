@@ -13,7 +13,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(PY) -m eeextract_plugin.core.cli demo --output demo-output
+	$(PY) -m eeextract_plugin.cli demo --output demo-output
 
 bench: setup
 	$(PY) -m bench

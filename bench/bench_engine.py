@@ -111,7 +111,7 @@ def _run(spec: Any, session: Any, work: Path) -> Tuple[Any, float, float]:
     t1 = time.monotonic()
     runner.close()
     last = clock.last_unit or t1
-    result.extra["peak_rss_fetching"] = clock.rss_at_last_unit
+    result.peak_rss_fetching = clock.rss_at_last_unit  # type: ignore[attr-defined]
     return result, last - t0, t1 - last
 
 
@@ -247,7 +247,7 @@ spec.execution.tile_size = None  # the planner's choice
 res, fetch_s, finish_s = _run(spec, session, out / "work")
 rss = peak_rss()
 print(json.dumps({"ok": res.ok, "message": res.message, "units": res.units_done, "fetch_s": fetch_s,
-                  "finish_s": finish_s, "peak_rss": rss, "peak_rss_fetching": res.extra.get("peak_rss_fetching", 0), "path": res.outputs[0] if res.outputs else None}))
+                  "finish_s": finish_s, "peak_rss": rss, "peak_rss_fetching": getattr(res, "peak_rss_fetching", 0), "path": res.outputs[0] if res.outputs else None}))
 """
 
 

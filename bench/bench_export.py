@@ -62,7 +62,7 @@ def main() -> int:
             })
             runner = JobRunner(session, tmp / "work")
             job_id = runner.create(spec)
-            execution = ExportExecution(runner, job_id, spec)  # default polling: 2 s .. 60 s
+            execution = ExportExecution(runner.context(), job_id, spec)  # default polling: 2 s .. 60 s
             t0 = time.time()
             result = execution.run()
             t1 = time.time()
@@ -76,8 +76,8 @@ def main() -> int:
             last_end = max(_seconds(op["metadata"]["endTime"]) for op in ops)
             sandbox_s = last_end - first_start
             ours_s = t1 - max(t0, first_submit - 0.001)
-            polls = result.extra["list_requests"]
-            gets = result.extra["get_requests"]
+            polls = result.export.list_requests
+            gets = result.export.get_requests
             sweeps = polls  # one list page per sweep here (all tasks fit in a page of 500)
             naive = sweeps * N_EXPORTS
             print(f"exports:                         {N_EXPORTS} x 1200 x 1200 px int16, "

@@ -4,17 +4,15 @@
   shown as RGB, one band with a colour ramp (stretched on a sample of the pixels).
 * Tables (zonal statistics, samples, time series): CSV or GeoPackage layers; a table with the
   zone id can be joined to the zone layer (:func:`join_table_to_zones`).
-* Chips: a footprint layer (one polygon per chip, with its file path) or a VRT; the index is
-  built by :func:`write_chip_index` on a worker thread (no QGIS objects involved), and loaded
-  here.
+* Many outputs (chips, per feature, per image): the footprint index the engine wrote (one
+  polygon per file, with its path) and, when asked for, the VRT over them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Any, List, Optional
 
 from qgis.core import (
     QgsColorRampShader,
@@ -32,10 +30,8 @@ from qgis.core import (
     QgsVectorLayerJoinInfo,
 )
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
-RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".png", ".jpg", ".jpeg")
-TABLE_SUFFIXES = (".csv", ".gpkg", ".geojson", ".shp")
 RAMP_NAME = "Viridis"
 # The layer's custom property naming the job it came from (to find a job's layers again).
 JOB_PROPERTY = "eeextract/job_id"
@@ -109,7 +105,7 @@ def load_raster(path: str, project: QgsProject, group: QgsLayerTreeGroup, job_id
                 name: Optional[str] = None) -> Optional[QgsRasterLayer]:
     layer = QgsRasterLayer(str(path), name or Path(path).stem, "gdal")
     if not layer.isValid():
-        LOGGER.warning("could not load %s as a raster layer", path)
+        log.warning("could not load %s as a raster layer", path)
         return None
     style_raster(layer)
     if job_id:
@@ -128,7 +124,7 @@ def load_table(path: str, project: QgsProject, group: QgsLayerTreeGroup, job_id:
     else:
         layer = QgsVectorLayer(str(p), name or p.stem, "ogr")
     if not layer.isValid():
-        LOGGER.warning("could not load %s as a table", path)
+        log.warning("could not load %s as a table", path)
         return None
     if job_id:
         layer.setCustomProperty(JOB_PROPERTY, job_id)
@@ -141,7 +137,7 @@ def join_table_to_zones(zones: QgsVectorLayer, table: QgsVectorLayer, id_field: 
     """Join ``table`` to ``zones`` on the zone id (a live join, saved with the project)."""
     table_id_field = table_id_field or id_field
     if zones.fields().indexOf(id_field) < 0 or table.fields().indexOf(table_id_field) < 0:
-        LOGGER.warning("cannot join %s to %s: id field %s missing", table.name(), zones.name(), id_field)
+        log.warning("cannot join %s to %s: id field %s missing", table.name(), zones.name(), id_field)
         return False
     for existing in zones.vectorJoins():
         if existing.joinLayerId() == table.id():
@@ -170,80 +166,34 @@ def find_vector_layer(project: QgsProject, path: str, sublayer: Optional[str] = 
     return None
 
 
-def write_chip_index(chip_paths: Sequence[str], index_path: str) -> str:
-    """A GeoJSON of chip footprints (polygon, ``path``, ``name``) in the chips' CRS.
-
-    Pure GDAL/OGR, no QGIS object: safe on a worker thread. Chips without georeferencing (PNG
-    without a world file) are skipped. Returns ``index_path``.
-    """
-    from osgeo import gdal, osr
-
-    features = []
-    crs_wkt = None
-    for path in chip_paths:
-        ds = gdal.Open(str(path))
-        if ds is None:
-            continue
-        gt = ds.GetGeoTransform(can_return_null=True)
-        if gt is None:
-            continue
-        w, h = ds.RasterXSize, ds.RasterYSize
-        xs = [gt[0], gt[0] + w * gt[1]]
-        ys = [gt[3], gt[3] + h * gt[5]]
-        ring = [[min(xs), min(ys)], [max(xs), min(ys)], [max(xs), max(ys)],
-                [min(xs), max(ys)], [min(xs), min(ys)]]
-        crs_wkt = crs_wkt or ds.GetProjection()
-        features.append({"type": "Feature",
-                         "properties": {"name": Path(path).stem, "path": str(Path(path).resolve())},
-                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
-        ds = None
-    collection: dict = {"type": "FeatureCollection", "features": features}
-    if crs_wkt:
-        srs = osr.SpatialReference()
-        srs.ImportFromWkt(crs_wkt)
-        code = srs.GetAuthorityCode(None)
-        name = srs.GetAuthorityName(None)
-        if code and name:
-            collection["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:{name}::{code}"}}
-    Path(index_path).write_text(json.dumps(collection), encoding="utf-8")
-    return index_path
-
-
-def build_vrt(raster_paths: Sequence[str], vrt_path: str) -> Optional[str]:
-    """A VRT mosaic of many rasters of one CRS (worker-safe, GDAL only)."""
-    from osgeo import gdal
-
-    ds = gdal.BuildVRT(str(vrt_path), [str(p) for p in raster_paths])
-    if ds is None:
-        return None
-    ds = None
-    return vrt_path
-
-
 def load_results(
     project: QgsProject,
     job_name: str,
-    paths: Iterable[str],
+    result: Any,
     job_id: str = "",
-    chip_index: Optional[str] = None,
     max_rasters: int = 50,
 ) -> List[QgsMapLayer]:
-    """Load a job's outputs into the group named after the job; return the new layers.
+    """Load a job's outputs (a core :class:`~eeextract_plugin.core.results.JobResult`) into the
+    group named after the job; return the new layers. Zonal statistics tables are not loaded
+    here (the jobs board joins them to their zones).
 
     Many small rasters (chips, per-image outputs beyond ``max_rasters``) are not loaded one by
-    one: their index (footprints or VRT) stands for them.
+    one: their footprint index and the VRT, when there is one, stand for them.
     """
-    paths = [str(p) for p in paths]
-    rasters = [p for p in paths if p.lower().endswith(RASTER_SUFFIXES)]
-    tables = [p for p in paths if p.lower().endswith(TABLE_SUFFIXES) and p != chip_index]
+    rasters = [str(p) for p in result.rasters]
+    tables = [str(p) for p in result.tables]
     group = job_group(project, job_name)
     loaded: List[QgsMapLayer] = []
     existing = {
         lyr.source() for lyr in project.mapLayers().values()
         if lyr.customProperty(JOB_PROPERTY) == job_id and job_id
     }
-    if chip_index:
-        lyr = load_table(chip_index, project, group, job_id, name=f"{job_name} footprints")
+    if result.index and result.index not in existing:
+        lyr = load_table(result.index, project, group, job_id, name=f"{job_name} footprints")
+        if lyr is not None:
+            loaded.append(lyr)
+    if result.vrt and result.vrt not in existing:
+        lyr = load_raster(result.vrt, project, group, job_id)
         if lyr is not None:
             loaded.append(lyr)
     if len(rasters) <= max_rasters:
@@ -265,5 +215,5 @@ def load_results(
     # A view cannot expand a group that was empty when it appeared: toggle so it syncs now.
     group.setExpanded(False)
     group.setExpanded(True)
-    LOGGER.info("job %s: %d layer(s) loaded", job_name, len(loaded))
+    log.info("job %s: %d layer(s) loaded", job_name, len(loaded))
     return loaded

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 from qgis.core import Qgis, QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, Qt, QTimer
@@ -18,7 +18,7 @@ from qgis.PyQt.QtWidgets import QAction, QPushButton
 from eeextract_plugin import qgis_logging
 from eeextract_plugin.qgis_session import SessionSource
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 MENU = "&EE Extract"
 ICON = Path(__file__).resolve().parent / "resources" / "icon.svg"
@@ -45,7 +45,7 @@ class EEExtractPlugin:
 
             provider = EEExtractProvider()
         except Exception:  # noqa: BLE001 - a broken provider must not take the dock down with it
-            LOGGER.exception("the EE Extract Processing provider could not be loaded")
+            log.exception("the EE Extract Processing provider could not be loaded")
             return
         if QgsApplication.processingRegistry().addProvider(provider):
             self.provider = provider
@@ -74,24 +74,28 @@ class EEExtractPlugin:
         self._resume_timer.timeout.connect(self.offer_resume)
         self._resume_timer.start(2000)
 
-    def unfinished_jobs(self) -> List[Dict[str, Any]]:
+    def unfinished_jobs(self) -> List[Any]:
         """Jobs cut short by QGIS closing or crashing (not those the user cancelled or that
         failed: those wait in the jobs list without nagging at every start)."""
-        from eeextract_plugin import engine
-        from eeextract_plugin.gui.jobs import RESUMABLE, known_workdirs, stopped_at_shutdown
+        from eeextract_plugin.core.status import INTERRUPTED, RESUMABLE, list_jobs
+        from eeextract_plugin.gui.jobs import known_workdirs, stopped_at_shutdown
 
         stopped = set(stopped_at_shutdown())
-        jobs: List[Dict[str, Any]] = []
+        jobs: List[Any] = []
         for workdir in known_workdirs():
-            jobs += [j for j in engine.list_jobs(workdir)
-                     if j["state"] == "interrupted" or (j["job_id"] in stopped and j["state"] in RESUMABLE)]
+            try:
+                rows = list_jobs(workdir)
+            except Exception as exc:  # noqa: BLE001 - a broken registry must not break start-up
+                log.warning("cannot read the job registry in %s: %s", workdir, exc)
+                continue
+            jobs += [j for j in rows if j.state == INTERRUPTED or (j.id in stopped and j.state in RESUMABLE)]
         return jobs
 
     def offer_resume(self) -> None:
         jobs = self.unfinished_jobs()
         if not jobs:
             return
-        names = ", ".join(j["name"] for j in jobs[:3]) + (" …" if len(jobs) > 3 else "")
+        names = ", ".join(j.name for j in jobs[:3]) + (" …" if len(jobs) > 3 else "")
         text = f"{len(jobs)} unfinished job(s) can be resumed: {names}"
         bar = self.iface.messageBar()
         try:
@@ -150,7 +154,7 @@ class EEExtractPlugin:
         try:
             self.iface.messageBar().pushMessage(title, text, level=level, duration=10)
         except Exception:  # noqa: BLE001 - the bar may be gone during shutdown
-            LOGGER.debug("message bar unavailable", exc_info=True)
+            log.debug("message bar unavailable", exc_info=True)
 
     # -- unload --------------------------------------------------------------------------------
     def unload(self) -> None:

@@ -22,11 +22,9 @@ from typing import Any, Callable, Dict, Optional
 from qgis.core import QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
 
-LOGGER = logging.getLogger(__name__)
+from eeextract_plugin.core.errors import Cancelled
 
-
-class TaskCancelled(Exception):  # noqa: N818 (a signal, not an error)
-    """Raised inside a worker when the task was cancelled; ends ``_run()`` quietly."""
+log = logging.getLogger(__name__)
 
 
 def user_message(exc: BaseException) -> str:
@@ -66,10 +64,10 @@ class EETask(QgsTask):
             worker.start()
             worker.join()
         if self._outcome == "cancelled":
-            LOGGER.info("%s: cancelled", self.description())
+            log.info("%s: cancelled", self.description())
             return False
         if self._outcome == "failed":
-            LOGGER.debug("%s failed:\n%s", self.description(), self.details)
+            log.debug("%s failed:\n%s", self.description(), self.details)
             return False
         return not (self.isCanceled() or self.cancel_event.is_set())
 
@@ -77,11 +75,11 @@ class EETask(QgsTask):
         try:
             self.result_value = self._run()
             self._outcome = "done"
-        except TaskCancelled:
+        except Cancelled:
             self._outcome = "cancelled"
         except Exception as exc:  # noqa: BLE001 - stored, reported in finished()
             if self.isCanceled() or self.cancel_event.is_set():
-                LOGGER.info("%s: cancelled (%s)", self.description(), exc)
+                log.info("%s: cancelled (%s)", self.description(), exc)
                 self._outcome = "cancelled"
                 return
             self.exception = exc
@@ -92,13 +90,14 @@ class EETask(QgsTask):
         raise NotImplementedError
 
     def setProgress(self, progress: float) -> None:  # noqa: N802 (QGIS's name)
-        """Report progress (0..100); raise :class:`TaskCancelled` if the task was cancelled."""
+        """Report progress (0..100); raise :class:`~eeextract_plugin.core.errors.Cancelled` if the
+        task was cancelled."""
         self.check_cancelled()
         super().setProgress(max(0.0, min(100.0, float(progress))))
 
     def check_cancelled(self) -> None:
         if self.isCanceled() or self.cancel_event.is_set():
-            raise TaskCancelled()
+            raise Cancelled()
 
     def is_cancelled(self) -> bool:
         return self.isCanceled() or self.cancel_event.is_set()
@@ -124,7 +123,7 @@ class EETask(QgsTask):
             self.succeeded.emit(self.result_value)
         elif self.exception is not None:
             message = user_message(self.exception)
-            LOGGER.error("%s failed: %s", self.description(), message)
+            log.error("%s failed: %s", self.description(), message)
             self.failed.emit(message, self.details)
         else:
             self.cancelled.emit()
@@ -151,11 +150,12 @@ class CallableTask(EETask):
 
 
 class ExtractionTask(EETask):
-    """One QgsTask per job: runs the engine on a job spec, resuming finished units.
+    """One QgsTask per job: runs one job of the engine (new or resumed).
 
-    ``runner_factory`` is injected (the plugin passes the engine's runner; tests may pass another)
-    and is called on the worker thread with ``(spec, job_dir, session_config, progress, cancel)``.
-    It returns a plain result (paths of outputs) that :meth:`finished` hands to listeners.
+    ``run_job(progress, is_cancelled)`` is called on the worker thread (the jobs board passes a
+    closure over ``core.runner.run_job`` / ``resume_job`` with plain copies of the spec and the
+    connection); it returns the core's typed ``JobResult``, which :meth:`finished` hands to
+    listeners on the main thread.
     """
 
     progress_detail = pyqtSignal(object)  # a plain dict: done, total, bytes, rate, eta
@@ -175,7 +175,7 @@ class ExtractionTask(EETask):
         self.last_progress: Dict[str, Any] = {}
 
     def _run(self) -> Any:
-        LOGGER.info("job %s (%s) started", self.job_name, self.job_id)
+        log.info("job %s (%s) started", self.job_name, self.job_id)
         return self._run_job(self._on_progress, self.is_cancelled)
 
     def _on_progress(self, info: Any) -> None:

@@ -27,7 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, List, Optional, TypeVar
 
-from .progress import CancelToken
+from eeextract_plugin.core.errors import JobAborted
+from eeextract_plugin.core.progress import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,6 @@ _RATE_PATTERNS = re.compile(r"too many (concurrent )?requests|rate limit|quota e
 
 class CorruptResponse(Exception):  # noqa: N818 - a response, not an error of ours
     """A body that is truncated or does not decode (retried like a connection error)."""
-
-
-class JobAborted(Exception):  # noqa: N818
-    """A deterministic error: the job stops with this message (Earth Engine's)."""
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ from shapely import ops
 from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
 
+from eeextract_plugin.core.errors import BadInput
+
 log = logging.getLogger(__name__)
 
 Affine6 = Tuple[float, float, float, float, float, float]  # Earth Engine's order
 
 
-class GridError(ValueError):
+class GridError(BadInput):
     """A grid that cannot be built: empty region, zero scale, region outside the source."""
 
 

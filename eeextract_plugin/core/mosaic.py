@@ -14,7 +14,8 @@ from typing import Callable, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
-from .writer import DiskFullError
+from eeextract_plugin.core.errors import Cancelled
+from eeextract_plugin.core.writer import DiskFullError
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +48,13 @@ def cog_options(dtype: str, compression: str = "DEFLATE", threads: int = 2) -> L
     return opts
 
 
-class OutputCancelled(Exception):  # noqa: N818
-    """Writing the final file was stopped by the cancel token (nothing left behind)."""
-
-
 def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dtype: str,
                  compression: str = "DEFLATE", nodata: Optional[float] = None,
                  cancelled: Optional[Callable[[], bool]] = None) -> Path:
     """Writes ``source`` (any GDAL raster, e.g. a staging VRT) to ``dest`` in ``fmt``.
 
     ``cancelled()`` is polled through GDAL's progress callback: a large COG stops promptly
-    (raising :class:`OutputCancelled`, the partial file removed)."""
+    (raising :class:`Cancelled`, the partial file removed)."""
     gdal = _gdal()
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -93,10 +90,10 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
                 # With gdal.UseExceptions() on (any module may turn it on, process-wide) a
                 # cancelled callback raises "User terminated" instead of returning None.
                 if cancelled is not None and cancelled():
-                    raise OutputCancelled(f"writing {dest} cancelled") from None
+                    raise Cancelled(f"writing {dest} cancelled") from None
                 raise
             if ds is None and cancelled is not None and cancelled():
-                raise OutputCancelled(f"writing {dest} cancelled")
+                raise Cancelled(f"writing {dest} cancelled")
             if ds is not None:
                 ds.FlushCache()
             if ds is None or gdal.GetLastErrorType() >= gdal.CE_Failure:
@@ -106,7 +103,7 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
             if aux.exists():
                 aux.unlink()
         os.replace(tmp, dest)
-    except OutputCancelled:
+    except Cancelled:
         _cleanup(tmp)
         raise
     except RuntimeError as exc:

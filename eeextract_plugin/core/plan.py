@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
 
-from .grid import GridError, PixelGrid, chip_grid, grid_for_region, reproject
-from .regions import RegionFeature
-from .source import ImageRef, SourceInfo
-from .spec import JobSpec, SpecError
+from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.grid import GridError, PixelGrid, chip_grid, grid_for_region, reproject
+from eeextract_plugin.core.regions import RegionFeature, geojson_4326, region_geojson_4326, union
+from eeextract_plugin.core.source import ImageRef, SourceInfo
+from eeextract_plugin.core.spec import JobSpec, SpecError
+from eeextract_plugin.core.wording import format_bytes, format_duration
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ EXTENSIONS = {"COG": ".tif", "GEO_TIFF": ".tif", "NPY": ".npy", "PNG": ".png", "
               "CSV": ".csv", "GPKG": ".gpkg"}
 
 
-class PlanError(ValueError):
+class PlanError(BadInput):
     """The job cannot be planned (region outside the source, chip larger than a request…)."""
 
 
@@ -113,6 +113,17 @@ class UnitPlan:
         return out
 
 
+#: A job at or above any of these is "huge": every front end asks before it starts one.
+HUGE_BYTES = 10 * 1024**3
+HUGE_REQUESTS = 20_000
+HUGE_SECONDS = 3600.0
+
+
+def is_huge(nbytes: int, requests: int, lower_bound_s: float) -> bool:
+    """The one rule for jobs a user must confirm (``--yes``, a dialog in the dock)."""
+    return nbytes >= HUGE_BYTES or requests >= HUGE_REQUESTS or lower_bound_s >= HUGE_SECONDS
+
+
 @dataclass
 class PlanSummary:
     outputs: int
@@ -125,32 +136,52 @@ class PlanSummary:
     bytes_per_pixel: int
     lower_bound_s: float
     huge: bool
+    method: str = "direct"
+    export_tasks: int = 0  # batch exports: one Export task per output
+    max_concurrent: int = 40
+    max_requests_per_s: float = 100.0
+    latency_fixed_s: float = 0.3
+    latency_per_megapixel_s: float = 0.1
+
+    @property
+    def table(self) -> bool:
+        return self.pixels == 0 and self.tile_size == 0  # units are groups of features
+
+    def assumptions(self) -> str:
+        per_request = (f"{self.latency_fixed_s:g} s per request" if self.table else
+                       f"{self.latency_fixed_s:g} s + {self.latency_per_megapixel_s:g} s/MP per request")
+        return (f"at the quota: {self.max_concurrent} requests in flight, "
+                f"{self.max_requests_per_s:g} requests/s, {per_request}")
 
     def lines(self) -> List[str]:
-        if self.pixels == 0 and self.tile_size == 0:  # a table job: units are groups of features
+        time_line = f"time:      >= {format_duration(self.lower_bound_s)} {self.assumptions()}"
+        if self.table:
             return [
                 f"files:     {self.outputs:,}",
                 f"requests:  {self.requests:,} (features grouped in grid cells, one request each)",
-                f"time:      >= {_fmt_s(self.lower_bound_s)} at the quota (40 requests in flight, "
-                "100 requests/s, 0.3 s per request)",
+                time_line,
             ]
-        return [
+        lines = [
             f"files:     {self.outputs:,}",
             f"requests:  {self.requests:,} (work units {self.units:,}, tiles up to {self.tile_size} px a side)",
             f"pixels:    {self.pixels:,}",
             f"bytes:     {self.bytes:,} ({self.bytes / 1e9:.3f} GB of data; "
             f"{self.request_bytes / 1e9:.3f} GB as Earth Engine counts, with mask bytes)",
-            f"time:      >= {_fmt_s(self.lower_bound_s)} at the quota (40 requests in flight, "
-            "100 requests/s, 0.3 s + 0.1 s/MP per request)",
         ]
+        if self.method != "direct":
+            lines.append(f"exports:   {self.export_tasks:,} Export task(s) ({self.method})")
+        else:
+            lines.append(time_line)
+        return lines
 
-
-def _fmt_s(s: float) -> str:
-    if s < 120:
-        return f"{s:.1f} s"
-    if s < 7200:
-        return f"{s / 60:.1f} min"
-    return f"{s / 3600:.1f} h"
+    def short_line(self) -> str:
+        """One line for the dock's estimate."""
+        work = (f"{self.export_tasks:,} export task(s)" if self.method != "direct"
+                else f"{self.requests:,} request(s)")
+        text = f"{self.pixels:,} px, {format_bytes(self.bytes)}, {work}, {self.outputs:,} file(s)"
+        if self.method == "direct":
+            text += f", ≥ {format_duration(self.lower_bound_s)} at the quota"
+        return text
 
 
 @dataclass
@@ -161,8 +192,7 @@ class Plan:
     bytes_per_pixel: int  # values only
     request_bytes_per_pixel: int  # values + one mask byte per band
     limits: RequestLimits = field(default_factory=RequestLimits)
-    huge_bytes: int = 10 * 1024**3
-    huge_requests: int = 20000
+    method: str = "direct"
 
     def summary(self) -> PlanSummary:
         pixels = sum(u.pixels for u in self.units)
@@ -171,10 +201,15 @@ class Plan:
         bound = max(sum(per_req) / lim.max_concurrent, max(per_req),
                     len(self.units) / lim.max_requests_per_s) if per_req else 0.0
         nbytes = pixels * self.bytes_per_pixel
+        exported = self.method != "direct"
+        work = len(self.outputs) if exported else len(self.units)
         return PlanSummary(len(self.outputs), len(self.units), len(self.units), pixels, nbytes,
                            pixels * self.request_bytes_per_pixel, self.tile_size,
-                           self.bytes_per_pixel, bound,
-                           nbytes > self.huge_bytes or len(self.units) > self.huge_requests)
+                           self.bytes_per_pixel, bound, is_huge(nbytes, work, 0.0 if exported else bound),
+                           method=self.method, export_tasks=len(self.outputs) if exported else 0,
+                           max_concurrent=lim.max_concurrent, max_requests_per_s=lim.max_requests_per_s,
+                           latency_fixed_s=lim.latency_fixed_s,
+                           latency_per_megapixel_s=lim.latency_per_megapixel_s)
 
 
 def bytes_per_pixel(dtypes: Sequence[str], mask: bool) -> int:
@@ -204,21 +239,6 @@ def output_dtype(info: SourceInfo, fmt: str) -> str:
     if dt == "int8":
         dt = "int16"
     return dt
-
-
-def _union(features: Sequence[RegionFeature], dst_crs: str) -> BaseGeometry:
-    return unary_union([reproject(f.geometry, f.crs, dst_crs) for f in features])
-
-
-def _region_4326(features: Sequence[RegionFeature]) -> Dict[str, Any]:
-    g = _union(features, "EPSG:4326")
-    if g.geom_type not in ("Polygon", "MultiPolygon", "Point", "MultiPoint"):
-        g = g.envelope
-    return dict(mapping(g))
-
-
-def _geojson_4326(geom: BaseGeometry, crs: str) -> Dict[str, Any]:
-    return dict(mapping(reproject(geom, crs, "EPSG:4326")))
 
 
 def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature],
@@ -294,7 +314,7 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
                 p = p.centroid
             grid = chip_grid(p.x, p.y, crs, scale, cw, ch, native, spec.grid.snap)
             add_output(f.id, f"{name}_{f.id}{ext}", grid, None,
-                       region4326=_geojson_4326(grid.footprint(), crs) if collection else None)
+                       region4326=geojson_4326(grid.footprint(), crs) if collection else None)
         if any(o.fetch == "NPY" and (o.grid.width > side or o.grid.height > side) for o in outputs):
             pass  # large chips are tiled like any output
     elif spec.kind == "features":
@@ -302,22 +322,22 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
             geom = reproject(f.geometry, f.crs, crs)
             grid = region_grid(geom)
             add_output(f.id, f"{name}_{f.id}{ext}", grid, geom,
-                       region4326=_geojson_4326(f.geometry, f.crs) if collection else None)
+                       region4326=geojson_4326(f.geometry, f.crs) if collection else None)
     else:
-        geom = _union(features, crs)
+        geom = union(features, crs)
         if geom.is_empty:
             raise PlanError("region: empty after reprojection into the output CRS")
         grid = region_grid(geom)
         if spec.kind == "mosaic":
             add_output("mosaic", f"{name}{ext}", grid, geom,
-                       region4326=_region_4326(features) if collection else None)
+                       region4326=region_geojson_4326(features) if collection else None)
         else:  # collection
-            r4326 = _region_4326(features)
+            r4326 = region_geojson_4326(features)
             for ref in info.images:
                 add_output(ref.key, f"{name}_{ref.key}{ext}", grid, geom, image=ref, region4326=r4326)
     if not units:
         raise PlanError("region: no pixel of the region falls on the output grid")
-    return Plan(outputs, units, side, value_bpp, request_bpp, limits)
+    return Plan(outputs, units, side, value_bpp, request_bpp, limits, spec.method.type)
 
 
 def check_region_inside(info: SourceInfo, features: Sequence[RegionFeature]) -> None:
@@ -326,7 +346,7 @@ def check_region_inside(info: SourceInfo, features: Sequence[RegionFeature]) -> 
     if nat is None or nat.width <= 0 or nat.height <= 0:
         return
     try:
-        region = _union(features, nat.crs)
+        region = union(features, nat.crs)
     except Exception:  # unprojectable: leave it to the server
         return
     if region.is_empty or not all(math.isfinite(v) for v in region.bounds):

@@ -6,18 +6,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from shapely import wkb
-from shapely.geometry import box, shape
+from shapely.geometry import box, mapping, shape
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
 
-from .spec import Region
+from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.grid import reproject
+from eeextract_plugin.core.spec import Region
 
 log = logging.getLogger(__name__)
 
 
-class RegionError(ValueError):
+class RegionError(BadInput):
     """A region that cannot be used; the message names the spec field."""
 
 
@@ -101,3 +104,21 @@ def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] 
     if not out:
         raise RegionError(f"region.path: {p.name} has no features")
     return out
+
+
+def union(features: Sequence[RegionFeature], crs: str) -> BaseGeometry:
+    """The union of the features, reprojected into ``crs``."""
+    return unary_union([reproject(f.geometry, f.crs, crs) for f in features])
+
+
+def region_geojson_4326(features: Sequence[RegionFeature]) -> Dict[str, Any]:
+    """The region as one GeoJSON geometry in EPSG:4326 (what collections are filtered by)."""
+    g = union(features, "EPSG:4326")
+    if g.geom_type not in ("Polygon", "MultiPolygon", "Point", "MultiPoint"):
+        g = g.envelope
+    return dict(mapping(g))
+
+
+def geojson_4326(geom: BaseGeometry, crs: str) -> Dict[str, Any]:
+    """``geom`` (in ``crs``) as GeoJSON in EPSG:4326."""
+    return dict(mapping(reproject(geom, crs, "EPSG:4326")))

@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from eeextract_plugin.core.errors import SessionError
+
 log = logging.getLogger(__name__)
 
 HIGH_VOLUME_URL = "https://earthengine-highvolume.googleapis.com"
 _init_lock = threading.Lock()
-
-
-class SessionError(RuntimeError):
-    """Earth Engine could not be initialised (no credentials, bad key file, unreachable URL)."""
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,15 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .fetch import CorruptResponse, call_with_retries
-from .grid import PixelGrid
-from .spec import JobSpec, Source, SpecError
+from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.fetch import CorruptResponse, call_with_retries
+from eeextract_plugin.core.grid import PixelGrid
+from eeextract_plugin.core.spec import JobSpec, Source, SpecError
 
 log = logging.getLogger(__name__)
 
 
-class SourceError(ValueError):
+class SourceError(BadInput):
     """The source cannot be used (unknown asset, no images…); names the spec field."""
 
 

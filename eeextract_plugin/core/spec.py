@@ -20,6 +20,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+from eeextract_plugin.core.errors import BadInput
+
 log = logging.getLogger(__name__)
 
 SPEC_VERSION = 1
@@ -38,13 +40,12 @@ ZONAL_ENGINES = ("exactextract", "rasterstats")
 MAX_CONCURRENCY = 40  # Earth Engine's concurrent interactive request quota per project.
 
 
-class SpecError(ValueError):
+class SpecError(BadInput):
     """A job spec that cannot be run; the message names the field (``"grid.scale: ..."``)."""
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path
-        self.reason = message
-        super().__init__(f"{path}: {message}" if path else message)
+        super().__init__(f"{path}: {message}" if path else message, field=path or None, reason=message)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,7 +432,8 @@ class Output:
 
     ``format``: rasters ``COG`` (default), ``GEO_TIFF``, ``NPY``, ``PNG``, ``JPEG``; tables
     ``CSV``, ``GPKG`` or ``CSV+GPKG`` (default). ``chip_size`` is the chip's width and height
-    in pixels (``chips``). ``name`` prefixes every file (the job's name when absent).
+    in pixels (``chips``). ``name`` prefixes every file (the job's name when absent). ``vrt``:
+    also write a VRT over the job's GeoTIFF outputs (``<name>-mosaic.vrt``).
     """
 
     directory: str = "."
@@ -442,15 +444,17 @@ class Output:
     visualization: Optional[Visualization] = None
     nodata: Optional[float] = None
     compression: str = "DEFLATE"
+    vrt: bool = False
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "output") -> Output:
         d = _obj(d if d is not None else {}, path)
         _unknown(d, path, ("directory", "format", "name", "overwrite", "chip_size",
-                           "visualization", "nodata", "compression"))
+                           "visualization", "nodata", "compression", "vrt"))
         o = cls(directory=_str(d, "directory", path, default=".") or ".",
                 format=_str(d, "format", path, choices=RASTER_FORMATS + TABLE_FORMATS),
                 name=_str(d, "name", path), overwrite=_bool(d, "overwrite", path, False),
+                vrt=_bool(d, "vrt", path, False),
                 nodata=_num(d, "nodata", path),
                 compression=_str(d, "compression", path, default="DEFLATE",
                                  choices=("DEFLATE", "LZW", "ZSTD", "NONE")) or "DEFLATE")
@@ -471,7 +475,7 @@ class Output:
         return _drop_none({"directory": self.directory, "format": self.format, "name": self.name,
                            "overwrite": self.overwrite or None, "chip_size": self.chip_size,
                            "visualization": self.visualization.to_dict() if self.visualization else None,
-                           "nodata": self.nodata,
+                           "nodata": self.nodata, "vrt": self.vrt or None,
                            "compression": None if self.compression == "DEFLATE" else self.compression})
 
 

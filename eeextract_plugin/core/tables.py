@@ -11,10 +11,12 @@ units are done the rows are written, sorted, to CSV and/or GeoPackage.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import logging
 import math
 import os
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +24,19 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from shapely.geometry import mapping
 
-from . import registry as reg
-from .fetch import JobAborted, RetryPolicy, TileFetcher
-from .grid import reproject
-from .plan import EXTENSIONS, OutputPlan, Plan, PlanError, RequestLimits, UnitPlan
-from .progress import CancelToken, ProgressTracker
-from .regions import RegionError, RegionFeature, read_region
-from .registry import OutputRecord, UnitRecord
-from .source import EarthEngineSource, SourceError
-from .spec import JobSpec, SpecError
-from .writer import DiskFullError, write_atomic
+from eeextract_plugin.core import registry as reg
+from eeextract_plugin.core.context import ExecutionContext
+from eeextract_plugin.core.errors import BadInput, JobAborted
+from eeextract_plugin.core.fetch import RetryPolicy, TileFetcher
+from eeextract_plugin.core.grid import PixelGrid, reproject
+from eeextract_plugin.core.plan import EXTENSIONS, OutputPlan, Plan, RequestLimits, UnitPlan
+from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.regions import RegionFeature, read_region, region_geojson_4326
+from eeextract_plugin.core.registry import UnitRecord
+from eeextract_plugin.core.results import JobResult
+from eeextract_plugin.core.source import EarthEngineSource
+from eeextract_plugin.core.spec import JobSpec
+from eeextract_plugin.core.writer import DiskFullError, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -68,29 +73,20 @@ def _cells(features: Sequence[RegionFeature], cell_size: Optional[float]) -> Lis
 
 
 def plan_table(session: Any, spec: JobSpec, limits: Optional[RequestLimits] = None) -> Plan:
-    from .runner import BadInput
-
-    try:
-        features = read_region(spec.region)
-        src = EarthEngineSource(session, spec)
-        from .plan import _region_4326
-
-        src.describe(_region_4326(features) if spec.source.type != "asset" else None)
-    except (SpecError, SourceError, PlanError, RegionError) as exc:
-        raise BadInput(str(exc)) from None
+    features = read_region(spec.region)
+    src = EarthEngineSource(session, spec)
+    src.describe(region_geojson_4326(features) if spec.source.type != "asset" else None)
     table = spec.table
     assert table is not None
     if spec.kind == "table" and table.operation == "sample":
         if any(f.geometry.geom_type != "Point" for f in features):
-            raise BadInput("region: table.operation 'sample' needs points")
+            raise BadInput(field="region", reason="table.operation 'sample' needs points")
     fmt = spec.output.format or "CSV+GPKG"
     directory = Path(spec.output.directory)
     name = spec.output_name
     outputs = []
     for f in ("CSV", "GPKG"):
         if f in fmt:
-            from .grid import PixelGrid
-
             outputs.append(OutputPlan(f.lower(), str(directory / f"{name}{EXTENSIONS[f]}"), f,
                                       PixelGrid("EPSG:4326", (1, 0, 0, 0, -1, 0), 0, 0), [], "float64",
                                       "TABLE"))
@@ -101,34 +97,32 @@ def plan_table(session: Any, spec: JobSpec, limits: Optional[RequestLimits] = No
     return Plan(outputs, units, 0, 0, 0, limits or RequestLimits())
 
 
-class _TableExecution:
-    def __init__(self, runner: Any, job_id: str, spec: JobSpec) -> None:
-        self.r = runner
-        self.reg = runner.registry
+class TableExecution:
+    """One run (fresh or resumed) of a table or time-series job."""
+
+    def __init__(self, ctx: ExecutionContext, job_id: str, spec: JobSpec) -> None:
+        self.ctx = ctx
+        self.reg = ctx.registry
         self.job_id = job_id
         self.spec = spec
         self.table = spec.table
-        self.dir = runner.workdir / job_id
+        self.dir = ctx.staging_dir(job_id)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.features = {f.id: f for f in read_region(spec.region)}
-        self.source = EarthEngineSource(runner.session, spec)
-        self.ee = runner.session.ee
+        self.source = EarthEngineSource(ctx.session, spec)
+        self.ee = ctx.session.ee
         self._image = None
         self._bands: Optional[List[str]] = None
 
     def image(self) -> Any:
         if self._image is None:
-            from .plan import _region_4326
-
-            self._image = self.source.image(None, _region_4326(list(self.features.values()))
+            self._image = self.source.image(None, region_geojson_4326(list(self.features.values()))
                                             if self.spec.source.type != "asset" else None)
         return self._image
 
     def band_names(self) -> List[str]:
         if self._bands is None:
-            from .plan import _region_4326
-
-            info = self.source.describe(_region_4326(list(self.features.values()))
+            info = self.source.describe(region_geojson_4326(list(self.features.values()))
                                         if self.spec.source.type != "asset" else None)
             self._bands = info.band_names
         return self._bands
@@ -170,9 +164,7 @@ class _TableExecution:
     def _timeseries(self, f: RegionFeature, scale: Optional[float]) -> List[Dict[str, Any]]:
         ee = self.ee
         geom = ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326")))
-        from .plan import _region_4326
-
-        col = self.source.collection(_region_4326([f]))
+        col = self.source.collection(region_geojson_4326([f]))
         src = self.spec.source
         reducer = self.reducer()
         index = src.index
@@ -198,11 +190,7 @@ class _TableExecution:
             out.append({"id": f.id, **props})
         return out
 
-    def run(self) -> Any:
-        import time
-
-        from .runner import JobResult
-
+    def run(self) -> JobResult:
         t0 = time.monotonic()
         self.reg.set_job_state(self.job_id, reg.RUNNING, None, os.getpid())
         for u in self.reg.units(self.job_id, [reg.DONE]):  # rows staged per unit: refetch lost ones
@@ -210,7 +198,7 @@ class _TableExecution:
                 self.reg.mark_unit(self.job_id, u.unit_id, reg.PENDING)
         live = [u for u in self.reg.units(self.job_id) if u.state != reg.SPLIT]
         todo = [u for u in live if u.state != reg.DONE]
-        tracker = ProgressTracker(len(live), self.r.progress, done=len(live) - len(todo))
+        tracker = ProgressTracker(len(live), self.ctx.progress, done=len(live) - len(todo))
         ex = self.spec.execution
 
         def on_done(u: UnitRecord, nbytes: int, attempts: int) -> None:
@@ -221,19 +209,10 @@ class _TableExecution:
             self.reg.mark_unit(self.job_id, u.unit_id, reg.FAILED, error=msg, attempts=attempts)
             tracker.unit_done(0, failed=True)
 
-        last_poll = [0.0]
-
-        def registry_cancel() -> bool:  # `eeextract cancel` from another process
-            now = time.monotonic()
-            if now - last_poll[0] < 0.5:
-                return False
-            last_poll[0] = now
-            return self.reg.cancel_requested(self.job_id)
-
-        cancel = CancelToken(lambda: self.r.cancel.cancelled or registry_cancel())
+        cancel = self.ctx.job_cancel_token(self.job_id)
         fetcher: TileFetcher[UnitRecord] = TileFetcher(
             self.handle, max_concurrency=ex.max_concurrent_requests,
-            policy=self.r.retry_policy or RetryPolicy(max_retries=ex.max_retries),
+            policy=self.ctx.retry_policy or RetryPolicy(max_retries=ex.max_retries),
             adaptive=ex.adaptive, cancel=cancel, on_done=on_done, on_failed=on_failed)
         state, message = reg.COMPLETED, None
         try:
@@ -254,9 +233,10 @@ class _TableExecution:
                 state, message = reg.FAILED, f"writing the table failed: {exc}"
         counts = self.reg.unit_counts(self.job_id)
         self.reg.set_job_state(self.job_id, state, message, None)
-        return JobResult(self.job_id, state, outputs, message, len(live), counts.get(reg.DONE, 0),
-                         counts.get(reg.FAILED, 0), counts.get("bytes_done", 0),
-                         time.monotonic() - t0, str(self.r.workdir), fetcher.stats)
+        return JobResult(self.job_id, state, message, tables=outputs, units_total=len(live),
+                         units_done=counts.get(reg.DONE, 0), units_failed=counts.get(reg.FAILED, 0),
+                         bytes=counts.get("bytes_done", 0), elapsed_s=time.monotonic() - t0,
+                         workdir=str(self.ctx.workdir), stats=fetcher.stats)
 
     def rows(self) -> List[Dict[str, Any]]:
         rows: List[Dict[str, Any]] = []
@@ -277,8 +257,6 @@ class _TableExecution:
             keys.insert(1, "time")
             for r in rows:
                 if r.get("time") is not None and "date" not in r:
-                    import datetime as dt
-
                     r["date"] = dt.datetime.fromtimestamp(r["time"] / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             keys.insert(2, "date")
         paths = []
@@ -343,8 +321,4 @@ def _natural(v: Any) -> Tuple[int, Any]:
     return (0, int(s)) if s.isdigit() else (1, s)
 
 
-def run_table(runner: Any, job_id: str, spec: JobSpec) -> Any:
-    return _TableExecution(runner, job_id, spec).run()
-
-
-__all__ = ["plan_table", "run_table", "JobAborted", "OutputRecord"]
+__all__ = ["plan_table", "TableExecution"]

@@ -21,7 +21,8 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from .grid import PixelGrid, crs_of
+from eeextract_plugin.core.errors import EEExtractError
+from eeextract_plugin.core.grid import PixelGrid, crs_of
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ _GDAL_TYPES = {
 }
 
 
-class DiskFullError(OSError):
+class DiskFullError(EEExtractError, OSError):
     """No space left on the device holding the staging or output files."""
 
 

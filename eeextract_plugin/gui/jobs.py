@@ -19,15 +19,20 @@ from qgis.PyQt.QtCore import QObject, Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices
 from qgis.PyQt.QtWidgets import QHeaderView, QProgressBar, QTreeWidgetItem
 
-from eeextract_plugin import engine, layers, project_jobs
+from eeextract_plugin import layers, project_jobs
 from eeextract_plugin import qgis_settings as qs
+from eeextract_plugin.core import runner
+from eeextract_plugin.core.errors import EEExtractError, JobNotFound
+from eeextract_plugin.core.results import JobResult
+from eeextract_plugin.core.status import RESUMABLE, JobStatus
+from eeextract_plugin.core.wording import format_duration, format_rate
+from eeextract_plugin.gui.messages import reword
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 ACTIVE = ("queued", "running", "cancelling")
-RESUMABLE = ("planned", "cancelled", "failed", "interrupted", "completed_with_failures")
 
 
 @dataclass
@@ -48,17 +53,16 @@ class JobEntry:
     outputs: List[str] = field(default_factory=list)
     output_dir: str = ""
     load_results: bool = True
-    mosaic: bool = False
     task: Any = None
+    result: Optional[JobResult] = None  # the last run's typed result (this session)
 
     def rate_text(self) -> str:
-        return f"{self.rate_bytes_s / 1e6:.1f} MB/s" if self.rate_bytes_s else ""
+        return format_rate(self.rate_bytes_s)
 
     def eta_text(self) -> str:
         if self.eta_s is None or self.state not in ACTIVE:
             return ""
-        s = int(self.eta_s)
-        return f"{s // 3600}h{(s % 3600) // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+        return format_duration(self.eta_s)
 
 
 WORKDIRS_KEY = "eeextract/workdirs"
@@ -124,23 +128,17 @@ class JobBoard(QObject):
         """Jobs from every known registry (a running task knows better than its registry)."""
         for workdir in self.workdirs():
             by_job = {e.job_id: e for e in self.jobs.values() if e.job_id}
-            for record in engine.list_jobs(workdir):
-                key = record["job_id"]
+            for status in _list_jobs(workdir):
+                key = status.id
                 entry = by_job.get(key)  # a job started here is keyed "new-n" until registered
                 if entry is None:
-                    entry = JobEntry(key=key, name=record["name"], workdir=workdir, job_id=key,
+                    entry = JobEntry(key=key, name=status.name, workdir=workdir, job_id=key,
                                      spec_path=str(Path(workdir) / f"{key}.json"))
                     self.jobs[key] = entry
                 if entry.task is None:
-                    entry.state = record["state"]
-                    entry.message = record.get("message") or ""
-                    entry.units_done = record.get("units_done", 0)
-                    entry.units_total = record.get("units_total", 0)
-                    entry.units_failed = record.get("units_failed", 0)
-                    entry.fraction = (entry.units_done / entry.units_total) if entry.units_total else (
-                        1.0 if entry.state == "completed" else 0.0)
-                    entry.outputs = record.get("outputs", [])
-                    entry.output_dir = record.get("output_dir", "")
+                    _copy_status(entry, status)
+                    entry.outputs = list(status.output_paths)
+                    entry.output_dir = status.output_dir
         self.changed.emit("")
 
     def resumable(self) -> List[JobEntry]:
@@ -150,7 +148,7 @@ class JobBoard(QObject):
         self.refresh()
 
     # -- starting --------------------------------------------------------------------------------
-    def start(self, spec: Any, load_results: bool = True, mosaic: bool = False) -> Optional[JobEntry]:
+    def start(self, spec: Any, load_results: bool = True) -> Optional[JobEntry]:
         """Run a new job for ``spec`` in a QgsTask (planned and registered on the worker)."""
         try:
             conn = self.sessions.resolve()
@@ -158,18 +156,17 @@ class JobBoard(QObject):
             self._bar(f"Cannot start: {exc}", Qgis.Warning)
             return None
         self._counter += 1
-        workdir = str(engine.workdir_for(spec))
+        workdir = str(runner.default_workdir(spec))
         entry = JobEntry(key=f"new-{self._counter}", name=spec.name, workdir=workdir,
-                         output_dir=spec.output.directory, load_results=load_results, mosaic=mosaic)
+                         output_dir=spec.output.directory, load_results=load_results)
         self.jobs[entry.key] = entry
         remember_workdir(workdir)
 
         def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
             # Worker thread: plain data only (the spec copy, the resolved connection).
             session = open_session(conn)
-            result = engine.run_new_job(spec, session, progress, is_cancelled,
-                                        on_created=task.jobCreated.emit)
-            return engine.post_process(spec, result, mosaic)
+            return runner.run_job(spec, session, progress=progress, cancel=is_cancelled,
+                                  on_created=task.jobCreated.emit)
 
         task = ExtractionTask(entry.key, entry.name, run_job)
         task.jobCreated.connect(partial(self._created, entry.key))
@@ -186,13 +183,12 @@ class JobBoard(QObject):
         except qs.SettingsError as exc:
             self._bar(f"Cannot resume: {exc}", Qgis.Warning)
             return None
-        workdir, job_id, mosaic = entry.workdir, entry.job_id, entry.mosaic
-        spec = engine.spec_of(workdir, job_id)
+        workdir, job_id = entry.workdir, entry.job_id
 
         def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
             session = open_session(conn)
-            result = engine.resume_job(workdir, job_id, session, progress, is_cancelled)
-            return engine.post_process(spec, result, mosaic)
+            return runner.resume_job(job_id, session, workdir, progress=progress, cancel=is_cancelled,
+                                     retry_failed=retry_failed)
 
         set_stopped_at_shutdown([j for j in stopped_at_shutdown() if j != job_id])
         self._launch(entry, ExtractionTask(job_id, entry.name, run_job))
@@ -248,17 +244,21 @@ class JobBoard(QObject):
             except RuntimeError:  # the task object is gone
                 entry.task = None
         if entry.job_id:
-            engine.request_cancel(entry.workdir, entry.job_id)
+            try:
+                runner.cancel_job(entry.job_id, entry.workdir)
+            except (JobNotFound, OSError, EEExtractError) as exc:
+                log.warning("cannot record the cancel of %s: %s", entry.job_id, exc)
         self.changed.emit(key)
 
     # -- after (main thread, from the task's finished()) -----------------------------------------
-    def _succeeded(self, key: str, result: Any) -> None:
+    def _succeeded(self, key: str, result: JobResult) -> None:
         entry = self.jobs[key]
         entry.task = None
-        entry.state = getattr(result, "state", "completed")
+        entry.result = result
+        entry.state = result.state
         entry.eta_s = None
-        entry.outputs = list(getattr(result, "outputs", []) or [])
-        entry.message = getattr(result, "message", "") or ""
+        entry.outputs = list(result.outputs)
+        entry.message = result.message or ""
         if entry.state == "completed":
             entry.fraction = 1.0
         self._record(entry)
@@ -271,8 +271,8 @@ class JobBoard(QObject):
             self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.",
                       Qgis.Info)
         else:
-            LOGGER.error("job %s: %s: %s", entry.name, entry.state, entry.message)
-            self._bar(f"Job {entry.name} {entry.state.replace('_', ' ')}: {entry.message}",
+            log.error("job %s: %s: %s", entry.name, entry.state, entry.message)
+            self._bar(f"Job {entry.name} {entry.state.replace('_', ' ')}: {reword(entry.message)}",
                       Qgis.Critical if entry.state == "failed" else Qgis.Warning)
         self.refresh_entry(key)
         self.changed.emit(key)
@@ -284,8 +284,8 @@ class JobBoard(QObject):
         entry.state = "failed"
         entry.eta_s = None
         entry.message = message
-        LOGGER.error("job %s failed: %s\n%s", entry.name, message, details)
-        self._bar(f"Job {entry.name} failed: {message}", Qgis.Critical)
+        log.error("job %s failed: %s\n%s", entry.name, message, details)
+        self._bar(f"Job {entry.name} failed: {reword(message)}", Qgis.Critical)
         self.changed.emit(key)
         self.jobFinished.emit(key, "failed")
 
@@ -294,7 +294,7 @@ class JobBoard(QObject):
         entry.task = None
         entry.state = "cancelled"
         entry.eta_s = None
-        LOGGER.info("job %s cancelled; finished units are kept, resume to complete it", entry.name)
+        log.info("job %s cancelled; finished units are kept, resume to complete it", entry.name)
         self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.", Qgis.Info)
         self.refresh_entry(key)
         self.changed.emit(key)
@@ -305,41 +305,42 @@ class JobBoard(QObject):
         entry = self.jobs.get(key)
         if entry is None or not entry.job_id:
             return
-        for record in engine.list_jobs(entry.workdir):
-            if record["job_id"] == entry.job_id:
-                entry.units_done = record["units_done"]
-                entry.units_total = record["units_total"]
-                entry.units_failed = record["units_failed"]
+        for status in _list_jobs(entry.workdir):
+            if status.id == entry.job_id:
+                entry.units_done = status.units_done
+                entry.units_total = status.units_total
+                entry.units_failed = status.units_failed
                 if entry.units_total:
-                    entry.fraction = entry.units_done / entry.units_total
+                    entry.fraction = status.fraction
 
-    def load_results(self, key: str, result: Any = None) -> List[Any]:
+    def load_results(self, key: str, result: Optional[JobResult] = None) -> List[Any]:
         """The job's outputs as layers in its group; zonal tables joined to the zone layer."""
         entry = self.jobs[key]
-        chip_index = getattr(result, "chip_index", None) if result is not None else None
-        if chip_index is None and entry.outputs:
-            chip_index = engine.find_chip_index(entry.outputs)
-        job_id = entry.job_id or key
-        spec = None
-        if entry.job_id:
+        result = result or entry.result
+        if result is None and entry.job_id:
             try:
-                spec = engine.spec_of(entry.workdir, entry.job_id)
-            except (KeyError, ValueError, OSError):
+                result = runner.result_of(entry.job_id, entry.workdir)
+            except (JobNotFound, OSError, EEExtractError) as exc:
+                self._bar(f"Cannot load the results of {entry.name}: {exc}", Qgis.Warning)
+                return []
+        if result is None:
+            return []
+        job_id = entry.job_id or key
+        loaded = layers.load_results(self.project, entry.name, result, job_id)
+        if result.zonal_tables and entry.job_id:
+            try:
+                spec = runner.spec_of(entry.job_id, entry.workdir)
+            except (JobNotFound, OSError, EEExtractError):
                 spec = None
-        tables = list(getattr(result, "zonal_tables", []) or []) if result is not None else []
-        if not tables and spec is not None:
-            tables = engine.zonal_tables_of(spec, entry.outputs)
-        # Zonal tables (CSV, and their GeoPackage twin) are joined to the zones, not loaded twice.
-        zonal_files = {str(Path(t).resolve()) for t in tables}
-        zonal_files |= {str(Path(t).with_suffix(".gpkg").resolve()) for t in tables}
-        rasters_and_tables = [p for p in entry.outputs if str(Path(p).resolve()) not in zonal_files]
-        loaded = layers.load_results(self.project, entry.name, rasters_and_tables, job_id,
-                                     chip_index=chip_index)
-        if tables and spec is not None and spec.zonal is not None:
-            loaded += self._load_zonal(entry, job_id, spec.zonal, tables)
+            if spec is not None and spec.zonal is not None:
+                loaded += self._load_zonal(entry, job_id, spec.zonal, result.zonal_tables)
         return loaded
 
     def _load_zonal(self, entry: JobEntry, job_id: str, zonal: Any, tables: List[str]) -> List[Any]:
+        # The CSV is joined to the zones; its GeoPackage twin (same rows, with geometry) is not
+        # loaded again.
+        csvs = {str(Path(t).with_suffix("")) for t in tables if t.lower().endswith(".csv")}
+        tables = [t for t in tables if t.lower().endswith(".csv") or str(Path(t).with_suffix("")) not in csvs]
         group = layers.job_group(self.project, entry.name)
         zones = layers.find_vector_layer(self.project, zonal.polygons, zonal.layer)
         added: List[Any] = []
@@ -371,7 +372,7 @@ class JobBoard(QObject):
         try:
             self.iface.messageBar().pushMessage("EE Extract", text, level=level, duration=8)
         except Exception:  # noqa: BLE001
-            LOGGER.info("%s", text)
+            log.info("%s", text)
 
     def open_folder(self, key: str) -> None:
         entry = self.jobs.get(key)
@@ -398,6 +399,24 @@ class JobBoard(QObject):
                 entry.task = None
         if stopped:  # offered for resume when QGIS starts again
             set_stopped_at_shutdown(sorted(set(stopped_at_shutdown()) | set(stopped)))
+
+
+def _list_jobs(workdir: str) -> List[JobStatus]:
+    """The status rows of one registry; a registry that cannot be read is logged, not fatal."""
+    try:
+        return runner.list_jobs(workdir)
+    except Exception as exc:  # noqa: BLE001 - a broken registry must not break the dock
+        log.warning("cannot read the job registry in %s: %s", workdir, exc)
+        return []
+
+
+def _copy_status(entry: JobEntry, status: JobStatus) -> None:
+    entry.state = status.state
+    entry.message = status.message
+    entry.units_done = status.units_done
+    entry.units_total = status.units_total
+    entry.units_failed = status.units_failed
+    entry.fraction = status.fraction
 
 
 class JobsView(QObject):

@@ -9,7 +9,6 @@ parameters into the engine's job spec and calls the engine, nothing more (SLYR's
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -35,11 +34,17 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
+from eeextract_plugin.core import filters
+from eeextract_plugin.core.errors import BadInput, Cancelled
+from eeextract_plugin.core.progress import CancelToken
+from eeextract_plugin.core.results import JobResult
+from eeextract_plugin.core.runner import default_workdir, resumable_job, resume_job, run_job
+from eeextract_plugin.core.spec import REDUCERS, JobSpec
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
 from eeextract_plugin.processing.provider import ICON
 
-LOG = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 GROUP_EXTRACT = ("extract", "Extract from Earth Engine")
 GROUP_TABLES = ("tables", "Statistics and tables")
@@ -55,10 +60,6 @@ CONNECTION_HELP = (
     "<p>Cancelling stops the job; finished parts are kept. Running the algorithm again with the "
     "same parameters resumes it and fetches only what is missing.</p>"
 )
-
-
-class RunCancelledError(Exception):
-    """Raised by the adapters when the user cancelled and the engine stopped."""
 
 
 class EEExtractAlgorithm(QgsProcessingAlgorithm):
@@ -123,7 +124,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
                 return self.execute(parameters, context, feedback)
             except QgsProcessingException:
                 raise
-            except RunCancelledError as error:
+            except Cancelled as error:
                 raise QgsProcessingException(str(error) or "Cancelled.") from error
             except Exception as error:  # the engine's failure, with Earth Engine's own message
                 feedback.pushDebugInfo(traceback.format_exc())
@@ -194,7 +195,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     @staticmethod
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
-            raise RunCancelledError("Cancelled by the user.")
+            raise Cancelled("Cancelled by the user.")
 
 
 # -- plain translation functions (also used by tests) -----------------------------------------
@@ -276,33 +277,9 @@ def work_folder(output: str) -> Path:
     return folder
 
 
-def resumable_job(workdir: Path, spec: Any) -> Optional[str]:
-    """The id of an unfinished job of exactly this spec in ``workdir``'s registry (cancelled,
-    failed, or interrupted by a crash), to resume rather than start again."""
-    from eeextract_plugin.core import registry as reg
-
-    path = reg.default_registry_path(workdir)
-    if not path.exists():
-        return None
-    def what(d: Dict[str, Any]) -> Dict[str, Any]:  # how hard to push is not what to fetch
-        return {k: v for k, v in d.items() if k != "execution"}
-
-    wanted = what(spec.to_dict())
-    with reg.Registry(path) as registry:
-        for job in reversed(registry.jobs()):
-            if what(job.spec) != wanted:
-                continue
-            if job.state == reg.COMPLETED:
-                return None
-            if job.state == reg.RUNNING and reg.pid_alive(job.pid) and job.pid != os.getpid():
-                return None  # another process is running it
-            return job.id
-    return None
-
-
 # -- parameter blocks shared by the extraction algorithms -------------------------------------
 
-REDUCER_CHOICES = ("median", "mean", "min", "max", "sum", "first", "last", "mode", "count", "stdDev")
+REDUCER_CHOICES = REDUCERS  # the spec's reducers (core.spec); "median" is the default here
 SOURCE_HELP = (
     "<p><b>Asset ID</b>: an Earth Engine image (or, where dates are given, image collection) ID, "
     "e.g. <code>COPERNICUS/S2_SR_HARMONIZED</code>. <b>Expression</b> (advanced): instead of an "
@@ -403,12 +380,13 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         return scale if scale > 0 else None
 
     @staticmethod
-    def single_output(result: Any, suffix: str, what: str) -> str:
-        """The one file ending in ``suffix`` the engine wrote (``what`` names it in the error)."""
-        paths = [p for p in result.outputs if p.endswith(suffix)]
-        if len(paths) != 1:
-            raise QgsProcessingException(f"Expected one {what}, the engine wrote {result.outputs}")
-        return paths[0]
+    def single_output(paths: List[str], suffix: str, what: str) -> str:
+        """The one file ending in ``suffix`` among ``paths`` (a typed list of the result:
+        ``result.rasters`` or ``result.tables``); ``what`` names it in the error."""
+        found = [p for p in paths if p.endswith(suffix)]
+        if len(found) != 1:
+            raise QgsProcessingException(f"Expected one {what}, the engine wrote {paths}")
+        return found[0]
 
     def source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                     collection: Optional[bool] = None) -> Dict[str, Any]:
@@ -568,22 +546,18 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         return outputs
 
     def _run_engine(self, raw: Dict[str, Any], parameters: Dict[str, Any], context: QgsProcessingContext,
-                    feedback: QgsProcessingFeedback) -> Tuple[Any, Any]:
+                    feedback: QgsProcessingFeedback) -> Tuple[JobSpec, JobResult]:
         """Spec validation, session and the engine's run (pure Python: off the pooled thread)."""
-        from eeextract_plugin.core.progress import CancelToken
-        from eeextract_plugin.core.runner import default_workdir, resume_job, run_job
-        from eeextract_plugin.core.spec import JobSpec, SpecError
-
         try:
             spec = JobSpec.from_dict(raw)
-        except SpecError as error:
+        except BadInput as error:
             raise QgsProcessingException(f"Invalid parameters: {error}") from error
         session = self.session(parameters, context, feedback)
         self.check_cancelled(feedback)
         feedback.setProgress(2)
         feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
         progress, cancel = FeedbackProgress(feedback, start=2, end=95), CancelToken(feedback.isCanceled)
-        previous = resumable_job(default_workdir(spec), spec)
+        previous = resumable_job(spec, default_workdir(spec))
         if previous:
             feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
             return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
@@ -595,32 +569,9 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         return f"{algorithm}-{stem}" if stem else algorithm
 
 
-_OPERATORS = {"==": "eq", "=": "eq", "!=": "neq", "<>": "neq", "<=": "lte", ">=": "gte", "<": "lt", ">": "gt"}
-_FILTER = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_:.\-]*)\s*(==|!=|<>|<=|>=|=|<|>)\s*(.+?)\s*$")
-
-
 def parse_filters(text: str) -> List[Dict[str, Any]]:
-    """``"CLOUDY_PIXEL_PERCENTAGE < 20; SPACECRAFT == S2A"`` → the spec's property filters."""
-    filters = []
-    for part in (text or "").split(";"):
-        if not part.strip():
-            continue
-        match = _FILTER.match(part)
-        if not match:
-            raise QgsProcessingException(
-                f"Cannot read the filter {part.strip()!r}: write PROPERTY OP VALUE with OP one of "
-                "==, !=, <, <=, >, >=, separated by ';'."
-            )
-        prop, op, raw = match.groups()
-        raw = raw.strip().strip("'\"")
-        value: Any = raw
-        try:
-            value = int(raw)
-        except ValueError:
-            try:
-                value = float(raw)
-            except ValueError:
-                if raw.lower() in ("true", "false"):
-                    value = raw.lower() == "true"
-        filters.append({"property": prop, "op": _OPERATORS[op], "value": value})
-    return filters
+    """The FILTER parameter → the spec's property filters (the core's grammar, both spellings)."""
+    try:
+        return filters.parse_filters(text)
+    except BadInput as error:
+        raise QgsProcessingException(f"Image property filters: {error.reason}") from error

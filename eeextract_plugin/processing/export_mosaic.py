@@ -104,7 +104,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        mosaic = self.single_output(result, ".tif", "mosaic")
+        mosaic = self.single_output(result.rasters, ".tif", "mosaic")
         return {self.OUTPUT: move_file(mosaic, self.destination(parameters, context))}
 
 

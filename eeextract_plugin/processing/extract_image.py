@@ -57,5 +57,5 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        raster = self.single_output(result, ".tif", "raster")
+        raster = self.single_output(result.rasters, ".tif", "raster")
         return {self.OUTPUT: move_file(raster, self.destination(parameters, context))}

@@ -4,7 +4,6 @@ footprint / index layers from the engine's registry, tables under the layer's ow
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -91,53 +90,49 @@ def _string_type() -> Any:
 def write_footprints(algorithm: Any, sink_name: str, result: Any, parameters: Dict[str, Any],
                      context: QgsProcessingContext, feedback: QgsProcessingFeedback,
                      id_name: str = "id", image_fields: bool = False):
-    """One polygon per output of the job (its pixel grid's bounds) with the output's id and file,
-    from the engine's registry — also for PNG/JPEG chips, which carry no georeferencing of their
-    own. The layer has the first output's CRS; outputs on other grids (e.g. per-tile UTM zones)
-    are reprojected into it."""
+    """The core's footprints of the job's outputs (one polygon per file, from its pixel grid —
+    also for PNG/JPEG chips, which carry no georeferencing of their own) into a Processing sink.
+    The layer has the first output's CRS; outputs on other grids (e.g. per-tile UTM zones) are
+    reprojected into it."""
     from qgis.core import (
-        QgsCoordinateReferenceSystem,
         QgsCoordinateTransform,
         QgsFeature,
         QgsFeatureSink,
         QgsField,
         QgsFields,
         QgsGeometry,
-        QgsRectangle,
+        QgsPointXY,
         QgsWkbTypes,
     )
-    records = [r for r in job_outputs(result) if r.path in set(result.outputs) or r.state == "done"]
+
+    from eeextract_plugin.core.postprocess import footprints
+
+    items = footprints(job_outputs(result))
     fields = QgsFields()
     fields.append(QgsField(id_name, _string_type()))
     fields.append(QgsField("file", _string_type()))
     if image_fields:
         for name in ("image_id", "start", "end"):
             fields.append(QgsField(name, _string_type()))
-    crs = _crs(records[0].info["grid"]["crs"]) if records else QgsCoordinateReferenceSystem()
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    crs = _crs(items[0].crs) if items else QgsCoordinateReferenceSystem()
     sink, sink_id = algorithm.parameterAsSink(parameters, sink_name, context, fields,
                                               QgsWkbTypes.Polygon, crs)
     if sink is None:
-        return len(records), None
-    for record in records:
-        grid = record.info["grid"]
-        sx, _, tx, _, sy, ty = grid["transform"]
-        x1, y1 = tx + sx * grid["width"], ty + sy * grid["height"]
-        geometry = QgsGeometry.fromRect(QgsRectangle(min(tx, x1), min(ty, y1), max(tx, x1), max(ty, y1)))
-        grid_crs = _crs(grid["crs"])
-        if grid_crs != crs:
-            geometry = geometry.densifyByCount(8)
-            geometry.transform(QgsCoordinateTransform(grid_crs, crs, context.transformContext()))
+        return len(items), None
+    for item in items:
+        geometry = QgsGeometry.fromPolygonXY([[QgsPointXY(x, y) for x, y in item.ring]])
+        item_crs = _crs(item.crs)
+        if item_crs != crs:
+            geometry.transform(QgsCoordinateTransform(item_crs, crs, context.transformContext()))
         feature = QgsFeature(fields)
         feature.setGeometry(geometry)
-        feature[id_name] = str(record.output_id)
-        feature["file"] = record.path
+        feature[id_name] = item.output_id
+        feature["file"] = item.path
         if image_fields:
-            image = record.info.get("image") or {}
-            feature["image_id"] = image.get("image_id") or ""
-            start = image.get("start") or ""
-            if not start and image.get("time_ms") is not None:
-                start = datetime.fromtimestamp(image["time_ms"] / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-            feature["start"] = start
-            feature["end"] = image.get("end") or ""
+            feature["image_id"] = item.image_id
+            feature["start"] = item.start
+            feature["end"] = item.end
         sink.addFeature(feature, QgsFeatureSink.FastInsert)
-    return len(records), sink_id
+    return len(items), sink_id

@@ -94,9 +94,9 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         destination = self.destination(parameters, context)
-        path = move_file(self.single_output(result, ".gpkg", "GeoPackage"), destination)
+        path = move_file(self.single_output(result.tables, ".gpkg", "GeoPackage"), destination)
         id_field = spec.region.id_field or ""
         rename_id_field_gpkg(path, id_field)
-        for table in (p for p in result.outputs if p.endswith(".csv")):
+        for table in (p for p in result.tables if p.endswith(".csv")):
             rename_id_column_csv(move_file(table, str(Path(destination).with_suffix(".csv"))), id_field)
         return {self.OUTPUT: path}

@@ -78,6 +78,6 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        path = move_file(self.single_output(result, ".csv", "CSV table"), self.destination(parameters, context))
+        path = move_file(self.single_output(result.tables, ".csv", "CSV table"), self.destination(parameters, context))
         rename_id_column_csv(path, spec.region.id_field or "")
         return {self.OUTPUT: path}

@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from eeextract_plugin.core import registry as reg
+from eeextract_plugin.core.errors import BadInput
 from eeextract_plugin.core.fetch import RetryPolicy
-from eeextract_plugin.core.runner import BadInput, JobRunner, resume_job, run_job
+from eeextract_plugin.core.runner import JobRunner, resume_job, run_job
 from eeextract_plugin.core.session import SessionConfig, initialise
 from eeextract_plugin.core.spec import JobSpec
 
@@ -149,7 +150,7 @@ def test_resume_after_sigkill_is_identical(tmp_path_factory, tmp_path, reference
         job.to_file(job_file)
         work = tmp_path / "work"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, "-m", "eeextract_plugin.core.cli", "run", str(job_file),
+        proc = subprocess.Popen([sys.executable, "-m", "eeextract_plugin.cli", "run", str(job_file),
                                  "--url", server.url, "--project", "sandbox", "--credentials", "none",
                                  "--workdir", str(work), "--no-progress"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -286,7 +287,7 @@ def test_cli_help_plan_and_exit_codes(sandbox_url, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "eeextract_plugin.core.cli", *args], cwd=ROOT, env=env,
+        return subprocess.run([sys.executable, "-m", "eeextract_plugin.cli", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
 
     for cmd in ("plan", "run", "status", "resume", "cancel", "sandbox", "demo"):
@@ -307,7 +308,7 @@ def test_cli_run_status_and_huge_job(sandbox_url, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "eeextract_plugin.core.cli", *args], cwd=ROOT, env=env,
+        return subprocess.run([sys.executable, "-m", "eeextract_plugin.cli", *args], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
 
     job = make_spec(tmp_path, "out")
@@ -328,7 +329,7 @@ def test_cli_run_status_and_huge_job(sandbox_url, tmp_path):
 
 
 def test_failure_while_writing_the_cog_then_resume(session, reference, tmp_path, monkeypatch):
-    from eeextract_plugin.core import runner as runner_mod
+    from eeextract_plugin.core import direct as runner_mod
 
     real = runner_mod.build_output
 
@@ -352,7 +353,7 @@ def test_cli_cancel_from_another_process_then_resume(tmp_path_factory, tmp_path,
         job = make_spec(tmp_path, "out", execution={"tile_size": 128, "max_concurrent_requests": 2})
         job.to_file(tmp_path / "job.json")
         work = tmp_path / "w"
-        base = [sys.executable, "-m", "eeextract_plugin.core.cli"]
+        base = [sys.executable, "-m", "eeextract_plugin.cli"]
         conn = ["--url", server.url, "--project", "sandbox", "--workdir", str(work)]
         proc = subprocess.Popen(base + ["run", str(tmp_path / "job.json"), "--no-progress", *conn],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -427,7 +428,7 @@ def test_a_silent_connection_times_out_and_is_retried(tmp_path_factory, tmp_path
 def test_demo_writes_real_files(tmp_path):
     """``make demo``: the example jobs through the real client against an embedded sandbox."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    r = subprocess.run([sys.executable, "-m", "eeextract_plugin.core.cli", "demo", "--output", str(tmp_path)],
+    r = subprocess.run([sys.executable, "-m", "eeextract_plugin.cli", "demo", "--output", str(tmp_path)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (tmp_path / "dem-mosaic" / "dem.tif").exists()

@@ -272,13 +272,13 @@ def test_cog_writing_stops_on_cancel(tmp_path, gdal_exceptions):
 
 
 def _cog_cancel(tmp_path):
-    from eeextract_plugin.core.mosaic import OutputCancelled
+    from eeextract_plugin.core.errors import Cancelled
 
     g = grid(2000, 2000)
     st = StagingRaster(tmp_path / "o", g, ["a"], "int16").open()
     st.write(0, 0, np.ones((1, 2000, 2000), "int16"))
     st.close()
-    with pytest.raises(OutputCancelled):
+    with pytest.raises(Cancelled):
         build_output(st.vrt_path, tmp_path / "o.tif", "COG", "int16", cancelled=lambda: True)
     assert not (tmp_path / "o.tif").exists()
     assert not list(tmp_path.glob(".o.part*"))

@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "eeextract_plugin.core.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "eeextract_plugin.cli", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 

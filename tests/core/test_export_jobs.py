@@ -86,7 +86,7 @@ def _run(runner: JobRunner, spec: JobSpec, **exec_kwargs):
     job_id = runner.create(spec)
     job = runner.registry.job(job_id)
     runner.registry.clear_cancel(job_id)
-    execution = ExportExecution(runner, job.id, JobSpec.from_dict(job.spec), poll_min_s=0.1,
+    execution = ExportExecution(runner.context(), job.id, JobSpec.from_dict(job.spec), poll_min_s=0.1,
                                 poll_max_s=0.5, **exec_kwargs)
     return execution, execution.run()
 
@@ -137,7 +137,7 @@ def test_export_to_private_bucket_equals_direct_and_deletes_parts(export_server,
     bucket_dir = Path(export_server.config.state_dir) / "buckets" / "sandbox-private"
     assert not [p for p in bucket_dir.rglob("*.tif") if result.job_id in str(p)]
     # One listOperations sweep per poll for the job, never one request per task.
-    assert result.extra["get_requests"] == 0
+    assert result.export.get_requests == 0
     runner.close()
 
 
@@ -251,7 +251,7 @@ def test_cancel_cancels_the_server_operations_and_resume_finishes(tmp_path):
         runner = _fast_runner(session, tmp_path / ".eeextract")
         spec = _spec(tmp_path, {"type": "export_gcs", "bucket": "sandbox-private"})
         job_id = runner.create(spec)
-        execution = ExportExecution(runner, job_id, spec, poll_min_s=0.1, poll_max_s=0.2)
+        execution = ExportExecution(runner.context(), job_id, spec, poll_min_s=0.1, poll_max_s=0.2)
         threading.Timer(1.0, execution.cancel.cancel).start()
         result = execution.run()
         assert result.state == reg.CANCELLED
@@ -260,7 +260,7 @@ def test_cancel_cancels_the_server_operations_and_resume_finishes(tmp_path):
         # Resume on a fast sandbox: a new attempt, a new prefix, the job completes.
         server.exports.config.export_timing = FAST
         runner2 = _fast_runner(session, tmp_path / ".eeextract")
-        execution2 = ExportExecution(runner2, job_id, spec, poll_min_s=0.1, poll_max_s=0.3)
+        execution2 = ExportExecution(runner2.context(), job_id, spec, poll_min_s=0.1, poll_max_s=0.3)
         result2 = execution2.run()
         assert result2.state == reg.COMPLETED, result2.message
         ex = runner2.registry.units(job_id)[0].params["export"]
@@ -280,7 +280,7 @@ _CRASHING_RUN = textwrap.dedent("""
     session = initialise(SessionConfig(url=sys.argv[1], credentials="none", project="sandbox"))
     runner = JobRunner(session, sys.argv[2])
     job = runner.registry.job(sys.argv[3])
-    ExportExecution(runner, job.id, JobSpec.from_dict(job.spec), poll_min_s=0.1, poll_max_s=0.2).run()
+    ExportExecution(runner.context(), job.id, JobSpec.from_dict(job.spec), poll_min_s=0.1, poll_max_s=0.2).run()
 """)
 
 
@@ -313,7 +313,7 @@ def test_kill_9_mid_job_then_resume_reattaches_without_resubmitting(tmp_path, di
         assert len(submitted) == 2, "both exports should have been submitted before the kill"
         names_before = sorted(u.params["export"]["operation"] for u in submitted)
         runner = _fast_runner(session, workdir)
-        execution = ExportExecution(runner, job_id, spec, poll_min_s=0.1, poll_max_s=0.3)
+        execution = ExportExecution(runner.context(), job_id, spec, poll_min_s=0.1, poll_max_s=0.3)
         result = execution.run()
         assert result.state == reg.COMPLETED, result.message
         assert execution.submitted_count == 0  # re-attached, nothing resubmitted
@@ -395,7 +395,7 @@ def test_a_part_failing_its_checksum_fails_only_its_output_and_resume_reexports(
         return real_download(part, dest)
 
     store.download = download
-    execution = ExportExecution(runner, job_id, spec, poll_min_s=0.1, poll_max_s=0.3, store=store)
+    execution = ExportExecution(runner.context(), job_id, spec, poll_min_s=0.1, poll_max_s=0.3, store=store)
     result = execution.run()
     assert result.state == reg.COMPLETED_WITH_FAILURES
     assert "checksum" in result.message and "north" in result.message

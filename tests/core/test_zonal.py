@@ -13,8 +13,8 @@ import pytest
 from osgeo import gdal, ogr, osr
 from shapely.geometry import Polygon, box
 
+from eeextract_plugin.core.errors import Cancelled
 from eeextract_plugin.core.zonal import (
-    ZonalCancelled,
     ZonalError,
     ZonalRequest,
     rasterstats_problem,
@@ -549,7 +549,7 @@ def test_progress_reaches_100_and_cancel_stops_between_batches(tmp_path, grid_ti
         calls.append(1)
         return len(calls) > 2
 
-    with pytest.raises(ZonalCancelled):
+    with pytest.raises(Cancelled):
         run_zonal(
             ZonalRequest(grid_tif, zones, csv_path=tmp_path / "b.csv", batch_size=2), cancel=cancel
         )

@@ -126,12 +126,12 @@ def test_bad_parameters_are_processing_errors(eeextract_provider, tmp_path):
 def test_concurrency_parameter_reaches_the_spec(eeextract_provider, sandbox_url, monkeypatch, tmp_path):
     import processing
 
-    from eeextract_plugin.core import runner
+    from eeextract_plugin.processing import base
 
     monkeypatch.setenv("EEEXTRACT_URL", sandbox_url)
     seen = []
-    real = runner.run_job
-    monkeypatch.setattr(runner, "run_job", lambda spec, *a, **k: seen.append(spec) or real(spec, *a, **k))
+    real = base.run_job
+    monkeypatch.setattr(base, "run_job", lambda spec, *a, **k: seen.append(spec) or real(spec, *a, **k))
     processing.run("eeextract:extract_image", {
         "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]", "CONCURRENCY": 7,
         "OUTPUT": str(tmp_path / "c.tif")})

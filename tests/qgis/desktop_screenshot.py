@@ -85,7 +85,7 @@ def step1():
     STATE["dock"] = dock
     STATE["fields"] = fields_layer()
     f = dock.form
-    dock.set_source_type("collection")
+    dock.job_form.set_source_type("collection")
     f.txtAssetId.setText("SANDBOX/S2_SR")  # checked in a background task as typed
     canvas = iface.mapCanvas()
     canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
@@ -106,7 +106,7 @@ def step2():
     f.cmbReducer.setCurrentText("median")
     # The rectangle a user drags with "Draw on map".
     dock.set_drawn_rectangle(QgsRectangle(*REGION), QgsCoordinateReferenceSystem("EPSG:4326"))
-    dock.set_kind("collection")
+    dock.job_form.set_kind("collection")
     f.chkNativeCrs.setChecked(False)
     f.crsOutput.setCrs(QgsCoordinateReferenceSystem("EPSG:32629"))
     f.spnScale.setValue(10)

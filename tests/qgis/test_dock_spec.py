@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from eeextract_plugin.core.errors import BadInput
 from eeextract_plugin.core.spec import JobSpec
+from eeextract_plugin.gui.messages import form_message
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -55,12 +57,12 @@ def _add_layer(path: Path, name: str):
 def test_dock_fills_in_the_same_spec_as_dem_per_feature(dock, example_copy):
     fields = _add_layer(example_copy / "data" / "fields.geojson", "fields")
     f = dock.form
-    dock.set_source_type("asset")
+    dock.job_form.set_source_type("asset")
     f.txtAssetId.setText("SANDBOX/DEM")
-    dock.set_region_mode("per_feature")
+    dock.job_form.set_region_mode("per_feature")
     f.cmbRegionLayer.setLayer(fields)
     f.cmbRegionIdField.setField("field_id")
-    assert dock.kind() == "features"  # chosen from the region
+    assert dock.job_form.kind() == "features"  # chosen from the region
     f.cmbFormat.setCurrentText("COG")
     f.fileOutputFolder.setFilePath(str(example_copy / "output"))
     f.txtJobName.setText("dem-per-feature")
@@ -83,7 +85,7 @@ def test_dock_fills_in_the_same_spec_as_s2_per_image(dock, example_copy):
     spec_file = example_copy / "s2-per-image.json"
     want = JobSpec.from_file(spec_file)
     f = dock.form
-    dock.set_source_type("collection")
+    dock.job_form.set_source_type("collection")
     f.txtAssetId.setText(want.source.asset_id)
     f.cmbBands.addItems(want.source.bands + ["EXTRA"])  # what the asset check would list
     f.cmbBands.setCheckedItems(want.source.bands)
@@ -94,8 +96,8 @@ def test_dock_fills_in_the_same_spec_as_s2_per_image(dock, example_copy):
     # The rectangle a user drags with the map tool.
     dock.set_drawn_rectangle(QgsRectangle(*want.region.bbox),
                              QgsCoordinateReferenceSystem(want.region.crs))
-    assert dock.region_mode() == "drawn"
-    assert dock.kind() == "collection"
+    assert dock.job_form.region_mode() == "drawn"
+    assert dock.job_form.kind() == "collection"
     f.chkNativeCrs.setChecked(False)
     f.crsOutput.setCrs(QgsCoordinateReferenceSystem(want.grid.crs))
     f.spnScale.setValue(want.grid.scale)
@@ -122,14 +124,19 @@ def test_a_job_file_opened_in_the_dock_comes_back_unchanged(dock, example_copy, 
 def test_form_errors_name_the_field(dock, tmp_path):
     f = dock.form
     f.txtAssetId.setText("SANDBOX/DEM")
-    dock.set_region_mode("drawn")
+    dock.job_form.set_region_mode("drawn")
     f.fileOutputFolder.setFilePath(str(tmp_path))
-    with pytest.raises(ValueError, match="region: draw a rectangle"):
+    with pytest.raises(BadInput, match="region: draw a rectangle") as raised:
         dock.build_spec()
-    dock.set_region_mode("canvas")
+    assert form_message(raised.value) == "From: draw a rectangle on the map first"
+    dock.job_form.set_region_mode("canvas")
     f.fileOutputFolder.setFilePath("")
-    with pytest.raises(ValueError, match="output folder"):
+    with pytest.raises(BadInput, match="output.directory") as raised:
         dock.build_spec()
+    assert form_message(raised.value) == "Folder: choose where results are written"
+    # A field named inside the engine's sentence is named as the form names it.
+    assert form_message(BadInput(field="output", reason="/x/a.tif exists (set output.overwrite to replace it)")) \
+        == "Folder: /x/a.tif exists (set “Replace existing output files” to replace it)"
 
 
 def test_region_from_selected_features_and_canvas(dock, qgis_iface, example_copy, tmp_path):
@@ -141,14 +148,14 @@ def test_region_from_selected_features_and_canvas(dock, qgis_iface, example_copy
     f.fileOutputFolder.setFilePath(str(tmp_path))
     f.cmbRegionLayer.setLayer(fields)
     fields.selectByIds([next(fields.getFeatures()).id()])
-    dock.set_region_mode("selected")
+    dock.job_form.set_region_mode("selected")
     region = dock.build_spec().region
     assert region.type == "geometry" and region.geometry["type"] in ("Polygon", "MultiPolygon")
 
     canvas = qgis_iface.mapCanvas()
     canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
     canvas.setExtent(QgsRectangle(7.0, 46.0, 7.5, 46.25))
-    dock.set_region_mode("canvas")
+    dock.job_form.set_region_mode("canvas")
     spec = dock.build_spec()
     xmin, ymin, xmax, ymax = spec.region.bbox
     assert spec.region.type == "bbox" and spec.region.crs == "EPSG:4326"
@@ -163,17 +170,17 @@ def test_bands_keep_the_order_they_were_checked_in(dock, tmp_path):
     dock.set_bands(["B2", "B3", "B4", "B8"], [])
     for band in ("B4", "B3", "B2"):
         f.cmbBands.setItemCheckState(f.cmbBands.findText(band), Qt.Checked)
-    assert dock.selected_bands() == ["B4", "B3", "B2"]
+    assert dock.job_form.selected_bands() == ["B4", "B3", "B2"]
     dock._reorder_bands()  # what the event loop runs right after the click
     assert [f.cmbBands.itemText(i) for i in range(4)] == ["B4", "B3", "B2", "B8"]
     assert f.cmbBands.checkedItems() == ["B4", "B3", "B2"]  # the combo reads in output order
-    assert dock.selected_bands() == ["B4", "B3", "B2"]
+    assert dock.job_form.selected_bands() == ["B4", "B3", "B2"]
     f.cmbBands.setItemCheckState(f.cmbBands.findText("B3"), Qt.Unchecked)
     f.cmbBands.setItemCheckState(f.cmbBands.findText("B3"), Qt.Checked)
-    assert dock.selected_bands() == ["B4", "B2", "B3"]
+    assert dock.job_form.selected_bands() == ["B4", "B2", "B3"]
     f.txtAssetId.setText("SANDBOX/S2_SR")
     f.fileOutputFolder.setFilePath(str(tmp_path))
-    dock.set_region_mode("canvas")
+    dock.job_form.set_region_mode("canvas")
     dock.set_drawn_rectangle(__import__("qgis.core").core.QgsRectangle(0, 0, 1, 1),
                              __import__("qgis.core").core.QgsCoordinateReferenceSystem("EPSG:4326"))
     assert dock.build_spec().source.bands == ["B4", "B2", "B3"]
@@ -187,7 +194,7 @@ def test_a_rectangle_dragged_on_the_map_becomes_the_region(dock, qgis_iface, tmp
     canvas = qgis_iface.mapCanvas()
     canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
     canvas.setExtent(QgsRectangle(7.0, 46.0, 8.0, 47.0))
-    dock.set_region_mode("drawn")
+    dock.job_form.set_region_mode("drawn")
     dock.form.btnDrawRectangle.setChecked(True)
     tool = dock.map_tool
     assert canvas.mapTool() is tool
@@ -195,9 +202,9 @@ def test_a_rectangle_dragged_on_the_map_becomes_the_region(dock, qgis_iface, tmp
     tool.canvasPressEvent(QgsMapMouseEvent(canvas, QEvent.MouseButtonPress, start, Qt.LeftButton, Qt.LeftButton))
     tool.canvasMoveEvent(QgsMapMouseEvent(canvas, QEvent.MouseMove, end, Qt.LeftButton, Qt.LeftButton))
     tool.canvasReleaseEvent(QgsMapMouseEvent(canvas, QEvent.MouseButtonRelease, end, Qt.LeftButton, Qt.LeftButton))
-    assert dock.drawn is not None and not dock.drawn.isEmpty()
+    assert dock.job_form.drawn is not None and not dock.job_form.drawn.isEmpty()
     p1 = canvas.getCoordinateTransform().toMapCoordinates(start)
-    assert abs(dock.drawn.xMinimum() - p1.x()) < 1e-6 and abs(dock.drawn.yMaximum() - p1.y()) < 1e-6
+    assert abs(dock.job_form.drawn.xMinimum() - p1.x()) < 1e-6 and abs(dock.job_form.drawn.yMaximum() - p1.y()) < 1e-6
     dock.form.txtAssetId.setText("SANDBOX/DEM")
     dock.form.fileOutputFolder.setFilePath(str(tmp_path))
     region = dock.build_spec().region
@@ -213,12 +220,12 @@ def test_each_export_method_keeps_its_destination(dock, clean_settings, tmp_path
     qs.save_settings(qs.ConnectionSettings(mode=qs.MODE_SANDBOX, bucket="default-bucket",
                                            drive_folder="EE exports"))
     f = dock.form
-    dock.set_method("export_gcs")
+    dock.job_form.set_method("export_gcs")
     assert f.txtDestination.text() == "default-bucket"
     f.txtDestination.setText("my-bucket")
-    dock.set_method("export_drive")
+    dock.job_form.set_method("export_drive")
     assert f.txtDestination.text() == "EE exports"
-    dock.set_method("export_gcs")
+    dock.job_form.set_method("export_gcs")
     assert f.txtDestination.text() == "my-bucket"
     f.txtAssetId.setText("SANDBOX/DEM")
     f.fileOutputFolder.setFilePath(str(tmp_path))
@@ -226,7 +233,7 @@ def test_each_export_method_keeps_its_destination(dock, clean_settings, tmp_path
                              __import__("qgis.core").core.QgsCoordinateReferenceSystem("EPSG:4326"))
     method = dock.build_spec().method
     assert (method.type, method.bucket) == ("export_gcs", "my-bucket")
-    dock.set_method("direct")
+    dock.job_form.set_method("direct")
     assert dock.build_spec().method.type == "direct" and not f.txtDestination.isEnabled()
 
 
@@ -234,12 +241,12 @@ def test_png_chips_need_a_value_range_and_can_use_selected_points_only(dock, exa
     points = _add_layer(example_copy / "data" / "points.geojson", "points")
     f = dock.form
     f.txtAssetId.setText("SANDBOX/S2_SR")
-    dock.set_source_type("collection")
+    dock.job_form.set_source_type("collection")
     f.cmbCollectionMode.setCurrentIndex(1)
     dock.set_bands(["B2", "B3", "B4"], ["B4", "B3", "B2"])
-    dock.set_region_mode("points")
+    dock.job_form.set_region_mode("points")
     f.cmbRegionLayer.setLayer(points)
-    assert dock.kind() == "chips" and f.chkSelectedOnly.isVisibleTo(dock)
+    assert dock.job_form.kind() == "chips" and f.chkSelectedOnly.isVisibleTo(dock)
     f.fileOutputFolder.setFilePath(str(tmp_path))
     f.cmbFormat.setCurrentText("PNG")
     assert f.txtVisRange.isVisibleTo(dock)
@@ -266,7 +273,12 @@ def test_png_chips_need_a_value_range_and_can_use_selected_points_only(dock, exa
 def test_an_estimate_for_a_form_since_changed_is_dropped(dock, tmp_path):
     from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
 
-    from eeextract_plugin.engine import Estimate
+    from eeextract_plugin.core.plan import PlanSummary
+
+    def summary(pixels: int) -> PlanSummary:
+        return PlanSummary(outputs=1, units=1, requests=1, pixels=pixels, bytes=2 * pixels,
+                           request_bytes=3 * pixels, tile_size=256, bytes_per_pixel=2,
+                           lower_bound_s=0.5, huge=False)
 
     f = dock.form
     f.txtAssetId.setText("SANDBOX/DEM")
@@ -274,16 +286,16 @@ def test_an_estimate_for_a_form_since_changed_is_dropped(dock, tmp_path):
     dock.set_drawn_rectangle(QgsRectangle(7, 46, 7.1, 46.1), QgsCoordinateReferenceSystem("EPSG:4326"))
     planned = dock.build_spec().to_dict()
     f.spnScale.setValue(30)  # the user goes on typing while the planner works
-    dock._estimate_done(planned, Estimate(1, 1, 1, 1, 1.0))
+    dock._estimate_done(planned, summary(1))
     assert dock.last_estimate is None
-    dock._estimate_done(dock.build_spec().to_dict(), Estimate(400, 800, 1, 1, 0.5))
+    dock._estimate_done(dock.build_spec().to_dict(), summary(400))
     assert dock.last_estimate is not None and "400 px" in f.lblEstimate.text()
 
 
 def test_a_custom_crs_travels_as_wkt_not_as_a_qgis_user_id(qgis_app):
     from qgis.core import QgsCoordinateReferenceSystem
 
-    from eeextract_plugin.gui.job_form import crs_string
+    from eeextract_plugin.gui.qgis_regions import crs_string
 
     assert crs_string(QgsCoordinateReferenceSystem("EPSG:32633")) == "EPSG:32633"
     custom = QgsCoordinateReferenceSystem.fromProj("+proj=tmerc +lat_0=0 +lon_0=13.37 +k=0.9996 "

@@ -141,7 +141,7 @@ def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tm
 
     # QGIS starts again: the plugin offers the interrupted job, not the one the user cancelled.
     plugin = eeextract_plugin.classFactory(qgis_iface)
-    assert [j["job_id"] for j in plugin.unfinished_jobs()] == [crashed.job_id]
+    assert [j.id for j in plugin.unfinished_jobs()] == [crashed.job_id]
     bar = qgis_iface.messageBar()
     bar.clearWidgets()
     plugin.offer_resume()
@@ -178,7 +178,7 @@ def test_jobs_running_when_qgis_closes_are_offered_at_the_next_start(board, qgis
     board.shutdown()  # plugin unload as QGIS closes
     assert stopped_at_shutdown() == [stopped.job_id]
     plugin = eeextract_plugin.classFactory(qgis_iface)
-    assert [j["job_id"] for j in plugin.unfinished_jobs()] == [stopped.job_id]
+    assert [j.id for j in plugin.unfinished_jobs()] == [stopped.job_id]
 
 
 def test_a_failing_job_reports_earth_engines_message(board, qgis_iface, tmp_path):
@@ -212,7 +212,7 @@ def test_the_dock_checks_assets_and_estimates_in_background_tasks(qgis_iface, qg
     try:
         dock.form.fileOutputFolder.setFilePath(str(tmp_path / "out"))
         dock._expression_converted(DEM_EXPRESSION)
-        dock.set_source_type("expression")
+        dock.job_form.set_source_type("expression")
         dock.set_drawn_rectangle(QgsRectangle(7.0, 46.0, 7.1, 46.05),
                                  QgsCoordinateReferenceSystem("EPSG:4326"))
         dock.form.chkNativeCrs.setChecked(False)
@@ -225,7 +225,7 @@ def test_the_dock_checks_assets_and_estimates_in_background_tasks(qgis_iface, qg
         assert estimate.pixels == 360 * 180 and estimate.requests >= 1
         assert "px" in dock.form.lblEstimate.text()
 
-        dock.set_source_type("asset")
+        dock.job_form.set_source_type("asset")
         dock.form.txtAssetId.setText("SANDBOX/DEM")
         dock.check_asset()
         assert launched[-1] == "EE Extract: check SANDBOX/DEM"
@@ -242,10 +242,11 @@ def test_many_outputs_can_be_mosaicked_into_a_vrt_layer(board, tmp_path):
                    "end": "2019-06-12", "bands": ["B4", "B3", "B2"], "mode": "per_image"},
         "region": {"type": "bbox", "bbox": [-8.45, 38.43, -8.43, 38.44], "crs": "EPSG:4326"},
         "grid": {"crs": "EPSG:32629", "scale": 20},
-        "output": {"directory": str(tmp_path / "out"), "format": "GEO_TIFF", "name": "s2"}})
-    entry = board.start(spec, mosaic=True)
+        "output": {"directory": str(tmp_path / "out"), "format": "GEO_TIFF", "name": "s2", "vrt": True}})
+    entry = board.start(spec)
     assert entry.state == "completed", entry.message
-    assert entry.outputs[0].endswith("s2-mosaic.vrt") and len(entry.outputs) >= 3
+    assert entry.result.vrt.endswith("s2-mosaic.vrt") and len(entry.result.rasters) >= 2
+    assert entry.result.index.endswith("s2-index.gpkg")
     from qgis.core import QgsMultiBandColorRenderer
 
     layers = {lyr.name(): lyr for lyr in _group_layers("s2-images")}
@@ -329,7 +330,7 @@ def test_a_huge_job_asks_before_it_starts(qgis_iface, qgis_new_project, sandbox_
     from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
     from qgis.PyQt.QtWidgets import QMessageBox
 
-    from eeextract_plugin.engine import Estimate
+    from eeextract_plugin.core.plan import PlanSummary, is_huge
     from eeextract_plugin.gui.dock import EEExtractDock
     from eeextract_plugin.gui.jobs import JobBoard
     from eeextract_plugin.qgis_session import SessionSource
@@ -342,7 +343,9 @@ def test_a_huge_job_asks_before_it_starts(qgis_iface, qgis_new_project, sandbox_
         dock.form.fileOutputFolder.setFilePath(str(tmp_path / "out"))
         dock.form.txtAssetId.setText("SANDBOX/DEM")
         dock.set_drawn_rectangle(QgsRectangle(7.0, 46.0, 7.1, 46.05), QgsCoordinateReferenceSystem("EPSG:4326"))
-        huge = Estimate(pixels=10**12, bytes=2 * 10**12, requests=400_000, files=1, seconds=20_000.0)
+        huge = PlanSummary(outputs=1, units=400_000, requests=400_000, pixels=10**12, bytes=2 * 10**12,
+                           request_bytes=3 * 10**12, tile_size=2048, bytes_per_pixel=2,
+                           lower_bound_s=20_000.0, huge=is_huge(2 * 10**12, 400_000, 20_000.0))
         dock.last_estimate = (dock.build_spec().to_dict(), huge)
         asked = []
         monkeypatch.setattr(QMessageBox, "question",
@@ -369,15 +372,15 @@ def test_python_typed_in_the_dock_is_converted_in_a_task_and_stored_serialized(
     launched = []
     dock.launch = lambda task: (launched.append(task.description()), run_synchronously(task))
     try:
-        dock.set_source_type("expression")
+        dock.job_form.set_source_type("expression")
         assert dock.form.lblExpressionWarning.isVisibleTo(dock) and \
             "runs Python code" in dock.form.lblExpressionWarning.text()
         dock.form.txtExpression.setPlainText(
             "dem = ee.Image('SANDBOX/DEM')\ndem.multiply(0.001).rename('km')")
         dock.convert_expression()
         assert launched == ["EE Extract: convert expression"]
-        assert dock.expression is not None, dock.form.lblExpressionStatus.text()
-        text = json.dumps(dock.expression)
+        assert dock.job_form.expression is not None, dock.form.lblExpressionStatus.text()
+        text = json.dumps(dock.job_form.expression)
         assert "Image.multiply" in text and "dem =" not in text
     finally:
         dock.shutdown()
@@ -393,13 +396,13 @@ def test_a_cloud_storage_export_job_runs_and_loads(board, tmp_path):
 
 
 def test_the_estimate_of_an_export_counts_tasks(sandbox_settings, tmp_path):
-    from eeextract_plugin.engine import estimate_job
+    from eeextract_plugin.core.runner import estimate_job
     from eeextract_plugin.qgis_session import SessionSource, open_session
 
     spec = dem_spec(tmp_path / "out")
     spec = JobSpec.from_dict({**spec.to_dict(), "method": {"type": "export_gcs", "bucket": "sandbox-public"}})
     estimate = estimate_job(spec, open_session(SessionSource().resolve()))
-    assert estimate.tasks == 1 and "export task" in estimate.line()
+    assert estimate.export_tasks == 1 and "1 export task" in estimate.short_line()
 
 
 def test_the_settings_dialog_tests_a_connection_in_the_background(qgis_app, clean_settings,

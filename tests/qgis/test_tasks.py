@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from eeextract_plugin.tasks import CallableTask, EETask, ExtractionTask, TaskCancelled
+from eeextract_plugin.core.errors import Cancelled
+from eeextract_plugin.tasks import CallableTask, EETask, ExtractionTask
 
 
 class Boom(EETask):
@@ -89,7 +90,7 @@ def test_the_engine_polls_cancellation_and_its_progress_reports_never_raise(qgis
     assert cancelled == [True] and task.exception is None
     try:
         task.check_cancelled()
-    except TaskCancelled:
+    except Cancelled:
         pass
     else:  # pragma: no cover
         raise AssertionError("check_cancelled should raise after cancel()")

@@ -8,6 +8,6 @@ the other exports still wait.
 - :mod:`.execution` — the run loop the job runner hands export jobs to.
 """
 
-from .execution import ExportExecution, export_unit_records
+from eeextract_plugin.core.export.execution import ExportExecution, export_unit_records
 
 __all__ = ["ExportExecution", "export_unit_records"]

@@ -27,17 +27,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from eeextract_plugin.core import registry as reg
-from eeextract_plugin.core.mosaic import build_output, parts_to_vrt
-from eeextract_plugin.core.plan import OutputPlan, Plan
-from eeextract_plugin.core.progress import ProgressTracker
-from eeextract_plugin.core.registry import OutputRecord, UnitRecord
-from eeextract_plugin.core.source import EarthEngineSource, ImageRef
-from eeextract_plugin.core.spec import JobSpec
-from eeextract_plugin.core.writer import DiskFullError
-
-from . import tasks as t
-from .naming import drive_prefix, expected_parts, internal_prefix
-from .parts import (
+from eeextract_plugin.core.context import ExecutionContext
+from eeextract_plugin.core.export import tasks as t
+from eeextract_plugin.core.export.naming import drive_prefix, expected_parts, internal_prefix
+from eeextract_plugin.core.export.parts import (
     ChecksumError,
     CloudStoragePartStore,
     DrivePartStore,
@@ -46,6 +39,15 @@ from .parts import (
     PartStoreError,
     RemotePart,
 )
+from eeextract_plugin.core.mosaic import build_output, parts_to_vrt
+from eeextract_plugin.core.plan import OutputPlan, Plan
+from eeextract_plugin.core.postprocess import zonal_for_output
+from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.registry import OutputRecord, UnitRecord
+from eeextract_plugin.core.results import ExportStats, JobResult
+from eeextract_plugin.core.source import EarthEngineSource, ImageRef
+from eeextract_plugin.core.spec import JobSpec
+from eeextract_plugin.core.writer import DiskFullError
 
 log = logging.getLogger(__name__)
 
@@ -105,13 +107,13 @@ def make_part_store(spec: JobSpec, session: Any) -> PartStore:
 class ExportExecution:
     """One run (fresh or resumed) of one export job."""
 
-    def __init__(self, runner: Any, job_id: str, spec: JobSpec, *, poll_min_s: float = 2.0,
+    def __init__(self, ctx: ExecutionContext, job_id: str, spec: JobSpec, *, poll_min_s: float = 2.0,
                  poll_max_s: float = 60.0, store: Optional[PartStore] = None,
                  download_workers: int = 4) -> None:
-        self.r = runner
-        self.reg = runner.registry
-        self.session = runner.session
-        self.ee = runner.session.ee
+        self.ctx = ctx
+        self.reg = ctx.registry
+        self.session = ctx.session
+        self.ee = ctx.session.ee
         self.job_id = job_id
         self.spec = spec
         self.method = spec.method
@@ -119,7 +121,7 @@ class ExportExecution:
                                                for rec in self.reg.outputs(job_id)}
         self.records: Dict[str, OutputRecord] = {rec.output_id: rec for rec in self.reg.outputs(job_id)}
         self.source = EarthEngineSource(self.session, spec)
-        self.parts_dir = Path(runner.workdir) / job_id
+        self.parts_dir = ctx.staging_dir(job_id)
         self.poll = t.PollInterval(poll_min_s, poll_max_s)
         self._store = store
         self.download_workers = download_workers
@@ -130,9 +132,7 @@ class ExportExecution:
         self.submitted_count = 0
         self.finished_paths: List[str] = []
         self.zonal_paths: List[str] = []
-        from eeextract_plugin.core.runner import job_cancel_token
-
-        self.cancel = job_cancel_token(runner, job_id)
+        self.cancel = ctx.job_cancel_token(job_id)
 
     # ---------------------------------------------------------------------------- helpers
     @property
@@ -183,13 +183,11 @@ class ExportExecution:
         return None
 
     # ---------------------------------------------------------------------------- main loop
-    def run(self) -> Any:
-        from eeextract_plugin.core.runner import JobResult
-
+    def run(self) -> JobResult:
         t0 = time.monotonic()
         self.reg.set_job_state(self.job_id, reg.RUNNING, None, os.getpid())
         units = [u for u in self.reg.units(self.job_id) if u.state != reg.SPLIT]
-        tracker = ProgressTracker(len(units), self.r.progress,
+        tracker = ProgressTracker(len(units), self.ctx.progress,
                                   done=sum(u.state == reg.DONE for u in units))
         for rec in self.records.values():
             if rec.state == reg.DONE:
@@ -199,9 +197,9 @@ class ExportExecution:
         try:
             self.store.check()
         except PartStoreError as exc:
-            return self._result(JobResult, t0, reg.FAILED, str(exc))
+            return self._result(t0, reg.FAILED, str(exc))
         except Exception as exc:  # noqa: BLE001 — client construction errors
-            return self._result(JobResult, t0, reg.FAILED, f"{self.store_description()}: {_message(exc)}")
+            return self._result(t0, reg.FAILED, f"{self.store_description()}: {_message(exc)}")
 
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="eeextract-export-post")
         try:
@@ -213,7 +211,7 @@ class ExportExecution:
             state, message = reg.FAILED, f"{type(exc).__name__}: {exc}"
         finally:
             pool.shutdown(wait=True)
-        return self._result(JobResult, t0, state, message)
+        return self._result(t0, state, message)
 
     def store_description(self) -> str:
         return getattr(self._store, "description", self.method.type)
@@ -473,8 +471,6 @@ class ExportExecution:
         raise PartStoreError(f"downloading {part.name} failed: {_message(last) if last else 'unknown error'}")
 
     def _zonal(self, out: OutputPlan) -> None:
-        from eeextract_plugin.core.runner import zonal_for_output
-
         paths, error = zonal_for_output(out.path, self.spec.zonal)
         with self._lock:
             self.zonal_paths += paths
@@ -482,7 +478,7 @@ class ExportExecution:
                 self._failures[f"{out.output_id} (zonal statistics)"] = error
 
     # ---------------------------------------------------------------------------- result
-    def _result(self, job_result_cls: Any, t0: float, state: str, message: Optional[str]) -> Any:
+    def _result(self, t0: float, state: str, message: Optional[str]) -> JobResult:
         self.reg.set_job_state(self.job_id, state, message, None)
         counts = self.reg.unit_counts(self.job_id)
         live_total = sum(v for k, v in counts.items() if k in (reg.PENDING, reg.DONE, reg.FAILED, reg.RUNNING))
@@ -490,14 +486,13 @@ class ExportExecution:
             log.info("export job %s %s: %d files", self.job_id, state, len(self.finished_paths))
         else:
             log.warning("export job %s %s: %s", self.job_id, state, message)
-        return job_result_cls(self.job_id, state, sorted(set(self.finished_paths)) + self.zonal_paths,
-                              message, live_total,
-                              counts.get(reg.DONE, 0), counts.get(reg.FAILED, 0),
-                              counts.get("bytes_done", 0), time.monotonic() - t0, str(self.r.workdir),
-                              extra={"submitted": self.submitted_count,
-                                     "list_requests": self.sweeper.requests,
-                                     "get_requests": self.sweeper.get_requests,
-                                     "failures": dict(self._failures)})
+        return JobResult(self.job_id, state, message, rasters=sorted(set(self.finished_paths)),
+                         zonal_tables=list(self.zonal_paths), units_total=live_total,
+                         units_done=counts.get(reg.DONE, 0), units_failed=counts.get(reg.FAILED, 0),
+                         bytes=counts.get("bytes_done", 0), elapsed_s=time.monotonic() - t0,
+                         workdir=str(self.ctx.workdir),
+                         export=ExportStats(self.submitted_count, self.sweeper.requests,
+                                            self.sweeper.get_requests, dict(self._failures)))
 
 
 def _name_bands(vrt: Path, names: List[str]) -> None:

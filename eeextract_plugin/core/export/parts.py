@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional
 
-from .naming import part_offsets
+from eeextract_plugin.core.errors import EEExtractError
+from eeextract_plugin.core.export.naming import part_offsets
 
 log = logging.getLogger(__name__)
 
 
-class PartStoreError(RuntimeError):
+class PartStoreError(EEExtractError, RuntimeError):
     """A destination that cannot be read (missing bucket or folder, no access): one line."""
 
 

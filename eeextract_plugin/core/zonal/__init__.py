@@ -6,7 +6,7 @@ default) and ``rasterstats`` (pixel-centre rule, as EEDL). See ``docs/zonal-stat
 """
 
 from eeextract_plugin.core.zonal.engines import DEFAULT_ENGINE, ENGINES, rasterstats_problem
-from eeextract_plugin.core.zonal.errors import ZonalCancelled, ZonalError
+from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.run import ZonalRequest, ZonalResult, run_for_job, run_zonal
 from eeextract_plugin.core.zonal.sampling import SampleRequest, SampleResult, run_sampling
 from eeextract_plugin.core.zonal.statistics import parse_statistics
@@ -14,7 +14,6 @@ from eeextract_plugin.core.zonal.statistics import parse_statistics
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
-    "ZonalCancelled",
     "SampleRequest",
     "SampleResult",
     "ZonalError",

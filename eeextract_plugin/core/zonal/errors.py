@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from eeextract_plugin.core.errors import BadInput
 
-class ZonalError(ValueError):
+
+class ZonalError(BadInput):
     """Bad input for zonal statistics or sampling (no id field, duplicate ids, empty layer,
     raster and zones not overlapping, unknown statistic, unreadable file...)."""
-
-
-class ZonalCancelled(Exception):  # noqa: N818 - like tasks.TaskCancelled
-    """Raised between batches when the caller's ``cancel()`` returned true."""

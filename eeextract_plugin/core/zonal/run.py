@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
+from eeextract_plugin.core.errors import Cancelled
 from eeextract_plugin.core.zonal.engines import DEFAULT_ENGINE, ENGINES, empty_row, make_engine
-from eeextract_plugin.core.zonal.errors import ZonalCancelled, ZonalError
+from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.outputs import ScratchRows, write_csv, write_gpkg
 from eeextract_plugin.core.zonal.rasters import BandSelector, RasterInfo
 from eeextract_plugin.core.zonal.statistics import class_label, parse_statistics
@@ -125,7 +126,7 @@ def run_zonal(
     """Computes the statistics zone batch by zone batch and writes the CSV and/or GeoPackage.
 
     Raises :class:`ZonalError` (one line naming the problem) on bad input, before any output is
-    written; :class:`ZonalCancelled` when ``cancel()`` turns true (checked between batches).
+    written; :class:`Cancelled` when ``cancel()`` turns true (checked between batches).
     """
     t0 = time.perf_counter()
     if request.engine not in ENGINES:
@@ -154,7 +155,7 @@ def run_zonal(
     try:
         for batch in batches(source, preparer, request.batch_size):
             if cancel is not None and cancel():
-                raise ZonalCancelled("zonal statistics cancelled")
+                raise Cancelled("zonal statistics cancelled")
             computed = iter(engine.compute(batch))
             for z in batch:
                 values = next(computed) if z.geometry is not None else dict(blank)

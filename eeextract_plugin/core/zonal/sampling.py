@@ -16,7 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
-from eeextract_plugin.core.zonal.errors import ZonalCancelled, ZonalError
+from eeextract_plugin.core.errors import Cancelled
+from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.outputs import ScratchRows, write_csv, write_gpkg
 from eeextract_plugin.core.zonal.rasters import BandSelector, RasterInfo
 from eeextract_plugin.core.zonal.zones import (
@@ -154,7 +155,7 @@ def run_sampling(
     try:
         for batch in batches(source, preparer, request.batch_size):
             if cancel is not None and cancel():
-                raise ZonalCancelled("sampling cancelled")
+                raise Cancelled("sampling cancelled")
             live: List[Zone] = []
             for z in batch:
                 if z.geometry is not None and z.geometry.geom_type != "Point":

@@ -17,6 +17,14 @@ import time
 from pathlib import Path
 from typing import Any, List
 
+from eeextract_plugin.cli.progress_bar import ProgressBar
+from eeextract_plugin.core.mosaic import describe
+from eeextract_plugin.core.runner import run_job
+from eeextract_plugin.core.session import SessionConfig, initialise
+from eeextract_plugin.core.spec import JobSpec
+from eeextract_plugin.sandbox.config import SandboxConfig
+from eeextract_plugin.sandbox.server import SandboxServer
+
 log = logging.getLogger(__name__)
 
 EXAMPLES = ("dem-mosaic.json", "s2-ndvi-composite.json", "s2-chips.json", "dem-expression-export.json")
@@ -27,15 +35,6 @@ def examples_dir() -> Path:
 
 
 def run_demo(output: Path, progress: bool = True) -> int:
-    from eeextract_plugin.sandbox.config import SandboxConfig
-    from eeextract_plugin.sandbox.server import SandboxServer
-
-    from .cli import _Bar
-    from .mosaic import describe
-    from .runner import run_job
-    from .session import SessionConfig, initialise
-    from .spec import JobSpec
-
     output = Path(output).resolve()
     output.mkdir(parents=True, exist_ok=True)
     state = Path(tempfile.mkdtemp(prefix="eeextract-demo-sandbox-"))
@@ -49,7 +48,7 @@ def run_demo(output: Path, progress: bool = True) -> int:
             spec.output.directory = str(output / spec.name)
             spec.output.overwrite = True
             print(f"\n== {spec.name}: {spec.description}")
-            bar = _Bar(progress, spec.name)
+            bar = ProgressBar(progress, spec.name)
             t0 = time.monotonic()
             try:
                 result = run_job(spec, session, workdir=output / ".eeextract", progress=bar)

@@ -27,9 +27,26 @@ import os
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any, Iterator, List, Optional
+
+from eeextract_plugin.cli.progress_bar import ProgressBar
+from eeextract_plugin.core import registry as reg
+from eeextract_plugin.core.errors import (
+    BadInput,
+    Cancelled,
+    EEExtractError,
+    JobNotFound,
+    SessionError,
+)
+from eeextract_plugin.core.export.status import export_tasks, format_tasks
+from eeextract_plugin.core.progress import CancelToken
+from eeextract_plugin.core.results import JobResult
+from eeextract_plugin.core.runner import JobRunner, cancel_job
+from eeextract_plugin.core.session import SessionConfig, initialise
+from eeextract_plugin.core.spec import JobSpec
+from eeextract_plugin.core.status import job_status, list_jobs
+from eeextract_plugin.core.wording import format_bytes, format_duration
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +141,6 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------- sessions
 @contextlib.contextmanager
 def session_for(args: argparse.Namespace) -> Iterator[Any]:
-    from .session import SessionConfig, initialise
-
     server = None
     try:
         if getattr(args, "sandbox", False):
@@ -147,67 +162,34 @@ def session_for(args: argparse.Namespace) -> Iterator[Any]:
             server.stop()
 
 
-class _Bar:
-    """tqdm progress bar fed by the engine's progress reports (any thread); without a terminal,
-    a plain line every 10 seconds (logs, CI)."""
-
-    def __init__(self, enabled: bool, desc: str) -> None:
-        self.bar = None
-        self.desc = desc
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-        self._last_line = time.monotonic()
-        self._lock = threading.Lock()
-
-    def __call__(self, report: Any) -> None:
-        if not self.enabled:
-            return
-        if not self.tty:
-            now = time.monotonic()
-            if now - self._last_line >= 10 or report.units_done == report.units_total:
-                self._last_line = now
-                print(f"  {self.desc}: {report.line()}", file=sys.stderr, flush=True)
-            return
-        from tqdm import tqdm
-
-        with self._lock:
-            if self.bar is None:
-                self.bar = tqdm(total=report.units_total, desc=self.desc, unit="unit", initial=report.units_done)
-            self.bar.total = report.units_total
-            self.bar.n = report.units_done
-            self.bar.set_postfix_str(f"{report.bytes_done / 1e6:.1f} MB, {report.rate / 1e6:.2f} MB/s", refresh=False)
-            self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _print_result(result: Any) -> None:
+def _print_result(result: JobResult) -> None:
     print(f"job {result.job_id}: {result.state}")
     if result.message:
         print(f"  {result.message}")
     print(f"  units {result.units_done}/{result.units_total} done, {result.units_failed} failed, "
-          f"{result.bytes / 1e6:.1f} MB in {result.elapsed_s:.1f} s")
+          f"{format_bytes(result.bytes)} in {format_duration(result.elapsed_s)}")
     st = result.stats
     if st.attempts:
         print(f"  requests {st.attempts}, retries {st.retries}, 429s {st.rate_limited}, splits {st.splits}")
-    for p in result.outputs[:20]:
-        print(f"  {p}")
-    if len(result.outputs) > 20:
-        print(f"  … and {len(result.outputs) - 20} more files")
+    for label, paths in (("rasters", result.rasters), ("tables", result.tables),
+                         ("zonal statistics", result.zonal_tables),
+                         ("index", [result.index] if result.index else []),
+                         ("VRT", [result.vrt] if result.vrt else [])):
+        if not paths:
+            continue
+        print(f"  {label} ({len(paths)}):")
+        for p in paths[:20]:
+            print(f"    {p}")
+        if len(paths) > 20:
+            print(f"    … and {len(paths) - 20} more")
 
 
 def _exit_for(result: Any) -> int:
-    from . import registry as reg
-
     return {reg.COMPLETED: EXIT_OK, reg.CANCELLED: EXIT_CANCELLED}.get(result.state, EXIT_FAILED)
 
 
 def _run_interruptibly(fn: Any) -> Any:
     """Runs ``fn(cancel_token)`` in a thread; Ctrl-C cancels it (and waits for a clean stop)."""
-    from .progress import CancelToken
-
     token = CancelToken()
     box: dict = {}
 
@@ -233,9 +215,6 @@ def _run_interruptibly(fn: Any) -> Any:
 
 # ------------------------------------------------------------------------------ commands
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .runner import JobRunner
-    from .spec import JobSpec
-
     spec = JobSpec.from_file(args.job)
     with session_for(args) as session, tempfile.TemporaryDirectory() as tmp:
         runner = JobRunner(session, tmp)
@@ -256,15 +235,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import JobRunner
-    from .spec import JobSpec
-
     spec = JobSpec.from_file(args.job)
     if args.output:
         spec.output.directory = str(args.output.resolve())
     workdir = args.workdir or default_home()
     with session_for(args) as session:
-        bar = _Bar(not args.no_progress, spec.name)
+        bar = ProgressBar(not args.no_progress, spec.name)
         runner = JobRunner(session, workdir, progress=bar)
         try:
             plan = runner.plan(spec)
@@ -291,11 +267,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from .runner import JobNotFound, JobRunner
-
     workdir = args.workdir or default_home()
     with session_for(args) as session:
-        bar = _Bar(not args.no_progress, args.job_id)
+        bar = ProgressBar(not args.no_progress, args.job_id)
         runner = JobRunner(session, workdir, progress=bar)
         try:
             job = runner.registry.find_job(args.job_id)
@@ -315,59 +289,33 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from . import registry as reg
-    from .runner import job_status
-
     workdir = args.workdir or default_home()
     if args.job_id:
         st = job_status(args.job_id, workdir)
+        with reg.Registry(reg.default_registry_path(workdir)) as r:
+            tasks = export_tasks(r, st.id)
         if args.json:
-            from .export.status import export_tasks
-
-            with reg.Registry(reg.default_registry_path(workdir)) as r:
-                st["tasks"] = export_tasks(r, st["id"])
-            print(json.dumps(st, indent=2))
-        else:
-            u = st["units"]
-            total = sum(v for k, v in u.items() if k != reg.SPLIT)
-            print(f"{st['id']}  {st['state']}  units {u.get(reg.DONE, 0)}/{total} done, "
-                  f"{u.get(reg.FAILED, 0)} failed; files {st['outputs_done']}/{st['outputs']}; "
-                  f"{st['bytes_done'] / 1e6:.1f} MB")
-            if st["message"]:
-                print(f"  {st['message']}")
-            from .export.status import export_tasks, format_tasks
-
-            with reg.Registry(reg.default_registry_path(workdir)) as r:
-                tasks = export_tasks(r, st["id"])
-            if tasks:
-                print(f"  export tasks ({len(tasks)}):")
-                print("\n".join(format_tasks(tasks)))
+            print(json.dumps({**st.to_dict(), "tasks": tasks}, indent=2))
+            return EXIT_OK
+        print(st.line())
+        if st.message:
+            print(f"  {st.message}")
+        if tasks:
+            print(f"  export tasks ({len(tasks)}):")
+            print("\n".join(format_tasks(tasks)))
         return EXIT_OK
-    if not reg.default_registry_path(workdir).exists():
-        print(f"no jobs in {workdir}")
-        return EXIT_OK
-    rows = []
-    with reg.Registry(reg.default_registry_path(workdir)) as r:
-        for job in r.jobs():
-            c = r.unit_counts(job.id)
-            total = sum(v for k, v in c.items() if k not in (reg.SPLIT, "bytes_done"))
-            state = job.state
-            if state == reg.RUNNING and not reg.pid_alive(job.pid):
-                state = "interrupted"
-            rows.append({"id": job.id, "state": state, "done": c.get(reg.DONE, 0), "total": total,
-                         "failed": c.get(reg.FAILED, 0), "message": job.message})
+    rows = list_jobs(workdir)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+    elif not rows:
+        print(f"no jobs in {workdir}")
     else:
         for row in rows:
-            print(f"{row['id']:<50} {row['state']:<24} {row['done']}/{row['total']}"
-                  + (f"  {row['failed']} failed" if row["failed"] else ""))
+            print(row.line())
     return EXIT_OK
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    from .runner import cancel_job
-
     job_id = cancel_job(args.job_id, args.workdir or default_home())
     print(f"cancel requested for {job_id}")
     return EXIT_OK
@@ -380,7 +328,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import demo
+    from eeextract_plugin.cli import demo  # needs the sandbox: imported on use
 
     return demo.run_demo(args.output, progress=not args.no_progress)
 
@@ -397,25 +345,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_BAD_INPUT
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    from .plan import PlanError
-    from .runner import BadInput, JobNotFound
-    from .session import SessionError
-    from .spec import SpecError
-
     try:
         return COMMANDS[args.command](args)
-    except (SpecError, BadInput, PlanError) as exc:
+    except BadInput as exc:
         print(f"eeextract: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except JobNotFound as exc:
-        print(f"eeextract: no job {exc.args[0]!r} in the registry", file=sys.stderr)
+        print(f"eeextract: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except SessionError as exc:
         print(f"eeextract: {exc}", file=sys.stderr)
         return EXIT_CONNECTION
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Cancelled):
         print("eeextract: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
+    except EEExtractError as exc:
+        print(f"eeextract: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,0 +1,51 @@
+"""What every execution of a job shares: the session, the registry, the working folder, progress
+and cancellation, retry policy and request limits.
+
+The job runner makes one :class:`ExecutionContext` per run and hands it to the execution of the
+job's kind (direct tiles, tables computed in Earth Engine, batch exports); the executions depend
+on this module, never on the runner.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from eeextract_plugin.core.fetch import RetryPolicy
+from eeextract_plugin.core.plan import RequestLimits
+from eeextract_plugin.core.progress import CancelToken, ProgressCallback
+from eeextract_plugin.core.registry import Registry
+
+
+@dataclass
+class ExecutionContext:
+    session: Any  # an initialised core.session.Session
+    registry: Registry
+    workdir: Path  # the registry's folder; each job stages under workdir/<job id>
+    progress: Optional[ProgressCallback] = None
+    cancel: CancelToken = field(default_factory=CancelToken)
+    retry_policy: Optional[RetryPolicy] = None
+    limits: RequestLimits = field(default_factory=RequestLimits)
+
+    def staging_dir(self, job_id: str) -> Path:
+        return self.workdir / job_id
+
+    def job_cancel_token(self, job_id: str, poll_s: float = 0.5) -> CancelToken:
+        """Cancelled by the front end's token, or by ``eeextract cancel`` from another process
+        (the registry's flag, read at most every ``poll_s``)."""
+        last_poll = [0.0]
+        registry, front_end = self.registry, self.cancel
+
+        def registry_cancel() -> bool:
+            now = time.monotonic()
+            if now - last_poll[0] < poll_s:
+                return False
+            last_poll[0] = now
+            return registry.cancel_requested(job_id)
+
+        return CancelToken(lambda: front_end.cancelled or registry_cancel())
+
+
+__all__ = ["ExecutionContext"]
