@@ -14,7 +14,7 @@ from typing import Dict, List
 
 from qgis.core import QgsProject
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 SCOPE = "eeextract"
 KEY = "jobs"
@@ -40,7 +40,7 @@ def read_jobs(project: QgsProject) -> List[ProjectJob]:
             d = json.loads(raw)
             jobs.append(ProjectJob(**{k: d[k] for k in _ALLOWED if k in d}))
         except (ValueError, TypeError, KeyError):
-            LOGGER.warning("ignoring an unreadable job entry in the project")
+            log.warning("ignoring an unreadable job entry in the project")
     return jobs
 
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Optional
 
 from eeextract_plugin import qgis_settings as qs
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 EE_SCOPES = (
     "https://www.googleapis.com/auth/earthengine",
@@ -62,7 +62,7 @@ def shapely_problem() -> str:
             ok = bool(ring) and all(len(xy) == 2 for xy in ring[0])
         except Exception as exc:  # noqa: BLE001 - reported to the user below
             ok = False
-            LOGGER.warning("shapely self-check failed: %s", exc)
+            log.warning("shapely self-check failed: %s", exc)
         _SHAPELY_CHECKED = "" if ok else (
             "the shapely package in this QGIS does not work with QGIS's own GEOS library "
             "(geometries come out empty). Install a shapely built against it, e.g. "
@@ -109,7 +109,7 @@ class SessionSource:
     def sandbox_url(self) -> str:
         if self.sandbox is None:
             self.sandbox = self._sandbox_factory()
-            LOGGER.info("embedded sandbox started at %s", self.sandbox.url)
+            log.info("embedded sandbox started at %s", self.sandbox.url)
             qs.publish_sandbox_url(self.sandbox.url)
         return str(self.sandbox.url)
 
@@ -118,7 +118,7 @@ class SessionSource:
             try:
                 self.sandbox.stop()
             finally:
-                LOGGER.info("embedded sandbox stopped")
+                log.info("embedded sandbox stopped")
                 self.sandbox = None
 
 
@@ -158,7 +158,7 @@ def open_session(conn: ResolvedConnection) -> Any:
     with _LOCK:
         if _SESSION is not None and _CURRENT == conn and _CURRENT.key_fingerprint == conn.key_fingerprint:
             return _SESSION
-        LOGGER.info("initialising Earth Engine: %s", conn.describe())
+        log.info("initialising Earth Engine: %s", conn.describe())
         credentials = "none" if conn.mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "persistent"
         config = core_session.SessionConfig(project=conn.project or None, credentials=credentials,
                                             url=conn.url or None, high_volume=conn.high_volume)

@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 
 from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsSettings
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 SETTINGS_PREFIX = "eeextract"
 AUTH_CONFIG_NAME = "EE Extract service account"
@@ -123,7 +123,7 @@ def save_settings(conn: ConnectionSettings, settings: Optional[QgsSettings] = No
         s.setValue(_key("url"), conn.custom_url.strip())
     elif conn.mode != MODE_SANDBOX:
         s.setValue(_key("url"), "")
-    LOGGER.info("connection settings saved (mode %s, project %s)", conn.mode, conn.project or "-")
+    log.info("connection settings saved (mode %s, project %s)", conn.mode, conn.project or "-")
 
 
 def clear_settings(settings: Optional[QgsSettings] = None) -> None:
@@ -185,7 +185,7 @@ def store_service_account_key(path: str, existing_authcfg: str = "") -> tuple[st
         ok = result[0] if isinstance(result, tuple) else bool(result)
     if not ok or not config.id():
         raise SettingsError("QGIS authentication database refused to store the key")
-    LOGGER.info("service-account key for %s stored in the QGIS auth database", key["client_email"])
+    log.info("service-account key for %s stored in the QGIS auth database", key["client_email"])
     return config.id(), key["client_email"]
 
 

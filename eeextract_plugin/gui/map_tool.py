@@ -8,7 +8,7 @@ from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
 from qgis.gui import QgsMapCanvas, QgsMapToolExtent
 from qgis.PyQt.QtCore import pyqtSignal
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 
 class RectangleMapTool(QgsMapToolExtent):
@@ -25,7 +25,7 @@ class RectangleMapTool(QgsMapToolExtent):
         if extent.isNull() or extent.isEmpty():
             return
         crs = self._canvas.mapSettings().destinationCrs()
-        LOGGER.debug("rectangle drawn: %s", extent.toString())
+        log.debug("rectangle drawn: %s", extent.toString())
         self.rectangleDrawn.emit(QgsRectangle(extent), crs)
 
     def release(self) -> None:

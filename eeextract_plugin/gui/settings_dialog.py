@@ -14,7 +14,7 @@ from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import CallableTask
 
-LOGGER = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 FORM_CLASS, _ = uic.loadUiType(str(Path(__file__).with_name("settings_dialog.ui")))
 

@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Dict
 
-LOG = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 #: module to import → a symbol of the system library it would otherwise clash with
 WHEELS = (("shapely", "GEOSversion"), ("pyproj", "proj_info"), ("exactextract", "GEOSversion"),
@@ -58,10 +58,10 @@ def isolate_wheel_libraries() -> Dict[str, str]:
                     report[module] = "not installed"
                 except Exception as error:  # noqa: BLE001 - a broken wheel must not stop the provider
                     report[module] = f"failed: {error}"
-                    LOG.warning("importing %s with its own native libraries failed: %s", module, error)
+                    log.warning("importing %s with its own native libraries failed: %s", module, error)
                 finally:
                     sys.setdlopenflags(flags)
     finally:
         sys.setdlopenflags(flags)
-    LOG.debug("wheel native libraries: %s", report)
+    log.debug("wheel native libraries: %s", report)
     return report

@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from eeextract_plugin.sandbox.http import Request, Response
 from eeextract_plugin.sandbox.storage import DRIVE_ROOT_ID, FOLDER_MIME_TYPE, DriveFile, DriveStore
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -70,7 +70,7 @@ def handle(request: Request, drive: DriveStore) -> Response:
     except DriveError as error:
         return _error_response(error)
     except Exception:  # the sandbox keeps serving
-        logger.exception("Drive request failed: %s %s", request.method, request.path)
+        log.exception("Drive request failed: %s %s", request.method, request.path)
         return _error_response(DriveError(500, "backendError", "Backend Error"))
 
 

@@ -60,7 +60,7 @@ from eeextract_plugin.sandbox.errors import EEError, invalid_argument, not_found
 from eeextract_plugin.sandbox.raster import PixelGrid, Raster
 from eeextract_plugin.sandbox.storage import BucketStore, DriveStore, rfc3339
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 OPERATION_METADATA_TYPE = "type.googleapis.com/google.earthengine.v1.OperationMetadata"
 EMPTY_RESPONSE_TYPE = "type.googleapis.com/google.protobuf.Empty"
@@ -411,7 +411,7 @@ class ExportService:
                            "failMemory": fail_memory, "destinationUris": task.destination_uris})
             self._ensure_workers()
             self._lock.notify_all()
-            logger.info("export %s submitted: %s", task.id, request.description)
+            log.info("export %s submitted: %s", task.id, request.description)
             return task.operation()
 
     def get_operation(self, name: str) -> Dict[str, Any]:
@@ -517,7 +517,7 @@ class ExportService:
         self._journal({"event": "finish", "id": task.id, "state": state, "error": list(error) if error else None,
                        "startTime": task.start_time, "endTime": now, "progress": task.progress,
                        "eecu": task.eecu_seconds, "attempt": task.attempt})
-        logger.info("export %s %s%s", task.id, state, f": {error[1]}" if error else "")
+        log.info("export %s %s%s", task.id, state, f": {error[1]}" if error else "")
 
     def _destination_uris(self, request: ExportRequest) -> List[str]:
         if request.destination == "gcs":
@@ -584,7 +584,7 @@ class ExportService:
             with self._lock:
                 self._finish(task, "FAILED", (_GRPC_CODE.get(error.code, CODE_INTERNAL), error.message))
         except Exception:  # a bug in the sandbox: the task fails, the service goes on
-            logger.exception("export %s failed unexpectedly", task.id)
+            log.exception("export %s failed unexpectedly", task.id)
             with self._lock:
                 self._finish(task, "FAILED", (CODE_INTERNAL, "An internal error has occurred."))
         else:
@@ -602,7 +602,7 @@ class ExportService:
             with open(self._journal_path, "a", encoding="utf-8") as out:
                 out.write(json.dumps(record, separators=(",", ":")) + "\n")
         except OSError:
-            logger.warning("cannot write the operations journal %s", self._journal_path, exc_info=True)
+            log.warning("cannot write the operations journal %s", self._journal_path, exc_info=True)
 
     def _load_journal(self) -> None:
         if not self._journal_path.is_file():
@@ -653,7 +653,7 @@ class ExportService:
         os.replace(temp, self._journal_path)
         if self._pending_count:
             self._ensure_workers()
-        logger.info("restored %d export operations (%d to run)", len(kept), self._pending_count)
+        log.info("restored %d export operations (%d to run)", len(kept), self._pending_count)
 
     # Used by _ExportRun.
     def _wait(self, task: ExportTask, seconds: float) -> None:

@@ -32,7 +32,7 @@ from urllib.parse import quote
 from eeextract_plugin.sandbox.http import Request, Response
 from eeextract_plugin.sandbox.storage import BucketError, BucketStore
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 1000
@@ -67,7 +67,7 @@ def handle(request: Request, buckets: BucketStore) -> Response:
     except BucketError as error:
         return _error(error.code, error.message, error.reason)
     except Exception:  # the sandbox keeps serving
-        logger.exception("Cloud Storage request failed: %s %s", request.method, request.path)
+        log.exception("Cloud Storage request failed: %s %s", request.method, request.path)
         return _error(500, "Backend Error", "backendError")
 
 

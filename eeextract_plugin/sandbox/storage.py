@@ -31,7 +31,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import google_crc32c
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 FOLDER_MIME_TYPE = "application/vnd.google-apps.folder"
 DRIVE_ROOT_ID = "root"
