@@ -93,7 +93,7 @@ def _grid_from_info(band: Dict[str, Any]) -> Optional[PixelGrid]:
     return None
 
 
-def _bands_from_info(bands: List[Dict[str, Any]], wanted: Optional[List[str]], path: str) -> List[BandInfo]:
+def bands_from_info(bands: List[Dict[str, Any]], wanted: Optional[List[str]], path: str) -> List[BandInfo]:
     by_name = {b.get("id"): b for b in bands}
     names = wanted or [b.get("id") for b in bands]
     missing = [n for n in names if n not in by_name]
@@ -223,7 +223,7 @@ class EarthEngineSource:
             if str(asset.get("type", "IMAGE")).upper() not in ("IMAGE",):
                 raise SourceError(f"source.asset_id: {self.src.asset_id} is a {asset.get('type')}, "
                                   "not an image (use source.type 'collection')")
-            bands = _bands_from_info(asset.get("bands") or [], self.src.bands, "source.bands")
+            bands = bands_from_info(asset.get("bands") or [], self.src.bands, "source.bands")
             native = bands[0].grid if bands else None
             if self.src.index:
                 bands = [BandInfo(self.src.index["name"], "float32", native)]
@@ -233,7 +233,7 @@ class EarthEngineSource:
             if not isinstance(info, dict) or info.get("type") != "Image":
                 raise SourceError("source.expression: must evaluate to an Image for kind "
                                   f"{self.spec.kind!r}, not {info.get('type') if isinstance(info, dict) else type(info).__name__}")
-            bands = _bands_from_info(info.get("bands") or [], None, "source.expression")
+            bands = bands_from_info(info.get("bands") or [], None, "source.expression")
             return SourceInfo(bands, bands[0].grid if bands else None)
         # collections
         if self.src.type == "collection":
@@ -252,7 +252,7 @@ class EarthEngineSource:
                               f"{self.src.start or '-'}..{self.src.end or '-'} over the region "
                               "with these filters")
         first = feats[0]
-        bands = _bands_from_info(first.get("bands") or [], self.src.bands, "source.bands")
+        bands = bands_from_info(first.get("bands") or [], self.src.bands, "source.bands")
         native = bands[0].grid if bands else None
         images: List[ImageRef] = []
         if self.src.mode == "composite" and self.spec.kind != "timeseries":

@@ -38,6 +38,7 @@ from qgis.PyQt.QtWidgets import (
 
 from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.core import runner
+from eeextract_plugin.core.assets import AssetInfo, describe_asset
 from eeextract_plugin.core.errors import BadInput, EEExtractError
 from eeextract_plugin.core.plan import PlanSummary
 from eeextract_plugin.core.spec import RASTER_FORMATS, TABLE_FORMATS, JobSpec
@@ -86,6 +87,21 @@ class ScaleSpinBox(QDoubleSpinBox):
         except ValueError:
             return QValidator.Invalid, text, pos
         return QValidator.Acceptable, text, pos
+
+
+def asset_summary(info: AssetInfo) -> str:
+    """What the dock shows under the asset ID (rich text)."""
+    kind = {"IMAGE": "Image", "IMAGE_COLLECTION": "Image collection"}.get(info.type, info.type.title())
+    parts = [f"<b>{kind}</b>" + (f" — {info.title}" if info.title else "")]
+    if info.bands:
+        names = ", ".join(b.name for b in info.bands[:12]) + (" …" if len(info.bands) > 12 else "")
+        parts.append(f"{len(info.bands)} band(s): {names}")
+        scale = f"{info.native_scale:g}" if info.native_scale else "?"
+        which = "first image's grid" if info.is_collection else "native grid"
+        parts.append(f"{which}: {info.native_crs or '?'}, {scale} units/pixel")
+    if info.start or info.end:
+        parts.append(f"dates: {info.start[:10] or '?'} to {info.end[:10] or '?'}")
+    return "<br>".join(parts)
 
 
 class EEExtractDock(QgsDockWidget):
@@ -461,10 +477,7 @@ class EEExtractDock(QgsDockWidget):
         self.form.lblAssetInfo.setText(f"Checking {asset_id} …")
 
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
-            from eeextract_plugin.asset_info import describe_asset
-
-            session = open_session(conn)
-            return describe_asset(session.ee, asset_id)
+            return describe_asset(open_session(conn), asset_id)
 
         task = CallableTask(f"EE Extract: check {asset_id}", work)
         task.succeeded.connect(lambda info, a=asset_id: self._asset_checked(a, info))
@@ -476,8 +489,8 @@ class EEExtractDock(QgsDockWidget):
         if asset_id != self.form.txtAssetId.text().strip():
             return  # the user typed on
         self.asset_info = info
-        self.form.lblAssetInfo.setText(info.summary())
-        available = [b.id for b in info.bands]
+        self.form.lblAssetInfo.setText(asset_summary(info))
+        available = [b.name for b in info.bands]
         self.set_bands(available, [b for b in self.job_form.selected_bands() if b in available])
         if info.type == "IMAGE_COLLECTION" and self.job_form.source_type() == "asset":
             self.job_form.set_source_type("collection")
