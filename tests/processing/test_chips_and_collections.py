@@ -69,6 +69,16 @@ def test_chips_png_are_visualized(eeextract_provider, sandbox_env, points, tmp_p
     assert len(pngs) == 3
     ds = gdal.Open(str(pngs[0]))
     assert (ds.RasterXSize, ds.RasterYSize) == (8, 8) and ds.GetDriver().ShortName == "PNG"
+    # PNG chips have no georeferencing of their own: their footprints come from the plan's grids,
+    # in Processing's sink as in the engine's index file next to them (the dock loads that one).
+    from qgis.core import QgsVectorLayer
+
+    sink = result["FOOTPRINTS"]
+    sink = sink if not isinstance(sink, str) else QgsVectorLayer(sink, "f", "ogr")
+    assert sink.featureCount() == 3
+    index = QgsVectorLayer(str(folder / "chip-index.gpkg"), "i", "ogr")
+    assert sorted(f["file"] for f in index.getFeatures()) == sorted(str(p) for p in pngs)
+    assert sorted(f["file"] for f in sink.getFeatures()) == sorted(str(p) for p in pngs)
 
 
 def test_collection_one_raster_per_image_with_index(eeextract_provider, sandbox_env, ee_sandbox, tmp_path):

@@ -88,6 +88,18 @@ def test_extract_collection_windows_and_filters(eeextract_provider, tmp_path):
     assert s.index == {"name": "NDVI", "normalized_difference": ["B8", "B4"]}
 
 
+@pytest.mark.parametrize("text", ["CLOUDY_PIXEL_PERCENTAGE lt 20; MGRS_TILE <> 29SND",
+                                  "CLOUDY_PIXEL_PERCENTAGE<20;MGRS_TILE != 29SND"])
+def test_filters_read_as_the_dock_and_the_job_file_read_them(eeextract_provider, tmp_path, text):
+    """One grammar (core/filters.py): the dock's word operators work here too."""
+    spec = build("extract_collection", {
+        "ASSET": "SANDBOX/S2_SR", "START": "2019-06-01", "END": "2019-08-01", "FILTER": text,
+        "EXTENT": "12.40,12.55,41.85,41.95 [EPSG:4326]", "OUTPUT_FOLDER": str(tmp_path / "out"),
+        "INDEX": "TEMPORARY_OUTPUT"})
+    assert [(f.property, f.op, f.value) for f in spec.source.filters] == [
+        ("CLOUDY_PIXEL_PERCENTAGE", "lt", 20), ("MGRS_TILE", "neq", "29SND")]
+
+
 def test_export_mosaic_to_a_bucket(eeextract_provider, tmp_path):
     spec = build("export_mosaic", {
         "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.2,46,46.1 [EPSG:4326]", "DESTINATION": "export_gcs",

@@ -307,3 +307,40 @@ def test_a_custom_crs_travels_as_wkt_not_as_a_qgis_user_id(qgis_app):
 
     params = {p.name: p.value for p in CRS.from_user_input(text).coordinate_operation.params}
     assert params["Longitude of natural origin"] == 13.37
+
+
+@pytest.mark.parametrize("text", ["CLOUDY_PIXEL_PERCENTAGE<20", "CLOUDY_PIXEL_PERCENTAGE lt 20"])
+def test_the_form_reads_filters_with_the_cores_grammar(dock, tmp_path, text):
+    from qgis.core import QgsCoordinateReferenceSystem, QgsRectangle
+
+    f = dock.form
+    dock.job_form.set_source_type("collection")
+    f.txtAssetId.setText("SANDBOX/S2_SR")
+    f.txtFilters.setText(text)
+    f.fileOutputFolder.setFilePath(str(tmp_path))
+    dock.set_drawn_rectangle(QgsRectangle(7, 46, 7.1, 46.1), QgsCoordinateReferenceSystem("EPSG:4326"))
+    filters = dock.build_spec().source.filters
+    assert [(x.property, x.op, x.value) for x in filters] == [("CLOUDY_PIXEL_PERCENTAGE", "lt", 20)]
+    f.txtFilters.setText("CLOUDY_PIXEL_PERCENTAGE")
+    with pytest.raises(BadInput) as raised:
+        dock.build_spec()
+    assert form_message(raised.value).startswith("Filters: cannot read 'CLOUDY_PIXEL_PERCENTAGE'")
+
+
+def test_the_forms_choices_are_the_cores(dock):
+    from eeextract_plugin.core import spec
+
+    f = dock.form
+    for combo, values in ((f.cmbKind, spec.KINDS), (f.cmbSourceType, spec.SOURCE_TYPES),
+                          (f.cmbMethod, spec.METHODS), (f.cmbReducer, spec.REDUCERS),
+                          (f.cmbZonalEngine, spec.ZONAL_ENGINES),
+                          (f.cmbFormat, spec.RASTER_FORMATS + spec.TABLE_FORMATS)):
+        assert sorted(combo.itemData(i) for i in range(combo.count())) == sorted(values)
+
+
+def test_the_jobs_list_words_times_as_the_command_line(qgis_app):
+    from eeextract_plugin.core.wording import format_duration
+    from eeextract_plugin.gui.jobs import JobEntry
+
+    entry = JobEntry(key="k", name="n", workdir="/w", state="running", eta_s=3725.0)
+    assert entry.eta_text() == format_duration(3725.0) == "1 h 02 min"
