@@ -39,6 +39,9 @@ from eeextract_plugin.sandbox.raster import BandData, PixelGrid, Raster
 
 BandResult = Tuple[np.ndarray, np.ndarray]  # values (h, w), mask (h, w) bool
 
+SYSTEM_ID = "system:id"
+SYSTEM_VERSION = "system:version"
+
 # Image.compute works in row strips of about this many pixels.
 STRIP_PIXELS = 1 << 21
 
@@ -211,12 +214,40 @@ class Band:
         return DefaultProjectionBand(self, projection)
 
     def describe(self) -> Dict[str, Any]:
+        """The band's ``getInfo``, as Earth Engine gives it: ``crs`` and ``crs_transform`` of its
+        projection, and for a band with a fixed, bounded pixel grid its ``dimensions`` and, when
+        that grid is a window of the projection's lattice not at its origin, the window's
+        ``origin`` (pixel offset). A stored band reports its whole extent; a clipped or
+        ``clipToBoundsAndScale``-d one the window it would be exported on; a computed band
+        with the default projection (WGS84, 1 degree) has no fixed grid."""
         info: Dict[str, Any] = {"id": self.name, "data_type": self.pixel_type.to_info()}
         info["crs"] = self.projection.crs
         info["crs_transform"] = [float(v) for v in self.projection.transform]
-        if self.dimensions is not None:
+        if self.dimensions is not None and self.grid_hint is None:
             info["dimensions"] = [int(self.dimensions[0]), int(self.dimensions[1])]
+            return info
+        grid = self.fixed_grid()
+        if grid is None:
+            return info
+        offset = aligned_offset(grid, self.projection)
+        if offset is None:
+            info["crs"] = grid.crs
+            info["crs_transform"] = [float(v) for v in grid.transform]
+        elif offset != (0, 0):
+            info["origin"] = [int(offset[0]), int(offset[1])]
+        info["dimensions"] = [int(grid.width), int(grid.height)]
         return info
+
+    def fixed_grid(self) -> Optional[PixelGrid]:
+        """The bounded grid this band is computed on when none is asked for, or None when it
+        has no fixed projection (a computed band in the default projection) or no bounds."""
+        if self.grid_hint is not None:
+            return self.grid_hint
+        if self.projection == Projection.wgs84_degrees():
+            return None
+        if self.footprint is None and self.dimensions is None:
+            return None
+        return default_grid_of(self)
 
 
 def _disjoint(grid: PixelGrid, footprint: Any) -> bool:
@@ -364,6 +395,29 @@ class Image(Element):
         self.bands: List[Band] = list(bands)
         self.asset_id = asset_id
         self.version = version
+
+    # -- properties: an asset's id and version read and set as "system:id" / "system:version"
+    def get(self, name: str) -> Any:
+        if name == SYSTEM_ID:
+            return self.asset_id
+        if name == SYSTEM_VERSION:
+            return self.version
+        return super().get(name)
+
+    def property_names(self) -> List[str]:
+        names = [SYSTEM_ID] if self.asset_id else []
+        if self.version is not None:
+            names.append(SYSTEM_VERSION)
+        return names + super().property_names()
+
+    def with_properties(self, updates: Dict[str, Any]) -> Image:
+        updates = dict(updates)
+        asset_id = updates.pop(SYSTEM_ID, self.asset_id)
+        version = updates.pop(SYSTEM_VERSION, self.version)
+        clone = super().with_properties(updates)
+        clone.asset_id = None if asset_id is None else str(asset_id)
+        clone.version = version
+        return clone
 
     # -- description
     def band_names(self) -> List[str]:
