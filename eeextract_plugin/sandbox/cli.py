@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from eeextract_plugin.sandbox.config import FaultInjection, LatencyModel, SandboxConfig
 
@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="GeoTIFFs become image assets, GeoPackage/GeoJSON files table assets")
     parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                         help="where exports are written (buckets/, drive/); default ./sandbox-state")
+    parser.add_argument("--bucket", action="append", type=bucket_argument, default=[],
+                        metavar="NAME[:public|:readonly]",
+                        help="a Cloud Storage bucket that exists from the start: private (needs a token "
+                             "to read) unless :public; :readonly refuses Earth Engine's writes. "
+                             "Repeatable. Buckets can also be created through the API (buckets.insert).")
     g = parser.add_argument_group("latency model (off by default)")
     g.add_argument("--latency-fixed", type=float, default=0.0, metavar="S", help="seconds per interactive request")
     g.add_argument("--latency-per-mp", type=float, default=0.0, metavar="S", help="extra seconds per megapixel of output")
@@ -55,8 +60,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def bucket_argument(text: str) -> Tuple[str, str]:
+    """``NAME[:public|:readonly]`` → (name, access); a clear error for a bad name or access."""
+    from eeextract_plugin.sandbox.storage import ACCESS_MODES, BucketError, check_bucket_name
+
+    name, _, access = text.partition(":")
+    access = access or "private"
+    if access not in ACCESS_MODES:
+        raise argparse.ArgumentTypeError(f"bucket access must be public or readonly, not {access!r}")
+    try:
+        check_bucket_name(name)
+    except BucketError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+    return name, access
+
+
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    defaults = SandboxConfig()
+    extra = list(getattr(args, "bucket", None) or [])
     return SandboxConfig(
+        public_buckets=defaults.public_buckets + tuple(n for n, a in extra if a == "public"),
+        private_buckets=defaults.private_buckets + tuple(n for n, a in extra if a == "private"),
+        readonly_buckets=defaults.readonly_buckets + tuple(n for n, a in extra if a == "readonly"),
         host=args.host,
         port=args.port,
         data_dir=args.data,

@@ -81,4 +81,6 @@ class SandboxConfig:
     # token (any token is accepted as "the user's" credentials; no token gets 401).
     public_buckets: Tuple[str, ...] = ("sandbox-public",)
     private_buckets: Tuple[str, ...] = ("sandbox-private",)
+    # Buckets that exist but refuse Earth Engine's writes (to rehearse "no write access").
+    readonly_buckets: Tuple[str, ...] = ()
     drive_folders: Tuple[str, ...] = ("EEExtract",)

@@ -356,7 +356,7 @@ class ExportService:
         self.state_dir = state_dir
         self.buckets = BucketStore(state_dir / "buckets", tuple(config.public_buckets),
                                    tuple(config.private_buckets),
-                                   tuple(getattr(config, "readonly_buckets", ()) or ()))
+                                   tuple(config.readonly_buckets or ()))
         self.drive = DriveStore(state_dir / "drive", tuple(config.drive_folders))
         self._tasks: Dict[str, ExportTask] = {}
         self._by_request_id: Dict[Tuple[str, str], str] = {}
