@@ -91,19 +91,20 @@ def test_level_choice_and_subsampled_high_levels():
     # 90 m UTM pixels over a 1 arc-second (about 24 x 31 m here) lattice: level 1.
     assert level(90.0, crs="EPSG:32629") == 1
     assert list(pyramids.block_offsets(2, "MEAN")) == [0, 1, 2, 3]
-    assert list(pyramids.block_offsets(4, "MEAN")) == [1, 3, 5, 7, 9, 11, 13, 15]
+    assert list(pyramids.block_offsets(3, "MODE")) == list(range(8))
+    assert list(pyramids.block_offsets(4, "MEAN")) == [4, 12]
     assert list(pyramids.block_offsets(5, "SAMPLE")) == [0]
 
 
 def test_sixteen_times_coarser_is_the_mean_of_a_stratified_subsample(ee_sandbox):
-    """Above 8 x 8 blocks the sandbox averages 8 x 8 of the block's pixels (documented in
-    docs/sandbox-fidelity.md as an approximation of the full block mean)."""
+    """Above 8 x 8 blocks the sandbox averages 2 x 2 of the block's pixels, at the centres of its
+    quarters (documented in docs/sandbox-fidelity.md as an approximation of the block mean)."""
     ee = ee_sandbox
     x0, y0 = -180 + 38588 * 16 * ARCSEC, 38.4  # on the level-4 lattice (16 arc-seconds)
     native = pixels(ee, ee.Image("SANDBOX/DEM"), grid("EPSG:4326", ARCSEC, x0, y0, 128, 64), "elevation")
     coarse = pixels(ee, ee.Image("SANDBOX/DEM"), grid("EPSG:4326", 16 * ARCSEC, x0, y0, 8, 4), "elevation")
-    picks = np.arange(1, 16, 2)
+    picks = np.array([4, 12])
     sub = native.reshape(4, 16, 8, 16)[:, picks][:, :, :, picks]
     np.testing.assert_array_equal(coarse, np.round(sub.astype(np.float64).mean(axis=(1, 3))))
     full = np.round(native.reshape(4, 16, 8, 16).astype(np.float64).mean(axis=(1, 3)))
-    assert np.abs(coarse.astype(int) - full).max() <= 3
+    assert np.abs(coarse.astype(int) - full).max() <= 10

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from eeextract_plugin.sandbox import metering
 from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.imagery.projection import (
     Projection,
@@ -280,6 +281,7 @@ class NativeBand(Band):
         cols, rows, inside = _lattice_indices(grid, self.projection, self.dimensions)
         if cols is None:
             return np.zeros(shape, self.pixel_type.dtype), np.zeros(shape, bool)
+        metering.count(grid.width * grid.height)
         values, mask = self.sample(cols, rows, grid)
         mask = np.broadcast_to(mask, shape)
         if inside is not None:
@@ -335,6 +337,7 @@ class NativeBand(Band):
                 ok = (cols < width) & (rows < height)
                 cols = np.minimum(cols, width - 1)
                 rows = np.minimum(rows, height - 1)
+            metering.count(virtual.width * virtual.height)
             v, m = self.sample(cols, rows, virtual)
             full = (virtual.height, virtual.width)
             v = np.broadcast_to(np.asarray(v), full)

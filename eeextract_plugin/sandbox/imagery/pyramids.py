@@ -10,10 +10,12 @@ onto the requested grid. So a request 8 times coarser than the native grid gets 
 
 How the sandbox computes level ``k`` (its stored bands are generated on demand, not stored):
 
-- ``k <= 3`` (blocks up to 8 x 8): exactly, from every native pixel of the block;
-- ``k > 3``: from an 8 x 8 stratified subsample of the block (the native pixels at the centres of
-  an 8 x 8 partition of the block), so that a 64-times-coarser view costs 64 native pixels per
-  output pixel, not 4,096. MEAN is then the mean of those 64, MODE their mode.
+- ``k <= 3`` (blocks up to 8 x 8): exactly, from every native pixel of the block (a request
+  2**k times coarser reads as many native pixels as a native request over the same area);
+- ``k > 3``: from a 2 x 2 stratified subsample of the block (the native pixels at the centres of
+  its four quarters), so that a continent-wide view costs 4 native pixels per output pixel, not
+  4**k. MEAN is then the mean of those 4, MODE their mode: smoothed like a pyramid, but not the
+  exact block statistic.
 
 A block's value uses only its valid (unmasked) native pixels; the block is masked when none is
 valid. MEAN of an integer band is rounded to the nearest integer (the level keeps the band's type).
@@ -35,8 +37,10 @@ from eeextract_plugin.sandbox.imagery.projection import (
 from eeextract_plugin.sandbox.raster import PixelGrid
 
 POLICIES = ("MEAN", "MODE", "SAMPLE", "MIN", "MAX")
-# Native pixels read per block side: exact up to level 3, a stratified subsample above.
-SAMPLES_PER_SIDE = 8
+# Exact blocks up to this level (8 x 8 native pixels); above it a stratified subsample of
+# SAMPLES_PER_SIDE x SAMPLES_PER_SIDE pixels a block.
+EXACT_LEVELS = 3
+SAMPLES_PER_SIDE = 2
 # How coarse a level may get (2**MAX_LEVEL native pixels a side).
 MAX_LEVEL = 30
 
@@ -91,7 +95,7 @@ def block_offsets(level: int, policy: str) -> np.ndarray:
     side = 2 ** level
     if policy == "SAMPLE":
         return np.zeros(1, np.int64)
-    if side <= SAMPLES_PER_SIDE:
+    if level <= EXACT_LEVELS:
         return np.arange(side, dtype=np.int64)
     return np.floor((np.arange(SAMPLES_PER_SIDE) + 0.5) * side / SAMPLES_PER_SIDE).astype(np.int64)
 
