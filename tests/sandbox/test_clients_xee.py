@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _clients import pixel_grid, reference_pixels, run_probe  # noqa: E402
 
-from eeextract_plugin.sandbox.config import SandboxConfig  # noqa: E402
+from eeextract_plugin.sandbox.config import LatencyModel, SandboxConfig  # noqa: E402
 from eeextract_plugin.sandbox.server import SandboxServer  # noqa: E402
 
 # Southern Portugal (land in the sandbox): Sentinel-2 tile 29SNC, UTM 29N, 10 m.
@@ -22,7 +22,8 @@ UTM = "EPSG:32629"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    config = SandboxConfig(port=0, state_dir=tmp_path_factory.mktemp("xee-state"))
+    # 0.3 s a request, as the service answers: Xee's parallel chunk reads must cope.
+    config = SandboxConfig(port=0, state_dir=tmp_path_factory.mktemp("xee-state"), latency=LatencyModel(0.3))
     with SandboxServer(config) as running:
         yield running
 
@@ -41,11 +42,11 @@ def test_xee_opens_a_collection_lazily_and_reads_chunks_like_compute_pixels(serv
                   .filterBounds(ee.Geometry.Point(POINT)))
     images = collection.toList(100).getInfo()
     assert len(images) >= 2
-    # 150 x 130 pixels of 10 m, read in 64 x 64 chunks, one image a chunk: many computePixels.
+    # 150 x 130 pixels of 10 m, read in 75 x 65 chunks, one image a chunk: 4 computePixels an image.
     transform = [10.0, 0.0, 560000.0, 0.0, -10.0, 4240000.0]
     args = {"collection": "SANDBOX/S2_SR", "start": "2024-06-01", "end": "2024-06-20", "point": POINT,
             "crs": UTM, "crs_transform": transform, "shape_2d": [150, 130],
-            "io_chunks": {"time": 1, "width": 64, "height": 64}, "bands": ["B4", "QA60"]}
+            "io_chunks": {"time": 1, "width": 75, "height": 65}, "bands": ["B4", "QA60"]}
     report = run_probe("xee_probe.py", server.url, tmp_path, "collection", args)
 
     assert report["dims"] == {"time": len(images), "y": 130, "x": 150}

@@ -108,3 +108,14 @@ def test_sixteen_times_coarser_is_the_mean_of_a_stratified_subsample(ee_sandbox)
     np.testing.assert_array_equal(coarse, np.round(sub.astype(np.float64).mean(axis=(1, 3))))
     full = np.round(native.reshape(4, 16, 8, 16).astype(np.float64).mean(axis=(1, 3)))
     assert np.abs(coarse.astype(int) - full).max() <= 10
+
+
+def test_every_policy_reduces_only_valid_pixels():
+    values = np.array([[[4]], [[1]], [[1]], [[9]]], dtype=np.int16)
+    valid = np.array([[[True]], [[True]], [[True]], [[False]]])
+    expect = {"MEAN": 2, "MODE": 1, "MIN": 1, "MAX": 4}
+    for policy, value in expect.items():
+        out, ok = pyramids.aggregate(policy, values, valid, np.dtype(np.int16))
+        assert out.dtype == np.int16 and out[0, 0] == value and ok[0, 0], policy
+    out, ok = pyramids.aggregate("MEAN", values, np.zeros_like(valid), np.dtype(np.int16))
+    assert not ok[0, 0] and out[0, 0] == 0
