@@ -117,3 +117,23 @@ def test_overviews_are_the_pyramid(server, ee_client):
     np.testing.assert_array_equal(coarse, block_means)
     ref = reference_pixels(ee, ee.Image("SANDBOX/DEM"), _window_grid(ds, xoff, yoff, 64, 48, factor=4))
     np.testing.assert_array_equal(coarse, ref["elevation"])
+
+
+def test_eeda_lists_a_collection_with_time_and_space_filters(server, ee_client):
+    """GDAL's EEDA vector driver: listImages with the filter it builds from -where and -spat."""
+    from osgeo import ogr
+
+    ee = ee_client
+    with eedai(server):
+        ogr.UseExceptions()
+        ds = ogr.Open("EEDA:projects/earthengine-public/assets/SANDBOX/S2_SR")
+        layer = ds.GetLayer(0)
+        layer.SetSpatialFilterRect(-8.5, 38.2, -8.3, 38.4)
+        layer.SetAttributeFilter("startTime >= '2024-06-01' and startTime < '2024-06-20'")
+        features = [(f.GetField("id"), f.GetField("gdal_dataset"), f.GetField("band_crs")) for f in layer]
+    expected = (ee.ImageCollection("SANDBOX/S2_SR").filterDate("2024-06-01", "2024-06-20")
+                .filterBounds(ee.Geometry.Rectangle([-8.5, 38.2, -8.3, 38.4]))
+                .aggregate_array("system:index").getInfo())
+    assert sorted(f[0] for f in features) == sorted(f"SANDBOX/S2_SR/{i}" for i in expected)
+    assert len(features) >= 2
+    assert all(f[1] == f"EEDAI:projects/earthengine-public/assets/{f[0]}" for f in features)
