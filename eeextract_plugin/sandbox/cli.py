@@ -14,9 +14,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from eeextract_plugin.sandbox.config import FaultInjection, LatencyModel, SandboxConfig
+from eeextract_plugin.sandbox.quota import TIER_EECU_HOURS, QuotaModel
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -28,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="GeoTIFFs become image assets, GeoPackage/GeoJSON files table assets")
     parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                         help="where exports are written (buckets/, drive/); default ./sandbox-state")
+    parser.add_argument("--bucket", action="append", type=bucket_argument, default=[],
+                        metavar="NAME[:public|:readonly]",
+                        help="a Cloud Storage bucket that exists from the start: private (needs a token "
+                             "to read) unless :public; :readonly refuses Earth Engine's writes. "
+                             "Repeatable. Buckets can also be created through the API (buckets.insert).")
     g = parser.add_argument_group("latency model (off by default)")
     g.add_argument("--latency-fixed", type=float, default=0.0, metavar="S", help="seconds per interactive request")
     g.add_argument("--latency-per-mp", type=float, default=0.0, metavar="S", help="extra seconds per megapixel of output")
@@ -46,17 +52,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     g.add_argument("--max-rps", type=float, default=d.max_requests_per_second, metavar="N",
                    help="requests per second; 0 = unlimited")
     g.add_argument("--max-payload-bytes", type=int, default=d.max_payload_bytes, metavar="B")
-    g.add_argument("--max-download-bytes", type=int, default=d.max_download_bytes, metavar="B")
+    g.add_argument("--max-download-bytes", type=int, default=d.max_download_bytes, metavar="B",
+                   help="thumbnail / download URL size (default %(default)s)")
+    g.add_argument("--max-download-dimension", type=int, default=d.max_download_dimension, metavar="PX",
+                   help="thumbnail / download URL side (default %(default)s)")
     g.add_argument("--max-grid-dimension", type=int, default=d.max_grid_dimension, metavar="PX")
     g.add_argument("--max-bands", type=int, default=d.max_bands, metavar="N")
     g.add_argument("--max-pending-tasks", type=int, default=d.max_pending_tasks, metavar="N")
     g.add_argument("--max-running-tasks", type=int, default=d.max_running_tasks, metavar="N")
+    q = QuotaModel()
+    g = parser.add_argument_group("quota model (2026 noncommercial tiers; docs/sandbox-fidelity.md)")
+    g.add_argument("--tier", choices=sorted(TIER_EECU_HOURS), default=q.tier,
+                   help="the project's noncommercial tier: its monthly EECU-hours "
+                        + ", ".join(f"{k} {v:,.0f}" for k, v in TIER_EECU_HOURS.items()) + " (default %(default)s)")
+    g.add_argument("--monthly-eecu-hours", type=float, default=None, metavar="H",
+                   help="monthly budget instead of the tier's (a tiny one rehearses restricted mode)")
+    g.add_argument("--eecu-per-megapixel", type=float, default=q.eecu_seconds_per_megapixel, metavar="S",
+                   help="EECU-seconds per megapixel read or produced (default %(default)s)")
+    g.add_argument("--restricted-max-concurrent", type=int, default=q.restricted_max_concurrent, metavar="N",
+                   help="concurrent interactive requests of a project in restricted mode (default %(default)s)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
 
+def bucket_argument(text: str) -> Tuple[str, str]:
+    """``NAME[:public|:readonly]`` → (name, access); a clear error for a bad name or access."""
+    from eeextract_plugin.sandbox.storage import ACCESS_MODES, BucketError, check_bucket_name
+
+    name, _, access = text.partition(":")
+    access = access or "private"
+    if access not in ACCESS_MODES:
+        raise argparse.ArgumentTypeError(f"bucket access must be public or readonly, not {access!r}")
+    try:
+        check_bucket_name(name)
+    except BucketError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+    return name, access
+
+
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
+    defaults = SandboxConfig()
+    extra = list(getattr(args, "bucket", None) or [])
     return SandboxConfig(
+        public_buckets=defaults.public_buckets + tuple(n for n, a in extra if a == "public"),
+        private_buckets=defaults.private_buckets + tuple(n for n, a in extra if a == "private"),
+        readonly_buckets=defaults.readonly_buckets + tuple(n for n, a in extra if a == "readonly"),
         host=args.host,
         port=args.port,
         data_dir=args.data,
@@ -68,9 +108,13 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         max_concurrent_requests=args.max_concurrent,
         max_requests_per_second=args.max_rps,
         max_download_bytes=args.max_download_bytes,
+        max_download_dimension=args.max_download_dimension,
         max_pending_tasks=args.max_pending_tasks,
         max_running_tasks=args.max_running_tasks,
         latency=LatencyModel(args.latency_fixed, args.latency_per_mp),
+        quota=QuotaModel(tier=args.tier, monthly_eecu_hours=args.monthly_eecu_hours,
+                         eecu_seconds_per_megapixel=args.eecu_per_megapixel,
+                         restricted_max_concurrent=args.restricted_max_concurrent),
         faults=FaultInjection(
             seed=args.fault_seed, error_500=args.fault_500, error_503=args.fault_503,
             connection_reset=args.fault_reset, truncated_body=args.fault_truncate,

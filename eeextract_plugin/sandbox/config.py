@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Tuple
 
+from eeextract_plugin.sandbox.quota import QuotaModel
+
 MIB = 1024 * 1024
 
 
@@ -65,14 +67,20 @@ class SandboxConfig:
     max_bands: int = 1024
     max_concurrent_requests: int = 40
     max_requests_per_second: float = 100.0
-    # getThumbURL / getDownloadURL results.
-    max_download_bytes: int = 48 * MIB
+    # getThumbURL / getDownloadURL results (Earth Engine: 32 MB and 10,000 px a side, texts
+    # "Total request size (N bytes) must be less than or equal to 33554432 bytes." and
+    # "Pixel grid dimensions (WxH) must be less than or equal to 10000.").
+    max_download_bytes: int = 32 * MIB
+    max_download_dimension: int = 10000
     # Listing an unfiltered collection larger than this fails like Earth Engine.
     max_collection_elements: int = 5000
     # Batch.
     max_pending_tasks: int = 3000
     max_running_tasks: int = 2
     export_timing: ExportTiming = field(default_factory=ExportTiming)
+
+    # The 2026 noncommercial quota model: tier, monthly EECU budget, restricted mode (quota.py).
+    quota: QuotaModel = field(default_factory=QuotaModel)
 
     latency: LatencyModel = field(default_factory=LatencyModel)
     faults: FaultInjection = field(default_factory=FaultInjection)
@@ -81,4 +89,6 @@ class SandboxConfig:
     # token (any token is accepted as "the user's" credentials; no token gets 401).
     public_buckets: Tuple[str, ...] = ("sandbox-public",)
     private_buckets: Tuple[str, ...] = ("sandbox-private",)
+    # Buckets that exist but refuse Earth Engine's writes (to rehearse "no write access").
+    readonly_buckets: Tuple[str, ...] = ()
     drive_folders: Tuple[str, ...] = ("EEExtract",)

@@ -259,13 +259,16 @@ class Engine:
         return module
 
     def compute_pixels(self, expression: Any, grid: Optional[Dict[str, Any]], band_ids: Optional[List[str]],
-                       visualization: Optional[Dict[str, Any]]) -> Raster:
+                       visualization: Optional[Dict[str, Any]], limits: Any = None) -> Raster:
+        """``limits`` (max_grid_dimension, max_bands, max_payload_bytes) replace the settings'
+        computePixels limits, e.g. the smaller ones of download URLs."""
         with evaluation_context(self.context()):
             image = self.evaluate(expression)
             if not _is_image(image):
                 raise invalid_argument(
                     f"Image.computePixels: The expression must evaluate to an Image, got {_type_name(image)}.")
-            return self._pixels_module().compute_pixels(image, grid, band_ids, visualization, self.config)
+            return self._pixels_module().compute_pixels(image, grid, band_ids, visualization,
+                                                        limits if limits is not None else self.config)
 
     def asset_pixels(self, asset_name: str, grid: Optional[Dict[str, Any]], band_ids: Optional[List[str]],
                      region: Any, visualization: Optional[Dict[str, Any]]) -> Raster:

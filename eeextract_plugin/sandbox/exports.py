@@ -57,6 +57,7 @@ import numpy as np
 
 from eeextract_plugin.sandbox.config import SandboxConfig
 from eeextract_plugin.sandbox.errors import EEError, invalid_argument, not_found, resource_exhausted
+from eeextract_plugin.sandbox.metering import metering
 from eeextract_plugin.sandbox.raster import PixelGrid, Raster
 from eeextract_plugin.sandbox.storage import BucketStore, DriveStore, rfc3339
 
@@ -347,6 +348,8 @@ class ExportService:
         self.config = config
         self.engine = engine
         self.source = source or PixelSource(engine, config)
+        # The project's EECU ledger (quota.QuotaLedger); the server sets its own.
+        self.quota: Optional[Any] = None
         self.clock = clock
         # Without a state_dir the sandbox is ephemeral: a private temporary folder, removed when
         # it stops (never the current folder, where old operations would come back).
@@ -356,7 +359,7 @@ class ExportService:
         self.state_dir = state_dir
         self.buckets = BucketStore(state_dir / "buckets", tuple(config.public_buckets),
                                    tuple(config.private_buckets),
-                                   tuple(getattr(config, "readonly_buckets", ()) or ()))
+                                   tuple(config.readonly_buckets or ()))
         self.drive = DriveStore(state_dir / "drive", tuple(config.drive_folders))
         self._tasks: Dict[str, ExportTask] = {}
         self._by_request_id: Dict[Tuple[str, str], str] = {}
@@ -668,11 +671,19 @@ class ExportService:
         if task.cancel.is_set():
             raise _CancelledError()
 
-    def _progress(self, task: ExportTask, fraction: float, eecu: float) -> None:
+    def _progress(self, task: ExportTask, fraction: float) -> None:
         with self._lock:
             task.progress = max(task.progress, min(1.0, fraction))
-            task.eecu_seconds = eecu
             task.update_time = self.clock()
+
+    def _charge(self, task: ExportTask, pixels_read: int, output_pixels: int) -> None:
+        """A block's EECU (the quota model's cost): to the task's batchEecuUsageSeconds and to
+        the project's monthly usage."""
+        eecu = self.config.quota.cost(pixels_read, output_pixels, interactive=False)
+        with self._lock:
+            task.eecu_seconds += eecu
+        if self.quota is not None:
+            self.quota.charge(task.project, eecu, task.request.workload_tag)
 
 
 class _ExportRun:
@@ -721,7 +732,9 @@ class _ExportRun:
         try:
             for col, row, width, height in _blocks(grid.width, grid.height, request.shard_size):
                 service._check(task)
-                raster = service.source.compute(image, grid.window(col, row, width, height))
+                with metering() as meter:
+                    raster = service.source.compute(image, grid.window(col, row, width, height))
+                service._charge(task, meter.pixels, width * height * len(raster.bands))
                 if writer is None:
                     writer = _PartWriter(temp, grid, raster, request)
                 any_valid = writer.write(raster, col, row) or any_valid
@@ -729,8 +742,7 @@ class _ExportRun:
                 done += width * height
                 if fail_after is not None and done >= fail_after:
                     raise TaskFailedError("User memory limit exceeded.", CODE_RESOURCE_EXHAUSTED)
-                bands = len(writer.band_names) if writer else 1
-                service._progress(task, done / total, done * bands / 1e6 * 0.05)
+                service._progress(task, done / total)
                 # Pace to the configured rate.
                 service._wait(task, done / self.rate - (time.monotonic() - begun))
             if writer is None:  # an empty grid cannot happen (width, height > 0)

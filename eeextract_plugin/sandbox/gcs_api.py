@@ -5,6 +5,8 @@ Point the client at the sandbox with ``STORAGE_EMULATOR_HOST=<sandbox url>`` (or
 ``/storage/v1/``, ``/download/storage/v1/`` and ``/upload/storage/v1/`` here)::
 
     GET    /storage/v1/b                                   the buckets
+    POST   /storage/v1/b?project=P                         create a bucket ({"name": ...})
+    DELETE /storage/v1/b/{bucket}                          delete an empty bucket
     GET    /storage/v1/b/{bucket}                          bucket metadata
     GET    /storage/v1/b/{bucket}/o?prefix&delimiter&maxResults&pageToken
     GET    /storage/v1/b/{bucket}/o/{object}               object metadata (md5Hash, crc32c, ...)
@@ -39,7 +41,7 @@ MAX_PAGE_SIZE = 1000
 # Downloads larger than this are streamed from the file instead of read into memory.
 STREAM_ABOVE_BYTES = 16 * 1024 * 1024
 _REASON_STATUS = {400: "invalid", 401: "required", 403: "forbidden", 404: "notFound", 405: "notAllowed",
-                  412: "conditionNotMet", 416: "requestedRangeNotSatisfiable"}
+                  409: "conflict", 412: "conditionNotMet", 416: "requestedRangeNotSatisfiable"}
 
 _resumable_lock = threading.Lock()
 _resumable: Dict[str, Dict[str, Any]] = {}
@@ -78,9 +80,10 @@ _ROUTE = re.compile(r"^/(?P<kind>storage|download/storage|upload/storage)/v1/b/(
 def _dispatch(request: Request, buckets: BucketStore) -> Response:
     if request.path.rstrip("/") == "/storage/v1/b" and request.method.upper() == "GET":
         # buckets.list: the sandbox's buckets (a caller without a token sees the public ones).
-        names = sorted(b for b in buckets.public | buckets.private | buckets.readonly
-                       if request.bearer_token is not None or buckets.is_public(b))
+        names = [b for b in buckets.bucket_names() if request.bearer_token is not None or buckets.is_public(b)]
         return Response.json({"kind": "storage#buckets", "items": [buckets.bucket_json(b) for b in names]})
+    if request.path.rstrip("/") == "/storage/v1/b" and request.method.upper() == "POST":
+        return _create_bucket(request, buckets)
     found = _ROUTE.match(request.path)
     if not found:
         return _error(404, f"Not Found: {request.path}")
@@ -97,6 +100,11 @@ def _dispatch(request: Request, buckets: BucketStore) -> Response:
         return _error(405, f"Method {method} not allowed for {request.path}.")
 
     if not has_objects:
+        if method == "DELETE":
+            if token is None:
+                raise _anonymous("storage.buckets.delete")
+            buckets.delete_bucket(bucket)
+            return Response(204, b"", content_type="application/json; charset=UTF-8")
         if method != "GET":
             return _error(405, f"Method {method} not allowed for {request.path}.")
         buckets.check_read(bucket, token, "storage.buckets.get")
@@ -128,6 +136,35 @@ def _dispatch(request: Request, buckets: BucketStore) -> Response:
         buckets.delete(bucket, name)
         return Response(204, b"", content_type="application/json; charset=UTF-8")
     return _error(405, f"Method {method} not allowed for {request.path}.")
+
+
+# -- buckets ----------------------------------------------------------------------------------
+
+
+def _anonymous(what: str) -> BucketError:
+    return BucketError(401, "required", f"Anonymous caller does not have {what} access to the Google Cloud "
+                                        f"Storage project. Permission '{what}' denied on resource "
+                                        "(or it may not exist).")
+
+
+def _create_bucket(request: Request, buckets: BucketStore) -> Response:
+    """``buckets.insert`` (``POST /storage/v1/b?project=P``, body ``{"name": ...}``): what
+    ``gcloud storage buckets create`` and ``storage.Client().create_bucket`` send. A
+    ``predefinedAcl`` / ``predefinedDefaultObjectAcl`` of ``publicRead`` makes it public."""
+    if request.bearer_token is None:
+        raise _anonymous("storage.buckets.create")
+    if not request.param("project"):
+        return _error(400, "Required parameter: project")
+    try:
+        body = json.loads(request.body.decode("utf-8") or "{}") if request.body else {}
+    except ValueError:
+        return _error(400, "Invalid JSON payload received.")
+    name = str(body.get("name") or "")
+    if not name:
+        return _error(400, "Required parameter: name", "required")
+    public = "publicRead" in (request.param("predefinedAcl"), request.param("predefinedDefaultObjectAcl"))
+    buckets.create(name, "public" if public else "private")
+    return Response.json(buckets.bucket_json(name))
 
 
 # -- listing ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 - **Concurrency**: at most ``max_concurrent_requests`` interactive requests (value:compute,
   computePixels, getPixels, thumbnails getPixels, computeFeatures, listFeatures) in flight per
-  project, as Earth Engine counts them; one more gets 429 RESOURCE_EXHAUSTED "Too many concurrent
+  project, as Earth Engine counts them (fewer for a project in restricted mode: ``quota.py``); one more gets 429 RESOURCE_EXHAUSTED "Too many concurrent
   aggregations." at once (the service rejects, it does not queue). ``0`` disables the limit.
 - **Rate**: every Earth Engine API call (not the discovery document) takes a token from its
   project's bucket, which refills at ``max_requests_per_second`` and holds one second's worth; an
@@ -25,7 +25,7 @@ import random
 import threading
 import time
 from contextlib import contextmanager
-from typing import Dict, Iterator, Optional
+from typing import Callable, Dict, Iterator, Optional
 
 from eeextract_plugin.sandbox.config import SandboxConfig
 from eeextract_plugin.sandbox.errors import EEError, internal, resource_exhausted, unavailable
@@ -114,8 +114,11 @@ class FaultPlan:
 class LoadLimiter:
     """Admission control, latency and faults for one server (shared by all its threads)."""
 
-    def __init__(self, config: SandboxConfig, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, config: SandboxConfig, sleep=time.sleep, clock=time.monotonic,
+                 concurrency_for: Optional[Callable[[str], int]] = None):
         self.config = config
+        # A project's concurrent-request limit (the quota model lowers it in restricted mode).
+        self._concurrency_for = concurrency_for or (lambda project: config.max_concurrent_requests)
         self._sleep = sleep
         self._clock = clock
         self._in_flight: Dict[str, int] = {}
@@ -144,8 +147,9 @@ class LoadLimiter:
 
     @contextmanager
     def interactive(self, project: str = "projects/sandbox") -> Iterator[InteractiveRequest]:
-        """Hold one of ``project``'s ``max_concurrent_requests`` slots, or raise 429 at once."""
-        limit = self.config.max_concurrent_requests
+        """Hold one of ``project``'s ``max_concurrent_requests`` slots (fewer in restricted
+        mode), or raise 429 at once."""
+        limit = self._concurrency_for(project)
         with self._lock:
             current = self._in_flight.get(project, 0)
             if limit and current >= limit:

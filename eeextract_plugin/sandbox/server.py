@@ -42,6 +42,13 @@ from eeextract_plugin.sandbox.errors import (
 )
 from eeextract_plugin.sandbox.http import Request, Response
 from eeextract_plugin.sandbox.limits import Fault, LoadLimiter
+from eeextract_plugin.sandbox.metering import metering
+from eeextract_plugin.sandbox.quota import (
+    QUOTA_STATUS_HEADER,
+    RESTRICTED_STATUS,
+    QuotaLedger,
+    validate_workload_tag,
+)
 from eeextract_plugin.sandbox.thumbnails import MapService, TableDownloadService, ThumbnailService
 
 log = logging.getLogger(__name__)
@@ -76,6 +83,7 @@ class SandboxServer:
 
     def __init__(self, config: Optional[SandboxConfig] = None, engine: Any = None, exports: Any = None):
         self.config = config or SandboxConfig()
+        self.quota = QuotaLedger(self.config.quota)
         if engine is None:
             module = _optional_module("eeextract_plugin.sandbox.engine")
             engine = module.Engine(self.config) if module else None
@@ -84,7 +92,9 @@ class SandboxServer:
             module = _optional_module("eeextract_plugin.sandbox.exports")
             exports = module.ExportService(self.config, engine) if module else None
         self.exports = exports
-        self.limiter = LoadLimiter(self.config)
+        if exports is not None and getattr(exports, "quota", False) is None:
+            exports.quota = self.quota  # batch exports charge the same ledger
+        self.limiter = LoadLimiter(self.config, concurrency_for=self._concurrency_for)
         self.thumbnails = ThumbnailService(self.config, self._require_engine)
         self.tables = TableDownloadService(self._require_engine)
         self.maps = MapService(self._require_engine)
@@ -148,14 +158,23 @@ class SandboxServer:
     # -- dispatch ------------------------------------------------------------------------------
 
     def dispatch(self, request: Request) -> Outcome:
-        """Answer one request; never raises."""
+        """Answer one request; never raises. Every answer to a project in restricted mode
+        carries Earth Engine's quota-status header."""
         try:
-            return self._route(request)
+            response, fault = self._route(request)
         except EEError as error:
-            return Response.error(error), None
+            response, fault = Response.error(error), None
         except Exception as exc:  # noqa: BLE001 - the server must keep serving
             log.exception("sandbox: %s %s failed", request.method, request.path)
-            return Response.error(internal(f"An internal error has occurred: {type(exc).__name__}: {exc}")), None
+            response, fault = Response.error(internal(f"An internal error has occurred: {type(exc).__name__}: {exc}")), None
+        project = _path_project(request.path)
+        if project is not None and self.quota.restricted(project):
+            response.headers[QUOTA_STATUS_HEADER] = RESTRICTED_STATUS
+        return response, fault
+
+    def _concurrency_for(self, project: str) -> int:
+        """The project's concurrent interactive request limit (lower in restricted mode)."""
+        return self.quota.max_concurrent(project, self.config.max_concurrent_requests)
 
     def _route(self, request: Request) -> Outcome:
         path = request.path
@@ -173,6 +192,10 @@ class SandboxServer:
             return Response.json(discovery.discovery_document(base)), None
         if path in ("/", "/healthz"):
             return Response.json({"service": "EE Extract sandbox", "url": self.url}), None
+        quota = re.match(r"^/sandbox/quota/(?:projects/)?([^/]+)$", path)
+        if quota:  # the sandbox's own report of the EECU ledger (not an Earth Engine API)
+            self._require(request, "GET")
+            return Response.json(self.quota.usage(quota.group(1))), None
         match = re.match(r"^/(v1|v1beta|v1alpha)/(projects/[^/:]+)(.*)$", path)
         if not match:
             raise not_found(f"The requested URL {path} was not found on this server.")
@@ -301,18 +324,26 @@ class SandboxServer:
 
     # interactive computations
 
-    def _interactive(self, project: str, work: Callable[[], Tuple[Response, int]]) -> Outcome:
-        """Run ``work`` (-> response, output pixels) under the project's concurrency limit, the
-        latency model and the fault plan."""
+    def _interactive(self, project: str, work: Callable[[], Tuple[Any, ...]], workload_tag: Optional[str] = None
+                     ) -> Outcome:
+        """Run ``work`` (-> response, output pixels[, output band-pixels]) under the project's
+        concurrency limit, the latency model and the fault plan; charge its EECU to the
+        project's quota (also when it fails: the computation was done)."""
         with self.limiter.interactive(project) as slot:
             fault = self.limiter.faults.next()
             if fault is not None and fault.error() is not None:
                 raise fault.error()
-            try:
-                response, pixels = work()
-            except EEError:
-                slot.wait_latency(0)
-                raise
+            band_pixels = 0
+            with metering() as meter:
+                try:
+                    result = work()
+                    response, pixels = result[0], result[1]
+                    band_pixels = result[2] if len(result) > 2 else 0
+                except EEError:
+                    self.quota.charge(project, self.quota.model.cost(meter.pixels, 0, True), workload_tag)
+                    slot.wait_latency(0)
+                    raise
+            self.quota.charge(project, self.quota.model.cost(meter.pixels, band_pixels, True), workload_tag)
             slot.wait_latency(pixels)
             if fault is Fault.SLOW_RESPONSE:
                 self.limiter.sleep(self.limiter.faults.slow_s)
@@ -322,41 +353,46 @@ class SandboxServer:
         body = request.json()
         expression = _expression(body)
 
+        tag = validate_workload_tag(body.get("workloadTag"))
+
         def work() -> Tuple[Response, int]:
             return Response.json({"result": self._require_engine().compute_value(expression)}), 0
 
-        return self._interactive(project, work)
+        return self._interactive(project, work, tag)
 
     def _compute_pixels(self, request: Request, project: str) -> Outcome:
         body = request.json()
         expression = _expression(body)
         file_format = encoding.normalize_format(body.get("fileFormat"))
+        tag = validate_workload_tag(body.get("workloadTag"))
 
-        def work() -> Tuple[Response, int]:
+        def work() -> Tuple[Response, int, int]:
             raster = self._require_engine().compute_pixels(
                 expression, body.get("grid") or None, body.get("bandIds") or None,
                 body.get("visualizationOptions") or None)
             return _pixels_response(raster, file_format, None)
 
-        return self._interactive(project, work)
+        return self._interactive(project, work, tag)
 
     def _asset_pixels(self, request: Request, project: str, asset_path: str) -> Outcome:
         body = request.json()
         file_format = encoding.normalize_format(body.get("fileFormat"))
         name = project + asset_path  # asset_path is "/assets/..."
+        tag = validate_workload_tag(body.get("workloadTag"))
 
-        def work() -> Tuple[Response, int]:
+        def work() -> Tuple[Response, int, int]:
             raster = self._require_engine().asset_pixels(
                 name, body.get("grid") or None, body.get("bandIds") or None,
                 body.get("region") or None, body.get("visualizationOptions") or None)
             return _pixels_response(raster, file_format, None)
 
-        return self._interactive(project, work)
+        return self._interactive(project, work, tag)
 
     def _compute_features(self, request: Request, project: str) -> Outcome:
         body = request.json()
         expression = _expression(body)
         page_size = body.get("pageSize")
+        tag = validate_workload_tag(body.get("workloadTag"))
 
         def work() -> Tuple[Response, int]:
             result = self._require_engine().compute_features(
@@ -364,7 +400,7 @@ class SandboxServer:
                 body.get("pageToken") or None)
             return Response.json(result), 0
 
-        return self._interactive(project, work)
+        return self._interactive(project, work, tag)
 
     def _list_features(self, request: Request, project: str, asset_path: str) -> Outcome:
         engine = self._require_engine()
@@ -382,23 +418,28 @@ class SandboxServer:
         return self._interactive(project, work)
 
     def _thumbnail_create(self, request: Request, project: str) -> Outcome:
-        return Response.json(self.thumbnails.create(project, request.json())), None
+        body = request.json()
+        validate_workload_tag(body.get("workloadTag"))
+        return Response.json(self.thumbnails.create(project, body)), None
 
     def _thumbnail_pixels(self, request: Request, project: str, thumb_id: str) -> Outcome:
         name = f"{project}/thumbnails/{thumb_id}"
-        self.thumbnails.lookup(name)
+        stored = self.thumbnails.lookup(name)
 
-        def work() -> Tuple[Response, int]:
+        def work() -> Tuple[Response, int, int]:
             encoded, raster = self.thumbnails.render(name)
             response = Response(200, encoded.data, encoded.content_type)
             if encoded.file_format in ("ZIPPED_GEO_TIFF", "ZIPPED_GEO_TIFF_PER_BAND", "GEO_TIFF", "NPY"):
                 response.headers["Content-Disposition"] = f'attachment; filename="{encoded.filename}"'
-            return response, raster.grid.width * raster.grid.height
+            pixels = raster.grid.width * raster.grid.height
+            return response, pixels, pixels * len(raster.bands)
 
-        return self._interactive(project, work)
+        return self._interactive(project, work, stored.get("workloadTag"))
 
     def _table_create(self, request: Request, project: str) -> Outcome:
-        return Response.json(self.tables.create(project, request.json())), None
+        body = request.json()
+        validate_workload_tag(body.get("workloadTag"))
+        return Response.json(self.tables.create(project, body)), None
 
     def _table_features(self, request: Request, project: str, table_id: str) -> Outcome:
         name = f"{project}/tables/{table_id}"
@@ -412,14 +453,16 @@ class SandboxServer:
         return self._interactive(project, work)
 
     def _map_create(self, request: Request, project: str) -> Outcome:
-        return Response.json(self.maps.create(project, request.json())), None
+        body = request.json()
+        validate_workload_tag(body.get("workloadTag"))
+        return Response.json(self.maps.create(project, body)), None
 
     def _map_tile(self, request: Request, project: str, map_id: str, zoom: str, x: str, y: str) -> Outcome:
         name = f"{project}/maps/{map_id}"
 
         def work() -> Tuple[Response, int]:
             encoded = self.maps.render(name, int(zoom), int(x), int(y))
-            return Response(200, encoded.data, encoded.content_type), 256 * 256
+            return Response(200, encoded.data, encoded.content_type), 256 * 256, 256 * 256 * 4
 
         return self._interactive(project, work)
 
@@ -428,6 +471,7 @@ class SandboxServer:
     def _image_export(self, request: Request, project: str) -> Outcome:
         body = request.json()
         _expression(body)
+        validate_workload_tag(body.get("workloadTag"))
         return Response.json(self._require_exports().start_export(_project_id(project), body)), None
 
     def _get_operation(self, request: Request, project: str, op_id: str) -> Outcome:
@@ -491,9 +535,17 @@ def _duration_s(value: Any, default: float) -> float:
         raise invalid_argument(f'Invalid value at \'timeout\' (type.googleapis.com/google.protobuf.Duration), "{value}"') from None
 
 
-def _pixels_response(raster: Any, file_format: str, prefix: Optional[str]) -> Tuple[Response, int]:
+def _pixels_response(raster: Any, file_format: str, prefix: Optional[str]) -> Tuple[Response, int, int]:
+    """(response, output pixels, output band-pixels)."""
     encoded = encoding.encode(raster, file_format, prefix)
-    return Response(200, encoded.data, encoded.content_type), raster.grid.width * raster.grid.height
+    pixels = raster.grid.width * raster.grid.height
+    return Response(200, encoded.data, encoded.content_type), pixels, pixels * len(raster.bands)
+
+
+def _path_project(path: str) -> Optional[str]:
+    """``projects/p`` of an Earth Engine API path, or None (discovery, storage, drive)."""
+    found = re.match(r"^/(?:v1|v1beta|v1alpha)/(projects/[^/:]+)", path)
+    return found.group(1) if found else None
 
 
 # -------------------------------------------------------------------------------------- transport

@@ -11,17 +11,21 @@ generation, times, content type) is derived from the file and cached by (size, m
 
 Buckets are public (readable anonymously) or private (any bearer token stands for the user's
 credentials; no token → 401 like Cloud Storage). Writing always needs the bucket to exist; a
-bucket named in the optional ``config.readonly_buckets`` exists but refuses writes (to rehearse
-"no write access").
+bucket named in ``config.readonly_buckets`` exists but refuses writes (to rehearse "no write
+access"). Buckets are created through the API (``buckets.insert``) or the sandbox's ``--bucket
+NAME[:public|:readonly]``; those created through the API are remembered under the state
+directory.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import mimetypes
 import os
+import re
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -184,8 +188,31 @@ class BucketError(Exception):
         self.message = message
 
 
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+REGISTRY = ".buckets.json"
+ACCESS_MODES = ("private", "public", "readonly")
+
+
+def check_bucket_name(name: str) -> None:
+    """Cloud Storage's naming rules: 3-63 characters (222 with dots, 63 per dot-separated part),
+    lowercase letters, digits, "-", "_" and "."; a letter or digit at both ends; not an IP
+    address; no "goog" prefix and no "google"."""
+    parts = name.split(".")
+    valid = (bool(BUCKET_NAME.match(name)) and (len(name) <= 63 or "." in name)
+             and all(0 < len(part) <= 63 for part in parts)
+             and not re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name)
+             and not name.startswith("goog") and "google" not in name and "g00gle" not in name)
+    if not valid:
+        raise BucketError(400, "invalid", f"Invalid bucket name: '{name}'")
+
+
 class BucketStore:
-    """Local Cloud Storage buckets: ``root/<bucket>/<object name>``."""
+    """Local Cloud Storage buckets: ``root/<bucket>/<object name>``.
+
+    Buckets are the configured ones (``public``, ``private``, ``readonly``) plus those created
+    through the API (``create``), which are remembered in ``root/.buckets.json`` so that they
+    outlive a restart of the sandbox, as real buckets do.
+    """
 
     def __init__(self, root: Path, public: Tuple[str, ...] = (), private: Tuple[str, ...] = (),
                  readonly: Tuple[str, ...] = ()):
@@ -194,10 +221,61 @@ class BucketStore:
         self.private = set(private)
         self.readonly = set(readonly)
         self._digests = _DigestCache()
+        self._lock = threading.Lock()
+        self._created: Dict[str, str] = self._load_registry()
+        for bucket, access in self._created.items():
+            self._add(bucket, access)
         for bucket in self.public | self.private | self.readonly:
             (self.root / bucket).mkdir(parents=True, exist_ok=True)
 
     # -- buckets -----------------------------------------------------------------------------
+
+    def _load_registry(self) -> Dict[str, str]:
+        try:
+            data = json.loads((self.root / REGISTRY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in dict(data).items() if v in ACCESS_MODES}
+
+    def _save_registry(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.root / REGISTRY, json.dumps(self._created, sort_keys=True).encode("utf-8"))
+
+    def _add(self, bucket: str, access: str) -> None:
+        {"public": self.public, "readonly": self.readonly}.get(access, self.private).add(bucket)
+
+    def bucket_names(self) -> List[str]:
+        return sorted(self.public | self.private | self.readonly)
+
+    def create(self, bucket: str, access: str = "private") -> None:
+        """``buckets.insert``: a new, empty bucket (409 when it exists, 400 for a bad name)."""
+        if access not in ACCESS_MODES:
+            raise ValueError(f"bucket access must be one of {', '.join(ACCESS_MODES)}, not {access!r}")
+        check_bucket_name(bucket)
+        with self._lock:
+            if self.exists(bucket):
+                raise BucketError(409, "conflict",
+                                  "Your previous request to create the named bucket succeeded and you "
+                                  "already own it.")
+            (self.root / bucket).mkdir(parents=True, exist_ok=True)
+            self._add(bucket, access)
+            self._created[bucket] = access
+            self._save_registry()
+
+    def delete_bucket(self, bucket: str) -> None:
+        """``buckets.delete``: only an empty bucket (409 otherwise)."""
+        with self._lock:
+            if not self.exists(bucket):
+                raise BucketError(404, "notFound", "The specified bucket does not exist.")
+            if self.names(bucket):
+                raise BucketError(409, "conflict", "The bucket you tried to delete is not empty.")
+            for group in (self.public, self.private, self.readonly):
+                group.discard(bucket)
+            self._created.pop(bucket, None)
+            self._save_registry()
+            import shutil
+
+            shutil.rmtree(self.root / bucket, ignore_errors=True)
 
     def exists(self, bucket: str) -> bool:
         return bucket in self.public or bucket in self.private or bucket in self.readonly

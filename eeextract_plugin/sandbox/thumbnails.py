@@ -7,8 +7,9 @@ bandIds, visualizationOptions, grid) and answers ``{"name": "projects/{p}/thumbn
 computes the image and answers its bytes. The client folds region, scale, dimensions and crs into
 the expression (``Image.clipToBoundsAndScale``, ``reproject``), so there is usually no grid.
 
-The result is limited to ``max_download_bytes`` counted like Earth Engine counts request size
-(each band's data type plus one mask byte per pixel).
+The result is limited to ``max_download_dimension`` pixels a side and ``max_download_bytes``
+counted like Earth Engine counts request size (each band's data type plus one mask byte per
+pixel), checked before anything is computed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from eeextract_plugin.sandbox import encoding
@@ -27,9 +29,19 @@ from eeextract_plugin.sandbox.raster import Raster
 MAX_KEPT = 20000
 
 
-def size_error(size: int, limit: int):
-    return invalid_argument(
-        f"Total request size ({size} bytes) must be less than or equal to {limit} bytes.")
+@dataclass(frozen=True)
+class DownloadLimits:
+    """What a thumbnail / download URL may hold, checked before computing (Earth Engine's
+    texts: "Pixel grid dimensions (WxH) must be less than or equal to 10000." and "Total request
+    size (N bytes) must be less than or equal to 33554432 bytes.")."""
+
+    max_grid_dimension: int
+    max_bands: int
+    max_payload_bytes: int
+
+
+def download_limits(config: SandboxConfig) -> DownloadLimits:
+    return DownloadLimits(config.max_download_dimension, config.max_bands, config.max_download_bytes)
 
 
 class ThumbnailService:
@@ -51,6 +63,7 @@ class ThumbnailService:
             raise invalid_argument("bandIds must be a list of strings.")
         stored = {
             "expression": body["expression"],
+            "workloadTag": body.get("workloadTag") or None,
             "fileFormat": file_format,
             "filenamePrefix": body.get("filenamePrefix"),
             "bandIds": band_ids or None,
@@ -78,10 +91,11 @@ class ThumbnailService:
         stored = self.lookup(name)
         engine = self._engine()
         raster = engine.compute_pixels(stored["expression"], stored["grid"], stored["bandIds"],
-                                       stored["visualizationOptions"])
-        size = encoding.payload_bytes(raster)
+                                       stored["visualizationOptions"], limits=download_limits(self.config))
+        size = encoding.payload_bytes(raster)  # again, for an engine that does not check
         if size > self.config.max_download_bytes:
-            raise size_error(size, self.config.max_download_bytes)
+            raise invalid_argument(
+                f"Total request size ({size} bytes) must be less than or equal to {self.config.max_download_bytes} bytes.")
         prefix: Optional[str] = stored["filenamePrefix"]
         return encoding.encode(raster, stored["fileFormat"], prefix), raster
 

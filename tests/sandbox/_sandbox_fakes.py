@@ -42,7 +42,7 @@ class FakeEngine:
             raise RuntimeError("boom")
         raise invalid_argument(f"Unsupported algorithm: {name}")
 
-    def compute_pixels(self, expression, grid, band_ids, visualization) -> Raster:
+    def compute_pixels(self, expression, grid, band_ids, visualization, limits=None) -> Raster:
         with self._lock:
             self.calls += 1
         if self.delay_s:

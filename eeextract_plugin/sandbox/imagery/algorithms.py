@@ -228,16 +228,30 @@ def image_add_bands(dstImg, srcImg, names=None, overwrite=False):
     bands = list(dst.bands)
     for b in src_bands:
         existing = [i for i, d in enumerate(bands) if d.name == b.name]
-        if existing:
-            if not overwrite:
-                raise invalid_argument(
-                    f"Image.addBands: Can't add a band named '{b.name}' to image because a band with this name "
-                    "already exists. Existing bands: " + str([d.name for d in dst.bands]) + "."
-                )
+        if existing and overwrite:
             bands[existing[0]] = b
+        elif existing:
+            # Earth Engine keeps both: the added band gets the first free "<name>_<n>".
+            taken = {d.name for d in bands}
+            n = 1
+            while f"{b.name}_{n}" in taken:
+                n += 1
+            bands.append(b.renamed(f"{b.name}_{n}"))
         else:
             bands.append(b)
     return _keep(dst, bands)
+
+
+@algorithm("Image.slice")
+def image_slice(image, start, end=None):
+    img = as_image(image, "Image.slice")
+    n = len(img.bands)
+    first = int(start)
+    last = n if end is None else int(end)
+    first = first + n if first < 0 else first
+    last = last + n if last < 0 else last
+    first, last = max(0, min(first, n)), max(0, min(last, n))
+    return _keep(img, img.bands[first:last])
 
 
 @algorithm("Image.bandNames")

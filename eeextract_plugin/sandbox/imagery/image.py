@@ -12,9 +12,9 @@ the native CRS and the pixel containing it is taken; outside the native extent â
 
 Masked pixels always hold 0, so the same request gives the same bytes.
 
-Known difference from Earth Engine: a grid coarser than the native one samples native pixels
-(nearest neighbour); Earth Engine would read its MEAN/MODE/SAMPLE pyramids. ``Image.resample``
-gives bilinear/bicubic interpolation, ``Image.reproject`` forces a computation scale.
+A grid coarser than the native one reads the band's pyramid, as Earth Engine does (block means,
+modes or samples per the band's pyramiding policy: :mod:`.pyramids`). ``Image.resample`` gives
+bilinear/bicubic interpolation, ``Image.reproject`` forces a computation scale.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from eeextract_plugin.sandbox import metering
 from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.imagery.projection import (
     Projection,
@@ -38,6 +39,9 @@ from eeextract_plugin.sandbox.model.element import Element
 from eeextract_plugin.sandbox.raster import BandData, PixelGrid, Raster
 
 BandResult = Tuple[np.ndarray, np.ndarray]  # values (h, w), mask (h, w) bool
+
+SYSTEM_ID = "system:id"
+SYSTEM_VERSION = "system:version"
 
 # Image.compute works in row strips of about this many pixels.
 STRIP_PIXELS = 1 << 21
@@ -181,8 +185,8 @@ class Band:
         self.dimensions = dimensions  # native (width, height) for stored bands
         # The grid to compute on when none is asked for (set by clipToBoundsAndScale).
         self.grid_hint: Optional[PixelGrid] = None
-        # How Earth Engine would build this band's pyramids (asset metadata only: the sandbox
-        # samples native pixels at every scale).
+        # How Earth Engine builds this band's pyramids (MEAN, MODE, SAMPLE, MIN, MAX): what a
+        # request coarser than the native grid reads (stored bands, see NativeBand).
         self.pyramiding = "MEAN"
 
     # -- the public contract
@@ -211,12 +215,40 @@ class Band:
         return DefaultProjectionBand(self, projection)
 
     def describe(self) -> Dict[str, Any]:
+        """The band's ``getInfo``, as Earth Engine gives it: ``crs`` and ``crs_transform`` of its
+        projection, and for a band with a fixed, bounded pixel grid its ``dimensions`` and, when
+        that grid is a window of the projection's lattice not at its origin, the window's
+        ``origin`` (pixel offset). A stored band reports its whole extent; a clipped or
+        ``clipToBoundsAndScale``-d one the window it would be exported on; a computed band
+        with the default projection (WGS84, 1 degree) has no fixed grid."""
         info: Dict[str, Any] = {"id": self.name, "data_type": self.pixel_type.to_info()}
         info["crs"] = self.projection.crs
         info["crs_transform"] = [float(v) for v in self.projection.transform]
-        if self.dimensions is not None:
+        if self.dimensions is not None and self.grid_hint is None:
             info["dimensions"] = [int(self.dimensions[0]), int(self.dimensions[1])]
+            return info
+        grid = self.fixed_grid()
+        if grid is None:
+            return info
+        offset = aligned_offset(grid, self.projection)
+        if offset is None:
+            info["crs"] = grid.crs
+            info["crs_transform"] = [float(v) for v in grid.transform]
+        elif offset != (0, 0):
+            info["origin"] = [int(offset[0]), int(offset[1])]
+        info["dimensions"] = [int(grid.width), int(grid.height)]
         return info
+
+    def fixed_grid(self) -> Optional[PixelGrid]:
+        """The bounded grid this band is computed on when none is asked for, or None when it
+        has no fixed projection (a computed band in the default projection) or no bounds."""
+        if self.grid_hint is not None:
+            return self.grid_hint
+        if self.projection == Projection.wgs84_degrees():
+            return None
+        if self.footprint is None and self.dimensions is None:
+            return None
+        return default_grid_of(self)
 
 
 def _disjoint(grid: PixelGrid, footprint: Any) -> bool:
@@ -232,38 +264,133 @@ class NativeBand(Band):
     """A band stored on a native pixel lattice: values are a function of integer (col, row).
 
     Subclasses implement :meth:`sample` on broadcastable int64 index arrays that are inside the
-    native extent (when it has one).
+    native extent (when it has one). A request coarser than the native grid reads the band's
+    pyramid (:mod:`.pyramids`): block means, modes or samples per ``self.pyramiding``.
     """
 
     def sample(self, cols: np.ndarray, rows: np.ndarray, grid: PixelGrid) -> BandResult:
         raise NotImplementedError
 
     def _compute(self, grid: PixelGrid) -> BandResult:
+        from eeextract_plugin.sandbox.imagery import pyramids
+
+        level = pyramids.pyramid_level(grid, self.projection, self.dimensions)
+        if level > 0:
+            return self._compute_level(grid, level)
         shape = (grid.height, grid.width)
-        offset = aligned_offset(grid, self.projection)
-        if offset is not None:
-            c0, r0 = offset
-            cols = np.arange(c0, c0 + grid.width, dtype=np.int64)[None, :]
-            rows = np.arange(r0, r0 + grid.height, dtype=np.int64)[:, None]
-            valid = None
-        else:
-            cols, rows, valid = native_indices(grid, self.projection)
-        inside = valid
-        if self.dimensions is not None:
-            width, height = self.dimensions
-            in_c = (cols >= 0) & (cols < width)
-            in_r = (rows >= 0) & (rows < height)
-            ext = in_c & in_r
-            inside = ext if inside is None else (inside & ext)
-            if not np.any(inside):
-                return np.zeros(shape, self.pixel_type.dtype), np.zeros(shape, bool)
-            cols = np.clip(cols, 0, width - 1)
-            rows = np.clip(rows, 0, height - 1)
+        cols, rows, inside = _lattice_indices(grid, self.projection, self.dimensions)
+        if cols is None:
+            return np.zeros(shape, self.pixel_type.dtype), np.zeros(shape, bool)
+        metering.count(grid.width * grid.height)
         values, mask = self.sample(cols, rows, grid)
         mask = np.broadcast_to(mask, shape)
         if inside is not None:
             mask = mask & np.broadcast_to(inside, shape)
         return values, mask
+
+    def _compute_level(self, grid: PixelGrid, level: int) -> BandResult:
+        """The band on ``grid`` read from pyramid level ``level`` (nearest level pixel of each
+        output pixel; each level pixel aggregated from its native block)."""
+        from eeextract_plugin.sandbox.imagery import pyramids
+
+        shape = (grid.height, grid.width)
+        dtype = self.pixel_type.dtype
+        policy = str(getattr(self, "pyramiding", "MEAN") or "MEAN").upper()
+        side = 2 ** level
+        level_proj = pyramids.level_projection(self.projection, level)
+        level_dims = None
+        if self.dimensions is not None:
+            level_dims = (-(-int(self.dimensions[0]) // side), -(-int(self.dimensions[1]) // side))
+        lcols, lrows, inside = _lattice_indices(grid, level_proj, level_dims)
+        if lcols is None:
+            return np.zeros(shape, dtype), np.zeros(shape, bool)
+        separable = lcols.shape[0] == 1 and lrows.ndim == 2 and lrows.shape[1] == 1
+        if not separable:
+            lcols, lrows = np.broadcast_arrays(lcols, lrows)
+        offsets = pyramids.block_offsets(level, policy)
+        k = len(offsets)
+        n = k * k
+        values = np.zeros(shape, dtype)
+        mask = np.zeros(shape, bool)
+        width = height = None
+        if self.dimensions is not None:
+            width, height = int(self.dimensions[0]), int(self.dimensions[1])
+        # Row strips of at most ~4 M native samples (n per output pixel).
+        step = max(1, (1 << 22) // max(1, n * grid.width))
+        for r0 in range(0, grid.height, step):
+            check_deadline()
+            r1 = min(grid.height, r0 + step)
+            h, w = r1 - r0, grid.width
+            if separable:
+                # The samples form a regular grid: (h*k rows) x (w*k columns), one call.
+                cols = (lcols[0][:, None] * side + offsets[None, :]).reshape(1, w * k)
+                rows = (lrows[r0:r1, 0][:, None] * side + offsets[None, :]).reshape(h * k, 1)
+                virtual = _PyramidSamples(grid.crs, grid.transform, w * k, h * k, level, r0)
+            else:
+                dc = np.repeat(offsets, k)[:, None, None]
+                dr = np.tile(offsets, k)[:, None, None]
+                cols = (lcols[r0:r1][None] * side + dc).reshape(n * h, w)
+                rows = (lrows[r0:r1][None] * side + dr).reshape(n * h, w)
+                virtual = _PyramidSamples(grid.crs, grid.transform, w, n * h, level, r0)
+            ok = None
+            if width is not None:
+                ok = (cols < width) & (rows < height)
+                cols = np.minimum(cols, width - 1)
+                rows = np.minimum(rows, height - 1)
+            metering.count(virtual.width * virtual.height)
+            v, m = self.sample(cols, rows, virtual)
+            full = (virtual.height, virtual.width)
+            v = np.broadcast_to(np.asarray(v), full)
+            m = np.broadcast_to(np.asarray(m, dtype=bool), full)
+            if ok is not None:
+                m = m & np.broadcast_to(ok, full)
+            if separable:
+                v = v.reshape(h, k, w, k).transpose(1, 3, 0, 2).reshape(n, h, w)
+                m = m.reshape(h, k, w, k).transpose(1, 3, 0, 2).reshape(n, h, w)
+            else:
+                v = v.reshape(n, h, w)
+                m = m.reshape(n, h, w)
+            out, valid = pyramids.aggregate(policy, v, m, dtype)
+            values[r0:r1] = out
+            mask[r0:r1] = valid
+        if inside is not None:
+            mask &= np.broadcast_to(inside, shape)
+        return values, mask
+
+
+@dataclass(frozen=True)
+class _PyramidSamples(PixelGrid):
+    """The "grid" handed to :meth:`NativeBand.sample` for the native pixels read to build
+    pyramid pixels (a distinct key for bands that cache per grid: never equal to a real grid)."""
+
+    level: int = 0
+    row_offset: int = 0
+
+
+def _lattice_indices(grid: PixelGrid, projection: Projection, dimensions: Optional[Tuple[int, int]]):
+    """(cols, rows, inside) of the lattice pixel under each output pixel centre: broadcastable
+    int64 arrays clipped into the extent, and a validity array (or None when all are valid).
+    ``(None, None, None)`` when no output pixel falls inside the extent."""
+    offset = aligned_offset(grid, projection)
+    if offset is not None:
+        c0, r0 = offset
+        cols = np.arange(c0, c0 + grid.width, dtype=np.int64)[None, :]
+        rows = np.arange(r0, r0 + grid.height, dtype=np.int64)[:, None]
+        valid = None
+    else:
+        cols, rows, valid = native_indices(grid, projection)
+    inside = valid
+    if dimensions is not None:
+        width, height = dimensions
+        in_c = (cols >= 0) & (cols < width)
+        in_r = (rows >= 0) & (rows < height)
+        ext = in_c & in_r
+        inside = ext if inside is None else (inside & ext)
+        if not np.any(inside):
+            return None, None, None
+        cols = np.clip(cols, 0, width - 1)
+        rows = np.clip(rows, 0, height - 1)
+    return cols, rows, inside
 
 
 class FunctionBand(Band):
@@ -364,6 +491,29 @@ class Image(Element):
         self.bands: List[Band] = list(bands)
         self.asset_id = asset_id
         self.version = version
+
+    # -- properties: an asset's id and version read and set as "system:id" / "system:version"
+    def get(self, name: str) -> Any:
+        if name == SYSTEM_ID:
+            return self.asset_id
+        if name == SYSTEM_VERSION:
+            return self.version
+        return super().get(name)
+
+    def property_names(self) -> List[str]:
+        names = [SYSTEM_ID] if self.asset_id else []
+        if self.version is not None:
+            names.append(SYSTEM_VERSION)
+        return names + super().property_names()
+
+    def with_properties(self, updates: Dict[str, Any]) -> Image:
+        updates = dict(updates)
+        asset_id = updates.pop(SYSTEM_ID, self.asset_id)
+        version = updates.pop(SYSTEM_VERSION, self.version)
+        clone = super().with_properties(updates)
+        clone.asset_id = None if asset_id is None else str(asset_id)
+        clone.version = version
+        return clone
 
     # -- description
     def band_names(self) -> List[str]:

@@ -466,7 +466,9 @@ class S2Collection(Collection):
         e = self.end_ms if end_ms is None else (end_ms if self.end_ms is None else min(end_ms, self.end_ms))
         r = self.region
         if region is not None:
-            r = region if r is None else r.intersection(region)
+            # Scenes meeting both regions are among those meeting either (not the intersection's:
+            # a scene can touch two disjoint regions): keep the smaller as the superset to scan.
+            r = region if r is None or region.area < r.area else r
         return S2Collection(s, e, r, self.properties)
 
     def apply_filter(self, filter: Any) -> Collection:

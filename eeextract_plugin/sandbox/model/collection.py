@@ -490,8 +490,6 @@ def aggregate_histogram(collection, property):
 
 @algorithm("Collection.reduceColumns")
 def collection_reduce_columns(collection, reducer, selectors, weightSelectors=None):
-    import numpy as np
-
     from eeextract_plugin.sandbox.model.reducer import Reducer
 
     collection = as_collection(collection, "Collection.reduceColumns")
@@ -500,9 +498,12 @@ def collection_reduce_columns(collection, reducer, selectors, weightSelectors=No
     if len(selectors) != reducer.num_inputs:
         raise invalid_argument(
             f"Collection.reduceColumns: Need {reducer.num_inputs} input selectors, got {len(selectors)}.")
-    values = [e.get(selectors[0]) for e in collection.iterate()]
-    values = [v for v in values if v is not None]
-    return reducer.apply(np.asarray(values))
+    elements = list(collection.iterate())
+    columns = [[e.get(str(name)) for e in elements] for name in selectors]
+    weights = None
+    if weightSelectors:
+        weights = [e.get(str(weightSelectors[0])) for e in elements]
+    return reducer.apply_inputs(columns, weights)
 
 
 @algorithm("Collection.union")

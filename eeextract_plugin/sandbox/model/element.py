@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 
 class Element:
@@ -11,6 +11,10 @@ class Element:
 
     def get(self, name: str) -> Any:
         return self.properties.get(name)
+
+    def property_names(self) -> List[str]:
+        """What ``propertyNames()`` answers (subclasses add derived system properties)."""
+        return list(self.properties.keys())
 
     def with_properties(self, updates: Dict[str, Any]) -> Element:
         """A copy with ``updates`` merged in (elements are immutable values)."""

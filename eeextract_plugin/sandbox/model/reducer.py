@@ -50,6 +50,16 @@ class Reducer:
     def _apply(self, values: np.ndarray, weights: Optional[np.ndarray]) -> Dict[str, Any]:
         raise NotImplementedError
 
+    def apply_inputs(self, columns: Sequence[Sequence[Any]], weights: Optional[Sequence[Any]] = None) -> Dict[str, Any]:
+        """Reduce ``num_inputs`` parallel columns (one value per row; ``None`` is a missing
+        value). A one-input reducer ignores missing values, as Earth Engine's do."""
+        if len(columns) != self.num_inputs:
+            raise invalid_argument(f"Need {self.num_inputs} inputs, got {len(columns)}.")
+        rows = [i for i, v in enumerate(columns[0]) if v is not None]
+        values = [columns[0][i] for i in rows]
+        w = None if weights is None else [weights[i] for i in rows]
+        return self.apply(np.asarray(values), None if w is None else np.asarray(w, dtype=np.float64))
+
     def reduce_stack(self, values: np.ndarray, valid: Optional[np.ndarray] = None) -> Dict[str, Stack]:
         values = np.asarray(values)
         if valid is None:
@@ -248,6 +258,25 @@ class CombinedReducer(Reducer):
     def output_names(self) -> List[str]:
         return [self.prefix + name for part in self.parts for name in part.output_names()]
 
+    def apply_inputs(self, columns, weights=None):
+        if self.shared:
+            out: Dict[str, Any] = {}
+            for part in self.parts:
+                used = columns[:part.num_inputs]
+                for k, v in part.apply_inputs(used, weights).items():
+                    out[self.prefix + k] = v
+            return out
+        if len(columns) != self.num_inputs:
+            raise invalid_argument(f"Need {self.num_inputs} inputs, got {len(columns)}.")
+        out = {}
+        start = 0
+        for part in self.parts:
+            used = columns[start:start + part.num_inputs]
+            start += part.num_inputs
+            for k, v in part.apply_inputs(used, weights).items():
+                out[self.prefix + k] = v
+        return out
+
     def _apply(self, values, weights):
         out: Dict[str, Any] = {}
         for part in self.parts:
@@ -282,6 +311,9 @@ class RenamedReducer(Reducer):
     def _apply(self, values, weights):
         return {self.mapping[k]: v for k, v in self.inner.apply(values, weights).items()}
 
+    def apply_inputs(self, columns, weights=None):
+        return {self.mapping[k]: v for k, v in self.inner.apply_inputs(columns, weights).items()}
+
     def _reduce_stack(self, values, valid):
         return {self.mapping[k]: v for k, v in self.inner.reduce_stack(values, valid).items()}
 
@@ -308,6 +340,74 @@ class HistogramReducer(Reducer):
 
     def _reduce_stack(self, values, valid):
         raise invalid_argument("Reducer.frequencyHistogram cannot be used per pixel in the sandbox.")
+
+
+class ToListReducer(Reducer):
+    """``Reducer.toList(tupleSize, numOptional)``: the inputs collected into ``list``, grouped in
+    tuples when ``tupleSize`` is given (then it has that many inputs; a row whose required inputs
+    are missing is dropped, the last ``numOptional`` may be null)."""
+
+    def __init__(self, tuple_size: Optional[int] = None, num_optional: int = 0):
+        if tuple_size is not None and int(tuple_size) < 1:
+            raise invalid_argument("Reducer.toList: tupleSize must be positive.")
+        self.tuple_size = None if tuple_size is None else int(tuple_size)
+        self.num_optional = int(num_optional or 0)
+
+    @property
+    def num_inputs(self) -> int:
+        return self.tuple_size or 1
+
+    def output_names(self) -> List[str]:
+        return ["list"]
+
+    def _apply(self, values, weights):
+        return {"list": [_py(v) for v in np.asarray(values).ravel().tolist()]}
+
+    def apply_inputs(self, columns, weights=None):
+        if len(columns) != self.num_inputs:
+            raise invalid_argument(f"Need {self.num_inputs} inputs, got {len(columns)}.")
+        required = self.num_inputs - self.num_optional
+        out = []
+        for row in zip(*columns):
+            if any(v is None for v in row[:required]):
+                continue
+            row = [_py(v) for v in row]
+            out.append(row if self.tuple_size is not None else row[0])
+        return {"list": out}
+
+    def _reduce_stack(self, values, valid):
+        raise invalid_argument("Reducer.toList cannot be used per pixel in the sandbox.")
+
+
+class RepeatedReducer(Reducer):
+    """``Reducer.repeat(reducer, count)``: ``count`` copies on consecutive inputs; each output
+    is the list of the copies' outputs."""
+
+    def __init__(self, inner: Reducer, count: int):
+        if int(count) < 1:
+            raise invalid_argument("Reducer.repeat: count must be positive.")
+        self.inner = inner
+        self.count = int(count)
+
+    @property
+    def num_inputs(self) -> int:
+        return self.inner.num_inputs * self.count
+
+    def output_names(self) -> List[str]:
+        return self.inner.output_names()
+
+    def apply_inputs(self, columns, weights=None):
+        if len(columns) != self.num_inputs:
+            raise invalid_argument(f"Need {self.num_inputs} inputs, got {len(columns)}.")
+        k = self.inner.num_inputs
+        results = [self.inner.apply_inputs(columns[i * k:(i + 1) * k], weights) for i in range(self.count)]
+        return {name: [r.get(name) for r in results] for name in self.output_names()}
+
+    def _apply(self, values, weights):
+        return self.apply_inputs([values] * self.count, weights)
+
+    def _reduce_stack(self, values, valid):
+        raise invalid_argument("Reducer.repeat cannot be used per pixel in the sandbox.")
 
 
 def _make(output: str, fn, stack, empty=None) -> SimpleReducer:
@@ -407,6 +507,18 @@ def reducer_set_outputs(reducer, outputs):
 @algorithm("Reducer.getOutputs")
 def reducer_get_outputs(reducer):
     return reducer.output_names()
+
+
+@algorithm("Reducer.toList")
+def reducer_to_list(tupleSize=None, numOptional=0):
+    return ToListReducer(tupleSize, numOptional)
+
+
+@algorithm("Reducer.repeat")
+def reducer_repeat(reducer, count):
+    if not isinstance(reducer, Reducer):
+        raise invalid_argument("Reducer.repeat, argument 'reducer': Invalid type.\nExpected type: Reducer.")
+    return RepeatedReducer(reducer, count)
 
 
 @algorithm("Reducer.unweighted")

@@ -130,7 +130,7 @@ def element_set_multi(object, properties):
 
 @algorithm("Element.propertyNames")
 def element_property_names(element):
-    return list(_require_element(element, "Element.propertyNames").properties.keys())
+    return _require_element(element, "Element.propertyNames").property_names()
 
 
 @algorithm("Element.toDictionary")
