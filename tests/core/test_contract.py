@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from eeextract_plugin.core import filters, plan, wording
-from eeextract_plugin.core.errors import BadInput, Cancelled, EEExtractError, JobNotFound, SessionError
+from eeextract_plugin.core.errors import (
+    BadInput,
+    Cancelled,
+    EEExtractError,
+    JobNotFound,
+    SessionError,
+)
 from eeextract_plugin.core.spec import JobSpec, SpecError
 from eeextract_plugin.core.spec_edit import keep_unshown_fields
 from eeextract_plugin.core.status import job_status, list_jobs
