@@ -54,7 +54,7 @@ class ConcurrencyController:
                  probe_after_s: float = 20.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.maximum = max(1, int(maximum))
         self.minimum = max(1, min(int(minimum), self.maximum))
-        start = initial if initial is not None else (min(8, self.maximum) if adaptive else self.maximum)
+        start = initial if initial is not None else (max(1, self.maximum // 2) if adaptive else self.maximum)
         self.limit = float(max(self.minimum, min(int(start), self.maximum)))
         self.adaptive = adaptive
         #: The level to hold: just below the last level that drew a 429 (the maximum at first).

@@ -229,12 +229,17 @@ def resolved_spec(job: reg.JobRecord) -> JobSpec:
 def run_job(spec: JobSpec, session: Any, workdir: Optional[Union[str, Path]] = None,
             progress: Optional[ProgressCallback] = None, cancel: Any = None,
             limits: Optional[RequestLimits] = None,
-            on_created: Optional[Callable[[str], None]] = None) -> JobResult:
-    """Plans, records and runs a new job; see the module docstring."""
+            on_created: Optional[Callable[[str], None]] = None,
+            on_planned: Optional[Callable[[PlanSummary], None]] = None) -> JobResult:
+    """Plans, records and runs a new job; see the module docstring. ``on_planned(summary)`` is
+    called once the plan is made (the method chosen and why, the bounds), before anything runs."""
     runner = JobRunner(session, workdir or default_workdir(spec), limits=limits, progress=progress,
                        cancel=cancel)
     try:
-        job_id = runner.create(spec)
+        plan = runner.plan(spec)
+        if on_planned:
+            on_planned(plan.summary())
+        job_id = runner.create(spec, plan)
         if on_created:
             on_created(job_id)
         return runner.run(job_id)

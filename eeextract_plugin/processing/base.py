@@ -536,6 +536,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
                 raise QgsProcessingException(f"Cancelled after {result.units_done} of "
                                              f"{result.units_total} units{where}")
             raise QgsProcessingException(f"{result.message or result.state}{where}")
+        for notice in result.notices:
+            feedback.pushWarning(notice)
         feedback.pushInfo(
             f"Job {result.job_id}: {result.units_done} units, {result.bytes / 1e6:.1f} MB in "
             f"{result.elapsed_s:.1f} s; {len(result.outputs)} output(s)")
@@ -561,7 +563,11 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         if previous:
             feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
             return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
-        return spec, run_job(spec, session, progress=progress, cancel=cancel)
+        def planned(summary: Any) -> None:
+            for line in summary.lines():
+                feedback.pushInfo(line)
+
+        return spec, run_job(spec, session, progress=progress, cancel=cancel, on_planned=planned)
 
     @staticmethod
     def job_name(algorithm: str, output: str) -> str:

@@ -195,7 +195,7 @@ def test_fetcher_gives_up_after_max_retries():
 def test_concurrency_starts_below_the_quota_and_holds_below_the_level_of_a_429():
     now = [0.0]
     lim = ConcurrencyController(40, decrease_interval_s=1.0, probe_after_s=30, clock=lambda: now[0])
-    assert lim.limit == 8  # slow start below the quota
+    assert lim.limit == 20  # starts below the quota (half of it)
     for _ in range(40):
         lim.on_success()
     assert lim.limit == 40  # one more per success: doubling per round of requests, up to the quota
