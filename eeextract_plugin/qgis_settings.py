@@ -17,6 +17,8 @@ from typing import Any, Dict, Optional
 
 from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsSettings
 
+from eeextract_plugin.core.spec import DEFAULT_CONCURRENCY, MAX_CONCURRENCY  # the core's one rule
+
 log = logging.getLogger(__name__)
 
 SETTINGS_PREFIX = "eeextract"
@@ -28,7 +30,6 @@ MODE_SANDBOX = "sandbox"
 MODE_CUSTOM_URL = "custom_url"
 MODES = (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT, MODE_SANDBOX, MODE_CUSTOM_URL)
 
-MAX_CONCURRENCY = 40  # Earth Engine's concurrent interactive requests per project
 
 PERSISTENT_GUIDANCE = (
     "Uses the credentials saved by the Earth Engine command line. If you have never signed in on "
@@ -51,7 +52,7 @@ class ConnectionSettings:
     project: str = ""
     custom_url: str = ""
     high_volume: bool = True
-    concurrency: int = 32
+    concurrency: int = DEFAULT_CONCURRENCY  # the project's quota (Earth Engine's default 40)
     output_folder: str = ""
     bucket: str = ""
     drive_folder: str = ""

@@ -77,6 +77,39 @@ def _connection_args(p: argparse.ArgumentParser) -> None:
                    help="use the high-volume endpoint (recommended for automated, parallel requests)")
 
 
+def _quota_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the project's quota (override the job file's execution section)")
+    g.add_argument("--concurrency", type=int, default=_env_number("EEEXTRACT_CONCURRENCY", int),
+                   help="requests the project may have in flight (Earth Engine's default 40; "
+                        "default $EEEXTRACT_CONCURRENCY or the job file's)")
+    g.add_argument("--rate", type=float, default=_env_number("EEEXTRACT_RATE", float),
+                   help="requests per second the project may make (default 100; $EEEXTRACT_RATE)")
+    g.add_argument("--request-kind", choices=("auto", "pixels", "url"), default=None,
+                   help="computePixels/getPixels requests, or thumbnail/download URLs")
+
+
+def _env_number(name: str, kind: Any) -> Any:
+    value = os.environ.get(name)
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
+
+
+def _apply_quota_args(spec: JobSpec, args: argparse.Namespace) -> JobSpec:
+    """The command line's quota settings over the job file's (validated as the file is)."""
+    execution = spec.execution.to_dict()
+    if getattr(args, "concurrency", None):
+        execution["max_concurrent_requests"] = args.concurrency
+    if getattr(args, "rate", None):
+        execution["requests_per_second"] = args.rate
+    if getattr(args, "request_kind", None):
+        execution["request_kind"] = args.request_kind
+    if execution == spec.execution.to_dict():
+        return spec
+    return JobSpec.from_dict({**spec.to_dict(), "execution": execution})
+
+
 def _workdir_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workdir", type=Path, default=None,
                    help=f"registry and staging folder (default {default_home()})")
@@ -96,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Asks Earth Engine what the source is (no pixels) and prints the plan.")
     p.add_argument("job", type=Path, help="job spec (JSON)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _quota_args(p)
     _connection_args(p)
 
     p = sub.add_parser("run", help="run a job", description="Plans and runs a job; prints its id.")
@@ -104,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", "-y", action="store_true", help="run a huge job without asking")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _workdir_arg(p)
+    _quota_args(p)
     _connection_args(p)
 
     p = sub.add_parser("status", help="list jobs, or show one", description="Shows job states from the registry.")
@@ -168,9 +203,12 @@ def _print_result(result: JobResult) -> None:
         print(f"  {result.message}")
     print(f"  units {result.units_done}/{result.units_total} done, {result.units_failed} failed, "
           f"{format_bytes(result.bytes)} in {format_duration(result.elapsed_s)}")
+    for notice in result.notices:
+        print(f"  note: {notice}")
     st = result.stats
     if st.attempts:
-        print(f"  requests {st.attempts}, retries {st.retries}, 429s {st.rate_limited}, splits {st.splits}")
+        print(f"  requests {st.attempts}, retries {st.retries}, 429s {st.rate_limited}, splits {st.splits}; "
+              f"in flight up to {st.highest_limit:.0f}, settled at {st.final_limit:.0f}")
     for label, paths in (("rasters", result.rasters), ("tables", result.tables),
                          ("zonal statistics", result.zonal_tables),
                          ("index", [result.index] if result.index else []),
@@ -215,7 +253,7 @@ def _run_interruptibly(fn: Any) -> Any:
 
 # ------------------------------------------------------------------------------ commands
 def cmd_plan(args: argparse.Namespace) -> int:
-    spec = JobSpec.from_file(args.job)
+    spec = _apply_quota_args(JobSpec.from_file(args.job), args)
     with session_for(args) as session, tempfile.TemporaryDirectory() as tmp:
         runner = JobRunner(session, tmp)
         try:
@@ -235,7 +273,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    spec = JobSpec.from_file(args.job)
+    spec = _apply_quota_args(JobSpec.from_file(args.job), args)
     if args.output:
         spec.output.directory = str(args.output.resolve())
     workdir = args.workdir or default_home()

@@ -8,15 +8,19 @@ on this module, never on the runner.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Dict, List, Optional
 
 from eeextract_plugin.core.fetch import RetryPolicy
 from eeextract_plugin.core.plan import RequestLimits
-from eeextract_plugin.core.progress import CancelToken, ProgressCallback
+from eeextract_plugin.core.progress import CancelToken, ProgressCallback, ProgressTracker
+from eeextract_plugin.core.quota import restricted_message
 from eeextract_plugin.core.registry import Registry
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,6 +50,27 @@ class ExecutionContext:
             return registry.cancel_requested(job_id)
 
         return CancelToken(lambda: front_end.cancelled or registry_cancel())
+
+    def fetch_options(self, execution: Any, tracker: ProgressTracker, notices: List[str]) -> Dict[str, Any]:
+        """The :class:`~eeextract_plugin.core.fetch.TileFetcher` settings of a run: the project's
+        quota from the spec's ``execution`` section, and what to do when Earth Engine puts the
+        project in restricted mode (tell the user once, in one line)."""
+        project = getattr(self.session, "project", "") or "the project"
+
+        def restricted(concurrency: int) -> None:
+            message = restricted_message(project, concurrency)
+            if message not in notices:
+                notices.append(message)
+                log.warning("%s", message)
+                tracker.message(message)
+
+        return {"max_concurrency": execution.max_concurrent_requests,
+                "policy": self.retry_policy or RetryPolicy(max_retries=execution.max_retries),
+                "adaptive": execution.adaptive,
+                "requests_per_second": execution.requests_per_second,
+                "quota_status": getattr(self.session, "quota", None),
+                "restricted_concurrency": execution.restricted_concurrency,
+                "on_restricted": restricted}
 
 
 __all__ = ["ExecutionContext"]

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import Cancelled, JobAborted
-from eeextract_plugin.core.fetch import RetryPolicy, TileFetcher
+from eeextract_plugin.core.fetch import TileFetcher
 from eeextract_plugin.core.mosaic import build_output
 from eeextract_plugin.core.plan import OutputPlan, UnitPlan
 from eeextract_plugin.core.postprocess import zonal_for_output
@@ -28,6 +28,7 @@ from eeextract_plugin.core.registry import OutputRecord, UnitRecord
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.source import EarthEngineSource, ImageRef, check_image_body, decode_npy
 from eeextract_plugin.core.spec import JobSpec
+from eeextract_plugin.core.urls import UrlFetcher
 from eeextract_plugin.core.writer import DiskFullError, StagingRaster, band_planes, write_atomic
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,13 @@ class DirectExecution:
         self._finish_error: Optional[BaseException] = None
         self.finished_paths: List[str] = []
         self.zonal_paths: List[str] = []
+        self.notices: List[str] = []
+        # request_kind "url": each unit through a thumbnail/download URL fetched without
+        # credentials ("auto" is "pixels" on this machine's threads: one round trip, not two).
+        self.urls: Optional[UrlFetcher] = None
+        if spec.execution.request_kind == "url":
+            self.urls = UrlFetcher(getattr(getattr(ctx.session, "config", None), "request_timeout_s", 330.0),
+                                   pool_size=spec.execution.max_concurrent_requests + 4)
         self._zonal_failures: List[str] = []
         self.cancel = ctx.job_cancel_token(job_id)
 
@@ -88,13 +96,20 @@ class DirectExecution:
         img = self.image(u.output_id)
         if out.fetch == "NPY":
             req_bands = out.bands
-            body = self.source.fetch_pixels(img, grid, req_bands)
+            if self.urls is not None:
+                body = self.source.fetch_pixels_by_url(img, grid, req_bands, self.urls)
+            else:
+                body = self.source.fetch_pixels(img, grid, req_bands)
             nbytes = len(body)
             arr = decode_npy(body, u.width, u.height)
             del body  # the array is a view of it
             self.staging(u.output_id).write(u.col, u.row, band_planes(arr, out.bands))
             return nbytes
-        body = check_image_body(self.source.fetch_visualized(img, grid, out.fetch), out.fetch)
+        if self.urls is not None:
+            body = self.source.fetch_visualized_by_url(img, grid, out.fetch, self.urls)
+        else:
+            body = self.source.fetch_visualized(img, grid, out.fetch)
+        body = check_image_body(body, out.fetch)
         return write_atomic(out.path, body)
 
     def run(self) -> JobResult:
@@ -109,8 +124,10 @@ class DirectExecution:
             if u.state != reg.DONE:
                 self._remaining[u.output_id] = self._remaining.get(u.output_id, 0) + 1
         counts = self.reg.unit_counts(job_id)
+        summary = (self.reg.job(job_id).summary or {}) if self.reg.job(job_id) else {}
+        bound_rate = (summary.get("bytes") or 0) / summary["direct_s"] if summary.get("direct_s") else 0.0
         tracker = ProgressTracker(len(live), self.ctx.progress, done=len(live) - len(todo),
-                                  bytes_done=counts.get("bytes_done", 0))
+                                  bytes_done=counts.get("bytes_done", 0), bound_rate_bytes_s=bound_rate)
         # Outputs whose units are all done but whose file is not (crash during finishing).
         for oid, rec in self.records.items():
             if rec.state != reg.DONE and self._remaining.get(oid, 0) == 0:
@@ -149,10 +166,8 @@ class DirectExecution:
 
         ex = self.spec.execution
         fetcher: TileFetcher[UnitPlan] = TileFetcher(
-            self.handle, max_concurrency=ex.max_concurrent_requests,
-            policy=self.ctx.retry_policy or RetryPolicy(max_retries=ex.max_retries),
-            adaptive=ex.adaptive, cancel=self.cancel, on_done=on_done, on_failed=on_failed,
-            splitter=splitter)
+            self.handle, cancel=self.cancel, on_done=on_done, on_failed=on_failed, splitter=splitter,
+            **self.ctx.fetch_options(ex, tracker, self.notices))
         units = [UnitPlan(u.unit_id, u.output_id, u.params["col"], u.params["row"],
                           u.params["width"], u.params["height"], u.seq) for u in todo]
         state, message = reg.COMPLETED, None
@@ -171,6 +186,8 @@ class DirectExecution:
         finisher.join()
         for st in self._staging.values():
             st.close()
+        if self.urls is not None:
+            self.urls.close()
         if state == reg.COMPLETED and self._finish_error is not None:
             exc2 = self._finish_error
             state = reg.FAILED
@@ -202,7 +219,7 @@ class DirectExecution:
                          zonal_tables=list(self.zonal_paths), units_total=live_total,
                          units_done=counts.get(reg.DONE, 0), units_failed=counts.get(reg.FAILED, 0),
                          bytes=counts.get("bytes_done", 0), elapsed_s=time.monotonic() - t0,
-                         workdir=str(self.ctx.workdir), stats=fetcher.stats)
+                         workdir=str(self.ctx.workdir), stats=fetcher.stats, notices=list(self.notices))
 
     def _recover_lost_staging(self) -> None:
         """Units are done only while their pixels are in the staging file: if that file is

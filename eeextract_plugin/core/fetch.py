@@ -1,7 +1,12 @@
 """Parallel direct requests: a bounded pool, retries, splitting, adaptive concurrency.
 
-- **Pool**: ``max_concurrency`` worker threads (default 32, never above 40, Earth Engine's
-  concurrent-request quota); an :class:`AdaptiveLimiter` decides how many may be in flight.
+- **Pool**: ``max_concurrency`` worker threads — the project's concurrent-request quota (Earth
+  Engine's documented default is 40; a setting, see :mod:`.quota`); a
+  :class:`~.quota.ConcurrencyController` decides how many may be in flight (it starts below the
+  quota, grows while requests succeed and settles just below the level that draws 429s) and a
+  :class:`~.quota.RequestRateLimiter` keeps under the project's request rate. When Earth Engine
+  says the project is in restricted mode (:class:`~.quota.QuotaStatus`), the pool drops to
+  ``restricted_concurrency`` at once.
 - **Retries** (this is the only retry layer; the session sets ``ee.data.setMaxRetries(0)``):
   429, 5xx, 403 rate-limit, connection errors, time-outs and truncated or corrupt bodies are
   retried with exponential backoff and *full jitter* (``uniform(0, min(cap, base * 2**n))``),
@@ -10,8 +15,8 @@
   are not retried as they are: the unit is split (``splitter``) and its parts queued.
 - **Deterministic errors** (missing asset, invalid argument…) stop the job with Earth Engine's
   message; units already finished stay finished.
-- **AIMD**: each 429 halves the number allowed in flight (at most once per second, so one burst
-  counts once); each success adds ``1/limit`` (one more slot per round of successes).
+- **429**: each 429 halves the number allowed in flight (at most once per second, so one burst
+  counts once) and the controller then holds just below the level that drew it.
 """
 
 from __future__ import annotations
@@ -29,11 +34,15 @@ from typing import Any, Callable, Generic, Iterable, List, Optional, TypeVar
 
 from eeextract_plugin.core.errors import JobAborted
 from eeextract_plugin.core.progress import CancelToken
+from eeextract_plugin.core.quota import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RESTRICTED_CONCURRENCY,
+    ConcurrencyController,
+    QuotaStatus,
+    RequestRateLimiter,
+)
 
 log = logging.getLogger(__name__)
-
-MAX_CONCURRENCY = 40
-DEFAULT_CONCURRENCY = 32
 
 T = TypeVar("T")
 
@@ -43,6 +52,7 @@ _SPLIT_PATTERNS = re.compile(
     r"memory limit exceeded|computation timed out|too many pixels|request (payload |size )?"
     r"(is )?too large|total request size|exceeds? .*(limit|bytes)|grid dimension",
     re.IGNORECASE)
+_CONCURRENCY_PATTERN = re.compile(r"concurrent", re.IGNORECASE)
 _RATE_PATTERNS = re.compile(r"too many (concurrent )?requests|rate limit|quota exceeded",
                             re.IGNORECASE)
 
@@ -58,6 +68,8 @@ class Classification:
     retry_after: Optional[float] = None
     message: str = ""
     rate_limited: bool = False
+    #: A 429 for too many requests in flight (not for the request rate).
+    concurrency_limited: bool = False
 
 
 def _http_error_of(exc: BaseException) -> Any:
@@ -90,7 +102,8 @@ def classify(exc: BaseException) -> Classification:
     if _SPLIT_PATTERNS.search(msg):
         return Classification(SPLIT, status, message=msg)
     if status == 429 or (status == 403 and _RATE_PATTERNS.search(msg)):
-        return Classification(RETRY, status, retry_after, msg, rate_limited=True)
+        return Classification(RETRY, status, retry_after, msg, rate_limited=True,
+                              concurrency_limited=bool(_CONCURRENCY_PATTERN.search(msg)))
     if status is not None and status >= 500:
         return Classification(RETRY, status, retry_after, msg)
     if status is not None:
@@ -122,58 +135,6 @@ class RetryPolicy:
         return max(r, retry_after or 0.0)
 
 
-class AdaptiveLimiter:
-    """How many requests may be in flight: additive increase, multiplicative decrease."""
-
-    def __init__(self, maximum: int, initial: Optional[int] = None, minimum: int = 1,
-                 adaptive: bool = True, decrease_interval_s: float = 1.0) -> None:
-        self.maximum = max(1, min(maximum, MAX_CONCURRENCY))
-        self.minimum = max(1, min(minimum, self.maximum))
-        self.limit = float(initial or self.maximum)
-        self.adaptive = adaptive
-        self.in_flight = 0
-        self.lowest = self.limit
-        self.decreases = 0
-        self._cond = threading.Condition()
-        self._last_decrease = -1e9
-        self._interval = decrease_interval_s
-
-    def acquire(self, cancel: Optional[CancelToken] = None) -> bool:
-        with self._cond:
-            while self.in_flight >= int(self.limit):
-                if cancel is not None and cancel.cancelled:
-                    return False
-                self._cond.wait(0.2)
-            self.in_flight += 1
-            return True
-
-    def release(self) -> None:
-        with self._cond:
-            self.in_flight -= 1
-            self._cond.notify_all()
-
-    def on_success(self) -> None:
-        if not self.adaptive:
-            return
-        with self._cond:
-            if self.limit < self.maximum:
-                self.limit = min(self.maximum, self.limit + 1.0 / self.limit)
-                self._cond.notify_all()
-
-    def on_rate_limited(self) -> None:
-        if not self.adaptive:
-            return
-        with self._cond:
-            now = time.monotonic()
-            if now - self._last_decrease < self._interval:
-                return
-            self._last_decrease = now
-            self.limit = max(float(self.minimum), self.limit / 2.0)
-            self.lowest = min(self.lowest, self.limit)
-            self.decreases += 1
-            log.info("429: requests in flight limited to %d", int(self.limit))
-
-
 @dataclass
 class FetchStats:
     attempts: int = 0
@@ -183,7 +144,10 @@ class FetchStats:
     splits: int = 0
     failures: int = 0
     lowest_limit: float = 0.0
+    highest_limit: float = 0.0
     final_limit: float = 0.0
+    restricted: bool = False
+    rate_wait_s: float = 0.0
     errors: List[str] = field(default_factory=list)
 
 
@@ -206,12 +170,16 @@ class TileFetcher(Generic[T]):
                  on_failed: Optional[Callable[[T, str, int], None]] = None,
                  splitter: Optional[Callable[[T, str], Optional[List[T]]]] = None,
                  on_start: Optional[Callable[[T], None]] = None,
-                 rng: Optional[random.Random] = None) -> None:
-        if max_concurrency > MAX_CONCURRENCY:
-            log.warning("max_concurrency %d above the quota; using %d", max_concurrency, MAX_CONCURRENCY)
+                 rng: Optional[random.Random] = None,
+                 initial_concurrency: Optional[int] = None,
+                 requests_per_second: float = 0.0,
+                 quota_status: Optional[QuotaStatus] = None,
+                 restricted_concurrency: int = DEFAULT_RESTRICTED_CONCURRENCY,
+                 on_restricted: Optional[Callable[[int], None]] = None) -> None:
         self.handler = handler
-        self.workers = max(1, min(max_concurrency, MAX_CONCURRENCY))
-        self.limiter = AdaptiveLimiter(self.workers, adaptive=adaptive)
+        self.workers = max(1, int(max_concurrency))
+        self.limiter = ConcurrencyController(self.workers, initial=initial_concurrency, adaptive=adaptive)
+        self.rate = RequestRateLimiter(requests_per_second)
         self.policy = policy or RetryPolicy()
         self.cancel = cancel or CancelToken()
         self.on_done = on_done
@@ -222,6 +190,17 @@ class TileFetcher(Generic[T]):
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._abort: Optional[BaseException] = None
+        self._quota_status = quota_status
+        self._restricted_concurrency = max(1, int(restricted_concurrency))
+        self._on_restricted = on_restricted
+
+    def _restricted(self) -> None:
+        """Earth Engine put the project in restricted mode: fewer requests in flight at once."""
+        self.limiter.restrict(self._restricted_concurrency)
+        with self._lock:
+            self.stats.restricted = True
+        if self._on_restricted is not None:
+            self._on_restricted(self.limiter.maximum)
 
     def _stop(self) -> bool:
         return self._abort is not None or self.cancel.cancelled
@@ -266,14 +245,21 @@ class TileFetcher(Generic[T]):
                     children = None
                 finish_one(children)
 
+        unsubscribe = self._quota_status.subscribe(self._restricted) if self._quota_status else None
         threads = [threading.Thread(target=worker, name=f"eeextract-fetch-{i}", daemon=True)
                    for i in range(self.workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
         self.stats.lowest_limit = self.limiter.lowest
+        self.stats.highest_limit = self.limiter.highest
         self.stats.final_limit = self.limiter.limit
+        self.stats.rate_wait_s = self.rate.waited_s
         if self._abort is not None:
             raise self._abort
         return self.stats
@@ -285,7 +271,10 @@ class TileFetcher(Generic[T]):
         while True:
             if self._stop():
                 return None
-            if not self.limiter.acquire(self.cancel):
+            if not self.limiter.acquire(lambda: self._stop()):
+                return None
+            if not self.rate.take(lambda: self._stop()):
+                self.limiter.release()
                 return None
             with self._lock:
                 self.stats.attempts += 1
@@ -311,7 +300,7 @@ class TileFetcher(Generic[T]):
                 if c.rate_limited:
                     with self._lock:
                         self.stats.rate_limited += 1
-                    self.limiter.on_rate_limited()
+                    self.limiter.on_rate_limited(concurrency=c.concurrency_limited)
                 if attempt >= self.policy.max_retries:
                     with self._lock:
                         self.stats.failures += 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -40,16 +40,61 @@ class PlanError(BadInput):
 
 @dataclass(frozen=True)
 class RequestLimits:
+    """Earth Engine's request limits and the models the planner's estimates use.
+
+    The quota (``max_concurrent``, ``max_requests_per_s``) is the project's: the runner sets it
+    from the spec's ``execution`` section (:meth:`for_execution`). The latency and export models
+    are assumptions, stated wherever an estimate is shown; tests set them to the sandbox's."""
+
     max_payload_bytes: int = 48 * MIB
     max_grid_dimension: int = 32768
-    max_url_bytes: int = 32 * 1000 * 1000
+    # getThumbURL / getDownloadURL results: "Total request size (…) must be less than or equal
+    # to 33554432 bytes" and "Pixel grid dimensions (…) must be less than or equal to 10000."
+    max_url_bytes: int = 32 * MIB
     max_url_dimension: int = 10000
     memory_budget_bytes: int = 256 * MIB
-    # For the time bound: Earth Engine's quota and a typical request latency.
+    # The project's quota (Earth Engine's documented defaults).
     max_concurrent: int = 40
     max_requests_per_s: float = 100.0
+    # A typical interactive request: fixed latency + per megapixel computed.
     latency_fixed_s: float = 0.3
     latency_per_megapixel_s: float = 0.1
+    # Batch exports: wait and start-up per task, computing speed per running task, tasks running
+    # at once (Earth Engine runs about 2 per project), the queue, downloading the parts.
+    export_startup_s: float = 60.0
+    export_megapixels_per_s: float = 20.0
+    export_running_tasks: int = 2
+    export_queue_limit: int = 3000
+    download_bytes_per_s: float = 50e6
+
+    def for_execution(self, execution: Any) -> RequestLimits:
+        """These limits with the project's quota from a spec's ``execution`` section."""
+        return replace(self, max_concurrent=int(execution.max_concurrent_requests),
+                       max_requests_per_s=float(execution.requests_per_second))
+
+
+def direct_bound_s(units: int, pixels: int, largest_unit_pixels: int, limits: RequestLimits) -> float:
+    """A lower bound on the time of ``units`` direct requests at the quota: all requests in
+    flight at the project's concurrency, never faster than its request rate nor than the
+    slowest single request."""
+    if units <= 0:
+        return 0.0
+    per_mp = limits.latency_per_megapixel_s / 1e6
+    total = units * limits.latency_fixed_s + per_mp * pixels
+    slowest = limits.latency_fixed_s + per_mp * largest_unit_pixels
+    return max(total / max(1, limits.max_concurrent), slowest, units / max(1e-9, limits.max_requests_per_s))
+
+
+def batch_estimate_s(tasks: int, pixels: int, nbytes: int, limits: RequestLimits) -> float:
+    """The expected time of ``tasks`` Export tasks: each waits and starts (``export_startup_s``),
+    ``export_running_tasks`` compute at once at ``export_megapixels_per_s`` each, then the
+    parts are downloaded."""
+    if tasks <= 0:
+        return 0.0
+    running = max(1, min(tasks, limits.export_running_tasks))
+    waves = math.ceil(tasks / running)
+    compute = pixels / 1e6 / (limits.export_megapixels_per_s * running)
+    return waves * limits.export_startup_s + compute + nbytes / max(1.0, limits.download_bytes_per_s)
 
 
 @dataclass
@@ -124,6 +169,10 @@ def is_huge(nbytes: int, requests: int, lower_bound_s: float) -> bool:
     return nbytes >= HUGE_BYTES or requests >= HUGE_REQUESTS or lower_bound_s >= HUGE_SECONDS
 
 
+def _at_least(seconds: float) -> str:
+    return "under 1 s" if seconds < 1 else f"≥ {format_duration(seconds)}"
+
+
 @dataclass
 class PlanSummary:
     outputs: int
@@ -134,7 +183,7 @@ class PlanSummary:
     request_bytes: int
     tile_size: int
     bytes_per_pixel: int
-    lower_bound_s: float
+    lower_bound_s: float  # of the chosen method: direct's bound, or batch's estimate
     huge: bool
     method: str = "direct"
     export_tasks: int = 0  # batch exports: one Export task per output
@@ -142,10 +191,21 @@ class PlanSummary:
     max_requests_per_s: float = 100.0
     latency_fixed_s: float = 0.3
     latency_per_megapixel_s: float = 0.1
+    method_reason: str = ""  # why this method (auto), in one line
+    direct_s: float = 0.0  # the direct plan's lower bound at the quota
+    batch_s: Optional[float] = None  # the batch plan's expected time (None: batch not possible)
+    export_startup_s: float = 60.0
+    export_megapixels_per_s: float = 20.0
+    export_running_tasks: int = 2
 
     @property
     def table(self) -> bool:
         return self.pixels == 0 and self.tile_size == 0  # units are groups of features
+
+    @property
+    def bound_bytes_per_s(self) -> float:
+        """The direct plan's bound as a rate (bytes / bound): what a run is measured against."""
+        return self.bytes / self.direct_s if self.direct_s > 0 else 0.0
 
     def assumptions(self) -> str:
         per_request = (f"{self.latency_fixed_s:g} s per request" if self.table else
@@ -153,25 +213,38 @@ class PlanSummary:
         return (f"at the quota: {self.max_concurrent} requests in flight, "
                 f"{self.max_requests_per_s:g} requests/s, {per_request}")
 
+    def batch_assumptions(self) -> str:
+        return (f"{self.export_startup_s:g} s to start each task, {self.export_running_tasks} running at "
+                f"once, {self.export_megapixels_per_s:g} MP/s each")
+
+    def direct_line(self) -> str:
+        return f"{_at_least(self.direct_s)} by direct requests ({self.assumptions()})"
+
+    def batch_line(self) -> str:
+        tasks = self.export_tasks or self.outputs
+        return (f"≈ {format_duration(self.batch_s)} by {tasks:,} Export task(s) "
+                f"({self.batch_assumptions()})")
+
     def lines(self) -> List[str]:
-        time_line = f"time:      >= {format_duration(self.lower_bound_s)} {self.assumptions()}"
         if self.table:
             return [
                 f"files:     {self.outputs:,}",
                 f"requests:  {self.requests:,} (features grouped in grid cells, one request each)",
-                time_line,
+                f"time:      {self.direct_line()}",
             ]
+        chosen, other = ((self.batch_line(), self.direct_line()) if self.method != "direct"
+                         else (self.direct_line(), self.batch_line() if self.batch_s is not None else None))
         lines = [
+            f"method:    {self.method}" + (f" — {self.method_reason}" if self.method_reason else ""),
             f"files:     {self.outputs:,}",
             f"requests:  {self.requests:,} (work units {self.units:,}, tiles up to {self.tile_size} px a side)",
             f"pixels:    {self.pixels:,}",
             f"bytes:     {self.bytes:,} ({self.bytes / 1e9:.3f} GB of data; "
             f"{self.request_bytes / 1e9:.3f} GB as Earth Engine counts, with mask bytes)",
+            f"time:      {chosen}",
         ]
-        if self.method != "direct":
-            lines.append(f"exports:   {self.export_tasks:,} Export task(s) ({self.method})")
-        else:
-            lines.append(time_line)
+        if other:
+            lines.append(f"otherwise: {other}")
         return lines
 
     def short_line(self) -> str:
@@ -180,7 +253,9 @@ class PlanSummary:
                 else f"{self.requests:,} request(s)")
         text = f"{self.pixels:,} px, {format_bytes(self.bytes)}, {work}, {self.outputs:,} file(s)"
         if self.method == "direct":
-            text += f", ≥ {format_duration(self.lower_bound_s)} at the quota"
+            text += f", {_at_least(self.lower_bound_s)} at the quota"
+        else:
+            text += f", ≈ {format_duration(self.lower_bound_s)} by batch export"
         return text
 
 
@@ -192,24 +267,71 @@ class Plan:
     bytes_per_pixel: int  # values only
     request_bytes_per_pixel: int  # values + one mask byte per band
     limits: RequestLimits = field(default_factory=RequestLimits)
-    method: str = "direct"
+    method: str = "direct"  # resolved: direct, export_gcs, export_drive
+    method_reason: str = ""
+    batch_method: Optional[str] = None  # the export method batch would use, when it can
 
     def summary(self) -> PlanSummary:
-        pixels = sum(u.pixels for u in self.units)
         lim = self.limits
-        per_req = [lim.latency_fixed_s + lim.latency_per_megapixel_s * u.pixels / 1e6 for u in self.units]
-        bound = max(sum(per_req) / lim.max_concurrent, max(per_req),
-                    len(self.units) / lim.max_requests_per_s) if per_req else 0.0
+        pixels = sum(u.pixels for u in self.units)
+        largest = max((u.pixels for u in self.units), default=0)
         nbytes = pixels * self.bytes_per_pixel
+        direct_s = direct_bound_s(len(self.units), pixels, largest, lim)
+        batch_s = (batch_estimate_s(len(self.outputs), pixels, nbytes, lim)
+                   if self.batch_method is not None else None)
         exported = self.method != "direct"
         work = len(self.outputs) if exported else len(self.units)
+        lower = (batch_s or 0.0) if exported else direct_s
         return PlanSummary(len(self.outputs), len(self.units), len(self.units), pixels, nbytes,
                            pixels * self.request_bytes_per_pixel, self.tile_size,
-                           self.bytes_per_pixel, bound, is_huge(nbytes, work, 0.0 if exported else bound),
+                           self.bytes_per_pixel, lower, is_huge(nbytes, work, 0.0 if exported else direct_s),
                            method=self.method, export_tasks=len(self.outputs) if exported else 0,
                            max_concurrent=lim.max_concurrent, max_requests_per_s=lim.max_requests_per_s,
                            latency_fixed_s=lim.latency_fixed_s,
-                           latency_per_megapixel_s=lim.latency_per_megapixel_s)
+                           latency_per_megapixel_s=lim.latency_per_megapixel_s,
+                           method_reason=self.method_reason, direct_s=direct_s, batch_s=batch_s,
+                           export_startup_s=lim.export_startup_s,
+                           export_megapixels_per_s=lim.export_megapixels_per_s,
+                           export_running_tasks=lim.export_running_tasks)
+
+
+EXPORT_FORMATS = ("COG", "GEO_TIFF")
+
+
+def choose_method(spec: JobSpec, plan: Plan) -> None:
+    """Sets ``plan.method`` (and why) from ``spec.method``: a forced method stays; ``auto``
+    compares the direct plan's bound with the batch plan's estimate and takes the faster,
+    direct when batch is not possible (tables, PNG/JPEG/NPY, no bucket or Drive folder)."""
+    m = spec.method
+    exportable = spec.kind not in ("table", "timeseries") and (spec.output.format or "COG") in EXPORT_FORMATS
+    plan.batch_method = m.batch_type if exportable else None
+    if m.type != "auto":
+        plan.method = m.type
+        plan.method_reason = "chosen in the job"
+        return
+    s = plan.summary()
+    requests = f"{s.requests:,} request(s)"
+    if not exportable:
+        why = ("tables are computed interactively" if spec.kind in ("table", "timeseries")
+               else f"exports write GeoTIFF, not {spec.output.format}")
+        plan.method, plan.method_reason = "direct", f"auto: {why}"
+        return
+    if plan.batch_method is None:
+        plan.method = "direct"
+        plan.method_reason = "auto: batch would need method.bucket or method.folder"
+        return
+    assert s.batch_s is not None
+    tasks = f"{len(plan.outputs):,} export task(s)"
+    queue = (f"; submitted {plan.limits.export_queue_limit:,} at a time (Earth Engine's queue)"
+             if len(plan.outputs) > plan.limits.export_queue_limit else "")
+    if s.batch_s < s.direct_s:
+        plan.method = plan.batch_method
+        plan.method_reason = (f"auto: batch ≈ {format_duration(s.batch_s)} by {tasks} vs direct ≥ "
+                              f"{format_duration(s.direct_s)} by {requests}{queue}")
+    else:
+        plan.method = "direct"
+        plan.method_reason = (f"auto: direct ≥ {format_duration(s.direct_s)} by {requests} vs batch ≈ "
+                              f"{format_duration(s.batch_s)} by {tasks}")
 
 
 def bytes_per_pixel(dtypes: Sequence[str], mask: bool) -> int:
@@ -259,10 +381,12 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
     value_bpp = bytes_per_pixel([dtype] * len(bands), mask=False)
     request_bpp = bytes_per_pixel([b.dtype for b in info.bands] if not url_format else [dtype] * len(bands), mask=True)
     conc = spec.execution.max_concurrent_requests
-    side = tile_side(request_bpp, value_bpp, limits, conc, url_format)
+    # Thumbnail / download URLs are held to their own limits (32 MiB, 10,000 px a side).
+    url_limits = url_format or spec.execution.request_kind == "url"
+    side = tile_side(request_bpp, value_bpp, limits, conc, url_limits)
     if spec.execution.tile_size:
         ts = spec.execution.tile_size
-        if ts * ts * request_bpp > (limits.max_url_bytes if url_format else limits.max_payload_bytes):
+        if ts * ts * request_bpp > (limits.max_url_bytes if url_limits else limits.max_payload_bytes):
             raise SpecError("execution.tile_size", f"{ts} px tiles of {ts * ts * request_bpp:,} bytes "
                             "(with mask bytes) exceed Earth Engine's request limit")
         side = ts
@@ -337,7 +461,9 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
                 add_output(ref.key, f"{name}_{ref.key}{ext}", grid, geom, image=ref, region4326=r4326)
     if not units:
         raise PlanError("region: no pixel of the region falls on the output grid")
-    return Plan(outputs, units, side, value_bpp, request_bpp, limits, spec.method.type)
+    plan = Plan(outputs, units, side, value_bpp, request_bpp, limits)
+    choose_method(spec, plan)
+    return plan
 
 
 def check_region_inside(info: SourceInfo, features: Sequence[RegionFeature]) -> None:

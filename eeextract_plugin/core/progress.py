@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from eeextract_plugin.core.wording import format_bytes, format_duration, format_rate
+
 log = logging.getLogger(__name__)
 
 
@@ -29,6 +31,15 @@ class ProgressReport:
     units_failed: int = 0
     in_flight: int = 0
     message: str = ""
+    #: The plan's bound as a rate (bytes / the direct plan's bound at the quota); 0: unknown.
+    bound_rate_bytes_s: float = 0.0
+
+    @property
+    def of_bound(self) -> Optional[float]:
+        """The measured rate as a fraction of the bound (None before anything was measured)."""
+        if self.bound_rate_bytes_s <= 0 or self.rate_bytes_s <= 0:
+            return None
+        return self.rate_bytes_s / self.bound_rate_bytes_s
 
     @property
     def fraction(self) -> float:
@@ -48,9 +59,9 @@ class ProgressReport:
         return 100.0 * self.fraction
 
     def line(self) -> str:
-        eta = "?" if self.eta_s is None else f"{self.eta_s:.0f}s"
-        return (f"{self.units_done}/{self.units_total} units, {self.bytes_done / 1e6:.1f} MB, "
-                f"{self.rate_bytes_s / 1e6:.2f} MB/s, ETA {eta}")
+        of_bound = f" ({self.of_bound:.2f} of the bound)" if self.of_bound is not None else ""
+        return (f"{self.units_done}/{self.units_total} units, {format_bytes(self.bytes_done)}, "
+                f"{format_rate(self.rate_bytes_s) or '0 B/s'}{of_bound}, ETA {format_duration(self.eta_s)}")
 
 
 ProgressCallback = Callable[[ProgressReport], None]
@@ -97,7 +108,8 @@ class ProgressTracker:
     and calls the callback at most every ``interval_s`` (always on the last unit)."""
 
     def __init__(self, total: int, callback: Optional[ProgressCallback] = None,
-                 done: int = 0, bytes_done: int = 0, interval_s: float = 0.2) -> None:
+                 done: int = 0, bytes_done: int = 0, interval_s: float = 0.2,
+                 bound_rate_bytes_s: float = 0.0) -> None:
         self.total = total
         self.done = done
         self.failed = 0
@@ -110,6 +122,7 @@ class ProgressTracker:
         self._last = 0.0
         self._lock = threading.Lock()
         self.in_flight = 0
+        self.bound_rate_bytes_s = bound_rate_bytes_s
 
     def report(self, message: str = "") -> ProgressReport:
         elapsed = max(1e-9, time.monotonic() - self._t0)
@@ -119,7 +132,7 @@ class ProgressTracker:
         if run_units > 0:
             eta = (self.total - self.done) * elapsed / run_units
         return ProgressReport(self.done, self.total, self.bytes_done, elapsed, rate, eta,
-                              self.failed, self.in_flight, message)
+                              self.failed, self.in_flight, message, self.bound_rate_bytes_s)
 
     def unit_done(self, nbytes: int, failed: bool = False) -> None:
         with self._lock:

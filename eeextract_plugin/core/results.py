@@ -42,6 +42,8 @@ class JobResult:
     workdir: str = ""
     stats: FetchStats = field(default_factory=FetchStats)
     export: Optional[ExportStats] = None
+    #: Things the user should know that did not fail the job (restricted mode, …), one line each.
+    notices: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

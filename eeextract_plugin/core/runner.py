@@ -130,9 +130,10 @@ class JobRunner:
     # ------------------------------------------------------------------------- planning
     def plan(self, spec: JobSpec) -> Plan:
         """Asks Earth Engine what the source is and plans units (no pixels fetched)."""
+        limits = self.limits.for_execution(spec.execution)
         if spec.kind in ("table", "timeseries"):
-            return plan_table(self.session, spec, self.limits)
-        if spec.method.type != "direct":
+            return plan_table(self.session, spec, limits)
+        if spec.method.type not in ("direct", "auto"):
             problem = check_exportable(spec)
             if problem:
                 raise BadInput(problem)
@@ -142,7 +143,7 @@ class JobRunner:
         info = src.describe(region4326)
         if spec.source.type == "asset":
             check_region_inside(info, features)
-        return build_plan(spec, info, features, self.limits)
+        return build_plan(spec, info, features, limits)
 
     def create(self, spec: JobSpec, plan: Optional[Plan] = None) -> str:
         """Records a new job (unique id) with its outputs and units; returns the id. The spec is
@@ -159,7 +160,7 @@ class JobRunner:
         job_id = self.registry.create_job(spec.name, spec.kind, spec.to_dict())
         self.registry.add_outputs(job_id, [OutputRecord(job_id, o.output_id, o.path, reg.PENDING,
                                                         o.to_info(), None) for o in plan.outputs])
-        if spec.method.type == "direct":
+        if plan.method == "direct":
             units = [UnitRecord(job_id, u.unit_id, u.output_id, u.seq, reg.PENDING, u.params(), 0, 0, None)
                      for u in plan.units]
         else:
@@ -170,7 +171,8 @@ class JobRunner:
             spec.to_file(self.workdir / f"{job_id}.json")
         except OSError as exc:  # the registry holds the spec too: a convenience copy only
             log.warning("could not write the job file of %s: %s", job_id, exc)
-        log.info("job %s: %d outputs, %d units", job_id, len(plan.outputs), len(plan.units))
+        log.info("job %s: %d outputs, %d units, method %s (%s)", job_id, len(plan.outputs), len(plan.units),
+                 plan.method, plan.method_reason)
         return job_id
 
     # -------------------------------------------------------------------------- running
@@ -181,7 +183,7 @@ class JobRunner:
         if job.state == reg.RUNNING and job.pid and job.pid != os.getpid() and reg.pid_alive(job.pid):
             raise BadInput(f"job {job_id} is already running (process {job.pid}); "
                            "`eeextract cancel` it first")
-        spec = JobSpec.from_dict(job.spec)
+        spec = resolved_spec(job)
         ctx = self.context()
         if retry_failed:
             self.registry.reset_failed(job_id)
@@ -214,16 +216,30 @@ class JobRunner:
         return result
 
 
+def resolved_spec(job: reg.JobRecord) -> JobSpec:
+    """A recorded job's spec with ``method.type`` as the planner resolved it (``auto`` becomes
+    the method chosen when the job was created, recorded in its summary)."""
+    spec = JobSpec.from_dict(job.spec)
+    if spec.method.type == "auto":
+        spec.method.type = (job.summary or {}).get("method") or "direct"
+    return spec
+
+
 # ------------------------------------------------------------------------------ functions
 def run_job(spec: JobSpec, session: Any, workdir: Optional[Union[str, Path]] = None,
             progress: Optional[ProgressCallback] = None, cancel: Any = None,
             limits: Optional[RequestLimits] = None,
-            on_created: Optional[Callable[[str], None]] = None) -> JobResult:
-    """Plans, records and runs a new job; see the module docstring."""
+            on_created: Optional[Callable[[str], None]] = None,
+            on_planned: Optional[Callable[[PlanSummary], None]] = None) -> JobResult:
+    """Plans, records and runs a new job; see the module docstring. ``on_planned(summary)`` is
+    called once the plan is made (the method chosen and why, the bounds), before anything runs."""
     runner = JobRunner(session, workdir or default_workdir(spec), limits=limits, progress=progress,
                        cancel=cancel)
     try:
-        job_id = runner.create(spec)
+        plan = runner.plan(spec)
+        if on_planned:
+            on_planned(plan.summary())
+        job_id = runner.create(spec, plan)
         if on_created:
             on_created(job_id)
         return runner.run(job_id)

@@ -13,14 +13,17 @@ ours, attempts would multiply (5 x 8) and the client's waits ignore ``Retry-Afte
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from eeextract_plugin.core.errors import SessionError
+from eeextract_plugin.core.quota import QuotaStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ class Session:
 
     config: SessionConfig
     ee: Any
+    #: What Earth Engine says of the project's quota (restricted mode), from response headers.
+    quota: QuotaStatus = field(default_factory=QuotaStatus)
 
     def __repr__(self) -> str:  # never show credentials
         return f"Session({self.config.describe()})"
@@ -78,8 +83,6 @@ def _credentials(ee: Any, spec: str) -> Any:
     if not key.is_file():
         raise SessionError(f"service-account key file not found: {key}")
     try:
-        import json
-
         email = json.loads(key.read_text(encoding="utf-8"))["client_email"]
         return ee.ServiceAccountCredentials(email, key_file=str(key))
     except Exception as exc:
@@ -115,8 +118,27 @@ def initialise(config: SessionConfig) -> Session:
             except Exception as exc:  # rebuilding the API resource needs the server once more
                 raise SessionError(f"cannot reach Earth Engine at {config.endpoint}: {exc}") from None
         _enlarge_http_pool(ee, config.http_pool_size)
+        session = Session(config, ee)
+        _watch_quota_status(ee, session.quota)
         log.info("Earth Engine session: %s", config.describe())
-        return Session(config, ee)
+        return session
+
+
+# earthengine-api >= 1.7.19 warns on every response while the project is restricted; the engine
+# reads the header itself (QuotaStatus) and says so once, in its own words.
+warnings.filterwarnings("ignore", message=r"Your project has exceeded its noncommercial compute quota")
+
+
+def _watch_quota_status(ee: Any, quota: QuotaStatus) -> None:
+    """Every response the client receives shows its headers to ``quota`` (a requests hook on the
+    client's HTTP session: restricted mode is read from ``x-earth-engine-quota-status``)."""
+    try:
+        state = ee.data._get_state()  # noqa: SLF001 - no public accessor
+        sess = getattr(state, "requests_session", None)
+        if sess is not None:
+            sess.hooks["response"].append(lambda response, *a, **k: quota.observe(response.headers))
+    except Exception:
+        log.debug("could not watch the quota status header", exc_info=True)
 
 
 def _enlarge_http_pool(ee: Any, size: int) -> None:

@@ -22,6 +22,7 @@ from eeextract_plugin.core.errors import BadInput
 from eeextract_plugin.core.fetch import CorruptResponse, call_with_retries
 from eeextract_plugin.core.grid import PixelGrid
 from eeextract_plugin.core.spec import JobSpec, Source, SpecError
+from eeextract_plugin.core.urls import create_pixels_url
 
 log = logging.getLogger(__name__)
 
@@ -302,6 +303,22 @@ class EarthEngineSource:
             raise SourceError(f"{path}: {_ee_message(exc)}") from None
 
     # ---- requests (one per unit)
+    def pixels_image(self, image: Any) -> Any:
+        """What a unit's pixels are computed from: masked pixels filled with ``output.nodata``
+        in Earth Engine when it is set (NPY carries no mask)."""
+        nodata = self.spec.output.nodata
+        return image.unmask(nodata, False) if nodata is not None else image
+
+    def fetch_pixels_by_url(self, image: Any, grid: PixelGrid, bands: List[str], urls: Any) -> bytes:
+        """NPY bytes of ``image`` on ``grid`` through a download URL: created with the session's
+        credentials, fetched by ``urls`` (a :class:`~.urls.UrlFetcher`) without them."""
+        url = create_pixels_url(self.ee, self.pixels_image(image), grid, "NPY", bands)
+        return urls.get(url)
+
+    def fetch_visualized_by_url(self, image: Any, grid: PixelGrid, fmt: str, urls: Any) -> bytes:
+        """PNG / JPEG bytes through a thumbnail URL (the visualised image on ``grid``)."""
+        return urls.get(create_pixels_url(self.ee, self.visualized(image), grid, fmt))
+
     def fetch_pixels(self, image: Any, grid: PixelGrid, bands: List[str]) -> bytes:
         """Raw NPY bytes of ``image`` on ``grid`` (getPixels for a stored image).
 
@@ -321,6 +338,11 @@ class EarthEngineSource:
 
     def fetch_visualized(self, image: Any, grid: PixelGrid, fmt: str) -> bytes:
         """PNG / JPEG bytes of ``image.visualize(...)`` on ``grid``."""
+        return self.ee.data.computePixels({"expression": self.visualized(image), "fileFormat": fmt,
+                                           "grid": grid.to_ee()})
+
+    def visualized(self, image: Any) -> Any:
+        """``image.visualize(...)`` with the spec's visualization parameters."""
         vis = self.spec.output.visualization
         kwargs: Dict[str, Any] = {}
         if vis is not None:
@@ -334,8 +356,7 @@ class EarthEngineSource:
                 kwargs["palette"] = vis.palette
             if vis.gamma:
                 kwargs["gamma"] = vis.gamma
-        img = image.visualize(**kwargs)
-        return self.ee.data.computePixels({"expression": img, "fileFormat": fmt, "grid": grid.to_ee()})
+        return image.visualize(**kwargs)
 
 
 def decode_npy(body: Any, width: int, height: int) -> np.ndarray:

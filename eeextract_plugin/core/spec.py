@@ -33,11 +33,19 @@ REDUCERS = ("mean", "median", "min", "max", "sum", "first", "last", "mode", "cou
 REGION_TYPES = ("bbox", "geometry", "file")
 RASTER_FORMATS = ("COG", "GEO_TIFF", "NPY", "PNG", "JPEG")
 TABLE_FORMATS = ("CSV", "GPKG", "CSV+GPKG")
-METHODS = ("direct", "export_gcs", "export_drive")
+METHODS = ("auto", "direct", "export_gcs", "export_drive")
+#: How a direct unit's pixels are requested: computePixels/getPixels, or a thumbnail/download URL
+#: created with credentials and fetched without them; ``auto`` chooses.
+REQUEST_KINDS = ("auto", "pixels", "url")
 FILTER_OPS = ("eq", "neq", "lt", "lte", "gt", "gte")
 TABLE_OPERATIONS = ("sample", "reduce_regions")
 ZONAL_ENGINES = ("exactextract", "rasterstats")
-MAX_CONCURRENCY = 40  # Earth Engine's concurrent interactive request quota per project.
+# Earth Engine's documented defaults for a project's quota (settings, never limits of ours:
+# projects can have more).
+DEFAULT_CONCURRENCY = 40
+DEFAULT_REQUESTS_PER_SECOND = 100.0
+DEFAULT_RESTRICTED_CONCURRENCY = 4
+MAX_CONCURRENCY = 1000  # a sanity bound on the pool of threads, far above any project's quota
 
 
 class SpecError(BadInput):
@@ -481,11 +489,13 @@ class Output:
 
 @dataclass
 class Method:
-    """How pixels leave Earth Engine: ``direct`` (parallel interactive requests, the default),
+    """How pixels leave Earth Engine: ``auto`` (the default: the planner compares the direct and
+    batch plans and picks one, saying why), ``direct`` (parallel interactive requests),
     ``export_gcs`` (batch export to a Cloud Storage ``bucket``), ``export_drive`` (to a Drive
-    ``folder``; ``drive_mode`` ``api`` or ``mounted`` with ``mounted_path``)."""
+    ``folder``; ``drive_mode`` ``api`` or ``mounted`` with ``mounted_path``). With ``auto``, batch
+    is possible only when a ``bucket`` or a ``folder`` is given."""
 
-    type: str = "direct"
+    type: str = "auto"
     bucket: Optional[str] = None
     folder: Optional[str] = None
     prefix: Optional[str] = None
@@ -505,7 +515,7 @@ class Method:
         _unknown(d, path, ("type", "bucket", "folder", "prefix", "file_dimensions", "shard_size",
                            "delete_after_download", "drive_mode", "mounted_path", "max_in_flight",
                            "resubmit"))
-        m = cls(type=_str(d, "type", path, default="direct", choices=METHODS) or "direct")
+        m = cls(type=_str(d, "type", path, default="auto", choices=METHODS) or "auto")
         m.bucket = _str(d, "bucket", path)
         m.folder = _str(d, "folder", path)
         m.prefix = _str(d, "prefix", path)
@@ -528,34 +538,62 @@ class Method:
         return m
 
     def to_dict(self) -> Dict[str, Any]:
-        if self.type == "direct":
-            return {"type": "direct"}
+        if self.type == "direct" or (self.type == "auto" and not (self.bucket or self.folder)):
+            return {"type": self.type}
         d = asdict(self)
         return _drop_none(d)
+
+    @property
+    def batch_type(self) -> Optional[str]:
+        """The export method batch would use (``export_gcs`` / ``export_drive``), or None."""
+        if self.type in ("export_gcs", "export_drive"):
+            return self.type
+        if self.type == "auto":
+            return "export_gcs" if self.bucket else "export_drive" if self.folder else None
+        return None
 
 
 @dataclass
 class Execution:
-    """How hard to push: concurrent requests (default 32, never above the quota of 40),
-    retries per unit, and an optional tile size (pixels a side) overriding the planner's."""
+    """How hard to push, within the project's quota.
 
-    max_concurrent_requests: int = 32
+    ``max_concurrent_requests`` is the project's concurrent-request quota (Earth Engine's default
+    is 40; the engine starts below it, grows while requests succeed and settles below the level
+    that draws 429s); ``requests_per_second`` its request-rate quota (100 by default);
+    ``restricted_concurrency`` the requests in flight once Earth Engine puts the project in
+    restricted mode (noncommercial tier used up). ``request_kind``: ``pixels``
+    (computePixels / getPixels), ``url`` (a thumbnail or download URL per unit, fetched without
+    credentials) or ``auto``. Also retries per unit and an optional tile size (pixels a side)
+    overriding the planner's."""
+
+    max_concurrent_requests: int = DEFAULT_CONCURRENCY
     max_retries: int = 8
     tile_size: Optional[int] = None
     adaptive: bool = True
+    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
+    restricted_concurrency: int = DEFAULT_RESTRICTED_CONCURRENCY
+    request_kind: str = "auto"
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "execution") -> Execution:
         d = _obj(d if d is not None else {}, path)
-        _unknown(d, path, ("max_concurrent_requests", "max_retries", "tile_size", "adaptive"))
+        _unknown(d, path, ("max_concurrent_requests", "max_retries", "tile_size", "adaptive",
+                           "requests_per_second", "restricted_concurrency", "request_kind"))
         ts = _num(d, "tile_size", path, positive=True, integer=True, maximum=32768)
-        return cls(
-            max_concurrent_requests=int(_num(d, "max_concurrent_requests", path, 32, positive=True,  # type: ignore[arg-type]
-                                             integer=True, maximum=MAX_CONCURRENCY)),
+        ex = cls(
+            max_concurrent_requests=int(_num(d, "max_concurrent_requests", path, DEFAULT_CONCURRENCY,  # type: ignore[arg-type]
+                                             positive=True, integer=True, maximum=MAX_CONCURRENCY)),
             max_retries=int(_num(d, "max_retries", path, 8, integer=True, minimum=0, maximum=100)),  # type: ignore[arg-type]
             tile_size=int(ts) if ts is not None else None,
             adaptive=_bool(d, "adaptive", path, True),
+            requests_per_second=float(_num(d, "requests_per_second", path, DEFAULT_REQUESTS_PER_SECOND,  # type: ignore[arg-type]
+                                           positive=True, maximum=100000)),
+            restricted_concurrency=int(_num(d, "restricted_concurrency", path,  # type: ignore[arg-type]
+                                            DEFAULT_RESTRICTED_CONCURRENCY, positive=True, integer=True,
+                                            maximum=MAX_CONCURRENCY)),
+            request_kind=_str(d, "request_kind", path, default="auto", choices=REQUEST_KINDS) or "auto",
         )
+        return ex
 
     def to_dict(self) -> Dict[str, Any]:
         return _drop_none(asdict(self))
@@ -709,7 +747,7 @@ class JobSpec:
             self.table = Table(operation="reduce_regions" if k == "timeseries" else "reduce_regions")
         if not table_kind and self.table is not None:
             raise SpecError("table", f"only applies to kinds 'table' and 'timeseries', not {k!r}")
-        if self.method.type != "direct" and (table_kind or o.format in ("PNG", "JPEG", "NPY")):
+        if self.method.type not in ("direct", "auto") and (table_kind or o.format in ("PNG", "JPEG", "NPY")):
             raise SpecError("method.type", f"{self.method.type} exports GeoTIFF rasters; "
                                            f"kind {k!r} with format {o.format} needs 'direct'")
         if self.zonal is not None and table_kind:

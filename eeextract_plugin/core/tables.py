@@ -27,7 +27,7 @@ from shapely.geometry import mapping
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import BadInput, JobAborted
-from eeextract_plugin.core.fetch import RetryPolicy, TileFetcher
+from eeextract_plugin.core.fetch import TileFetcher
 from eeextract_plugin.core.grid import PixelGrid, reproject
 from eeextract_plugin.core.plan import EXTENSIONS, OutputPlan, Plan, RequestLimits, UnitPlan
 from eeextract_plugin.core.progress import ProgressTracker
@@ -94,7 +94,8 @@ def plan_table(session: Any, spec: JobSpec, limits: Optional[RequestLimits] = No
     groups = [[f] for f in features] if spec.kind == "timeseries" else _cells(features, table.cell_size)
     for i, g in enumerate(groups):
         units.append(UnitPlan(f"cell/{i}", "table", 0, 0, len(g), 1, i, [f.id for f in g]))
-    return Plan(outputs, units, 0, 0, 0, limits or RequestLimits())
+    return Plan(outputs, units, 0, 0, 0, limits or RequestLimits(), method="direct",
+                method_reason="tables are computed interactively")
 
 
 class TableExecution:
@@ -210,10 +211,10 @@ class TableExecution:
             tracker.unit_done(0, failed=True)
 
         cancel = self.ctx.job_cancel_token(self.job_id)
+        notices: List[str] = []
         fetcher: TileFetcher[UnitRecord] = TileFetcher(
-            self.handle, max_concurrency=ex.max_concurrent_requests,
-            policy=self.ctx.retry_policy or RetryPolicy(max_retries=ex.max_retries),
-            adaptive=ex.adaptive, cancel=cancel, on_done=on_done, on_failed=on_failed)
+            self.handle, cancel=cancel, on_done=on_done, on_failed=on_failed,
+            **self.ctx.fetch_options(ex, tracker, notices))
         state, message = reg.COMPLETED, None
         try:
             fetcher.run(todo)
@@ -236,7 +237,7 @@ class TableExecution:
         return JobResult(self.job_id, state, message, tables=outputs, units_total=len(live),
                          units_done=counts.get(reg.DONE, 0), units_failed=counts.get(reg.FAILED, 0),
                          bytes=counts.get("bytes_done", 0), elapsed_s=time.monotonic() - t0,
-                         workdir=str(self.ctx.workdir), stats=fetcher.stats)
+                         workdir=str(self.ctx.workdir), stats=fetcher.stats, notices=notices)
 
     def rows(self) -> List[Dict[str, Any]]:
         rows: List[Dict[str, Any]] = []

@@ -315,7 +315,7 @@ class EEExtractDock(QgsDockWidget):
         dest = self.form.txtDestination
         previous = getattr(self, "_method_shown", None)
         destinations = self.__dict__.setdefault("_destinations", {})
-        if previous in ("export_gcs", "export_drive"):
+        if previous in ("export_gcs", "export_drive", "auto"):
             destinations[previous] = dest.text()
         m = self.job_form.method()
         self._method_shown = m
@@ -326,6 +326,9 @@ class EEExtractDock(QgsDockWidget):
         elif m == "export_drive":
             dest.setText(destinations.get(m, conn.drive_folder))
             dest.setPlaceholderText("Drive folder")
+        elif m == "auto":
+            dest.setText(destinations.get(m, conn.bucket))
+            dest.setPlaceholderText("bucket (optional: lets Automatic export when faster)")
         else:
             dest.setText("")
             dest.setPlaceholderText("bucket or Drive folder (exports only)")

@@ -32,6 +32,7 @@ from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.core import filters, spec_edit
 from eeextract_plugin.core.spec import (
     COLLECTION_MODES,
+    DEFAULT_CONCURRENCY,
     KINDS,
     METHODS,
     RASTER_FORMATS,
@@ -63,14 +64,13 @@ KIND_LABELS = {"mosaic": "Mosaic (one raster)", "chips": "Chips around points",
                "table": "Table computed in Earth Engine", "timeseries": "Time series per region"}
 TABLE_OPERATION_LABELS = {"reduce_regions": "Statistics per polygon (reduceRegions)",
                           "sample": "Values at points (sample)"}
-METHOD_LABELS = {"direct": "Direct (parallel requests)", "export_gcs": "Export to Cloud Storage",
+METHOD_LABELS = {"auto": "Automatic (direct or batch, the faster)", "direct": "Direct (parallel requests)", "export_gcs": "Export to Cloud Storage",
                  "export_drive": "Export to Drive"}
 FORMAT_CHOICES = RASTER_FORMATS + tuple(f for f in ("CSV+GPKG", "CSV", "GPKG") if f in TABLE_FORMATS)
 DEFAULT_REDUCER = "median"
 DEFAULT_TABLE_REDUCER = "mean"
 #: The dock's default zonal engine: rasterstats (see the engine combo's tooltip).
 DEFAULT_ZONAL_ENGINE = "rasterstats"
-DEFAULT_CONCURRENCY = 32  # the engine's default (core.spec.Execution)
 
 
 def fill_combo(combo: QComboBox, values: Sequence[str], labels: Optional[Dict[str, str]] = None,
@@ -122,7 +122,7 @@ class JobForm:
         fill_combo(f.cmbTableOperation, TABLE_OPERATIONS[::-1], TABLE_OPERATION_LABELS, "reduce_regions")
         fill_combo(f.cmbTableReducer, REDUCERS, None, DEFAULT_TABLE_REDUCER)
         fill_combo(f.cmbFormat, FORMAT_CHOICES, None, "COG")
-        fill_combo(f.cmbMethod, METHODS, METHOD_LABELS, "direct")
+        fill_combo(f.cmbMethod, METHODS, METHOD_LABELS, "auto")
         fill_combo(f.cmbZonalEngine, ZONAL_ENGINES, None, DEFAULT_ZONAL_ENGINE)
         f.cmbZonalStats.clear()
         f.cmbZonalStats.addItems(list(SIMPLE_STATISTICS))
@@ -238,9 +238,15 @@ class JobForm:
             output["vrt"] = True
         spec["output"] = output
         method = self.method()
-        if method != "direct":
+        destination = f.txtDestination.text().strip() or None
+        if method in ("export_gcs", "export_drive"):
             key = "bucket" if method == "export_gcs" else "folder"
-            spec["method"] = {"type": method, key: f.txtDestination.text().strip() or None}
+            spec["method"] = {"type": method, key: destination}
+        elif method == "auto":
+            # A bucket lets "Automatic" export when batch would be faster.
+            spec["method"] = {"type": "auto", **({"bucket": destination} if destination else {})}
+        else:
+            spec["method"] = {"type": "direct"}
         conn = qs.load_settings()
         if conn.concurrency != DEFAULT_CONCURRENCY:
             spec["execution"] = {"max_concurrent_requests": int(conn.concurrency)}

@@ -39,7 +39,7 @@ from eeextract_plugin.core.errors import BadInput, Cancelled
 from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.runner import default_workdir, resumable_job, resume_job, run_job
-from eeextract_plugin.core.spec import REDUCERS, JobSpec
+from eeextract_plugin.core.spec import MAX_CONCURRENCY, REDUCERS, JobSpec
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
 from eeextract_plugin.processing.provider import ICON
@@ -157,8 +157,8 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         )
         self.add_advanced(
             QgsProcessingParameterNumber(
-                self.CONCURRENCY, "Concurrent requests (0: the plugin's setting; at most 40)",
-                type=QgsProcessingParameterNumber.Integer, minValue=0, maxValue=40, defaultValue=0,
+                self.CONCURRENCY, "Project's concurrent requests (0: the plugin's setting; Earth Engine's default quota is 40)",
+                type=QgsProcessingParameterNumber.Integer, minValue=0, maxValue=MAX_CONCURRENCY, defaultValue=0,
                 optional=True,
             )
         )
@@ -526,7 +526,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         connection = getattr(self, "_connection", None)
         concurrency = concurrency or int(getattr(connection, "concurrency", 0) or 0)
         if concurrency:
-            raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, 40)
+            raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, MAX_CONCURRENCY)
         self.check_cancelled(feedback)
         spec, result = off_pooled_thread(self._run_engine, raw, parameters, context, feedback)
         workdir = getattr(result, "workdir", "")
@@ -536,6 +536,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
                 raise QgsProcessingException(f"Cancelled after {result.units_done} of "
                                              f"{result.units_total} units{where}")
             raise QgsProcessingException(f"{result.message or result.state}{where}")
+        for notice in result.notices:
+            feedback.pushWarning(notice)
         feedback.pushInfo(
             f"Job {result.job_id}: {result.units_done} units, {result.bytes / 1e6:.1f} MB in "
             f"{result.elapsed_s:.1f} s; {len(result.outputs)} output(s)")
@@ -561,7 +563,11 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         if previous:
             feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
             return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
-        return spec, run_job(spec, session, progress=progress, cancel=cancel)
+        def planned(summary: Any) -> None:
+            for line in summary.lines():
+                feedback.pushInfo(line)
+
+        return spec, run_job(spec, session, progress=progress, cancel=cancel, on_planned=planned)
 
     @staticmethod
     def job_name(algorithm: str, output: str) -> str:

@@ -113,7 +113,7 @@ def resolve_connection(
         project = SANDBOX
     fingerprint = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16] if key else ""
     return ResolvedConnection(mode=mode, url=url, project=project, high_volume=False,
-                              concurrency=32, key=key, key_fingerprint=fingerprint)
+                              concurrency=qs.DEFAULT_CONCURRENCY, key=key, key_fingerprint=fingerprint)
 
 
 def describe(connection: ResolvedConnection) -> str:

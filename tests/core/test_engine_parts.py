@@ -13,7 +13,6 @@ from eeextract_plugin.core.fetch import (
     FATAL,
     RETRY,
     SPLIT,
-    AdaptiveLimiter,
     CorruptResponse,
     JobAborted,
     RetryPolicy,
@@ -23,6 +22,12 @@ from eeextract_plugin.core.fetch import (
 from eeextract_plugin.core.grid import PixelGrid
 from eeextract_plugin.core.mosaic import build_output, describe
 from eeextract_plugin.core.progress import CancelToken, ProgressTracker, as_cancel_token
+from eeextract_plugin.core.quota import (
+    QUOTA_STATUS_HEADER,
+    ConcurrencyController,
+    QuotaStatus,
+    RequestRateLimiter,
+)
 from eeextract_plugin.core.registry import Registry, UnitRecord
 from eeextract_plugin.core.writer import StagingRaster
 
@@ -187,16 +192,71 @@ def test_fetcher_gives_up_after_max_retries():
     assert failed == [("a", 3)] and stats.failures == 1
 
 
-def test_aimd_limiter():
-    lim = AdaptiveLimiter(32, decrease_interval_s=0)
-    lim.on_rate_limited()
-    assert int(lim.limit) == 16
-    lim.on_rate_limited()
-    assert int(lim.limit) == 8
-    for _ in range(1000):
+def test_concurrency_starts_below_the_quota_and_holds_below_the_level_of_a_429():
+    now = [0.0]
+    lim = ConcurrencyController(40, decrease_interval_s=1.0, probe_after_s=30, clock=lambda: now[0])
+    assert lim.limit == 20  # starts below the quota (half of it)
+    for _ in range(40):
         lim.on_success()
-    assert lim.limit == 32
-    assert AdaptiveLimiter(100).maximum == 40
+    assert lim.limit == 40  # one more per success: doubling per round of requests, up to the quota
+    lim.on_rate_limited()  # a 429 at 40: halve, and hold just below 40 from now on
+    assert lim.limit == 20 and lim.target == 39
+    lim.on_rate_limited()  # a second 429 of the same burst: one more request over the level
+    assert lim.limit == 20 and lim.target == 38
+    lim.target = 39  # (as if that second 429 had been the only one)
+    for _ in range(100):
+        lim.on_success()
+    assert lim.limit == 39  # back quickly, and no higher
+    now[0] = 31.0  # a quiet while: one more is tried (quota another tool freed)
+    lim.on_success()
+    assert lim.target == 40 and lim.limit == 40
+    lim.restrict(4)  # restricted mode: never above 4 again
+    assert lim.maximum == 4 and lim.limit == 4
+    for _ in range(100):
+        lim.on_success()
+    assert lim.limit == 4
+    assert ConcurrencyController(100).maximum == 100  # the project's quota, not a constant
+
+
+def test_a_burst_of_429s_counts_once():
+    now = [0.0]
+    lim = ConcurrencyController(32, initial=32, decrease_interval_s=1.0, clock=lambda: now[0])
+    for _ in range(10):
+        lim.on_rate_limited()
+    assert lim.limit == 16 and lim.decreases == 1
+    assert lim.target == 22  # ten requests were over the project's level: it is about 22
+
+
+def test_the_request_rate_stays_under_the_projects():
+    now = [0.0]
+    slept = []
+
+    def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    from eeextract_plugin.sandbox.limits import TokenBucket
+
+    rate = RequestRateLimiter(100, clock=lambda: now[0], sleep=sleep)
+    server = TokenBucket(100, clock=lambda: now[0])  # Earth Engine's 100/s, as the sandbox counts
+    for _ in range(2000):
+        assert rate.take()
+        assert server.take(), f"a request over the project's rate at t={now[0]:.3f}"
+    assert now[0] >= (2000 - rate.capacity) / 100  # 20 s for 2,000 requests at under 100/s
+
+
+def test_restricted_mode_is_read_from_the_response_header_once():
+    status = QuotaStatus()
+    told = []
+    status.subscribe(lambda: told.append(1))
+    status.observe({"content-type": "application/json"})
+    assert not status.restricted
+    status.observe({QUOTA_STATUS_HEADER: "parallelism_restricted=true"})
+    status.observe({QUOTA_STATUS_HEADER: "parallelism_restricted=true"})
+    assert status.restricted and told == [1]
+    late = []
+    status.subscribe(lambda: late.append(1))  # a run starting later is told at once
+    assert late == [1]
 
 
 def test_cancel_stops_fetcher():

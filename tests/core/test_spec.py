@@ -65,7 +65,7 @@ def test_file_round_trip(tmp_path):
         ("kind", "everything", "kind: must be one of"),
         ("source.asset_id", "not an id!", "source.asset_id: is not an Earth Engine asset ID"),
         ("output.format", "BMP", "output.format: must be one of"),
-        ("execution.max_concurrent_requests", 64, "execution.max_concurrent_requests: must be <= 40"),
+        ("execution.max_concurrent_requests", 5000, "execution.max_concurrent_requests: must be <= 1000"),
         ("method", {"type": "export_gcs"}, "method.bucket: is required"),
         ("source.expression", "ee.Image(1)", "source.expression: is not used"),
         ("colour", "red", "colour: unknown field"),
@@ -114,7 +114,8 @@ def test_defaults_and_relative_paths(tmp_path):
     spec = JobSpec.from_file(p)
     assert spec.output.directory == str(tmp_path / "out")
     assert spec.output.format == "COG"
-    assert spec.execution.max_concurrent_requests == 32
+    assert spec.execution.max_concurrent_requests == 40  # Earth Engine's default quota
+    assert spec.execution.requests_per_second == 100 and spec.method.type == "auto"
     assert spec.method.type == "direct"
     assert spec.grid.snap is True
 

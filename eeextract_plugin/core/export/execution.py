@@ -40,7 +40,7 @@ from eeextract_plugin.core.export.parts import (
     RemotePart,
 )
 from eeextract_plugin.core.mosaic import build_output, parts_to_vrt
-from eeextract_plugin.core.plan import OutputPlan, Plan
+from eeextract_plugin.core.plan import EXPORT_FORMATS, OutputPlan, Plan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
 from eeextract_plugin.core.registry import OutputRecord, UnitRecord
@@ -52,7 +52,6 @@ from eeextract_plugin.core.writer import DiskFullError
 log = logging.getLogger(__name__)
 
 UNSUBMITTED, SUBMITTED, SUCCEEDED_STATE, CANCELLED_STATE = "unsubmitted", "submitted", "succeeded", "cancelled"
-EXPORT_FORMATS = ("COG", "GEO_TIFF")
 MAX_PENDING_TASKS = 3000  # Earth Engine's queue limit per project
 
 
