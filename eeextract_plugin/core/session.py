@@ -124,14 +124,15 @@ def initialise(config: SessionConfig) -> Session:
         return session
 
 
-# earthengine-api >= 1.7.19 warns on every response while the project is restricted; the engine
-# reads the header itself (QuotaStatus) and says so once, in its own words.
-warnings.filterwarnings("ignore", message=r"Your project has exceeded its noncommercial compute quota")
+RESTRICTED_WARNING = r"Your project has exceeded its noncommercial compute quota"
 
 
 def _watch_quota_status(ee: Any, quota: QuotaStatus) -> None:
     """Every response the client receives shows its headers to ``quota`` (a requests hook on the
-    client's HTTP session: restricted mode is read from ``x-earth-engine-quota-status``)."""
+    client's HTTP session: restricted mode is read from ``x-earth-engine-quota-status``).
+    earthengine-api >= 1.7.19 warns on every such response; the engine says it once, in its own
+    words, so that warning is silenced."""
+    warnings.filterwarnings("ignore", message=RESTRICTED_WARNING)
     try:
         state = ee.data._get_state()  # noqa: SLF001 - no public accessor
         sess = getattr(state, "requests_session", None)

@@ -168,3 +168,28 @@ def test_auto_picks_batch_when_the_direct_plan_would_take_longer(tmp_path_factor
         assert result.export is not None and result.export.submitted == 1  # it really exported
     finally:
         server.stop()
+
+
+def test_restricted_mode_drops_concurrency_at_once_says_so_and_the_job_completes(tmp_path_factory, tmp_path,
+                                                                                  recwarn):
+    """The sandbox puts the project in restricted mode once its (tiny) monthly budget is used
+    up, answers with the quota-status header and allows 4 requests in flight."""
+    from eeextract_plugin.sandbox.quota import QuotaModel
+
+    server = _server(tmp_path_factory, latency=(0.1, 0.0),
+                     quota=QuotaModel(monthly_eecu_hours=0.0002, restricted_max_concurrent=4))
+    try:
+        session = initialise(SessionConfig(url=server.url, credentials="none", project="sandbox"))
+        spec = _dem(tmp_path / "out", execution={"tile_size": 64, "restricted_concurrency": 4})
+        result = run_job(spec, session, workdir=tmp_path / "w")
+        assert result.ok, result.message
+        assert result.stats.restricted and session.quota.restricted
+        assert result.stats.final_limit <= 4
+        assert len(result.notices) == 1 and "restricted mode" in result.notices[0]
+        assert "requests in flight cut to 4" in result.notices[0]
+        # The cut is at once: only requests already in flight when it came can be refused.
+        assert result.stats.rate_limited <= 40
+        # Said once, in the engine's words: not the client's warning on every response.
+        assert not [w for w in recwarn if "restricted mode" in str(w.message)]
+    finally:
+        server.stop()
