@@ -271,7 +271,8 @@ class TileFetcher(Generic[T]):
         while True:
             if self._stop():
                 return None
-            if not self.limiter.acquire(lambda: self._stop()):
+            level = self.limiter.acquire(lambda: self._stop())
+            if not level:
                 return None
             if not self.rate.take(lambda: self._stop()):
                 self.limiter.release()
@@ -300,7 +301,7 @@ class TileFetcher(Generic[T]):
                 if c.rate_limited:
                     with self._lock:
                         self.stats.rate_limited += 1
-                    self.limiter.on_rate_limited(concurrency=c.concurrency_limited)
+                    self.limiter.on_rate_limited(level, concurrency=c.concurrency_limited)
                 if attempt >= self.policy.max_retries:
                     with self._lock:
                         self.stats.failures += 1

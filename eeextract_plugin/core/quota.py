@@ -71,14 +71,16 @@ class ConcurrencyController:
         self._probe_after = probe_after_s
 
     # -- slots --------------------------------------------------------------------------------
-    def acquire(self, cancelled: Optional[Callable[[], bool]] = None) -> bool:
+    def acquire(self, cancelled: Optional[Callable[[], bool]] = None) -> int:
+        """Waits for a slot; returns the number in flight with this one (the level the request
+        is sent at), or 0 when cancelled while waiting."""
         with self._cond:
             while self.in_flight >= int(self.limit):
                 if cancelled is not None and cancelled():
-                    return False
+                    return 0
                 self._cond.wait(0.1)
             self.in_flight += 1
-            return True
+            return self.in_flight
 
     def release(self) -> None:
         with self._cond:
@@ -103,27 +105,26 @@ class ConcurrencyController:
             self.highest = max(self.highest, self.limit)
             self._cond.notify_all()
 
-    def on_rate_limited(self, concurrency: bool = True) -> None:
-        """A 429. Each one answered for too many *concurrent* requests is one request over the
-        project's level: the level to hold drops by one for each (a burst of four 429s at 16 in
-        flight says the level is 12). The limit halves at most once per ``decrease_interval_s``."""
+    def on_rate_limited(self, level: Optional[int] = None, concurrency: bool = True) -> None:
+        """A 429 for a request sent at ``level`` requests in flight. For too many *concurrent*
+        requests, the project's level is below ``level``: hold at most ``level - 1`` from now on
+        (a burst of 429s sent at 20, 19 … 13 in flight says 12). For the request rate, hold below
+        the current limit. Either way the limit halves, at most once per
+        ``decrease_interval_s`` (one burst counts once), and climbs back to what is held."""
         if not self.adaptive:
             return
         with self._cond:
             now = self._clock()
-            in_burst = now - self._last_decrease < self._interval
-            if concurrency:
-                top = self.target if in_burst else min(self.target, self.limit)
-                self.target = max(float(self.minimum), top - 1.0)
-            elif not in_burst:
-                self.target = max(float(self.minimum), min(self.target, self.limit - 1.0))
-            if in_burst:
-                return
-            self._last_decrease = now
-            self.limit = max(float(self.minimum), self.limit / 2.0)
+            at = float(level) if (concurrency and level) else self.limit
+            self.target = max(float(self.minimum), min(self.target, at - 1.0))
+            if now - self._last_decrease >= self._interval:
+                self._last_decrease = now
+                self.limit = max(float(self.minimum), self.limit / 2.0)
+                self.decreases += 1
+                log.info("429: requests in flight limited to %d (holding at %d)",
+                         int(min(self.limit, self.target)), int(self.target))
+            self.limit = min(self.limit, self.target)
             self.lowest = min(self.lowest, self.limit)
-            self.decreases += 1
-            log.info("429: requests in flight limited to %d (holding at %d)", int(self.limit), int(self.target))
 
     def restrict(self, maximum: int) -> None:
         """Earth Engine restricted the project: never more than ``maximum`` from now on."""

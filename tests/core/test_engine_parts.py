@@ -199,11 +199,10 @@ def test_concurrency_starts_below_the_quota_and_holds_below_the_level_of_a_429()
     for _ in range(40):
         lim.on_success()
     assert lim.limit == 40  # one more per success: doubling per round of requests, up to the quota
-    lim.on_rate_limited()  # a 429 at 40: halve, and hold just below 40 from now on
+    lim.on_rate_limited(40)  # a 429 sent at 40 in flight: halve, hold just below 40 from now on
     assert lim.limit == 20 and lim.target == 39
-    lim.on_rate_limited()  # a second 429 of the same burst: one more request over the level
-    assert lim.limit == 20 and lim.target == 38
-    lim.target = 39  # (as if that second 429 had been the only one)
+    lim.on_rate_limited(40)  # another of the same burst: counted once
+    assert lim.limit == 20 and lim.target == 39 and lim.decreases == 1
     for _ in range(100):
         lim.on_success()
     assert lim.limit == 39  # back quickly, and no higher
@@ -221,10 +220,10 @@ def test_concurrency_starts_below_the_quota_and_holds_below_the_level_of_a_429()
 def test_a_burst_of_429s_counts_once():
     now = [0.0]
     lim = ConcurrencyController(32, initial=32, decrease_interval_s=1.0, clock=lambda: now[0])
-    for _ in range(10):
-        lim.on_rate_limited()
+    for level in range(32, 22, -1):  # ten requests sent at 32, 31 … 23 in flight were refused
+        lim.on_rate_limited(level)
     assert lim.limit == 16 and lim.decreases == 1
-    assert lim.target == 22  # ten requests were over the project's level: it is about 22
+    assert lim.target == 22  # the project's level is below 23
 
 
 def test_the_request_rate_stays_under_the_projects():
