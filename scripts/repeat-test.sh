@@ -42,7 +42,12 @@ for ((i = 1; i <= runs; i++)); do
   if [ "$status" -eq 0 ]; then
     passed=$((passed + 1))
     echo "run $i/$runs: passed in ${took}s (${summary:-no pytest summary})"
-    [ "${REPEAT_KEEP:-0}" = 1 ] || rm -rf "$dir"
+    if [ "${REPEAT_KEEP:-0}" != 1 ]; then
+      # The clone and its QGIS profile (a checkout under /tmp keeps it in ~/.cache: see
+      # eeextract_plugin/pytest_offscreen.py, which names it after the checkout's path).
+      profile="$HOME/.cache/eeextract-tests/$(printf %s "$(cd "$dir" && pwd -P)" | sha1sum | cut -c1-12)"
+      rm -rf "$dir" "$profile"
+    fi
     continue
   fi
   if grep -q "Fatal Python error" "$dir/make-test.log"; then
