@@ -118,17 +118,25 @@ def _map_canvases():
 @pytest.fixture(autouse=True)
 def no_task_outlives_its_test(qgis_app):
     """Background work a test started finishes before the test is torn down: its QgsTasks
-    (asset check, estimate, connection test, jobs) and map rendering. Tearing layers, widgets
-    and projects down under a running task or render job, or processing their queued signals
-    afterwards, segfaulted now and then. The tests check layers, not pictures: canvases are
-    frozen so that added layers are not rendered at all."""
+    (asset check, estimate, connection test, jobs) and map rendering. The tests check layers,
+    not pictures: canvases are frozen so that added layers are not rendered at all.
+
+    Then the cyclic garbage collector runs before Qt delivers the signals still queued: what the
+    test dropped is collected at this fixed point, on the main thread, every time, instead of
+    whenever and wherever allocations happen to trigger a collection. An object whose lifetime
+    is wrong (a Python-owned QObject in a reference cycle with signal emissions still queued
+    for its Python slots: see eeextract_plugin/tasks.py) then fails the test that made it, every
+    run, not one whole-suite run in three."""
     for canvas in _map_canvases():
         canvas.freeze(True)
     yield
+    import gc
     import time
 
     from qgis.core import QgsApplication
     from qgis.PyQt.QtCore import QCoreApplication
+
+    gc.collect()
 
     for canvas in _map_canvases():
         canvas.stopRendering()
