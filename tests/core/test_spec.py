@@ -116,7 +116,6 @@ def test_defaults_and_relative_paths(tmp_path):
     assert spec.output.format == "COG"
     assert spec.execution.max_concurrent_requests == 40  # Earth Engine's default quota
     assert spec.execution.requests_per_second == 100 and spec.method.type == "auto"
-    assert spec.method.type == "direct"
     assert spec.grid.snap is True
 
 

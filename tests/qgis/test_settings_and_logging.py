@@ -35,7 +35,7 @@ def test_validation_names_the_setting(clean_settings):
     with pytest.raises(qs.SettingsError, match="Cloud project"):
         qs.ConnectionSettings(mode=qs.MODE_PERSISTENT).validate()
     with pytest.raises(qs.SettingsError, match="concurrency"):
-        qs.ConnectionSettings(mode=qs.MODE_SANDBOX, concurrency=41).validate()
+        qs.ConnectionSettings(mode=qs.MODE_SANDBOX, concurrency=0).validate()
     qs.ConnectionSettings(mode=qs.MODE_SANDBOX).validate()
 
 
