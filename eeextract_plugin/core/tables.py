@@ -146,6 +146,7 @@ class TableExecution:
         self.ee = ctx.session.ee
         self._image = None
         self._bands: Optional[List[str]] = None
+        self.cancel = ctx.job_cancel_token(job_id)
 
     def image(self) -> Any:
         if self._image is None:
@@ -232,7 +233,7 @@ class TableExecution:
             self.reg.mark_unit(self.job_id, u.unit_id, reg.FAILED, error=msg, attempts=attempts)
             tracker.unit_done(0, failed=True)
 
-        cancel = self.ctx.job_cancel_token(self.job_id)
+        cancel = self.cancel
         notices: List[str] = []
         fetcher: TileFetcher[UnitRecord] = TileFetcher(
             self.handle, cancel=cancel, on_done=on_done, on_failed=on_failed,
