@@ -43,6 +43,8 @@ def run_on_cluster(ctx: ExecutionContext, job_id: str, spec: JobSpec, kind: str)
             execution = DaskDirectExecution(ctx, job_id, spec, cluster, cap)
         result = execution.run()
         result.notices.append(f"units ran as tasks on {where}")
+        if cap.notice:
+            result.notices.append(cap.notice)
         return result
     finally:
         if cap is not None:

@@ -15,6 +15,7 @@ time-out (``distributed.scheduler.locks.lease-timeout``, 30 s by default).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Callable
 
 from eeextract_plugin.core.errors import BadInput
@@ -29,24 +30,40 @@ def semaphore_name(project: str) -> str:
 
 
 class ClusterQuota:
-    """The project's concurrency as leases of a named semaphore on the cluster's scheduler."""
+    """The project's concurrency as leases of a named semaphore on the cluster's scheduler.
+
+    The first job of a project on a cluster sets the number of leases; a later job asking for
+    another number shares the cluster's (its own controller still keeps to its own number), and
+    :attr:`notice` says so when the cluster's is the lower."""
 
     def __init__(self, client: Any, project: str, concurrency: int) -> None:
+        self.name = semaphore_name(project)
+        self.notice = ""
+        try:
+            self._semaphore = self._register(client, int(concurrency))
+        except ValueError as exc:  # "Inconsistent max leases: 8, expected: 40"
+            found = re.search(r"expected:\s*(\d+)", str(exc))
+            if not found:
+                raise BadInput(field="execution.max_concurrent_requests",
+                               reason=f"the Dask cluster refused the quota of project {project}: {exc}") from None
+            self._semaphore = self._register(client, int(found.group(1)))
+        self.concurrency = int(self._semaphore.max_leases)
+        if self.concurrency < int(concurrency):
+            self.notice = (f"the Dask cluster caps project {project} at {self.concurrency} requests in "
+                           f"flight (the quota an earlier job gave it), below this job's {concurrency}")
+            log.warning("%s", self.notice)
+
+    def _register(self, client: Any, leases: int) -> Any:
         from distributed import Semaphore
 
-        self.name = semaphore_name(project)
-        self.concurrency = int(concurrency)
-        self._semaphore = Semaphore(max_leases=self.concurrency, name=self.name,
-                                    scheduler_rpc=client.scheduler, loop=client.loop)
+        semaphore = Semaphore(max_leases=leases, name=self.name, scheduler_rpc=client.scheduler,
+                              loop=client.loop)
         try:
-            self._semaphore.register()
-        except ValueError as exc:  # another job registered the project with another number
-            self.stop()
-            expected = str(exc).rsplit(":", 1)[-1].strip()
-            raise BadInput(field="execution.max_concurrent_requests",
-                           reason=f"another job on this Dask cluster uses project {project} with a "
-                                  f"concurrency of {expected}: one project has one quota, use "
-                                  f"{expected} (or another cluster)") from None
+            semaphore.register()
+        except BaseException:
+            _stop_refreshing(semaphore)
+            raise
+        return semaphore
 
     def acquire(self, cancelled: Callable[[], bool]) -> bool:
         """Waits for a lease; False when cancelled while waiting."""
@@ -61,9 +78,15 @@ class ClusterQuota:
 
     def stop(self) -> None:
         """Stops renewing this client's leases (the semaphore itself stays: other jobs share it)."""
-        callback = getattr(self._semaphore, "refresh_callback", None)
-        if callback is not None:
-            callback.stop()
+        _stop_refreshing(self._semaphore)
+
+
+def _stop_refreshing(semaphore: Any) -> None:
+    semaphore.refresh_leases = False
+    callback = getattr(semaphore, "refresh_callback", None)
+    loop = getattr(semaphore, "_loop", None)
+    if callback is not None and loop is not None:
+        loop.add_callback(callback.stop)  # on the client's event loop, where it runs
 
 
 __all__ = ["ClusterQuota", "semaphore_name"]

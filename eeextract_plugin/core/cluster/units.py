@@ -69,22 +69,22 @@ class ClusterUnits:
     def wait(self, future: Any) -> Any:
         """The task's result; :class:`Cancelled` (the task cancelled on the cluster) as soon as
         the job is cancelled."""
-        while True:
+        done = threading.Event()
+        future.add_done_callback(lambda _: done.set())
+        while not done.wait(WAIT_POLL_S):
             if self.cancel.cancelled:
                 self._stop([future])
                 raise Cancelled("cancelled")
-            try:
-                return future.result(timeout=WAIT_POLL_S)
-            except TimeoutError:
-                continue
-            except CancelledError:
-                if self.cancel.cancelled:
-                    raise Cancelled("cancelled") from None
-                raise ConnectionError("the Dask cluster dropped the task") from None
-            except Exception as exc:
-                if type(exc).__name__ == "KilledWorker":  # died on one worker after another
-                    raise ConnectionError(f"Dask workers died running it ({exc})") from None
-                raise
+        try:
+            return future.result()
+        except CancelledError:
+            if self.cancel.cancelled:
+                raise Cancelled("cancelled") from None
+            raise ConnectionError("the Dask cluster dropped the task") from None
+        except Exception as exc:
+            if type(exc).__name__ == "KilledWorker":  # died on one worker after another
+                raise ConnectionError(f"Dask workers died running it ({exc})") from None
+            raise
 
     def _stop(self, futures: Iterable[Any]) -> None:
         if not self._told.is_set():
