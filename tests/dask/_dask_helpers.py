@@ -60,3 +60,59 @@ def many_tiles(out: Path, units_a_side: int, **execution: Any):
         "output": {"directory": str(out), "format": "GEO_TIFF", "overwrite": True},
         "method": "direct",
         "execution": {"tile_size": 32, **execution}})
+
+
+class HeaderProxy:
+    """A local HTTP proxy in front of a sandbox that adds ``headers`` to the answers of the
+    requests ``match(method, path)`` selects (e.g. Earth Engine's restricted-mode header on the
+    URL fetches only, which only the workers make)."""
+
+    def __init__(self, target_url: str, headers: Dict[str, str], match) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlparse
+
+        target = urlparse(target_url)
+        outer = self
+        self.matched = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                if match(self.command, self.path):
+                    outer.matched += 1
+                    for k, v in headers_to_add.items():
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _forward
+
+        headers_to_add = dict(headers)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,5 +1,6 @@
 """A Dask cluster of worker processes for the engine's tests (issue 13), shared by the module's
-tests: 2 worker processes of 20 threads (the quota's 40 requests in flight wait on the network).
+tests: 2 worker processes of 30 threads: more than the quota's 40, so what keeps the requests in
+flight to the quota is the engine, not the number of threads.
 
 The scheduler runs in the test process, so its lease time-out is set low here: a client killed
 on purpose gives back its semaphore leases in seconds instead of Dask's 30.
@@ -13,7 +14,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-WORKERS, THREADS = 2, 20
+WORKERS, THREADS = 2, 30
 
 
 @pytest.fixture(scope="session")
