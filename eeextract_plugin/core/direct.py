@@ -64,7 +64,8 @@ class DirectExecution:
         self.urls: Optional[UrlFetcher] = None
         if spec.execution.request_kind == "url":
             self.urls = UrlFetcher(getattr(getattr(ctx.session, "config", None), "request_timeout_s", 330.0),
-                                   pool_size=spec.execution.max_concurrent_requests + 4)
+                                   pool_size=spec.execution.max_concurrent_requests + 4,
+                                   quota=getattr(ctx.session, "quota", None))  # restricted mode
         self._zonal_failures: List[str] = []
         self.cancel = ctx.job_cancel_token(job_id)
 
