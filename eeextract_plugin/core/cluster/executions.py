@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Earth Engine requests per unit on the cluster: the URL's creation and its GET.
 REQUESTS_PER_UNIT = 2
+#: Finished exports whose parts are downloaded and mosaicked at once (by the workers).
+POST_PROCESSING_IN_FLIGHT = 16
 
 
 def with_unit_rate(spec: JobSpec) -> JobSpec:
@@ -112,6 +114,8 @@ class DaskExportExecution(ExportExecution):
 
     def __init__(self, ctx: ExecutionContext, job_id: str, spec: JobSpec, cluster: Any, cap: Any) -> None:
         super().__init__(ctx, job_id, spec)
+        # The client only waits on these: the downloads and mosaics run on the workers.
+        self.post_workers = POST_PROCESSING_IN_FLIGHT
         self.units = ClusterUnits(cluster, job_id, getattr(ctx.session, "quota", None), self.cancel, None)
         config = getattr(self.session, "config", None)
         self.recipe = tasks.StoreRecipe(spec.method, getattr(self.session, "project", None),

@@ -129,6 +129,8 @@ class ExportExecution:
         self.poll = t.PollInterval(poll_min_s, poll_max_s)
         self._store = store
         self.download_workers = download_workers
+        #: Finished exports downloaded and mosaicked at once (each on its own thread here).
+        self.post_workers = 2
         self.sweeper = t.OperationSweeper(self.ee, f"projects/{self.session.project}")
         self._lock = threading.Lock()
         self._post: Dict[str, Future] = {}
@@ -205,7 +207,7 @@ class ExportExecution:
         except Exception as exc:  # noqa: BLE001 — client construction errors
             return self._result(t0, reg.FAILED, f"{self.store_description()}: {_message(exc)}")
 
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="eeextract-export-post")
+        pool = ThreadPoolExecutor(max_workers=self.post_workers, thread_name_prefix="eeextract-export-post")
         try:
             state, message = self._loop(pending, tracker, pool)
         except DiskFullError as exc:
