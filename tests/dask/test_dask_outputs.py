@@ -172,3 +172,40 @@ def test_the_plugin_and_the_thread_engine_never_import_dask():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------------------ the command line
+def test_eeextract_run_dask_local_starts_its_own_cluster(sandbox_url, tmp_path):
+    """`eeextract run job.json --dask local:2`: a cluster of two worker processes started for the
+    run and closed after it; the same file as on threads."""
+    import subprocess
+
+    spec = example("dem-mosaic", tmp_path / "dask", tile_size=256)
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps(spec.to_dict()))
+    out = subprocess.run([sys.executable, "-m", "eeextract_plugin.cli", "run", str(job), "--dask", "local:2",
+                          "--url", sandbox_url, "--project", "sandbox", "--workdir", str(tmp_path / "w"),
+                          "--no-progress", "--yes"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "units ran as tasks on a local Dask cluster (2 workers" in out.stdout
+    assert "distributed." not in out.stderr  # Dask's own INFO lines stay quiet without -v
+    threads = run_job(example("dem-mosaic", tmp_path / "threads", tile_size=256), session_for(sandbox_url),
+                      workdir=tmp_path / "wt")
+    assert sha(threads.rasters[0]) == sha(tmp_path / "dask" / Path(threads.rasters[0]).name)
+
+
+def test_an_unreachable_scheduler_is_bad_input_and_the_job_stays_resumable(sandbox_url, tmp_path, monkeypatch):
+    import socket
+
+    from eeextract_plugin.core.cluster import connection
+
+    monkeypatch.setattr(connection, "CONNECT_TIMEOUT_S", 2)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = example("dem-mosaic", tmp_path, engine="dask", dask_scheduler=f"tcp://127.0.0.1:{port}")
+    with pytest.raises(BadInput) as err:
+        run_job(spec, session_for(sandbox_url), workdir=tmp_path / "w")
+    assert err.value.field == "execution.dask_scheduler" and "cannot reach the Dask scheduler" in err.value.reason
+    [row] = list_jobs(tmp_path / "w")
+    assert row.state == "planned" and row.units_done == 0  # nothing started: resume runs it
