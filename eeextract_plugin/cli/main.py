@@ -86,6 +86,10 @@ def _quota_args(p: argparse.ArgumentParser) -> None:
                    help="requests per second the project may make (default 100; $EEEXTRACT_RATE)")
     g.add_argument("--request-kind", choices=("auto", "pixels", "url"), default=None,
                    help="computePixels/getPixels requests, or thumbnail/download URLs")
+    g.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the units as tasks on a Dask cluster, one quota for all its workers: a "
+                        "scheduler address (tcp://host:8786), or local:N for N worker processes here "
+                        "(output and working folders must be on storage every worker shares)")
 
 
 def _env_number(name: str, kind: Any) -> Any:
@@ -105,6 +109,9 @@ def _apply_quota_args(spec: JobSpec, args: argparse.Namespace) -> JobSpec:
         execution["requests_per_second"] = args.rate
     if getattr(args, "request_kind", None):
         execution["request_kind"] = args.request_kind
+    if getattr(args, "dask", None):
+        execution["engine"] = "dask"
+        execution["dask_scheduler"] = args.dask
     if execution == spec.execution.to_dict():
         return spec
     return JobSpec.from_dict({**spec.to_dict(), "execution": execution})

@@ -14,7 +14,7 @@ import os
 import queue
 import threading
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
@@ -64,7 +64,8 @@ class DirectExecution:
         self.urls: Optional[UrlFetcher] = None
         if spec.execution.request_kind == "url":
             self.urls = UrlFetcher(getattr(getattr(ctx.session, "config", None), "request_timeout_s", 330.0),
-                                   pool_size=spec.execution.max_concurrent_requests + 4)
+                                   pool_size=spec.execution.max_concurrent_requests + 4,
+                                   quota=getattr(ctx.session, "quota", None))  # restricted mode
         self._zonal_failures: List[str] = []
         self.cancel = ctx.job_cancel_token(job_id)
 
@@ -259,8 +260,7 @@ class DirectExecution:
         out = self.outputs[oid]
         if out.fetch == "NPY":
             st = self.staging(oid)
-            build_output(st.vrt_path, out.path, out.format, out.dtype, self.spec.output.compression,
-                         self.spec.output.nodata, cancelled=lambda: self.cancel.cancelled)
+            self.write_output(st, out)
             # Recorded before the staging files go: a crash in between rebuilds from them.
             self.reg.set_output_state(self.job_id, oid, reg.DONE)
             with self._lock:
@@ -274,9 +274,18 @@ class DirectExecution:
         if self.spec.zonal is not None and out.format in ("COG", "GEO_TIFF"):
             self._zonal(out)
 
+    def write_output(self, st: StagingRaster, out: OutputPlan) -> None:
+        """The output file from its staging raster (here; a Dask run does it on a worker)."""
+        build_output(st.vrt_path, out.path, out.format, out.dtype, self.spec.output.compression,
+                     self.spec.output.nodata, cancelled=lambda: self.cancel.cancelled)
+
+    def zonal_of(self, path: str) -> Tuple[List[str], Optional[str]]:
+        """The spec's zonal statistics of one finished raster: (tables, error or None)."""
+        return zonal_for_output(path, self.spec.zonal)
+
     def _zonal(self, out: OutputPlan) -> None:
         assert self.spec.zonal is not None
-        paths, error = zonal_for_output(out.path, self.spec.zonal)
+        paths, error = self.zonal_of(out.path)
         with self._lock:
             self.zonal_paths += paths
             if error:

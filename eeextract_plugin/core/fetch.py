@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Iterable, List, Optional, TypeVar
 
-from eeextract_plugin.core.errors import JobAborted
+from eeextract_plugin.core.errors import Cancelled, JobAborted
 from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.quota import (
     DEFAULT_CONCURRENCY,
@@ -283,6 +283,8 @@ class TileFetcher(Generic[T]):
                 nbytes = self.handler(unit)
             except BaseException as exc:
                 self.limiter.release()
+                if isinstance(exc, Cancelled):  # stopped in flight by cancel: the unit stays pending
+                    return None
                 if isinstance(exc, (JobAborted, KeyboardInterrupt, SystemExit, MemoryError)):
                     raise
                 c = classify(exc)

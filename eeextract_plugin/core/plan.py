@@ -382,7 +382,7 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
     request_bpp = bytes_per_pixel([b.dtype for b in info.bands] if not url_format else [dtype] * len(bands), mask=True)
     conc = spec.execution.max_concurrent_requests
     # Thumbnail / download URLs are held to their own limits (32 MiB, 10,000 px a side).
-    url_limits = url_format or spec.execution.request_kind == "url"
+    url_limits = url_format or spec.execution.uses_urls
     side = tile_side(request_bpp, value_bpp, limits, conc, url_limits)
     if spec.execution.tile_size:
         ts = spec.execution.tile_size

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional, Union
 
 from eeextract_plugin.core import registry as reg
+from eeextract_plugin.core.cluster.engine import check_available, run_on_cluster
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.direct import DirectExecution
 from eeextract_plugin.core.errors import BadInput, JobNotFound
@@ -131,6 +132,8 @@ class JobRunner:
     def plan(self, spec: JobSpec) -> Plan:
         """Asks Earth Engine what the source is and plans units (no pixels fetched)."""
         limits = self.limits.for_execution(spec.execution)
+        if spec.execution.engine == "dask":
+            check_available()  # Dask is missing: say so before anything is planned
         if spec.kind in ("table", "timeseries"):
             return plan_table(self.session, spec, limits)
         if spec.method.type not in ("direct", "auto"):
@@ -188,6 +191,9 @@ class JobRunner:
         if retry_failed:
             self.registry.reset_failed(job_id)
         self.registry.clear_cancel(job_id)
+        if spec.execution.engine == "dask":  # the same units as tasks on a Dask cluster
+            result = run_on_cluster(ctx, job_id, spec, job.kind)
+            return result if job.kind in ("table", "timeseries") else self._finish_job(spec, result)
         if job.kind in ("table", "timeseries"):
             return TableExecution(ctx, job_id, spec).run()
         if spec.method.type != "direct":

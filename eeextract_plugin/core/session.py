@@ -90,6 +90,15 @@ def _credentials(ee: Any, spec: str) -> Any:
                            f"{type(exc).__name__}") from None
 
 
+def load_credentials(source: str) -> Any:
+    """The credentials ``source`` names (``"persistent"``, ``"none"`` or a service-account key
+    file's path), loaded in this process from what this machine holds: a Dask worker reads a
+    private bucket this way, and only the name travels, never a secret."""
+    import ee
+
+    return _credentials(ee, source)
+
+
 def initialise(config: SessionConfig) -> Session:
     """Initialises the ``ee`` client for ``config`` and returns the session.
 

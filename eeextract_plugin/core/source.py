@@ -309,15 +309,23 @@ class EarthEngineSource:
         nodata = self.spec.output.nodata
         return image.unmask(nodata, False) if nodata is not None else image
 
+    def pixels_url(self, image: Any, grid: PixelGrid, bands: List[str]) -> str:
+        """A download URL serving the NPY pixels of ``image`` on ``grid`` (created with the
+        session's credentials; fetching it needs none)."""
+        return create_pixels_url(self.ee, self.pixels_image(image), grid, "NPY", bands)
+
+    def visualized_url(self, image: Any, grid: PixelGrid, fmt: str) -> str:
+        """A thumbnail URL serving the visualised image on ``grid`` as PNG / JPEG."""
+        return create_pixels_url(self.ee, self.visualized(image), grid, fmt)
+
     def fetch_pixels_by_url(self, image: Any, grid: PixelGrid, bands: List[str], urls: Any) -> bytes:
         """NPY bytes of ``image`` on ``grid`` through a download URL: created with the session's
         credentials, fetched by ``urls`` (a :class:`~.urls.UrlFetcher`) without them."""
-        url = create_pixels_url(self.ee, self.pixels_image(image), grid, "NPY", bands)
-        return urls.get(url)
+        return urls.get(self.pixels_url(image, grid, bands))
 
     def fetch_visualized_by_url(self, image: Any, grid: PixelGrid, fmt: str, urls: Any) -> bytes:
         """PNG / JPEG bytes through a thumbnail URL (the visualised image on ``grid``)."""
-        return urls.get(create_pixels_url(self.ee, self.visualized(image), grid, fmt))
+        return urls.get(self.visualized_url(image, grid, fmt))
 
     def fetch_pixels(self, image: Any, grid: PixelGrid, bands: List[str]) -> bytes:
         """Raw NPY bytes of ``image`` on ``grid`` (getPixels for a stored image).

@@ -37,6 +37,8 @@ METHODS = ("auto", "direct", "export_gcs", "export_drive")
 #: How a direct unit's pixels are requested: computePixels/getPixels, or a thumbnail/download URL
 #: created with credentials and fetched without them; ``auto`` chooses.
 REQUEST_KINDS = ("auto", "pixels", "url")
+#: Where a job's units run: this process's threads, or tasks on a Dask cluster (core/cluster/).
+ENGINES = ("threads", "dask")
 FILTER_OPS = ("eq", "neq", "lt", "lte", "gt", "gte")
 TABLE_OPERATIONS = ("sample", "reduce_regions")
 ZONAL_ENGINES = ("exactextract", "rasterstats")
@@ -564,7 +566,13 @@ class Execution:
     restricted mode (noncommercial tier used up). ``request_kind``: ``pixels``
     (computePixels / getPixels), ``url`` (a thumbnail or download URL per unit, fetched without
     credentials) or ``auto``. Also retries per unit and an optional tile size (pixels a side)
-    overriding the planner's."""
+    overriding the planner's.
+
+    ``engine``: ``threads`` (this process) or ``dask`` (the units as tasks on a Dask cluster,
+    one quota for the whole cluster; ``auto`` requests are URLs there, ``pixels`` is refused:
+    workers hold no credentials). ``dask_scheduler``: a scheduler address
+    (``tcp://host:8786``), ``local:N`` (a local cluster of N worker processes for the run) or
+    ``local``; absent: Dask's own setting (``DASK_SCHEDULER_ADDRESS``), else ``local``."""
 
     max_concurrent_requests: int = DEFAULT_CONCURRENCY
     max_retries: int = 8
@@ -573,12 +581,15 @@ class Execution:
     requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     restricted_concurrency: int = DEFAULT_RESTRICTED_CONCURRENCY
     request_kind: str = "auto"
+    engine: str = "threads"
+    dask_scheduler: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "execution") -> Execution:
         d = _obj(d if d is not None else {}, path)
         _unknown(d, path, ("max_concurrent_requests", "max_retries", "tile_size", "adaptive",
-                           "requests_per_second", "restricted_concurrency", "request_kind"))
+                           "requests_per_second", "restricted_concurrency", "request_kind",
+                           "engine", "dask_scheduler"))
         ts = _num(d, "tile_size", path, positive=True, integer=True, maximum=32768)
         ex = cls(
             max_concurrent_requests=int(_num(d, "max_concurrent_requests", path, DEFAULT_CONCURRENCY,  # type: ignore[arg-type]
@@ -592,11 +603,46 @@ class Execution:
                                             DEFAULT_RESTRICTED_CONCURRENCY, positive=True, integer=True,
                                             maximum=MAX_CONCURRENCY)),
             request_kind=_str(d, "request_kind", path, default="auto", choices=REQUEST_KINDS) or "auto",
+            engine=_str(d, "engine", path, default="threads", choices=ENGINES) or "threads",
+            dask_scheduler=_str(d, "dask_scheduler", path),
         )
+        if ex.engine == "dask" and ex.request_kind == "pixels":
+            raise SpecError(f"{path}.request_kind", "'pixels' needs credentials, which Dask workers do "
+                                                    "not hold: use 'url' or 'auto' with engine 'dask'")
+        if ex.dask_scheduler is not None:
+            if ex.engine != "dask":
+                raise SpecError(f"{path}.dask_scheduler", "applies only with engine 'dask'")
+            problem = scheduler_problem(ex.dask_scheduler)
+            if problem:
+                raise SpecError(f"{path}.dask_scheduler", problem)
         return ex
 
+    @property
+    def uses_urls(self) -> bool:
+        """Units through thumbnail / download URLs: asked for, or on Dask (whose workers hold no
+        credentials: ``auto`` means ``url`` there)."""
+        return self.request_kind == "url" or self.engine == "dask"
+
     def to_dict(self) -> Dict[str, Any]:
-        return _drop_none(asdict(self))
+        d = _drop_none(asdict(self))
+        if d.get("engine") == "threads":  # the default: job files stay as they were
+            del d["engine"]
+        return d
+
+
+def scheduler_problem(value: str) -> Optional[str]:
+    """Why ``value`` is not a Dask scheduler (``tcp://host:port``, ``local`` or ``local:N``), or None."""
+    if value == "local":
+        return None
+    if value.startswith("local:"):
+        n = value[len("local:"):]
+        if n.isdigit() and 1 <= int(n) <= 256:
+            return None
+        return f"'local:N' needs a number of worker processes from 1 to 256, not {n!r}"
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme in ("tcp", "tls", "ws", "wss", "inproc", "ucx") and rest:
+        return None
+    return f"must be a scheduler address (tcp://host:8786), 'local' or 'local:N', not {value!r}"
 
 
 @dataclass

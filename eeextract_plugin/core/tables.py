@@ -43,6 +43,38 @@ log = logging.getLogger(__name__)
 FEATURES_PER_CELL = 200
 
 
+@dataclass(frozen=True)
+class RowShape:
+    """How one unit's answer (a FeatureCollection as JSON) becomes rows. Plain data, so the
+    process that fetches the answer (a Dask worker) shapes the rows by the same rule.
+
+    A time series (``feature_id`` set) gives one row per image for that region; a table one row
+    per feature, its id from ``_eeid``; a one-band image's ``reduceRegions`` names the value
+    after the reducer, so it is renamed after the band."""
+
+    feature_id: Optional[str]
+    bands: Tuple[str, ...]
+    reducer: str
+
+    def rows(self, result: Dict[str, Any]) -> List[Dict[str, Any]]:
+        out = []
+        for feat in result.get("features", []):
+            props = dict(feat.get("properties") or {})
+            if self.feature_id is not None:
+                out.append({"id": self.feature_id, **props})
+                continue
+            fid = str(props.pop("_eeid", ""))
+            if len(self.bands) == 1 and self.reducer in props and self.bands[0] not in props:
+                props[self.bands[0]] = props.pop(self.reducer)
+            out.append({"id": fid, **props})
+        return out
+
+
+def rows_bytes(rows: List[Dict[str, Any]]) -> bytes:
+    """A unit's staged rows file."""
+    return json.dumps(rows, sort_keys=True).encode()
+
+
 @dataclass
 class TableUnit:
     unit_id: str
@@ -114,6 +146,7 @@ class TableExecution:
         self.ee = ctx.session.ee
         self._image = None
         self._bands: Optional[List[str]] = None
+        self.cancel = ctx.job_cancel_token(job_id)
 
     def image(self) -> Any:
         if self._image is None:
@@ -132,37 +165,32 @@ class TableExecution:
         r = self.table.reducer if self.table.operation != "sample" else "first"
         return getattr(self.ee.Reducer, r)()
 
-    def handle(self, unit: UnitRecord) -> int:
+    def unit_file(self, unit: UnitRecord) -> Path:
+        """Where a unit's rows are staged (JSON)."""
+        return self.dir / f"{unit.unit_id.replace('/', '_')}.json"
+
+    def query(self, unit: UnitRecord) -> Tuple[Any, RowShape]:
+        """The ``ee.FeatureCollection`` one unit computes, and how its answer becomes rows."""
         ee = self.ee
         ids = unit.params["feature_ids"]
         feats = [self.features[i] for i in ids]
         scale = self.table.scale or self.spec.grid.scale
         if self.spec.kind == "timeseries":
-            rows = self._timeseries(feats[0], scale)
-        else:
-            fc = ee.FeatureCollection([
-                ee.Feature(ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326"))), {"_eeid": f.id})
-                for f in feats])
-            kwargs: Dict[str, Any] = {"collection": fc, "reducer": self.reducer()}
-            if scale:
-                kwargs["scale"] = scale
-            img = self.image()
-            res = img.reduceRegions(**kwargs).getInfo()
-            rows = []
-            rname = "first" if self.table.operation == "sample" else self.table.reducer
-            bands = self.band_names()
-            for feat in res.get("features", []):
-                props = dict(feat.get("properties") or {})
-                fid = str(props.pop("_eeid", ""))
-                if len(bands) == 1 and rname in props and bands[0] not in props:
-                    # a one-band image's reduceRegions names the value after the reducer
-                    props[bands[0]] = props.pop(rname)
-                rows.append({"id": fid, **props})
-        data = json.dumps(rows, sort_keys=True).encode()
-        write_atomic(self.dir / f"{unit.unit_id.replace('/', '_')}.json", data)
-        return len(data)
+            return self._timeseries(feats[0], scale), RowShape(feats[0].id, (), "")
+        fc = ee.FeatureCollection([
+            ee.Feature(ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326"))), {"_eeid": f.id})
+            for f in feats])
+        kwargs: Dict[str, Any] = {"collection": fc, "reducer": self.reducer()}
+        if scale:
+            kwargs["scale"] = scale
+        rname = "first" if self.table.operation == "sample" else self.table.reducer
+        return self.image().reduceRegions(**kwargs), RowShape(None, tuple(self.band_names()), rname)
 
-    def _timeseries(self, f: RegionFeature, scale: Optional[float]) -> List[Dict[str, Any]]:
+    def handle(self, unit: UnitRecord) -> int:
+        collection, shape = self.query(unit)
+        return write_atomic(self.unit_file(unit), rows_bytes(shape.rows(collection.getInfo())))
+
+    def _timeseries(self, f: RegionFeature, scale: Optional[float]) -> Any:
         ee = self.ee
         geom = ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326")))
         col = self.source.collection(region_geojson_4326([f]))
@@ -184,18 +212,13 @@ class TableExecution:
             return ee.Feature(None, stats).set({"image_id": ee.Image(img).get("system:index"),
                                                 "time": ee.Image(img).get("system:time_start")})
 
-        res = ee.FeatureCollection(col.map(row)).getInfo()
-        out = []
-        for feat in res.get("features", []):
-            props = dict(feat.get("properties") or {})
-            out.append({"id": f.id, **props})
-        return out
+        return ee.FeatureCollection(col.map(row))
 
     def run(self) -> JobResult:
         t0 = time.monotonic()
         self.reg.set_job_state(self.job_id, reg.RUNNING, None, os.getpid())
         for u in self.reg.units(self.job_id, [reg.DONE]):  # rows staged per unit: refetch lost ones
-            if not (self.dir / f"{u.unit_id.replace('/', '_')}.json").exists():
+            if not self.unit_file(u).exists():
                 self.reg.mark_unit(self.job_id, u.unit_id, reg.PENDING)
         live = [u for u in self.reg.units(self.job_id) if u.state != reg.SPLIT]
         todo = [u for u in live if u.state != reg.DONE]
@@ -210,7 +233,7 @@ class TableExecution:
             self.reg.mark_unit(self.job_id, u.unit_id, reg.FAILED, error=msg, attempts=attempts)
             tracker.unit_done(0, failed=True)
 
-        cancel = self.ctx.job_cancel_token(self.job_id)
+        cancel = self.cancel
         notices: List[str] = []
         fetcher: TileFetcher[UnitRecord] = TileFetcher(
             self.handle, cancel=cancel, on_done=on_done, on_failed=on_failed,
@@ -242,7 +265,7 @@ class TableExecution:
     def rows(self) -> List[Dict[str, Any]]:
         rows: List[Dict[str, Any]] = []
         for u in self.reg.units(self.job_id, [reg.DONE]):
-            rows += json.loads((self.dir / f"{u.unit_id.replace('/', '_')}.json").read_text())
+            rows += json.loads(self.unit_file(u).read_text())
         rows.sort(key=lambda r: (_natural(r.get("id")), r.get("time") or 0))
         return rows
 
@@ -322,4 +345,4 @@ def _natural(v: Any) -> Tuple[int, Any]:
     return (0, int(s)) if s.isdigit() else (1, s)
 
 
-__all__ = ["plan_table", "TableExecution"]
+__all__ = ["plan_table", "TableExecution", "RowShape", "rows_bytes"]

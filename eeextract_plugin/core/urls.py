@@ -52,6 +52,13 @@ def create_pixels_url(ee: Any, image: Any, grid: PixelGrid, file_format: str,
     return data.makeDownloadUrl({"docid": result["name"], "token": ""})
 
 
+def create_table_url(ee: Any, collection: Any, file_format: str = "GEO_JSON") -> str:
+    """A URL serving ``collection`` (an ``ee.FeatureCollection``) as a GeoJSON or CSV file: one
+    ``tables.create`` call with the session's credentials; fetching it needs none."""
+    download_id = ee.data.getTableDownloadId({"table": collection, "format": file_format})
+    return ee.data.makeTableDownloadUrl(download_id)
+
+
 @dataclass
 class _Response:
     """What the retry rules read of a failed GET (the shape of googleapiclient's ``resp``)."""
@@ -81,9 +88,11 @@ def _error_message(status: int, body: bytes) -> str:
 
 
 class UrlFetcher:
-    """GETs URLs without credentials, on a pooled HTTP session (one per thread pool)."""
+    """GETs URLs without credentials, on a pooled HTTP session (one per thread pool). With
+    ``quota`` (a :class:`~.quota.QuotaStatus`), every response's headers are shown to it, so
+    restricted mode is seen on URL fetches too."""
 
-    def __init__(self, timeout_s: float = 330.0, pool_size: int = 64) -> None:
+    def __init__(self, timeout_s: float = 330.0, pool_size: int = 64, quota: Any = None) -> None:
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -94,9 +103,12 @@ class UrlFetcher:
         self._session.mount("https://", adapter)
         self._timeout = timeout_s
         self._lock = threading.Lock()
+        self._quota = quota
 
     def get(self, url: str) -> bytes:
         response = self._session.get(url, timeout=self._timeout)
+        if self._quota is not None:
+            self._quota.observe(response.headers)
         if response.status_code != 200:
             raise UrlRequestError(response.status_code, _error_message(response.status_code, response.content),
                                   dict(response.headers))
@@ -106,4 +118,4 @@ class UrlFetcher:
         self._session.close()
 
 
-__all__ = ["create_pixels_url", "UrlFetcher", "UrlRequestError"]
+__all__ = ["create_pixels_url", "create_table_url", "UrlFetcher", "UrlRequestError"]

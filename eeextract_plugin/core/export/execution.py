@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
@@ -78,7 +78,9 @@ def _user_credentials(session: Any) -> Any:
     return getattr(get_state(), "credentials", None) if get_state else None
 
 
-def _custom_endpoint(session: Any) -> Optional[str]:
+def storage_endpoint(session: Any) -> Optional[str]:
+    """The session's custom endpoint (a sandbox's), whose storage stands in for Google's; None
+    for Google's own."""
     url = getattr(session.config, "url", None)
     if url and "googleapis.com" not in url:
         return url.rstrip("/")
@@ -86,9 +88,12 @@ def _custom_endpoint(session: Any) -> Optional[str]:
 
 
 def make_part_store(spec: JobSpec, session: Any) -> PartStore:
-    m = spec.method
-    endpoint = _custom_endpoint(session)
-    credentials = _user_credentials(session)
+    return part_store_for(spec.method, getattr(session, "project", None), _user_credentials(session),
+                          storage_endpoint(session))
+
+
+def part_store_for(m: Any, project: Optional[str], credentials: Any, endpoint: Optional[str]) -> PartStore:
+    """The destination of ``m`` (a spec's ``method``) read with ``credentials`` (None: anonymous)."""
     if credentials is None and endpoint:
         # An anonymous session on a custom endpoint (the sandbox): its storage stands in for
         # the user's own account and accepts any bearer token as that user.
@@ -96,7 +101,7 @@ def make_part_store(spec: JobSpec, session: Any) -> PartStore:
 
         credentials = Credentials(token="eeextract-anonymous-session")
     if m.type == "export_gcs":
-        return CloudStoragePartStore(m.bucket or "", getattr(session, "project", None), credentials, endpoint)
+        return CloudStoragePartStore(m.bucket or "", project, credentials, endpoint)
     if m.drive_mode == "mounted":
         return MountedFolderPartStore(m.mounted_path or "")
     return DrivePartStore(m.folder or "", credentials, endpoint)
@@ -124,6 +129,8 @@ class ExportExecution:
         self.poll = t.PollInterval(poll_min_s, poll_max_s)
         self._store = store
         self.download_workers = download_workers
+        #: Finished exports downloaded and mosaicked at once (each on its own thread here).
+        self.post_workers = 2
         self.sweeper = t.OperationSweeper(self.ee, f"projects/{self.session.project}")
         self._lock = threading.Lock()
         self._post: Dict[str, Future] = {}
@@ -200,7 +207,7 @@ class ExportExecution:
         except Exception as exc:  # noqa: BLE001 — client construction errors
             return self._result(t0, reg.FAILED, f"{self.store_description()}: {_message(exc)}")
 
-        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="eeextract-export-post")
+        pool = ThreadPoolExecutor(max_workers=self.post_workers, thread_name_prefix="eeextract-export-post")
         try:
             state, message = self._loop(pending, tracker, pool)
         except DiskFullError as exc:
@@ -418,21 +425,10 @@ class ExportExecution:
             todo.append(p)
         total = sum(paths[p.name].stat().st_size for p in parts if p not in todo and paths[p.name].exists())
         if todo:
-            with ThreadPoolExecutor(max_workers=self.download_workers,
-                                    thread_name_prefix="eeextract-part") as pool:
-                futures = {pool.submit(self._download_verified, p, paths[p.name]): p for p in todo}
-                for future, p in futures.items():
-                    total += future.result()
-                    with self._lock:
-                        downloaded.add(p.name)
-                        ex["downloaded"] = sorted(downloaded)
-                        self._save(unit, ex)
+            total += self.download_parts(unit, ex, todo, paths, downloaded)
         # Mosaic: VRT over the parts → the job's output (COG by default).
         vrt = local_dir / "parts.vrt"
-        parts_to_vrt([paths[p.name] for p in parts], vrt)
-        _name_bands(vrt, out.bands)  # exported parts carry no band names; the output does
-        build_output(vrt, out.path, out.format, out.dtype, self.spec.output.compression,
-                     self.spec.output.nodata)
+        self.mosaic([paths[p.name] for p in parts], vrt, out)
         if self.method.delete_after_download:
             for p in parts:
                 try:
@@ -447,30 +443,38 @@ class ExportExecution:
                 local_dir.rmdir()
         return total
 
+    def download_parts(self, unit: UnitRecord, ex: Dict[str, Any], todo: List[RemotePart],
+                       paths: Dict[str, Path], downloaded: set) -> int:
+        """Downloads ``todo`` (verified) to ``paths``, recording each part as it lands; returns
+        the bytes (here on a few threads; a Dask run downloads on workers)."""
+        total = 0
+        with ThreadPoolExecutor(max_workers=self.download_workers, thread_name_prefix="eeextract-part") as pool:
+            futures = {pool.submit(self._download_verified, p, paths[p.name]): p for p in todo}
+            for future, p in futures.items():
+                total += future.result()
+                self.part_downloaded(unit, ex, downloaded, p.name)
+        return total
+
+    def part_downloaded(self, unit: UnitRecord, ex: Dict[str, Any], downloaded: set, name: str) -> None:
+        """Records a verified part (a resume downloads it no more)."""
+        with self._lock:
+            downloaded.add(name)
+            ex["downloaded"] = sorted(downloaded)
+            self._save(unit, ex)
+
+    def mosaic(self, part_paths: List[Path], vrt: Path, out: OutputPlan) -> None:
+        """The output file from its parts (here; a Dask run does it on a worker)."""
+        mosaic_parts(part_paths, vrt, out, self.spec.output.compression, self.spec.output.nodata)
+
     def _download_verified(self, part: RemotePart, dest: Path, attempts: int = 3) -> int:
-        last: Optional[BaseException] = None
-        for i in range(attempts):
-            if self.cancel.cancelled:
-                raise PartStoreError("cancelled")
-            try:
-                return self.store.download(part, dest)
-            except ChecksumError as exc:
-                last = exc
-                log.warning("%s (attempt %d of %d)", exc, i + 1, attempts)
-            except OSError as exc:
-                if getattr(exc, "errno", None) == 28:
-                    raise
-                last = exc
-            except Exception as exc:  # noqa: BLE001 — transport errors: retried
-                last = exc
-                log.warning("downloading %s: %s (attempt %d of %d)", part.name, _message(exc), i + 1, attempts)
-            time.sleep(min(0.5 * 2 ** i, 5.0))
-        if isinstance(last, ChecksumError):
-            raise last
-        raise PartStoreError(f"downloading {part.name} failed: {_message(last) if last else 'unknown error'}")
+        return download_verified(self.store, part, dest, lambda: self.cancel.cancelled, attempts)
+
+    def zonal_of(self, path: str) -> Tuple[List[str], Optional[str]]:
+        """The spec's zonal statistics of one finished raster: (tables, error or None)."""
+        return zonal_for_output(path, self.spec.zonal)
 
     def _zonal(self, out: OutputPlan) -> None:
-        paths, error = zonal_for_output(out.path, self.spec.zonal)
+        paths, error = self.zonal_of(out.path)
         with self._lock:
             self.zonal_paths += paths
             if error:
@@ -492,6 +496,40 @@ class ExportExecution:
                          workdir=str(self.ctx.workdir),
                          export=ExportStats(self.submitted_count, self.sweeper.requests,
                                             self.sweeper.get_requests, dict(self._failures)))
+
+
+def download_verified(store: PartStore, part: RemotePart, dest: Path,
+                      cancelled: Callable[[], bool], attempts: int = 3) -> int:
+    """One part downloaded to ``dest`` and verified, with retries (a bad checksum or a transport
+    error); a full disk and cancellation stop at once."""
+    last: Optional[BaseException] = None
+    for i in range(attempts):
+        if cancelled():
+            raise PartStoreError("cancelled")
+        try:
+            return store.download(part, dest)
+        except ChecksumError as exc:
+            last = exc
+            log.warning("%s (attempt %d of %d)", exc, i + 1, attempts)
+        except OSError as exc:
+            if getattr(exc, "errno", None) == 28:
+                raise
+            last = exc
+        except Exception as exc:  # noqa: BLE001 — transport errors: retried
+            last = exc
+            log.warning("downloading %s: %s (attempt %d of %d)", part.name, _message(exc), i + 1, attempts)
+        time.sleep(min(0.5 * 2 ** i, 5.0))
+    if isinstance(last, ChecksumError):
+        raise last
+    raise PartStoreError(f"downloading {part.name} failed: {_message(last) if last else 'unknown error'}")
+
+
+def mosaic_parts(part_paths: List[Path], vrt: Path, out: OutputPlan, compression: str,
+                 nodata: Optional[float]) -> None:
+    """A VRT over an export's parts (band names set: exported parts carry none) → the output."""
+    parts_to_vrt(part_paths, vrt)
+    _name_bands(vrt, out.bands)
+    build_output(vrt, out.path, out.format, out.dtype, compression, nodata)
 
 
 def _name_bands(vrt: Path, names: List[str]) -> None:
