@@ -20,7 +20,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+from eeextract_plugin.core.crs import is_known_crs
 from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.geometry import Geometry, GeometryError
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +139,8 @@ def _date(d: Dict[str, Any], key: str, path: str) -> Optional[str]:
 def _crs(value: Optional[str], path: str) -> Optional[str]:
     if value is None:
         return None
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
-    try:
-        CRS.from_user_input(value)
-    except CRSError:
-        raise SpecError(path, f"unknown CRS {value!r}") from None
+    if not is_known_crs(value):
+        raise SpecError(path, f"unknown CRS {value!r}")
     return value
 
 
@@ -327,10 +324,8 @@ class Region:
         elif t == "geometry":
             g = _obj(d.get("geometry"), f"{path}.geometry")
             try:
-                from shapely.geometry import shape
-
-                geom = shape(g)
-            except Exception as exc:  # shapely raises several types for bad GeoJSON
+                geom = Geometry.from_geojson(g)
+            except GeometryError as exc:
                 raise SpecError(f"{path}.geometry", f"is not a GeoJSON geometry ({exc})") from None
             if geom.is_empty:
                 raise SpecError(f"{path}.geometry", "is empty")

@@ -10,9 +10,8 @@ import warnings
 from typing import Any, Dict, List, Optional
 
 import numpy as np
-import shapely
-from shapely.geometry import box
 
+from eeextract_plugin.core.geometry import box
 from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.rasters import RasterInfo
 from eeextract_plugin.core.zonal.statistics import Statistic, class_label
@@ -287,7 +286,7 @@ class RasterstatsEngine:
         # Zones are already clipped to the raster; a hair more (a millionth of a pixel, which
         # moves no pixel centre) keeps every window inside it despite rounding, so reads need
         # no "boundless" mode (rasterio's boundless reads grow memory with every zone).
-        inner = shapely.intersection(np.array([z.geometry for z in todo]), self._inner)
+        inner = [z.geometry.intersection(self._inner) for z in todo]
         live = [k for k, g in enumerate(inner) if not g.is_empty and g.area > 0]
         rows: List[Row] = [{} for _ in todo]
         for band_idx, band, nodata in zip(
