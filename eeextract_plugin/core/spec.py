@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 from eeextract_plugin.core.crs import is_known_crs
 from eeextract_plugin.core.errors import BadInput
 from eeextract_plugin.core.geometry import Geometry, GeometryError
+from eeextract_plugin.core.zonal.engines import AUTO, ENGINES
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ TABLE_FORMATS = ("CSV", "GPKG", "CSV+GPKG")
 METHODS = ("direct", "export_gcs", "export_drive")
 FILTER_OPS = ("eq", "neq", "lt", "lte", "gt", "gte")
 TABLE_OPERATIONS = ("sample", "reduce_regions")
-ZONAL_ENGINES = ("exactextract", "rasterstats")
+ZONAL_ENGINES = ENGINES + (AUTO,)
 MAX_CONCURRENCY = 40  # Earth Engine's concurrent interactive request quota per project.
 
 

@@ -37,6 +37,9 @@ class EEExtractProvider(QgsProcessingProvider):
         from eeextract_plugin.processing.native_libraries import isolate_wheel_libraries
 
         self.native_libraries = isolate_wheel_libraries()
+        from eeextract_plugin import qgis_zonal
+
+        qgis_zonal.install()  # zonal statistics inside QGIS: never a wheel with its own GDAL/GEOS
 
     def id(self) -> str:
         return "eeextract"
