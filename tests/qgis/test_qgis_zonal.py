@@ -122,7 +122,7 @@ def test_qgis_engine_agrees_with_exactextract_on_arbitrary_polygons(qgis_engine,
     _, e = run(raster, zones, "exactextract", tmp_path, ["count", "mean"])
     value_range = VALUE_RANGE
     worst = 0.0
-    for zid, g in zones:
+    for zid, _ in zones:
         row_q, row_e = q[str(zid)], e[str(zid)]
         n_q, n_e = float(row_q["b1_count"]), float(row_e["b1_count"])
         assert n_e >= 100

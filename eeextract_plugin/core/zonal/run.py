@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from eeextract_plugin.core.errors import Cancelled
-from eeextract_plugin.core.zonal.engines import DEFAULT_ENGINE, choose_engine, empty_row, make_engine
+from eeextract_plugin.core.zonal.engines import (
+    DEFAULT_ENGINE,
+    choose_engine,
+    empty_row,
+    make_engine,
+)
 from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.outputs import ScratchRows, write_csv, write_gpkg
 from eeextract_plugin.core.zonal.rasters import BandSelector, RasterInfo
