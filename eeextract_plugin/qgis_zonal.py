@@ -58,15 +58,12 @@ def unsafe_reason(engine: str) -> Optional[str]:
     own GDAL/GEOS/PROJ), or ``None`` when it may."""
     if engine == "qgis":
         return None
-    problem = engine_problem(engine)
-    if problem:
-        return problem
-    for module in NATIVE_MODULES.get(engine, ()):
+    for module in NATIVE_MODULES.get(engine, ()):  # checked without importing anything
         libs = bundled_native_libraries(module)
         if libs:
             return (f"engine '{engine}': the {module} package brings its own native libraries "
                     f"({libs}), which clash with QGIS's")
-    return None
+    return engine_problem(engine)
 
 
 def choose_in_qgis(requested: str) -> str:

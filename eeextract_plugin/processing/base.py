@@ -259,7 +259,7 @@ def describe_error(error: BaseException) -> str:
     """The message a user should read: Earth Engine's own text, named as such."""
     name = type(error).__name__
     message = str(error).strip() or name
-    module = type(error).__module__
+    module = type(error).__module__.rpartition("_vendor.")[2]  # the ZIP's private copy of ee too
     if name == "EEException" or module == "ee" or module.startswith("ee."):
         return f"Earth Engine: {message}"
     return message

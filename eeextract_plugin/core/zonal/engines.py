@@ -114,7 +114,11 @@ def bundled_native_libraries(module: str) -> Optional[str]:
 def exactextract_problem() -> Optional[str]:
     import importlib.util
 
-    if importlib.util.find_spec("exactextract") is None:
+    try:
+        found = importlib.util.find_spec("exactextract") is not None
+    except (ImportError, ValueError):  # an import hook that refuses it
+        found = False
+    if not found:
         return "engine 'exactextract' is not installed (pip install exactextract)"
     return None
 

@@ -1,0 +1,248 @@
+"""The plugin ZIP: built by scripts/package.py, installed into a fresh QGIS profile and run by
+Debian's QGIS with its system Python only (python3-qgis and its dependencies: no project venv, no
+pip package on the path) against the sandbox this test session serves.
+
+``qgis_process.bin`` runs extract_image and zonal_statistics; a start-up script in that QGIS
+refuses shapely, pyproj, exactextract, rasterstats, rasterio and the public names of the vendored
+packages (``ee``, ``google``, ``googleapiclient``), and records every import of the other
+vendored names, so the test also shows that the plugin needs none of them and that its copies
+load under private names only."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr, osr
+
+REPO = Path(__file__).resolve().parents[2]
+WHEEL_CACHE = Path(os.environ.get("EEEXTRACT_WHEEL_CACHE", REPO / "build" / "wheels"))
+QGIS_PROCESS = "/usr/bin/qgis_process.bin"
+SYSTEM_PYTHON = "/usr/bin/python3"
+REFUSED = ("shapely", "pyproj", "exactextract", "rasterstats", "rasterio", "ee", "google",
+           "googleapiclient")
+WATCHED = REFUSED + ("requests", "urllib3", "httplib2", "certifi", "idna", "pyparsing",
+                     "uritemplate", "cachetools", "rsa", "pyasn1", "pyasn1_modules", "proto",
+                     "charset_normalizer", "google_auth_httplib2")
+
+STARTUP = f'''
+import os, sys
+# System Python only: drop anything pip could have put on the path.
+sys.path[:] = [p for p in sys.path
+               if "site-packages" not in p and "/usr/local/" not in p and "/.local/" not in p]
+REFUSED = {set(REFUSED)!r}
+WATCHED = {set(WATCHED)!r}
+
+class _Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name in WATCHED:
+            with open(os.environ["EEX_IMPORTS_LOG"], "a") as fh:
+                fh.write(name + "\\n")
+            if name in REFUSED:
+                raise ImportError(name + " is not in a stock QGIS (refused by the test)")
+        return None
+
+sys.meta_path.insert(0, _Watch())
+'''
+
+
+def _package_module():
+    spec = importlib.util.spec_from_file_location("eeextract_package", REPO / "scripts" / "package.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def plugin_zip(tmp_path_factory):
+    dist = tmp_path_factory.mktemp("dist")
+    stage = tmp_path_factory.mktemp("stage")
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "package.py"), "--dist", str(dist),
+                           "--stage", str(stage), "--wheels", str(WHEEL_CACHE),
+                           "--base-url", "https://plugins.example.org/eeextract/"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    version = _package_module().read_metadata(REPO / "metadata.txt")["version"]
+    path = dist / f"eeextract_plugin-{version}.zip"
+    assert path.is_file()
+    return path
+
+
+def test_the_zip_holds_the_plugin_and_pure_python_packages_only(plugin_zip):
+    pkg = _package_module()
+    with zipfile.ZipFile(plugin_zip) as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        assert {n.split("/")[0] for n in names} == {"eeextract_plugin"}
+        for must in ("eeextract_plugin/__init__.py", "eeextract_plugin/metadata.txt",
+                     "eeextract_plugin/resources/icon.svg", "eeextract_plugin/_vendor/VENDORED.txt",
+                     "eeextract_plugin/_vendor/ee/__init__.py"):
+            assert must in names, must
+        # no compiled extension, no symlink, no tests, no caches
+        assert not [n for n in names if n.lower().endswith(pkg.COMPILED_SUFFIXES)]
+        assert not [i.filename for i in infos if (i.external_attr >> 16) & 0o170000 == 0o120000]
+        assert not [n for n in names if set(n.split("/")[:-1]) & {"tests", "test", "__pycache__"}]
+        assert not [n for n in names if n.endswith((".pyc", ".pyo"))]
+        # every pinned package is there, with its licence
+        listing = zf.read("eeextract_plugin/_vendor/VENDORED.txt").decode()
+        for name, version in pkg.pinned_requirements():
+            assert f"{name}=={version}" in listing, name
+            licences = [n for n in names if n.startswith(f"eeextract_plugin/_vendor/licenses/{name}-{version}/")]
+            assert any("/METADATA" not in n for n in licences), f"no licence text for {name}"
+        # no import of a vendored package under its public name is left anywhere
+        tops = {n.split("/")[2].removesuffix(".py") for n in names
+                if n.startswith("eeextract_plugin/_vendor/") and n.count("/") >= 2} - {
+                    "licenses", "__init__", "VENDORED.txt"}
+        assert {"ee", "google", "googleapiclient", "requests", "httplib2"} <= tops
+        public = []
+        for n in names:
+            if not n.endswith(".py"):
+                continue
+            tree = ast.parse(zf.read(n))
+            for node in ast.walk(tree):
+                mods = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                        [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                        else [])
+                public += [f"{n}: {m}" for m in mods if m.split(".")[0] in tops]
+        assert not public, public[:10]
+        metadata = zf.read("eeextract_plugin/metadata.txt").decode()
+        assert "qgisMinimumVersion=3.22" in metadata
+    xml = ElementTree.parse(plugin_zip.with_name("plugins.xml")).getroot()
+    plugin = xml.find("pyqgis_plugin")
+    assert plugin.get("plugin_id") == "eeextract_plugin"
+    assert plugin.findtext("download_url") == f"https://plugins.example.org/eeextract/{plugin_zip.name}"
+    assert plugin.findtext("file_name") == plugin_zip.name
+
+
+def test_translations_are_packed_when_present(tmp_path):
+    """Compiled translations (i18n/*.qm) go into the plugin folder's i18n/."""
+    pkg = _package_module()
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "eeextract_plugin", root / "eeextract_plugin", symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__", "_vendor"))
+    shutil.copyfile(REPO / "metadata.txt", root / "metadata.txt")
+    (root / "i18n").mkdir()
+    (root / "i18n" / "eeextract_fr.qm").write_bytes(b"\x3c\xb8\x64\x18qm")
+    zip_path = pkg.build(tmp_path / "dist", WHEEL_CACHE, stage_root=tmp_path / "stage", root=root)
+    with zipfile.ZipFile(zip_path) as zf:
+        assert zf.read("eeextract_plugin/i18n/eeextract_fr.qm") == b"\x3c\xb8\x64\x18qm"
+
+
+# ------------------------------------------------------------------ Debian's QGIS, system Python
+@pytest.fixture(scope="module")
+def stock_qgis(plugin_zip, tmp_path_factory):
+    """A fresh profile with the ZIP unpacked where "Install from ZIP" puts it, enabled."""
+    if not os.access(QGIS_PROCESS, os.X_OK):
+        pytest.skip("Debian's qgis_process is not installed")
+    root = tmp_path_factory.mktemp("stock-qgis")
+    plugins = root / "profiles" / "default" / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    with zipfile.ZipFile(plugin_zip) as zf:
+        zf.extractall(plugins)
+    startup = root / "startup.py"
+    startup.write_text(STARTUP)
+    imports_log = root / "imports.log"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "LD_PRELOAD")
+           and not k.startswith(("EEEXTRACT_", "QGIS_"))}
+    env.update({"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1", "QT_QPA_PLATFORM": "offscreen",
+                "QGIS_CUSTOM_CONFIG_PATH": str(root), "PYQGIS_STARTUP": str(startup),
+                "EEX_IMPORTS_LOG": str(imports_log), "PYTHONDONTWRITEBYTECODE": "1"})
+    done = subprocess.run([QGIS_PROCESS, "plugins", "enable", "eeextract_plugin"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return env, imports_log
+
+
+def _run(stock_qgis, algorithm, params, extra_env=None):
+    env, _ = stock_qgis
+    args = [QGIS_PROCESS, "--json", "run", f"eeextract:{algorithm}", "--"]
+    args += [f"{k}={v}" for k, v in params.items()]
+    done = subprocess.run(args, env=dict(env, **(extra_env or {})), capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return json.loads(done.stdout[done.stdout.index("{"):])
+
+
+def _zones(path: Path) -> Path:
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    layer = ds.CreateLayer("zones", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("zone", ogr.OFTString))
+    for zone, (x0, y0, x1, y1) in {"west": (7.0, 46.0, 7.01, 46.01),
+                                   "east": (7.01, 46.0, 7.02, 46.01)}.items():
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("zone", zone)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(
+            f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"))
+        layer.CreateFeature(feature)
+    feature = layer = None
+    ds = None
+    return path
+
+
+def test_stock_qgis_extracts_an_image_and_computes_zonal_statistics(stock_qgis, sandbox_url, tmp_path):
+    """The ZIP in Debian's QGIS with nothing but its system Python: pixels as the command line
+    (the venv's earthengine-api and the same core) gets them, and QGIS's zonal statistics."""
+    from eeextract_plugin.core import session as core_session
+    from eeextract_plugin.core.runner import run_job
+    from eeextract_plugin.core.spec import JobSpec
+
+    sandbox = {"EEEXTRACT_URL": sandbox_url, "EEEXTRACT_PROJECT": "sandbox"}
+    out = _run(stock_qgis, "extract_image", {"ASSET": "SANDBOX/DEM",
+                                             "EXTENT": "7.0,7.02,46.0,46.01 [EPSG:4326]",
+                                             "OUTPUT": tmp_path / "dem.tif"}, sandbox)
+    assert out["results"]["OUTPUT"] == str(tmp_path / "dem.tif")
+    in_qgis = gdal.Open(str(tmp_path / "dem.tif"))
+    pixels = in_qgis.ReadAsArray()
+    assert pixels.shape == (36, 72) and pixels.std() > 0
+
+    # The same extraction from this (venv) process: the pixels are the same.
+    spec = JobSpec.from_dict({"version": 1, "name": "ref", "kind": "mosaic",
+                              "source": {"type": "asset", "asset_id": "SANDBOX/DEM"},
+                              "region": {"type": "bbox", "bbox": [7.0, 46.0, 7.02, 46.01]},
+                              "output": {"directory": str(tmp_path / "ref")}})
+    session = core_session.initialise(core_session.SessionConfig(project="sandbox", credentials="none",
+                                                                 url=sandbox_url))
+    result = run_job(spec, session, workdir=tmp_path / "work")
+    reference = gdal.Open(result.rasters[0])
+    np.testing.assert_array_equal(pixels, reference.ReadAsArray())
+    assert in_qgis.GetGeoTransform() == reference.GetGeoTransform()
+
+    zones = _zones(tmp_path / "zones.gpkg")
+    out = _run(stock_qgis, "zonal_statistics", {
+        "INPUT": tmp_path / "dem.tif", "ZONES": zones, "ID_FIELD": "zone",
+        "STATISTICS": "count,mean,min,max", "OUTPUT_TABLE": tmp_path / "stats.csv",
+        "OUTPUT": tmp_path / "zones_out.gpkg"})
+    with open(out["results"]["OUTPUT_TABLE"], newline="") as fh:
+        rows = {r["zone"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"west", "east"}
+    gt = in_qgis.GetGeoTransform()
+    band = in_qgis.GetRasterBand(1).GetDescription() or "b1"
+    for zone, (x0, x1) in {"west": (7.0, 7.01), "east": (7.01, 7.02)}.items():
+        c0, c1 = round((x0 - gt[0]) / gt[1]), round((x1 - gt[0]) / gt[1])
+        r0, r1 = round((46.01 - gt[3]) / gt[5]), round((46.0 - gt[3]) / gt[5])
+        window = pixels[r0:r1, c0:c1].astype(float)
+        row = rows[zone]
+        assert float(row[f"{band}_count"]) == window.size
+        assert float(row[f"{band}_mean"]) == pytest.approx(window.mean(), rel=1e-9)
+        assert float(row[f"{band}_min"]) == window.min() and float(row[f"{band}_max"]) == window.max()
+
+    _, imports_log = stock_qgis
+    seen = set(imports_log.read_text().split()) if imports_log.exists() else set()
+    # nothing refused was needed (an attempt is logged, and refused, only when something asks)
+    assert not seen & {"ee", "google", "googleapiclient"}, seen
+    assert not seen & {"requests", "urllib3", "httplib2", "certifi", "pyparsing"}, seen
