@@ -29,7 +29,6 @@ import argparse
 import ast
 import datetime as dt
 import hashlib
-import io
 import os
 import re
 import shutil

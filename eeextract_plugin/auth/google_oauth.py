@@ -22,7 +22,6 @@ import hashlib
 import http.server
 import json
 import logging
-import os
 import secrets
 import threading
 import time
@@ -46,11 +45,11 @@ class SignInError(Exception):
     """Signing in failed; the message says why in a user's words (never a secret)."""
 
 
-class SignInCancelled(SignInError):
+class SignInCancelled(SignInError):  # noqa: N818 - a request, not a failure
     """The user cancelled while the browser was open."""
 
 
-class SignInRefused(SignInError):
+class SignInRefused(SignInError):  # noqa: N818
     """The user (or Google) refused consent."""
 
 
@@ -123,7 +122,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _page(self, status: int, text: str) -> None:
         body = (f"<!doctype html><meta charset='utf-8'><title>EE Extract</title>"
-                f"<p style='font:16px sans-serif;margin:3em'>{text}</p>").encode("utf-8")
+                f"<p style='font:16px sans-serif;margin:3em'>{text}</p>").encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
