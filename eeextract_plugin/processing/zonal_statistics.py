@@ -23,7 +23,6 @@ from qgis.core import (
 from eeextract_plugin.processing.base import (
     GROUP_TABLES,
     EEExtractAlgorithm,
-    off_pooled_thread,
     split_list,
     static_enum,
 )
@@ -118,8 +117,7 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
             gpkg_path=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
         )
         feedback.pushInfo(f"Zonal statistics with {request.engine}: {', '.join(request.statistics)}")
-        result = off_pooled_thread(run_zonal, request, progress=feedback.setProgress,
-                                   cancel=feedback.isCanceled)
+        result = run_zonal(request, progress=feedback.setProgress, cancel=feedback.isCanceled)
         for kind, ids in (("outside the raster", result.outside), ("repaired", result.repaired)):
             if ids:
                 feedback.pushInfo(f"{len(ids)} zone(s) {kind}: {', '.join(map(str, ids[:20]))}")
