@@ -95,6 +95,23 @@ def sandbox_problem() -> str:
     return shapely_problem()
 
 
+def google_credentials_exist() -> bool:
+    """Whether the earthengine-api will find credentials: its own file (Sign in with Google,
+    ``earthengine authenticate``) or Google's application-default credentials (gcloud). Files
+    only: nothing is contacted."""
+    import os
+    from pathlib import Path
+
+    ee_file = Path.home() / ".config" / "earthengine" / "credentials"
+    adc = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or ""
+    cloudsdk = os.environ.get("CLOUDSDK_CONFIG") or ""
+    gcloud = (Path(cloudsdk) if cloudsdk else
+              Path(os.environ.get("APPDATA", "")) / "gcloud" if os.name == "nt" else
+              Path.home() / ".config" / "gcloud")
+    return (ee_file.is_file() or (bool(adc) and Path(adc).is_file())
+            or (gcloud / "application_default_credentials.json").is_file())
+
+
 class SessionSource:
     """Owned by the plugin: the settings loader, and the embedded sandbox when used."""
 
@@ -111,6 +128,10 @@ class SessionSource:
     def resolve_with(self, conn: qs.ConnectionSettings) -> ResolvedConnection:
         """Like :meth:`resolve`, for given (e.g. not yet saved) settings."""
         conn.validate()
+        if conn.mode == qs.MODE_PERSISTENT and not google_credentials_exist():
+            raise qs.SettingsError(
+                "Google account: not signed in on this computer (Settings → Sign in with Google, "
+                "or run 'earthengine authenticate')")
         if conn.mode == qs.MODE_SANDBOX:
             problem = sandbox_problem()
             if problem:

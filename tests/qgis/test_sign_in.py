@@ -316,3 +316,19 @@ def test_the_row_is_for_the_personal_account_mode_only(dialog):
     assert row.isEnabled()
     dlg.cmbMode.setCurrentIndex(2)  # sandbox
     assert dlg.settings().mode == qs.MODE_SANDBOX and not row.isEnabled()
+
+
+def test_a_job_without_sign_in_says_where_to_sign_in(clean_settings, home, monkeypatch):
+    """Before any session: no credentials on this computer → one line naming the button."""
+    from eeextract_plugin import qgis_settings as qs
+    from eeextract_plugin.qgis_session import SessionSource
+
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("CLOUDSDK_CONFIG", raising=False)
+    conn = qs.ConnectionSettings(mode=qs.MODE_PERSISTENT, project="my-ee-project")
+    with pytest.raises(qs.SettingsError, match="not signed in.*Sign in with Google"):
+        SessionSource().resolve_with(conn)
+    creds = home / ".config" / "earthengine" / "credentials"
+    creds.parent.mkdir(parents=True)
+    creds.write_text(json.dumps({"refresh_token": "x"}))
+    assert SessionSource().resolve_with(conn).project == "my-ee-project"
