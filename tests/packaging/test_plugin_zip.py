@@ -324,3 +324,34 @@ def test_the_zip_loads_in_the_desktop(plugin_zip, tmp_path):
     shot = gdal.Open(found["screenshot"])
     assert shot is not None and shot.RasterXSize == 1600
     assert shot.GetRasterBand(1).ComputeRasterMinMax(False)[1] > 200  # not a black screen
+
+
+def test_another_plugins_copies_and_the_plugins_own_do_not_mix(plugin_zip, sandbox_url, tmp_path):
+    """Another plugin (like the official Earth Engine one) put its own, different ``ee`` and
+    ``httplib2`` first on the path and imported them: the plugin's private copies still load and
+    work (against the sandbox), and the other plugin keeps its own (system Python only)."""
+    with zipfile.ZipFile(plugin_zip) as zf:
+        zf.extractall(tmp_path / "plugins")
+    other = tmp_path / "other_plugin_extlibs"
+    for name in ("ee", "httplib2"):
+        (other / name).mkdir(parents=True)
+        (other / name / "__init__.py").write_text(f"__version__ = 'other-plugin-{name}'\n")
+    code = f"""
+import sys
+sys.path.insert(0, {str(other)!r})  # what such a plugin does at load
+import ee, httplib2
+sys.path.insert(1, {str(tmp_path / "plugins")!r})
+from eeextract_plugin._vendor import ee as private_ee
+from eeextract_plugin._vendor import httplib2 as private_httplib2
+private_ee.Initialize(credentials=None, url={sandbox_url!r}, project="sandbox")
+two = private_ee.Number(1).add(1).getInfo()
+print(two, private_ee.__version__, sys.modules["ee"].__version__, sys.modules["httplib2"].__version__,
+      private_httplib2.__version__ != sys.modules["httplib2"].__version__)
+"""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1", "HOME": str(tmp_path)}
+    out = subprocess.run([SYSTEM_PYTHON, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    two, version, other_ee, other_httplib2, distinct = out.stdout.split()
+    pins = dict(_package_module().pinned_requirements())
+    assert two == "2" and version == pins["earthengine-api"]
+    assert (other_ee, other_httplib2, distinct) == ("other-plugin-ee", "other-plugin-httplib2", "True")
