@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test demo bench lint format sandbox clean
+.PHONY: setup test demo bench lint format sandbox clean package
 
 setup:
 	@bash scripts/setup.sh
@@ -24,8 +24,14 @@ lint: setup
 format: setup
 	$(PY) -m ruff format eeextract_plugin tests bench
 
+# The plugin ZIP for QGIS's "Install from ZIP" and a plugins.xml (custom repository):
+# dist/eeextract_plugin-<version>.zip. BASE_URL=https://host/path/ sets where plugins.xml says
+# the ZIP is served (default: the dist folder as a file:// URL).
+package: setup
+	$(PY) scripts/package.py
+
 sandbox: setup
 	$(PY) -m eeextract_plugin.sandbox --port 8765
 
 clean:
-	rm -rf demo-output bench-output .pytest_cache .ruff_cache
+	rm -rf demo-output bench-output .pytest_cache .ruff_cache build/package dist

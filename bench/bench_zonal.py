@@ -253,7 +253,9 @@ def earth_engine_stats(
 
 
 def main() -> int:
-    from eeextract_plugin.core.zonal import ENGINES, rasterstats_problem
+    from eeextract_plugin.core.zonal import ENGINES, engine_problem, rasterstats_problem
+
+    ENGINES = tuple(e for e in ENGINES if e != "qgis" or engine_problem(e) is None)  # noqa: N806 - QGIS's runs inside QGIS only
 
     size = int(os.environ.get("BENCH_ZONAL_SIZE", "8000"))
     n_mid = int(os.environ.get("BENCH_ZONAL_MID", "1000"))

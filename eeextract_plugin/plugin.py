@@ -15,7 +15,7 @@ from qgis.PyQt.QtCore import QCoreApplication, Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
-from eeextract_plugin import qgis_logging
+from eeextract_plugin import qgis_logging, qgis_zonal
 from eeextract_plugin.qgis_session import SessionSource
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class EEExtractPlugin:
         self.log_handler: Optional[qgis_logging.QgisLogHandler] = None
         self.sessions = SessionSource()
         self.toggle_action: Optional[QAction] = None
+        qgis_zonal.install()  # QGIS's zonal statistics, and the engine rule inside QGIS
 
     # -- Processing ----------------------------------------------------------------------------
     def initProcessing(self) -> None:
@@ -178,5 +179,6 @@ class EEExtractPlugin:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
         self.sessions.stop()
+        qgis_zonal.uninstall()
         qgis_logging.uninstall(self.log_handler)
         self.log_handler = None

@@ -71,6 +71,47 @@ def shapely_problem() -> str:
     return _SHAPELY_CHECKED
 
 
+SANDBOX_HOWTO = (
+    "the embedded sandbox needs shapely and pyproj in QGIS's Python: on Linux install "
+    "python3-shapely and python3-pyproj, on Windows run 'pip install shapely pyproj' in the "
+    "OSGeo4W Shell, on macOS in QGIS's Python; or start a sandbox outside QGIS "
+    "('eeextract sandbox') and connect with Custom URL")
+
+
+def sandbox_problem() -> str:
+    """"" when the embedded sandbox can run in this QGIS; otherwise one line saying how to get
+    it. Only the sandbox needs shapely and pyproj (the engine does its geometry with OGR/OSR)."""
+    import importlib.util
+
+    missing = []
+    for module in ("shapely", "pyproj"):
+        try:
+            if importlib.util.find_spec(module) is None:
+                missing.append(module)
+        except (ImportError, ValueError):
+            missing.append(module)
+    if missing:
+        return f"{' and '.join(missing)} not found: {SANDBOX_HOWTO}"
+    return shapely_problem()
+
+
+def google_credentials_exist() -> bool:
+    """Whether the earthengine-api will find credentials: its own file (Sign in with Google,
+    ``earthengine authenticate``) or Google's application-default credentials (gcloud). Files
+    only: nothing is contacted."""
+    import os
+    from pathlib import Path
+
+    ee_file = Path.home() / ".config" / "earthengine" / "credentials"
+    adc = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or ""
+    cloudsdk = os.environ.get("CLOUDSDK_CONFIG") or ""
+    gcloud = (Path(cloudsdk) if cloudsdk else
+              Path(os.environ.get("APPDATA", "")) / "gcloud" if os.name == "nt" else
+              Path.home() / ".config" / "gcloud")
+    return (ee_file.is_file() or (bool(adc) and Path(adc).is_file())
+            or (gcloud / "application_default_credentials.json").is_file())
+
+
 class SessionSource:
     """Owned by the plugin: the settings loader, and the embedded sandbox when used."""
 
@@ -87,9 +128,14 @@ class SessionSource:
     def resolve_with(self, conn: qs.ConnectionSettings) -> ResolvedConnection:
         """Like :meth:`resolve`, for given (e.g. not yet saved) settings."""
         conn.validate()
-        problem = shapely_problem()
-        if problem:
-            raise qs.SettingsError(problem)
+        if conn.mode == qs.MODE_PERSISTENT and not google_credentials_exist():
+            raise qs.SettingsError(
+                "Google account: not signed in on this computer (Settings → Sign in with Google, "
+                "or run 'earthengine authenticate')")
+        if conn.mode == qs.MODE_SANDBOX:
+            problem = sandbox_problem()
+            if problem:
+                raise qs.SettingsError(problem)
         key = None
         url = ""
         if conn.mode == qs.MODE_SERVICE_ACCOUNT:

@@ -32,11 +32,10 @@ MODES = (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT, MODE_SANDBOX, MODE_CUSTOM_URL)
 
 
 PERSISTENT_GUIDANCE = (
-    "Uses the credentials saved by the Earth Engine command line. If you have never signed in on "
-    "this computer, run <code>earthengine authenticate</code> in a terminal (it comes with the "
-    "earthengine-api Python package; <code>python -m ee.cli.eecli authenticate</code> works too), "
-    "or <code>gcloud auth application-default login</code>, then come back here. The Cloud "
-    "project must have the Earth Engine API enabled."
+    "Uses your Google account's Earth Engine credentials: <b>Sign in with Google</b> below (your "
+    "browser opens Google's consent page), or those the Earth Engine command line saved "
+    "(<code>earthengine authenticate</code>) — the two share one file. The Cloud project must "
+    "have the Earth Engine API enabled; <b>Check project</b> makes one call to see that it does."
 )
 
 

@@ -76,17 +76,7 @@ class EETask(QgsTask):
 
     # -- worker thread -------------------------------------------------------------------------
     def run(self) -> bool:  # noqa: D401 (QGIS's name)
-        if threading.current_thread() is threading.main_thread():
-            self._run_and_store()  # called directly (tests, synchronous use)
-        else:
-            # QgsTaskManager runs tasks on pooled QThreads. PyPI's pyproj (>= 3.5) keeps a
-            # per-thread PROJ context that dangles once a pooled thread runs a second Python
-            # task: the second job segfaults in pyproj.CRS(). A fresh Python thread per run
-            # sidesteps it; this worker thread just waits for it (never the GUI thread).
-            worker = threading.Thread(target=self._run_and_store, daemon=True,
-                                      name=f"eeextract-{self.description()[:40]}")
-            worker.start()
-            worker.join()
+        self._run_and_store()
         if self._outcome == "cancelled":
             log.info("%s: cancelled", self.description())
             return False

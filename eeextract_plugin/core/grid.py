@@ -10,15 +10,19 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from pyproj import CRS, Transformer
-from shapely import ops
-from shapely.geometry import box, mapping
-from shapely.geometry.base import BaseGeometry
-
+from eeextract_plugin.core.crs import (
+    CRS,
+    CRSError,
+    crs_code,
+    crs_of,
+    same_crs,
+    transform_points,
+    transformation,
+)
 from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.geometry import Geometry, as_geometry, box
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +33,15 @@ class GridError(BadInput):
     """A grid that cannot be built: empty region, zero scale, region outside the source."""
 
 
-@lru_cache(maxsize=64)
-def crs_of(user: str) -> CRS:
-    return CRS.from_user_input(user)
+def _point(src: str, dst: str, x: float, y: float) -> Tuple[float, float]:
+    return transform_points(transformation(src, dst), [(x, y)])[0]
 
 
-def crs_code(user: str) -> str:
-    """``EPSG:nnnn`` when the CRS has one, else its WKT (what Earth Engine grids accept)."""
-    c = crs_of(user)
-    auth = c.to_authority()
-    if auth and auth[0] == "EPSG":
-        return f"EPSG:{auth[1]}"
-    return c.to_wkt()
+def reproject(geom: Any, src: str, dst: str, densify: int = 32) -> Geometry:
+    """``geom`` from ``src`` to ``dst`` (x, y order), edges densified before transforming.
 
-
-def same_crs(a: str, b: str) -> bool:
-    return a == b or crs_of(a) == crs_of(b)
-
-
-@lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(crs_of(src), crs_of(dst), always_xy=True)
-
-
-def reproject(geom: BaseGeometry, src: str, dst: str, densify: int = 32) -> BaseGeometry:
-    """``geom`` from ``src`` to ``dst`` (x, y order), edges densified before transforming."""
+    Raises :class:`GridError` when the geometry cannot be expressed in ``dst``."""
+    geom = as_geometry(geom)
     if same_crs(src, dst):
         return geom
     if geom.geom_type in ("Polygon", "MultiPolygon", "LineString", "MultiLineString"):
@@ -61,8 +49,12 @@ def reproject(geom: BaseGeometry, src: str, dst: str, densify: int = 32) -> Base
         step = max(maxx - minx, maxy - miny) / densify
         if step > 0:
             geom = geom.segmentize(step)
-    t = _transformer(src, dst)
-    out = ops.transform(lambda x, y, z=None: t.transform(x, y), geom)
+    try:
+        out = geom.transformed(transformation(src, dst))
+    except CRSError as exc:
+        raise GridError(str(exc)) from None
+    if out is None:
+        raise GridError(f"region cannot be expressed in {dst[:60]} (points outside its domain)")
     if not out.is_valid:
         out = out.buffer(0)
     return out
@@ -102,7 +94,7 @@ class PixelGrid:
         ys = (ty, ty + sy * self.height)
         return (min(xs), min(ys), max(xs), max(ys))
 
-    def footprint(self) -> BaseGeometry:
+    def footprint(self) -> Geometry:
         return box(*self.bounds)
 
     def window(self, col: int, row: int, width: int, height: int) -> PixelGrid:
@@ -153,7 +145,7 @@ def _snap_ceil(v: float, origin: float, step: float) -> float:
     return origin + math.ceil((v - origin) / step - 1e-9) * step
 
 
-def grid_for_region(region: BaseGeometry, crs: str, *, scale: Optional[float] = None,
+def grid_for_region(region: Any, crs: str, *, scale: Optional[float] = None,
                     crs_transform: Optional[Sequence[float]] = None,
                     native: Optional[PixelGrid] = None, snap: bool = True,
                     max_pixels: int = 10**12) -> PixelGrid:
@@ -163,6 +155,7 @@ def grid_for_region(region: BaseGeometry, crs: str, *, scale: Optional[float] = 
     else the native grid's. With ``snap``, pixel edges fall on the native grid's when ``crs``
     and pixel size are the native ones, else on multiples of the pixel size from the origin.
     """
+    region = as_geometry(region)
     if region.is_empty:
         raise GridError("region is empty")
     minx, miny, maxx, maxy = region.bounds
@@ -177,10 +170,8 @@ def grid_for_region(region: BaseGeometry, crs: str, *, scale: Optional[float] = 
             if not same_crs(native.crs, crs):
                 # Native scale in another CRS: convert the pixel size at the region's centre.
                 c = region.centroid
-                t = _transformer(crs, native.crs)
-                x0, y0 = t.transform(c.x, c.y)
-                back = _transformer(native.crs, crs)
-                x1, y1 = back.transform(x0 + native.scale_x, y0)
+                x0, y0 = _point(crs, native.crs, c.x, c.y)
+                x1, y1 = _point(native.crs, crs, x0 + native.scale_x, y0)
                 scale = abs(math.hypot(x1 - c.x, y1 - c.y)) or abs(native.scale_x)
                 log.info("native scale %.6g in %s is %.6g in %s", native.scale_x, native.crs, scale, crs)
             else:
@@ -229,15 +220,17 @@ def chip_grid(point_x: float, point_y: float, crs: str, scale: float, width: int
     return PixelGrid(crs, (scale, 0.0, x0, 0.0, -scale, y0), width, height)
 
 
-def geometry_bounds_geojson(geom: BaseGeometry) -> Dict[str, Any]:
-    return dict(mapping(geom))
+def geometry_bounds_geojson(geom: Any) -> Dict[str, Any]:
+    return as_geometry(geom).to_geojson()
 
 
-def region_geometry(bbox: Optional[List[float]], geometry: Optional[Dict[str, Any]]) -> BaseGeometry:
-    from shapely.geometry import shape
-
+def region_geometry(bbox: Optional[List[float]], geometry: Optional[Dict[str, Any]]) -> Geometry:
     if bbox is not None:
         return box(*bbox)
     if geometry is not None:
-        return shape(geometry)
+        return Geometry.from_geojson(geometry)
     raise GridError("region has neither bbox nor geometry")
+
+
+__all__ = ["CRS", "GridError", "PixelGrid", "chip_grid", "crs_code", "crs_of", "grid_for_region",
+           "reproject", "same_crs"]

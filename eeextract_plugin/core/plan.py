@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
-from shapely.geometry.base import BaseGeometry
 
 from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.geometry import Geometry
 from eeextract_plugin.core.grid import GridError, PixelGrid, chip_grid, grid_for_region, reproject
 from eeextract_plugin.core.regions import RegionFeature, geojson_4326, region_geojson_4326, union
 from eeextract_plugin.core.source import ImageRef, SourceInfo
@@ -398,7 +398,7 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
     outputs: List[OutputPlan] = []
     units: List[UnitPlan] = []
 
-    def add_output(oid: str, fname: str, grid: PixelGrid, region_geom: Optional[BaseGeometry],
+    def add_output(oid: str, fname: str, grid: PixelGrid, region_geom: Optional[Geometry],
                    image: Optional[ImageRef] = None, fetch: Optional[str] = None,
                    region4326: Optional[Dict[str, Any]] = None) -> None:
         out = OutputPlan(oid, str(directory / fname), fmt, grid, bands, dtype,
@@ -417,7 +417,7 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
                     continue
             units.append(UnitPlan(f"{oid}/{row // side}-{col // side}", oid, col, row, w, h, len(units)))
 
-    def region_grid(geom: BaseGeometry) -> PixelGrid:
+    def region_grid(geom: Geometry) -> PixelGrid:
         try:
             return grid_for_region(geom, crs, scale=spec.grid.scale, crs_transform=spec.grid.crs_transform,
                                    native=native or info.native, snap=spec.grid.snap)

@@ -8,12 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from shapely import wkb
-from shapely.geometry import box, mapping, shape
-from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
-
 from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.geometry import Geometry, as_geometry, box, union_all
 from eeextract_plugin.core.grid import reproject
 from eeextract_plugin.core.spec import Region
 
@@ -26,9 +22,15 @@ class RegionError(BadInput):
 
 @dataclass
 class RegionFeature:
+    """One feature of a region; ``geometry`` may be given as anything
+    :func:`~eeextract_plugin.core.geometry.as_geometry` reads (GeoJSON, WKB, shapely...)."""
+
     id: str
-    geometry: BaseGeometry
+    geometry: Geometry
     crs: str
+
+    def __post_init__(self) -> None:
+        self.geometry = as_geometry(self.geometry)
 
 
 def _safe_id(v: object) -> str:
@@ -42,9 +44,9 @@ def read_region(region: Region) -> List[RegionFeature]:
         assert region.bbox
         return [RegionFeature("0", box(*region.bbox), region.crs)]
     if region.type == "geometry":
-        g = shape(region.geometry)
+        g = Geometry.from_geojson(region.geometry)
         if g.geom_type == "MultiPoint":
-            return [RegionFeature(str(i), p, region.crs) for i, p in enumerate(g.geoms)]
+            return [RegionFeature(str(i), p, region.crs) for i, p in enumerate(g.parts)]
         if not g.is_valid:
             g = g.buffer(0)
         return [RegionFeature("0", g, region.crs)]
@@ -84,7 +86,9 @@ def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] 
         g = feat.GetGeometryRef()
         if g is None:
             continue
-        geom = wkb.loads(bytes(g.ExportToIsoWkb()))
+        if g.HasCurveGeometry():
+            g = g.GetLinearGeometry()
+        geom = Geometry(g.Clone()).force_2d()
         if geom.is_empty:
             continue
         if not geom.is_valid:
@@ -94,7 +98,7 @@ def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] 
             raise RegionError(f"region.id_field: duplicate id {fid!r} in {p.name}")
         seen.add(fid)
         if geom.geom_type == "MultiPoint":
-            for i, pt in enumerate(geom.geoms):
+            for i, pt in enumerate(geom.parts):
                 out.append(RegionFeature(f"{fid}_{i}", pt, crs))
         else:
             out.append(RegionFeature(fid, geom, crs))
@@ -106,9 +110,9 @@ def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] 
     return out
 
 
-def union(features: Sequence[RegionFeature], crs: str) -> BaseGeometry:
+def union(features: Sequence[RegionFeature], crs: str) -> Geometry:
     """The union of the features, reprojected into ``crs``."""
-    return unary_union([reproject(f.geometry, f.crs, crs) for f in features])
+    return union_all([reproject(f.geometry, f.crs, crs) for f in features])
 
 
 def region_geojson_4326(features: Sequence[RegionFeature]) -> Dict[str, Any]:
@@ -116,9 +120,9 @@ def region_geojson_4326(features: Sequence[RegionFeature]) -> Dict[str, Any]:
     g = union(features, "EPSG:4326")
     if g.geom_type not in ("Polygon", "MultiPolygon", "Point", "MultiPoint"):
         g = g.envelope
-    return dict(mapping(g))
+    return g.to_geojson()
 
 
-def geojson_4326(geom: BaseGeometry, crs: str) -> Dict[str, Any]:
+def geojson_4326(geom: Any, crs: str) -> Dict[str, Any]:
     """``geom`` (in ``crs``) as GeoJSON in EPSG:4326."""
-    return dict(mapping(reproject(geom, crs, "EPSG:4326")))
+    return reproject(geom, crs, "EPSG:4326").to_geojson()

@@ -20,7 +20,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
+from eeextract_plugin.core.crs import is_known_crs
 from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.geometry import Geometry, GeometryError
+from eeextract_plugin.core.zonal.engines import AUTO
+from eeextract_plugin.core.zonal.engines import ENGINES as ZONAL_ENGINE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +42,10 @@ METHODS = ("auto", "direct", "export_gcs", "export_drive")
 #: created with credentials and fetched without them; ``auto`` chooses.
 REQUEST_KINDS = ("auto", "pixels", "url")
 #: Where a job's units run: this process's threads, or tasks on a Dask cluster (core/cluster/).
-ENGINES = ("threads", "dask")
+EXECUTION_ENGINES = ("threads", "dask")
 FILTER_OPS = ("eq", "neq", "lt", "lte", "gt", "gte")
 TABLE_OPERATIONS = ("sample", "reduce_regions")
-ZONAL_ENGINES = ("exactextract", "rasterstats")
+ZONAL_ENGINES = ZONAL_ENGINE_NAMES + (AUTO,)
 # Earth Engine's documented defaults for a project's quota (settings, never limits of ours:
 # projects can have more).
 DEFAULT_CONCURRENCY = 40
@@ -147,13 +151,8 @@ def _date(d: Dict[str, Any], key: str, path: str) -> Optional[str]:
 def _crs(value: Optional[str], path: str) -> Optional[str]:
     if value is None:
         return None
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
-
-    try:
-        CRS.from_user_input(value)
-    except CRSError:
-        raise SpecError(path, f"unknown CRS {value!r}") from None
+    if not is_known_crs(value):
+        raise SpecError(path, f"unknown CRS {value!r}")
     return value
 
 
@@ -337,10 +336,8 @@ class Region:
         elif t == "geometry":
             g = _obj(d.get("geometry"), f"{path}.geometry")
             try:
-                from shapely.geometry import shape
-
-                geom = shape(g)
-            except Exception as exc:  # shapely raises several types for bad GeoJSON
+                geom = Geometry.from_geojson(g)
+            except GeometryError as exc:
                 raise SpecError(f"{path}.geometry", f"is not a GeoJSON geometry ({exc})") from None
             if geom.is_empty:
                 raise SpecError(f"{path}.geometry", "is empty")
@@ -603,7 +600,7 @@ class Execution:
                                             DEFAULT_RESTRICTED_CONCURRENCY, positive=True, integer=True,
                                             maximum=MAX_CONCURRENCY)),
             request_kind=_str(d, "request_kind", path, default="auto", choices=REQUEST_KINDS) or "auto",
-            engine=_str(d, "engine", path, default="threads", choices=ENGINES) or "threads",
+            engine=_str(d, "engine", path, default="threads", choices=EXECUTION_ENGINES) or "threads",
             dask_scheduler=_str(d, "dask_scheduler", path),
         )
         if ex.engine == "dask" and ex.request_kind == "pixels":

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from shapely.geometry import mapping
-
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import BadInput, JobAborted
@@ -178,7 +176,7 @@ class TableExecution:
         if self.spec.kind == "timeseries":
             return self._timeseries(feats[0], scale), RowShape(feats[0].id, (), "")
         fc = ee.FeatureCollection([
-            ee.Feature(ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326"))), {"_eeid": f.id})
+            ee.Feature(ee.Geometry(reproject(f.geometry, f.crs, "EPSG:4326").to_geojson()), {"_eeid": f.id})
             for f in feats])
         kwargs: Dict[str, Any] = {"collection": fc, "reducer": self.reducer()}
         if scale:
@@ -192,7 +190,7 @@ class TableExecution:
 
     def _timeseries(self, f: RegionFeature, scale: Optional[float]) -> Any:
         ee = self.ee
-        geom = ee.Geometry(mapping(reproject(f.geometry, f.crs, "EPSG:4326")))
+        geom = ee.Geometry(reproject(f.geometry, f.crs, "EPSG:4326").to_geojson())
         col = self.source.collection(region_geojson_4326([f]))
         src = self.spec.source
         reducer = self.reducer()
@@ -327,7 +325,7 @@ class TableExecution:
             f = self.features.get(str(r.get("id")))
             if f is not None:
                 g = reproject(f.geometry, f.crs, "EPSG:4326")
-                feat.SetGeometry(ogr.CreateGeometryFromWkb(g.wkb))
+                feat.SetGeometry(g.ogr)
             for k in keys:
                 v = r.get(k)
                 if v is None:

@@ -59,6 +59,9 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         # Task launcher: QGIS's task manager; tests may inject their own.
         self.launch: Callable[[Any], None] = lambda t: QgsApplication.taskManager().addTask(t)
         self.set_settings(settings or qs.load_settings())
+        from eeextract_plugin.settings_extras import add_extras
+
+        self.extras = add_extras(self)  # "Sign in with Google", the zonal statistics engine
 
     # -- settings <-> widgets ------------------------------------------------------------------
     def set_settings(self, conn: qs.ConnectionSettings) -> None:
@@ -150,6 +153,7 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         self.launch(task)
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt's name; closing forgets the test
+        self.extras.shutdown()
         if self._test_task is not None:
             try:
                 self._test_task.detach()

@@ -12,10 +12,9 @@ import logging
 import re
 import shutil
 import tempfile
-import threading
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -201,34 +200,6 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
 # -- plain translation functions (also used by tests) -----------------------------------------
 
 
-def off_pooled_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Calls ``function`` (pure Python: the engine, never QGIS objects) on a fresh Python thread
-    when not on the main thread, and waits for it.
-
-    The toolbox runs algorithms on QgsTaskManager's pooled QThreads, where PyPI's pyproj keeps a
-    per-thread PROJ context that dangles once the pooled thread runs a second Python job: the
-    second run segfaults in ``pyproj.CRS()`` (tests/processing/test_task_manager.py). QGIS
-    parameters, layers and sinks stay on the algorithm's own thread (layers made elsewhere could
-    not join the context's layer store); only the engine moves.
-    """
-    if threading.current_thread() is threading.main_thread():
-        return function(*args, **kwargs)
-    outcome: Dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = function(*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 - re-raised on the calling thread
-            outcome["error"] = error
-
-    worker = threading.Thread(target=work, daemon=True, name="eeextract-engine")
-    worker.start()
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("result")
-
-
 def crs_code(crs: QgsCoordinateReferenceSystem) -> str:
     """An EE-friendly CRS string: the authority code when there is one, else WKT."""
     if not crs.isValid():
@@ -259,7 +230,7 @@ def describe_error(error: BaseException) -> str:
     """The message a user should read: Earth Engine's own text, named as such."""
     name = type(error).__name__
     message = str(error).strip() or name
-    module = type(error).__module__
+    module = type(error).__module__.rpartition("_vendor.")[2]  # the ZIP's private copy of ee too
     if name == "EEException" or module == "ee" or module.startswith("ee."):
         return f"Earth Engine: {message}"
     return message
@@ -528,7 +499,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         if concurrency:
             raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, MAX_CONCURRENCY)
         self.check_cancelled(feedback)
-        spec, result = off_pooled_thread(self._run_engine, raw, parameters, context, feedback)
+        spec, result = self._run_engine(raw, parameters, context, feedback)
         workdir = getattr(result, "workdir", "")
         if not result.ok:
             where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"
@@ -549,7 +520,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
 
     def _run_engine(self, raw: Dict[str, Any], parameters: Dict[str, Any], context: QgsProcessingContext,
                     feedback: QgsProcessingFeedback) -> Tuple[JobSpec, JobResult]:
-        """Spec validation, session and the engine's run (pure Python: off the pooled thread)."""
+        """Spec validation, session and the engine's run."""
         try:
             spec = JobSpec.from_dict(raw)
         except BadInput as error:

@@ -32,11 +32,9 @@ class EEExtractProvider(QgsProcessingProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        # First thing in a QGIS executable, before the engine imports them: the wheels' GEOS /
-        # PROJ / GDAL must not bind to QGIS's (see native_libraries).
-        from eeextract_plugin.processing.native_libraries import isolate_wheel_libraries
+        from eeextract_plugin import qgis_zonal
 
-        self.native_libraries = isolate_wheel_libraries()
+        qgis_zonal.install()  # zonal statistics inside QGIS: never a wheel with its own GDAL/GEOS
 
     def id(self) -> str:
         return "eeextract"

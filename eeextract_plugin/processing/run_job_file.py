@@ -16,7 +16,7 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
 )
 
-from eeextract_plugin.processing.base import EngineJobAlgorithm, off_pooled_thread
+from eeextract_plugin.processing.base import EngineJobAlgorithm
 
 
 class RunJobFileAlgorithm(EngineJobAlgorithm):
@@ -54,7 +54,7 @@ class RunJobFileAlgorithm(EngineJobAlgorithm):
 
         path = self.parameterAsFile(parameters, self.JOB, context)
         try:
-            spec = off_pooled_thread(JobSpec.from_file, path)  # validation uses pyproj
+            spec = JobSpec.from_file(path)
         except SpecError as error:
             raise QgsProcessingException(f"Job file: {error}") from error
         raw = spec.to_dict()

@@ -23,7 +23,6 @@ from qgis.core import (
 from eeextract_plugin.processing.base import (
     GROUP_TABLES,
     EEExtractAlgorithm,
-    off_pooled_thread,
     split_list,
     static_enum,
 )
@@ -60,7 +59,9 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
         "categorical raster: one column per class).</p>"
         "<p><b>Engine</b>: <i>exactextract</i> weights each pixel by the part of it inside the "
         "zone (exact for small zones and fast on many zones); <i>rasterstats</i> counts the pixels "
-        "whose centre is inside (EEDL's tables use it). Zones in another CRS are reprojected; "
+        "whose centre is inside (EEDL's tables use it); <i>qgis</i> is QGIS's own zonal statistics "
+        "(pixel centres). Inside QGIS an engine whose package brings its own GDAL/GEOS (PyPI's "
+        "wheels) never runs: QGIS's runs instead (Settings → Zonal statistics says which). Zones in another CRS are reprojected; "
         "zones outside the raster get count 0 and empty statistics; invalid geometries are "
         "repaired or reported by id.</p>"
         "<p><b>Outputs</b>: a CSV table (id field + one column per band and statistic) and the "
@@ -118,8 +119,7 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
             gpkg_path=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
         )
         feedback.pushInfo(f"Zonal statistics with {request.engine}: {', '.join(request.statistics)}")
-        result = off_pooled_thread(run_zonal, request, progress=feedback.setProgress,
-                                   cancel=feedback.isCanceled)
+        result = run_zonal(request, progress=feedback.setProgress, cancel=feedback.isCanceled)
         for kind, ids in (("outside the raster", result.outside), ("repaired", result.repaired)):
             if ids:
                 feedback.pushInfo(f"{len(ids)} zone(s) {kind}: {', '.join(map(str, ids[:20]))}")

@@ -350,7 +350,8 @@ def test_long_edges_are_densified_before_reprojection():
         shapely.segmentize(ll, 0.002), lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
     )
     corners = Polygon([t.transform(x, y) for x, y in ll.exterior.coords])
-    error_prepared = zone.geometry.symmetric_difference(dense).area / dense.area
+    prepared = shapely.from_wkb(zone.geometry.wkb)  # OGR did it; shapely + pyproj check it
+    error_prepared = prepared.symmetric_difference(dense).area / dense.area
     error_corners = corners.symmetric_difference(dense).area / dense.area
     assert error_prepared < 1e-5 < error_corners
 
@@ -719,7 +720,7 @@ def test_geometry_inputs_the_dock_may_hand_over():
         {"type": "Feature", "geometry": json.loads(shapely.to_geojson(g))},
         QByteArrayLike(),
     ):
-        assert to_geometry(value).equals(g), value
+        assert shapely.from_wkb(to_geometry(value).wkb).equals(g), value
 
 
 def test_statistic_aliases_are_accepted():

@@ -151,9 +151,33 @@ def test_a_connection_problem_reaches_the_user(eeextract_provider, monkeypatch, 
             "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]", "OUTPUT": str(tmp_path / "x.tif")})
 
 
-def test_wheel_libraries_are_left_alone_outside_qgis_executables():
-    """In a plain Python process QGIS's libraries are loaded locally: nothing to isolate."""
-    from eeextract_plugin.processing.native_libraries import isolate_wheel_libraries
+def test_the_provider_brings_no_wheel_with_its_own_native_libraries(tmp_path):
+    """The provider, its algorithms and a zonal statistics run load neither shapely, pyproj,
+    exactextract nor rasterio into a QGIS process (their wheels carry their own GEOS / PROJ /
+    GDAL): nothing needs isolating any more."""
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    report = isolate_wheel_libraries()
-    assert set(report.values()) <= {"already imported", "not needed", "not needed (no RTLD_DEEPBIND)"}
+    code = f"""
+import sys
+from qgis.core import QgsApplication
+app = QgsApplication([], False); app.initQgis()
+from eeextract_plugin.processing.provider import EEExtractProvider
+provider = EEExtractProvider(); provider.loadAlgorithms()
+import numpy as np
+from osgeo import gdal, osr
+ds = gdal.GetDriverByName("GTiff").Create({str(tmp_path / "r.tif")!r}, 4, 4, 1, gdal.GDT_Float32)
+ds.SetGeoTransform((0, 1, 0, 4, 0, -1)); s = osr.SpatialReference(); s.ImportFromEPSG(32631)
+ds.SetProjection(s.ExportToWkt()); ds.GetRasterBand(1).WriteArray(np.ones((4, 4))); ds = None
+from eeextract_plugin.core.zonal import ZonalRequest, run_zonal
+res = run_zonal(ZonalRequest(raster={str(tmp_path / "r.tif")!r}, zones=[(1, "POLYGON((0 0,2 0,2 2,0 2,0 0))")],
+                             zones_crs="EPSG:32631", statistics=["mean"], csv_path={str(tmp_path / "s.csv")!r}))
+print(res.engine, sorted(m for m in sys.modules if m.split(".")[0] in ("shapely", "pyproj", "exactextract", "rasterio", "rasterstats")))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr[-2000:]
+    engine, _, loaded = out.stdout.strip().splitlines()[-1].partition(" ")
+    assert loaded == "[]"
+    assert engine in ("qgis", "exactextract")

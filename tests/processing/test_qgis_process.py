@@ -44,8 +44,8 @@ def qgis_process_env(tmp_path_factory):
         "QT_QPA_PLATFORM": "offscreen",
         "PYTHONDONTWRITEBYTECODE": "1",
     })
-    # No LD_PRELOAD: the provider imports the wheels' GEOS / PROJ / GDAL users with
-    # RTLD_DEEPBIND (processing/native_libraries.py), else zonal statistics would fail here.
+    # No LD_PRELOAD and no isolation: the plugin loads no wheel that carries its own GEOS / PROJ
+    # / GDAL into qgis_process (zonal statistics run QGIS's own when exactextract would).
     binary = _qgis_process()
     enabled = subprocess.run([binary, "plugins", "enable", "eeextract_plugin"], env=env,
                              capture_output=True, text=True, timeout=120)

@@ -101,11 +101,19 @@ def test_bar_records_are_delivered_on_the_main_thread(qgis_app, quiet_logger):
     assert pushed == ["quota exceeded"]
 
 
-def test_a_broken_shapely_is_reported_plainly_before_any_job(monkeypatch, clean_settings):
+def test_a_broken_shapely_is_reported_plainly_before_the_sandbox_starts(monkeypatch, clean_settings):
+    """Only the embedded sandbox needs shapely (the engine uses OGR/OSR): a broken or missing
+    shapely stops the sandbox with one line saying how to get it, and nothing else."""
     from eeextract_plugin import qgis_session
 
     assert qgis_session.shapely_problem() == ""  # this process: shapely works
     monkeypatch.setattr(qgis_session, "_SHAPELY_CHECKED", "the shapely package in this QGIS ...")
-    source = qgis_session.SessionSource()
+    source = qgis_session.SessionSource(sandbox_factory=lambda: pytest.fail("sandbox started"))
     with pytest.raises(qs.SettingsError, match="shapely"):
-        source.resolve_with(qs.ConnectionSettings(mode=qs.MODE_CUSTOM_URL, custom_url="http://x"))
+        source.resolve_with(qs.ConnectionSettings(mode=qs.MODE_SANDBOX))
+    resolved = source.resolve_with(qs.ConnectionSettings(mode=qs.MODE_CUSTOM_URL, custom_url="http://x"))
+    assert resolved.url == "http://x"
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None if name == "shapely" else object())
+    problem = qgis_session.sandbox_problem()
+    assert problem.startswith("shapely not found: the embedded sandbox needs shapely and pyproj")
+    assert "\n" not in problem and "python3-shapely" in problem

@@ -1,18 +1,23 @@
-"""The two engines: ``exactextract`` (partial-pixel coverage weighting) and ``rasterstats``
-(pixel-centre rule, as EEDL). Each turns a batch of prepared zones into one dict of
-``column -> value`` per zone; values are plain Python numbers or ``None`` (empty)."""
+"""The engines: ``exactextract`` (partial-pixel coverage weighting) and ``rasterstats``
+(pixel-centre rule, as EEDL) here, and any a host plugs in with :func:`register_engine` (the QGIS
+plugin adds ``qgis``: QGIS's own zonal statistics). Each turns a batch of prepared zones into one
+dict of ``column -> value`` per zone; values are plain Python numbers or ``None`` (empty).
+
+Which engine runs: the request names one (``auto`` lets the host choose); a host may install a
+policy (:func:`set_engine_policy`) that maps the requested name to the engine to run in its
+process — QGIS uses its own when exactextract or rasterstats cannot be imported safely there.
+Without a policy, ``auto`` is exactextract, else rasterstats."""
 
 from __future__ import annotations
 
 import logging
 import math
 import warnings
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
-import shapely
-from shapely.geometry import box
 
+from eeextract_plugin.core.geometry import box
 from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.rasters import RasterInfo
 from eeextract_plugin.core.zonal.statistics import Statistic, class_label
@@ -20,12 +25,102 @@ from eeextract_plugin.core.zonal.zones import Zone
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("exactextract", "rasterstats")
+AUTO = "auto"
+#: Engines a request may name (``qgis`` runs where the QGIS plugin registered it).
+ENGINES = ("exactextract", "rasterstats", "qgis")
 #: Chosen from ``bench/bench_zonal.py`` (see docs/zonal-statistics.md): fastest on both the
 #: mid-size and the small-zone case, with the exact area weighting.
 DEFAULT_ENGINE = "exactextract"
 
 Row = Dict[str, Any]
+EngineFactory = Callable[[RasterInfo, List[Statistic]], Any]
+
+_FACTORIES: Dict[str, EngineFactory] = {}
+_PROBLEMS: Dict[str, Callable[[], Optional[str]]] = {}
+_POLICY: Optional[Callable[[str], str]] = None
+
+
+def register_engine(name: str, factory: EngineFactory,
+                    problem: Optional[Callable[[], Optional[str]]] = None) -> None:
+    """Adds (or replaces) an engine: ``factory(raster, statistics)`` returns an object with
+    ``name``, ``compute(zones) -> rows`` and ``close()``; ``problem()`` says why it cannot run
+    in this process (``None`` when it can)."""
+    _FACTORIES[name] = factory
+    if problem is not None:
+        _PROBLEMS[name] = problem
+    else:
+        _PROBLEMS.pop(name, None)
+
+
+def unregister_engine(name: str) -> None:
+    _FACTORIES.pop(name, None)
+    _PROBLEMS.pop(name, None)
+
+
+def set_engine_policy(policy: Optional[Callable[[str], str]]) -> None:
+    """``policy(requested)`` → the engine to run (a host's settings); ``None`` removes it."""
+    global _POLICY
+    _POLICY = policy
+
+
+def engine_problem(name: str) -> Optional[str]:
+    """Why engine ``name`` cannot run in this process, or ``None`` when it can."""
+    if name not in _FACTORIES:
+        if name == "qgis":
+            return "engine 'qgis' runs inside QGIS only"
+        return f"unknown zonal engine {name!r}; engines are: {', '.join(ENGINES)}"
+    check = _PROBLEMS.get(name)
+    return check() if check is not None else None
+
+
+def choose_engine(requested: str) -> str:
+    """The engine that runs for ``requested`` (``auto`` or an engine's name) in this process."""
+    if requested != AUTO and requested not in ENGINES and requested not in _FACTORIES:
+        raise ZonalError(
+            f"unknown zonal engine {requested!r}; engines are: {', '.join((AUTO,) + ENGINES)}")
+    if _POLICY is not None:
+        return _POLICY(requested)
+    if requested != AUTO:
+        return requested
+    for name in ("exactextract", "rasterstats"):
+        if engine_problem(name) is None:
+            return name
+    raise ZonalError("no zonal statistics engine can run here: install exactextract "
+                     "(pip install exactextract) or rasterstats")
+
+
+def bundled_native_libraries(module: str) -> Optional[str]:
+    """The folder of native libraries that ``module``'s wheel brings along (auditwheel's
+    ``<name>.libs``, delocate's ``.dylibs``, delvewheel's ``<name>.libs``), found without
+    importing it; ``None`` when it has none or is not installed. Such copies of GEOS, PROJ or
+    GDAL clash with the ones a host like QGIS has already loaded."""
+    import importlib.util
+    from pathlib import Path
+
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    package = Path(spec.origin).parent
+    for candidate in (package.parent / f"{module}.libs", package / ".dylibs",
+                      package.parent / f"{module.replace('_', '-')}.libs"):
+        if candidate.is_dir():
+            return str(candidate)
+    return None
+
+
+def exactextract_problem() -> Optional[str]:
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("exactextract") is not None
+    except (ImportError, ValueError):  # an import hook that refuses it
+        found = False
+    if not found:
+        return "engine 'exactextract' is not installed (pip install exactextract)"
+    return None
 
 
 def _plain(v: Any) -> Any:
@@ -287,7 +382,7 @@ class RasterstatsEngine:
         # Zones are already clipped to the raster; a hair more (a millionth of a pixel, which
         # moves no pixel centre) keeps every window inside it despite rounding, so reads need
         # no "boundless" mode (rasterio's boundless reads grow memory with every zone).
-        inner = shapely.intersection(np.array([z.geometry for z in todo]), self._inner)
+        inner = [z.geometry.intersection(self._inner) for z in todo]
         live = [k for k, g in enumerate(inner) if not g.is_empty and g.area > 0]
         rows: List[Row] = [{} for _ in todo]
         for band_idx, band, nodata in zip(
@@ -329,9 +424,12 @@ class RasterstatsEngine:
         pass
 
 
+register_engine("exactextract", ExactExtractEngine, exactextract_problem)
+register_engine("rasterstats", RasterstatsEngine, rasterstats_problem)
+
+
 def make_engine(name: str, raster: RasterInfo, stats: List[Statistic]):
-    if name == "exactextract":
-        return ExactExtractEngine(raster, stats)
-    if name == "rasterstats":
-        return RasterstatsEngine(raster, stats)
-    raise ZonalError(f"unknown zonal engine {name!r}; engines are: {', '.join(ENGINES)}")
+    problem = engine_problem(name)
+    if problem:
+        raise ZonalError(problem)
+    return _FACTORIES[name](raster, stats)

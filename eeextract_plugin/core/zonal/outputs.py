@@ -16,9 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
-import shapely
-from shapely.geometry.base import BaseGeometry
-
+from eeextract_plugin.core.geometry import Geometry, multi
 from eeextract_plugin.core.zonal.errors import ZonalError
 
 STATUS_FIELD = "zonal_status"
@@ -37,7 +35,7 @@ class ScratchRows:
         zid: Any,
         status: str,
         message: str,
-        geometry: Optional[BaseGeometry],
+        geometry: Optional[Geometry],
         values: Dict[str, Any],
     ) -> None:
         rec = {
@@ -161,13 +159,13 @@ def write_gpkg(
         if status_field:
             f.SetField(status_field, rec["status"])
         if rec["wkb"]:
-            g = shapely.from_wkb(rec["wkb"])
+            g = Geometry.from_wkb(rec["wkb"])
             if geometry == "polygon" and g.geom_type == "Polygon":
-                g = shapely.multipolygons([g])
+                g = multi([g])
             if geometry == "polygon" and g.geom_type != "MultiPolygon":
                 g = None
             if g is not None:
-                f.SetGeometry(ogr.CreateGeometryFromWkb(g.wkb))
+                f.SetGeometry(g.ogr)
         lyr.CreateFeature(f)
         n += 1
         if n % 5000 == 0:

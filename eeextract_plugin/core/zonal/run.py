@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from eeextract_plugin.core.errors import Cancelled
-from eeextract_plugin.core.zonal.engines import DEFAULT_ENGINE, ENGINES, empty_row, make_engine
+from eeextract_plugin.core.zonal.engines import (
+    DEFAULT_ENGINE,
+    choose_engine,
+    empty_row,
+    make_engine,
+)
 from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.outputs import ScratchRows, write_csv, write_gpkg
 from eeextract_plugin.core.zonal.rasters import BandSelector, RasterInfo
@@ -129,10 +134,7 @@ def run_zonal(
     written; :class:`Cancelled` when ``cancel()`` turns true (checked between batches).
     """
     t0 = time.perf_counter()
-    if request.engine not in ENGINES:
-        raise ZonalError(
-            f"unknown zonal engine {request.engine!r}; engines are: " + ", ".join(ENGINES)
-        )
+    engine_name = choose_engine(request.engine)
     stats = parse_statistics(request.statistics)
     if request.batch_size < 1:
         raise ZonalError(f"batch_size must be at least 1, not {request.batch_size}")
@@ -144,7 +146,9 @@ def run_zonal(
     _check_overlap(bounds, preparer, raster, source)
     csv_path, gpkg_path = _resolve_outputs(request)
 
-    engine = make_engine(request.engine, raster, stats)
+    engine = make_engine(engine_name, raster, stats)
+    if engine_name != request.engine:
+        log.info("zonal: engine %s runs for %r here", engine_name, request.engine)
     result = ZonalResult(
         csv_path=csv_path, gpkg_path=gpkg_path, engine=engine.name, columns=[], zones=total
     )

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 
 from eeextract_plugin.core.errors import Cancelled
+from eeextract_plugin.core.geometry import Geometry
 from eeextract_plugin.core.zonal.errors import ZonalError
 from eeextract_plugin.core.zonal.outputs import ScratchRows, write_csv, write_gpkg
 from eeextract_plugin.core.zonal.rasters import BandSelector, RasterInfo
@@ -204,9 +205,7 @@ def run_sampling(
         def xy_of(rec: Dict[str, Any]) -> List[Any]:
             if not rec["wkb"]:
                 return [None, None]
-            import shapely
-
-            g = shapely.from_wkb(rec["wkb"])
+            g = Geometry.from_wkb(rec["wkb"])
             return [g.x, g.y] if g.geom_type == "Point" else [None, None]
 
         if csv_path:

@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-import shapely
-from shapely.geometry import box
-from shapely.geometry.base import BaseGeometry
 
+from eeextract_plugin.core.crs import CRS, CRSError, same_crs, transform_bounds, transformation
+from eeextract_plugin.core.geometry import Geometry, as_geometry, box, union_all
 from eeextract_plugin.core.zonal.errors import ZonalError
 
 log = logging.getLogger(__name__)
 
-#: A file path, or a sequence of ``(id, geometry)``; a geometry is a shapely geometry, WKB
-#: bytes, WKT text, a GeoJSON-like mapping or anything with ``__geo_interface__``.
+#: A file path, or a sequence of ``(id, geometry)``; a geometry is a core Geometry, WKB
+#: bytes, WKT text, a GeoJSON-like mapping or anything with ``__geo_interface__`` (shapely).
 ZoneInput = Union[str, Path, Sequence[Tuple[Any, Any]]]
 
 STATUS_OK = "ok"
@@ -42,53 +41,33 @@ class Zone:
 
     index: int
     id: Any
-    geometry: Optional[BaseGeometry]
-    source_geometry: Optional[BaseGeometry]
+    geometry: Optional[Geometry]
+    source_geometry: Optional[Geometry]
     status: str = STATUS_OK
     message: str = ""
 
 
-def to_geometry(value: Any) -> Optional[BaseGeometry]:
-    """Shapely geometry from shapely / WKB / WKT / GeoJSON mapping / ``__geo_interface__``."""
+def to_geometry(value: Any) -> Optional[Geometry]:
+    """A geometry from a Geometry, WKB, WKT, a GeoJSON mapping, ``__geo_interface__`` (shapely,
+    QGIS) or ``wkb``; ``None`` stays ``None``."""
     if value is None:
         return None
-    if isinstance(value, BaseGeometry):
-        return value
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return shapely.from_wkb(bytes(value))
-    if isinstance(value, str):
-        return shapely.from_wkt(value)
-    if hasattr(value, "__geo_interface__"):
-        value = value.__geo_interface__
-    elif not isinstance(value, dict):
-        try:  # other bytes-like WKB (a QByteArray from QgsGeometry.asWkb())
-            return shapely.from_wkb(bytes(memoryview(value)))
-        except TypeError:
-            data = getattr(value, "data", None)
-            if callable(data) and isinstance(data(), bytes):
-                return shapely.from_wkb(data())
-    if isinstance(value, dict):
-        from shapely.geometry import shape
-
-        return shape(value.get("geometry", value) if value.get("type") == "Feature" else value)
-    raise TypeError(f"cannot read a geometry from {type(value).__name__}")
+    return as_geometry(value)
 
 
 def _crs_wkt(crs: Any) -> str:
     if crs is None or crs == "":
         return ""
-    from pyproj import CRS
-
     try:
-        return CRS.from_user_input(crs).to_wkt()
-    except Exception as exc:  # pyproj raises CRSError; any failure is a bad input here
+        return CRS(str(crs)).to_wkt()
+    except CRSError as exc:
         raise ZonalError(f"zones CRS {crs!r} is not understood ({exc})") from None
 
 
 class ZoneSource:
     """Polygon zones with a unique id each, from a file (OGR) or from memory.
 
-    ``crs`` (anything pyproj understands) is the CRS of in-memory geometries, or overrides a
+    ``crs`` (anything OSR understands: ``EPSG:n``, WKT, PROJ strings) is the CRS of in-memory geometries, or overrides a
     file's; when absent, a file's own CRS is used, else the raster's is assumed.
     """
 
@@ -279,7 +258,7 @@ class ZoneSource:
         return xmin, ymin, xmax, ymax
 
     # ------------------------------------------------------------------------------ reading
-    def iter_raw(self) -> Iterator[Tuple[int, Any, Optional[BaseGeometry]]]:
+    def iter_raw(self) -> Iterator[Tuple[int, Any, Optional[Geometry]]]:
         """(position, id, geometry in the zones' CRS) for every zone, one at a time."""
         if self._items is not None:
             for i, (zid, g) in enumerate(self._items):
@@ -299,7 +278,7 @@ class ZoneSource:
                 if ref is not None and not ref.IsEmpty():
                     if ref.HasCurveGeometry():
                         ref = ref.GetLinearGeometry()
-                    geom = shapely.from_wkb(bytes(ref.ExportToIsoWkb()))
+                    geom = Geometry(ref.Clone())
                 ref = None
                 yield i, zid, geom
 
@@ -344,8 +323,8 @@ def _layer_facts(lyr: Any) -> Dict[str, Any]:
 
 
 class ZonePreparer:
-    """Reprojects zones to the raster's CRS, repairs invalid ones and clips them to the
-    raster's extent, a batch at a time (shapely's vectorised functions)."""
+    """Reprojects zones to the raster's CRS (edges densified), repairs invalid ones and clips
+    them to the raster's extent, a batch at a time (OGR/GEOS)."""
 
     def __init__(
         self,
@@ -356,94 +335,71 @@ class ZonePreparer:
     ):
         self.polygons = polygons
         self.extent_box = box(*raster_extent)
-        shapely.prepare(self.extent_box)
-        self.transformer = None
+        self.source_crs = self.raster_crs = ""
         if source_crs_wkt and raster_crs_wkt:
-            from pyproj import CRS, Transformer
-
-            src, dst = CRS.from_wkt(source_crs_wkt), CRS.from_wkt(raster_crs_wkt)
-            if not src.equals(dst, ignore_axis_order=True):
-                self.transformer = Transformer.from_crs(src, dst, always_xy=True)
+            if not same_crs(source_crs_wkt, raster_crs_wkt):
+                self.source_crs, self.raster_crs = source_crs_wkt, raster_crs_wkt
+                transformation(self.source_crs, self.raster_crs)  # fails here, not per zone
         elif not source_crs_wkt and raster_crs_wkt:
             log.info("zones have no CRS: assuming the raster's")
+
+    @property
+    def reprojects(self) -> bool:
+        return bool(self.source_crs)
 
     def transform_bounds(
         self, b: Tuple[float, float, float, float]
     ) -> Tuple[float, float, float, float]:
-        if self.transformer is None:
+        if not self.reprojects:
             return b
-        out = self.transformer.transform_bounds(*b, densify_pts=21)
+        out = transform_bounds(self.source_crs, self.raster_crs, b, points_per_edge=21)
         if not all(math.isfinite(v) for v in out):
             return b
         return out
 
-    def _reproject(self, geoms: np.ndarray) -> np.ndarray:
-        if self.transformer is None:
-            return geoms
-        t = self.transformer
-
-        def fn(xy: np.ndarray) -> np.ndarray:
-            x, y = t.transform(xy[:, 0], xy[:, 1])
-            return np.column_stack([x, y])
-
+    def _reproject(self, g: Geometry) -> Optional[Geometry]:
+        if not self.reprojects:
+            return g
         if self.polygons:
             # A straight edge in one CRS is a curve in another: add vertices so that no edge
             # is longer than 1/DENSIFY of its zone's size (short edges are left alone).
-            b = shapely.bounds(geoms)
-            size = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
-            ok = np.isfinite(size) & (size > 0)
-            if ok.any():
-                geoms = geoms.copy()
-                geoms[ok] = shapely.segmentize(geoms[ok], size[ok] / DENSIFY)
-        return shapely.transform(geoms, fn)
+            xmin, ymin, xmax, ymax = g.bounds
+            size = max(xmax - xmin, ymax - ymin)
+            if math.isfinite(size) and size > 0:
+                g = g.segmentize(size / DENSIFY)
+        return g.transformed(transformation(self.source_crs, self.raster_crs))
 
-    def prepare(self, raw: Sequence[Tuple[int, Any, Optional[BaseGeometry]]]) -> List[Zone]:
-        zones = [Zone(index=i, id=zid, geometry=None, source_geometry=g) for i, zid, g in raw]
-        live = [
-            z for z in zones if z.source_geometry is not None and not z.source_geometry.is_empty
-        ]
+    def prepare(self, raw: Sequence[Tuple[int, Any, Optional[Geometry]]]) -> List[Zone]:
+        zones = [Zone(index=i, id=zid, geometry=None, source_geometry=to_geometry(g)) for i, zid, g in raw]
         for z in zones:
-            if z.source_geometry is None or z.source_geometry.is_empty:
+            src = z.source_geometry
+            if src is None or src.is_empty:
                 z.status, z.message = STATUS_INVALID, "no geometry"
-        if not live:
-            return zones
-        geoms = shapely.force_2d(np.array([z.source_geometry for z in live], dtype=object))
-        geoms = self._reproject(geoms)
-        if self.polygons:
-            valid = shapely.is_valid(geoms)
-            for k in np.flatnonzero(~valid):
-                z = live[k]
-                reason = shapely.is_valid_reason(geoms[k])
-                fixed = _polygonal_part(shapely.make_valid(geoms[k]))
-                if fixed is None:
-                    z.status, z.message = (
-                        STATUS_INVALID,
-                        f"invalid geometry not repairable ({reason})",
-                    )
-                    geoms[k] = None
-                else:
-                    z.status, z.message = STATUS_REPAIRED, f"repaired ({reason})"
-                    geoms[k] = fixed
-            for k, g in enumerate(geoms):
-                if g is not None and _not_polygonal(g):
-                    live[k].status = STATUS_INVALID
-                    live[k].message = f"{g.geom_type} is not a polygon"
-                    geoms[k] = None
-        present = np.array([g is not None for g in geoms])
-        inside = np.zeros(len(geoms), dtype=bool)
-        contained = np.zeros(len(geoms), dtype=bool)
-        if present.any():
-            inside[present] = shapely.intersects(self.extent_box, geoms[present])
-            contained[present] = shapely.contains(self.extent_box, geoms[present])
-        for k, z in enumerate(live):
-            g = geoms[k]
-            if g is None:
                 continue
-            if not inside[k]:
+            g = self._reproject(src.force_2d())
+            if g is None:
+                z.status, z.message = STATUS_INVALID, "cannot be reprojected to the raster's CRS"
+                continue
+            if self.polygons:
+                reason = g.validity_reason()
+                if reason:
+                    fixed = _polygonal_part(g.make_valid())
+                    if fixed is None:
+                        z.status, z.message = (
+                            STATUS_INVALID,
+                            f"invalid geometry not repairable ({reason})",
+                        )
+                        continue
+                    z.status, z.message = STATUS_REPAIRED, f"repaired ({reason})"
+                    g = fixed
+                if _not_polygonal(g):
+                    z.status, z.message = STATUS_INVALID, f"{g.geom_type} is not a polygon"
+                    continue
+            if not self.extent_box.intersects(g):
                 z.status, z.message = STATUS_OUTSIDE, "outside the raster"
                 continue
-            if self.polygons and not contained[k]:
-                g = _polygonal_part(shapely.intersection(g, self.extent_box))
+            if self.polygons and not self.extent_box.contains(g):
+                g = _polygonal_part(g.intersection(self.extent_box))
                 if g is None:  # touches the edge only
                     z.status, z.message = STATUS_OUTSIDE, "outside the raster"
                     continue
@@ -451,28 +407,28 @@ class ZonePreparer:
         return zones
 
 
-def _not_polygonal(g: BaseGeometry) -> bool:
+def _not_polygonal(g: Geometry) -> bool:
     return g.geom_type not in ("Polygon", "MultiPolygon")
 
 
-def _polygonal_part(g: Optional[BaseGeometry]) -> Optional[BaseGeometry]:
+def _polygonal_part(g: Optional[Geometry]) -> Optional[Geometry]:
     """The polygons of a geometry (make_valid may return a collection), or ``None``."""
     if g is None or g.is_empty:
         return None
     if g.geom_type in ("Polygon", "MultiPolygon"):
         return g
     if g.geom_type == "GeometryCollection":
-        parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        parts = [p for p in g.parts if p.geom_type in ("Polygon", "MultiPolygon")]
         if not parts:
             return None
-        u = shapely.union_all(parts)
+        u = union_all(parts)
         return u if not u.is_empty else None
     return None
 
 
 def batches(source: ZoneSource, preparer: ZonePreparer, size: int) -> Iterator[List[Zone]]:
     """Prepared zones, ``size`` at a time."""
-    pending: List[Tuple[int, Any, Optional[BaseGeometry]]] = []
+    pending: List[Tuple[int, Any, Optional[Geometry]]] = []
     for item in source.iter_raw():
         pending.append(item)
         if len(pending) >= size:
