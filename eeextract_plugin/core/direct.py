@@ -21,6 +21,7 @@ from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import Cancelled, JobAborted
 from eeextract_plugin.core.fetch import RetryPolicy, TileFetcher
 from eeextract_plugin.core.mosaic import build_output
+from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import OutputPlan, UnitPlan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
@@ -47,6 +48,7 @@ class DirectExecution:
         for rec in self.reg.outputs(job_id):
             self.outputs[rec.output_id] = OutputPlan.from_info(rec.info)
             self.records[rec.output_id] = rec
+        self.staging_names = unique_names(self.outputs)  # one staging file per output, always
         self.source = EarthEngineSource(ctx.session, spec)
         self._images: Dict[str, Any] = {}
         self._staging: Dict[str, StagingRaster] = {}
@@ -76,7 +78,7 @@ class DirectExecution:
             st = self._staging.get(oid)
             if st is None:
                 out = self.outputs[oid]
-                st = StagingRaster(self.staging_dir / _safe(oid), out.grid, out.bands, out.dtype,
+                st = StagingRaster(self.staging_dir / self.staging_names[oid], out.grid, out.bands, out.dtype,
                                    self.spec.output.nodata).open()
                 self._staging[oid] = st
             return st
@@ -214,7 +216,7 @@ class DirectExecution:
             out = self.outputs[oid]
             if self.records[oid].state == reg.DONE or out.fetch != "NPY":
                 continue
-            st = StagingRaster(self.staging_dir / _safe(oid), out.grid, out.bands, out.dtype)
+            st = StagingRaster(self.staging_dir / self.staging_names[oid], out.grid, out.bands, out.dtype)
             if st.raw_path.exists() and st.raw_path.stat().st_size == st.size_bytes:
                 continue
             log.warning("staging file of %s is missing: its %d finished tiles are fetched again",
@@ -271,10 +273,6 @@ class DirectExecution:
                 self.staging_dir.rmdir()
         except OSError:
             pass
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)
 
 
 __all__ = ["DirectExecution"]

@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from eeextract_plugin.core.errors import BadInput
 from eeextract_plugin.core.grid import GridError, PixelGrid, chip_grid, grid_for_region, reproject
+from eeextract_plugin.core.naming import distinct_ids, unique_names
 from eeextract_plugin.core.regions import RegionFeature, geojson_4326, region_geojson_4326, union
 from eeextract_plugin.core.source import ImageRef, SourceInfo
 from eeextract_plugin.core.spec import JobSpec, SpecError
@@ -308,20 +309,24 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
         if scale is None:
             g0 = region_grid(reproject(features[0].geometry.buffer(1e-6), features[0].crs, crs))
             scale = abs(g0.scale_x)
-        for f in features:
+        ids = distinct_ids(f.id for f in features)
+        names = unique_names(ids)
+        for f, oid in zip(features, ids):
             p = reproject(f.geometry, f.crs, crs)
             if p.geom_type != "Point":
                 p = p.centroid
             grid = chip_grid(p.x, p.y, crs, scale, cw, ch, native, spec.grid.snap)
-            add_output(f.id, f"{name}_{f.id}{ext}", grid, None,
+            add_output(oid, f"{name}_{names[oid]}{ext}", grid, None,
                        region4326=geojson_4326(grid.footprint(), crs) if collection else None)
         if any(o.fetch == "NPY" and (o.grid.width > side or o.grid.height > side) for o in outputs):
             pass  # large chips are tiled like any output
     elif spec.kind == "features":
-        for f in features:
+        ids = distinct_ids(f.id for f in features)
+        names = unique_names(ids)
+        for f, oid in zip(features, ids):
             geom = reproject(f.geometry, f.crs, crs)
             grid = region_grid(geom)
-            add_output(f.id, f"{name}_{f.id}{ext}", grid, geom,
+            add_output(oid, f"{name}_{names[oid]}{ext}", grid, geom,
                        region4326=geojson_4326(f.geometry, f.crs) if collection else None)
     else:
         geom = union(features, crs)
@@ -333,8 +338,10 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
                        region4326=region_geojson_4326(features) if collection else None)
         else:  # collection
             r4326 = region_geojson_4326(features)
-            for ref in info.images:
-                add_output(ref.key, f"{name}_{ref.key}{ext}", grid, geom, image=ref, region4326=r4326)
+            ids = distinct_ids(ref.key for ref in info.images)
+            names = unique_names(ids)
+            for ref, oid in zip(info.images, ids):
+                add_output(oid, f"{name}_{names[oid]}{ext}", grid, geom, image=ref, region4326=r4326)
     if not units:
         raise PlanError("region: no pixel of the region falls on the output grid")
     return Plan(outputs, units, side, value_bpp, request_bpp, limits, spec.method.type)

@@ -41,11 +41,15 @@ class BandInfo:
 class ImageRef:
     """One image (or window) of a collection source."""
 
-    key: str  # file-name part: image index or "start_end"
+    key: str  # the output's id: system:index, the id's last part, the position, or "start_end"
     image_id: Optional[str] = None
     start: Optional[str] = None
     end: Optional[str] = None
     time_ms: Optional[int] = None
+    # How to find the image again in a collection it cannot be loaded from by id (an expression):
+    # its system:index when no other image of the collection shares it, else its position.
+    index: Optional[str] = None
+    position: Optional[int] = None
 
 
 @dataclass
@@ -200,9 +204,15 @@ class EarthEngineSource:
             col = col.filterDate(ref.start, ref.end)
         if self.src.bands:
             col = col.select(self.src.bands)
-        if ref is not None and ref.image_id:
-            col = col.filter(ee.Filter.eq("system:index", ref.image_id.rsplit("/", 1)[-1]))
-            img = col.first()
+        if ref is not None and (ref.index is not None or ref.position is not None or ref.image_id):
+            # One image of the collection, never its reduction: by its system:index when it is
+            # unique, else by its position in the (deterministically sorted) collection.
+            if ref.index is not None:
+                img = col.filter(ee.Filter.eq("system:index", ref.index)).first()
+            elif ref.position is not None:
+                img = col.toList(1, ref.position).get(0)
+            else:  # an ImageRef recorded before positions were
+                img = col.filter(ee.Filter.eq("system:index", str(ref.image_id).rsplit("/", 1)[-1])).first()
             return self._finish(ee.Image(img)) if not self.src.index else \
                 ee.Image(img).normalizedDifference(self.src.index["normalized_difference"]).rename(
                     self.src.index["name"])
@@ -267,10 +277,17 @@ class EarthEngineSource:
             if self.src.reducer in ("mean", "median", "stdDev", "sum"):
                 bands = [BandInfo(b.name, "float32" if b.dtype != "float64" else "float64", b.grid) for b in bands]
         else:
-            for f in feats:
+            indices = [(f.get("properties") or {}).get("system:index") for f in feats]
+            counts: Dict[str, int] = {}
+            for idx in indices:
+                if idx is not None:
+                    counts[str(idx)] = counts.get(str(idx), 0) + 1
+            for position, (f, idx) in enumerate(zip(feats, indices)):
                 props = f.get("properties") or {}
-                idx = props.get("system:index") or str(f.get("id", "")).rsplit("/", 1)[-1]
-                images.append(ImageRef(key=str(idx), image_id=f.get("id"), time_ms=props.get("system:time_start")))
+                key = idx if idx not in (None, "") else (str(f.get("id") or "").rsplit("/", 1)[-1] or str(position))
+                unique = idx is not None and counts.get(str(idx)) == 1
+                images.append(ImageRef(key=str(key), image_id=f.get("id"), time_ms=props.get("system:time_start"),
+                                       index=str(idx) if unique else None, position=position))
         if self.src.index:
             bands = [BandInfo(self.src.index["name"], "float32", native)]
         return SourceInfo(bands, native, images)

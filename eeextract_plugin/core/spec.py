@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.naming import file_stem_problem
 
 log = logging.getLogger(__name__)
 
@@ -458,8 +459,10 @@ class Output:
                 nodata=_num(d, "nodata", path),
                 compression=_str(d, "compression", path, default="DEFLATE",
                                  choices=("DEFLATE", "LZW", "ZSTD", "NONE")) or "DEFLATE")
-        if o.name is not None and (not o.name or re.search(r"[/\\:*?\"<>|]", o.name)):
-            raise SpecError(f"{path}.name", f"is not a valid file name: {o.name!r}")
+        if o.name is not None:
+            problem = file_stem_problem(o.name)
+            if problem:
+                raise SpecError(f"{path}.name", f"{problem}, not {o.name!r} (it starts every file name)")
         cs = d.get("chip_size")
         if cs is not None:
             cs = [cs, cs] if isinstance(cs, int) and not isinstance(cs, bool) else cs
@@ -678,6 +681,9 @@ class JobSpec:
     def validate(self) -> None:
         """Checks across sections (each section checks itself when read)."""
         k, s, o, r = self.kind, self.source, self.output, self.region
+        if o.name is None and file_stem_problem(self.output_name):
+            raise SpecError("name", f"{self.name!r} cannot start file names "
+                                    f"({file_stem_problem(self.output_name)}): set output.name")
         table_kind = k in ("table", "timeseries")
         if o.format is None:
             o.format = "CSV+GPKG" if table_kind else "PNG" if (k == "chips" and o.visualization) else "COG"

@@ -29,6 +29,7 @@ from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import BadInput, JobAborted
 from eeextract_plugin.core.fetch import RetryPolicy, TileFetcher
 from eeextract_plugin.core.grid import PixelGrid, reproject
+from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import EXTENSIONS, OutputPlan, Plan, RequestLimits, UnitPlan
 from eeextract_plugin.core.progress import ProgressTracker
 from eeextract_plugin.core.regions import RegionFeature, read_region, region_geojson_4326
@@ -113,6 +114,11 @@ class TableExecution:
         self.ee = ctx.session.ee
         self._image = None
         self._bands: Optional[List[str]] = None
+        self._staging_names = unique_names(u.unit_id for u in self.reg.units(job_id))
+
+    def _staged(self, unit_id: str) -> Path:
+        """The JSON file holding one unit's rows."""
+        return self.dir / f"{self._staging_names[unit_id]}.json"
 
     def image(self) -> Any:
         if self._image is None:
@@ -158,7 +164,7 @@ class TableExecution:
                     props[bands[0]] = props.pop(rname)
                 rows.append({"id": fid, **props})
         data = json.dumps(rows, sort_keys=True).encode()
-        write_atomic(self.dir / f"{unit.unit_id.replace('/', '_')}.json", data)
+        write_atomic(self._staged(unit.unit_id), data)
         return len(data)
 
     def _timeseries(self, f: RegionFeature, scale: Optional[float]) -> List[Dict[str, Any]]:
@@ -194,7 +200,7 @@ class TableExecution:
         t0 = time.monotonic()
         self.reg.set_job_state(self.job_id, reg.RUNNING, None, os.getpid())
         for u in self.reg.units(self.job_id, [reg.DONE]):  # rows staged per unit: refetch lost ones
-            if not (self.dir / f"{u.unit_id.replace('/', '_')}.json").exists():
+            if not self._staged(u.unit_id).exists():
                 self.reg.mark_unit(self.job_id, u.unit_id, reg.PENDING)
         live = [u for u in self.reg.units(self.job_id) if u.state != reg.SPLIT]
         todo = [u for u in live if u.state != reg.DONE]
@@ -241,7 +247,7 @@ class TableExecution:
     def rows(self) -> List[Dict[str, Any]]:
         rows: List[Dict[str, Any]] = []
         for u in self.reg.units(self.job_id, [reg.DONE]):
-            rows += json.loads((self.dir / f"{u.unit_id.replace('/', '_')}.json").read_text())
+            rows += json.loads(self._staged(u.unit_id).read_text())
         rows.sort(key=lambda r: (_natural(r.get("id")), r.get("time") or 0))
         return rows
 

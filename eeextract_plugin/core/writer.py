@@ -42,9 +42,12 @@ class StagingRaster:
 
     def __init__(self, base: Union[str, Path], grid: PixelGrid, bands: Sequence[str],
                  dtype: Union[str, np.dtype], nodata: Optional[float] = None) -> None:
+        # ``base`` is a name from core.naming: its dots belong to the id ("plot.1"), so the
+        # suffixes are appended, never substituted (with_suffix would stage plot.1 and plot.2
+        # both into plot.raw).
         self.base = Path(base)
-        self.raw_path = self.base.with_suffix(".raw")
-        self.vrt_path = self.base.with_suffix(".vrt")
+        self.raw_path = self.base.with_name(self.base.name + ".raw")
+        self.vrt_path = self.base.with_name(self.base.name + ".vrt")
         self.grid = grid
         self.bands = list(bands)
         self.dtype = np.dtype(dtype).newbyteorder("<")
@@ -72,7 +75,7 @@ class StagingRaster:
                 raise
             self._fd = fd
             if not self.vrt_path.exists():
-                tmp = self.vrt_path.with_suffix(".vrt.tmp")
+                tmp = self.vrt_path.with_name(self.vrt_path.name + ".tmp")
                 tmp.write_text(self.vrt_xml(), encoding="utf-8")
                 os.replace(tmp, self.vrt_path)
         return self

@@ -40,6 +40,7 @@ from eeextract_plugin.core.export.parts import (
     RemotePart,
 )
 from eeextract_plugin.core.mosaic import build_output, parts_to_vrt
+from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import OutputPlan, Plan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
@@ -120,6 +121,7 @@ class ExportExecution:
         self.outputs: Dict[str, OutputPlan] = {rec.output_id: OutputPlan.from_info(rec.info)
                                                for rec in self.reg.outputs(job_id)}
         self.records: Dict[str, OutputRecord] = {rec.output_id: rec for rec in self.reg.outputs(job_id)}
+        self.names = unique_names(self.outputs)  # each output's own prefix and parts folder
         self.source = EarthEngineSource(self.session, spec)
         self.parts_dir = ctx.staging_dir(job_id)
         self.poll = t.PollInterval(poll_min_s, poll_max_s)
@@ -150,9 +152,9 @@ class ExportExecution:
 
     def _prefix(self, oid: str, attempt: int) -> str:
         if self.method.type == "export_gcs":
-            base = internal_prefix(self.job_id, oid, attempt)
+            base = internal_prefix(self.job_id, self.names[oid], attempt)
             return f"{self.method.prefix.rstrip('/')}/{base}" if self.method.prefix else base
-        return drive_prefix(self.job_id, oid, attempt)
+        return drive_prefix(self.job_id, self.names[oid], attempt)
 
     # ---------------------------------------------------------------------------- submit
     def _submit(self, unit: UnitRecord, ex: Dict[str, Any]) -> Optional[str]:
@@ -402,7 +404,7 @@ class ExportExecution:
             raise PartStoreError(f"export {unit.output_id}: {len(found & expected)} of {len(expected)} "
                                  f"parts found under {prefix!r}")
         parts = [p for p in parts if (p.row, p.col) in expected]
-        local_dir = self.parts_dir / _safe(unit.output_id)
+        local_dir = self.parts_dir / self.names[unit.output_id]
         local_dir.mkdir(parents=True, exist_ok=True)
         downloaded = set(ex.get("downloaded") or [])
         paths: Dict[str, Path] = {}
@@ -507,7 +509,3 @@ def _name_bands(vrt: Path, names: List[str]) -> None:
 def _message(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)

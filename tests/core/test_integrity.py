@@ -1,0 +1,112 @@
+"""Never silently wrong (issue 16): each fault a probe found, end to end through the real ``ee``
+client against the sandbox. Each test failed on the code before the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eeextract_plugin.core.runner import run_job
+from eeextract_plugin.core.session import SessionConfig, initialise
+from eeextract_plugin.core.spec import JobSpec
+
+
+@pytest.fixture(autouse=True)
+def restore_client_retries():
+    yield
+    import ee
+
+    ee.data.setMaxRetries(5)
+
+
+@pytest.fixture()
+def session(sandbox_url):
+    return initialise(SessionConfig(url=sandbox_url, credentials="none", project="sandbox"))
+
+
+def pixels(path) -> np.ndarray:
+    from osgeo import gdal
+
+    ds = gdal.Open(str(path))
+    arr = ds.ReadAsArray()
+    ds = None
+    return arr
+
+
+def fields_file(path: Path, ids) -> Path:
+    """Square fields of equal size in different places of the sandbox DEM, one per id."""
+    feats = []
+    for n, fid in enumerate(ids):
+        x0, y0 = -8.5 + 0.05 * n, 38.3 + 0.02 * n
+        ring = [[x0, y0], [x0 + 0.03, y0], [x0 + 0.03, y0 + 0.03], [x0, y0 + 0.03], [x0, y0]]
+        feats.append({"type": "Feature", "properties": {"fid": fid}, "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def features_spec(region_file: Path, out: Path) -> JobSpec:
+    return JobSpec.from_dict({
+        "version": 1, "name": "fields", "kind": "features",
+        "source": {"type": "asset", "asset_id": "SANDBOX/DEM"},
+        "region": {"type": "file", "path": str(region_file), "id_field": "fid"},
+        "output": {"directory": str(out), "format": "GEO_TIFF"},
+        "execution": {"tile_size": 64, "max_concurrent_requests": 8}})
+
+
+# ---------------------------------------------------------------------------- fault 1
+def test_dotted_output_ids_each_get_their_own_pixels(session, tmp_path):
+    """Ids ``plot.1``, ``plot.2``, ``plot.3`` once staged into one ``plot.raw``: the job said
+    completed, 3/3 files, all holding one plot's pixels."""
+    dotted = run_job(features_spec(fields_file(tmp_path / "d.geojson", ["plot.1", "plot.2", "plot.3"]),
+                                   tmp_path / "dotted"), session, workdir=tmp_path / "w")
+    plain = run_job(features_spec(fields_file(tmp_path / "p.geojson", ["p1", "p2", "p3"]),
+                                  tmp_path / "plain"), session, workdir=tmp_path / "w")
+    assert dotted.ok and plain.ok, (dotted.message, plain.message)
+    assert sorted(Path(p).name for p in dotted.rasters) == [f"fields_plot.{i}.tif" for i in (1, 2, 3)]
+    for i in (1, 2, 3):
+        got = pixels(tmp_path / "dotted" / f"fields_plot.{i}.tif")
+        want = pixels(tmp_path / "plain" / f"fields_p{i}.tif")
+        assert np.array_equal(got, want), f"plot.{i} does not hold its own pixels"
+    assert not np.array_equal(pixels(tmp_path / "plain" / "fields_p1.tif"),
+                              pixels(tmp_path / "plain" / "fields_p3.tif"))
+
+
+# ---------------------------------------------------------------------------- faults 2 and 3
+def expression_collection_spec(ee, images, out: Path, name: str = "consts") -> JobSpec:
+    expr = ee.serializer.encode(ee.ImageCollection.fromImages(images), for_cloud_api=True)
+    return JobSpec.from_dict({
+        "version": 1, "name": name, "kind": "collection",
+        "source": {"type": "expression", "expression": expr},
+        "region": {"type": "bbox", "bbox": [10.0, 45.0, 10.01, 45.01]},
+        "grid": {"crs": "EPSG:4326", "scale": 0.001},
+        "output": {"directory": str(out), "format": "GEO_TIFF"}})
+
+
+def test_images_without_ids_are_each_their_own_output_not_the_median(session, tmp_path):
+    """``ImageCollection.fromImages`` of two constants 1 and 5: once two files of 3 (the
+    collection's median), or one file when the images carry no ``system:index``."""
+    ee = session.ee
+    spec = expression_collection_spec(ee, [ee.Image.constant(1), ee.Image.constant(5)], tmp_path / "out")
+    result = run_job(spec, session, workdir=tmp_path / "w")
+    assert result.ok, result.message
+    assert len(result.rasters) == 2
+    values = sorted(np.unique(pixels(p)).tolist() for p in result.rasters)
+    assert values == [[1], [5]]
+
+
+def test_a_servers_system_index_never_writes_outside_the_output_folder(session, tmp_path):
+    """A user's expression can set ``system:index`` to ``../../../../X``: once a GeoTIFF four
+    folders up."""
+    ee = session.ee
+    out = tmp_path / "a" / "b" / "c" / "d" / "out"
+    images = [ee.Image.constant(1).set("system:index", "../../../../X"),
+              ee.Image.constant(5).set("system:index", "..\\..\\X"),
+              ee.Image.constant(7).set("system:index", "../../../../X")]  # the same again
+    result = run_job(expression_collection_spec(ee, images, out), session, workdir=tmp_path / "w")
+    assert result.ok, result.message
+    written = sorted(p for p in tmp_path.rglob("*.tif"))
+    assert len(written) == 3 and all(p.parent == out for p in written), written
+    assert sorted(np.unique(pixels(p)).item() for p in written) == [1, 5, 7]
