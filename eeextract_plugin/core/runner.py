@@ -37,7 +37,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
@@ -49,6 +49,7 @@ from eeextract_plugin.core.export.execution import (
     export_unit_records,
 )
 from eeextract_plugin.core.fetch import RetryPolicy
+from eeextract_plugin.core.joblock import JobLock, JobRunning, is_running
 from eeextract_plugin.core.plan import (
     Plan,
     PlanSummary,
@@ -65,7 +66,6 @@ from eeextract_plugin.core.source import EarthEngineSource
 from eeextract_plugin.core.spec import JobSpec
 from eeextract_plugin.core.status import (
     JobStatus,
-    effective_state,
     job_status,
     list_jobs,
     status_of,
@@ -119,9 +119,24 @@ class JobRunner:
             self.registry = Registry(reg.default_registry_path(self.workdir))
         except OSError as exc:
             raise BadInput(f"cannot create the working folder {self.workdir} ({exc.strerror or exc})") from None
+        self._locks: Dict[str, JobLock] = {}  # the jobs this runner holds (created or running)
 
     def close(self) -> None:
+        for lock in self._locks.values():
+            lock.release()
+        self._locks.clear()
         self.registry.close()
+
+    def claim(self, job_id: str) -> None:
+        """Takes the job's lock (atomically; the OS releases it if this process dies) or raises
+        :class:`~.joblock.JobRunning`: of two runs of one job at once, exactly one goes on."""
+        if job_id not in self._locks:
+            self._locks[job_id] = JobLock(self.workdir, job_id).acquire()
+
+    def release(self, job_id: str) -> None:
+        lock = self._locks.pop(job_id, None)
+        if lock is not None:
+            lock.release()
 
     def context(self) -> ExecutionContext:
         return ExecutionContext(self.session, self.registry, self.workdir, self.progress,
@@ -156,7 +171,9 @@ class JobRunner:
                 if path.exists():
                     raise BadInput(field="output.overwrite",
                                    reason=f"{path} exists (set output.overwrite to replace it)")
-        job_id = self.registry.create_job(spec.name, spec.kind, spec.to_dict())
+        job_id = reg.new_job_id(spec.name)
+        self.claim(job_id)  # held from before the job exists: no other process can run it first
+        job_id = self.registry.create_job(spec.name, spec.kind, spec.to_dict(), job_id=job_id)
         self.registry.add_outputs(job_id, [OutputRecord(job_id, o.output_id, o.path, reg.PENDING,
                                                         o.to_info(), None) for o in plan.outputs])
         if spec.method.type == "direct":
@@ -178,21 +195,22 @@ class JobRunner:
         job = self.registry.job(job_id)
         if job is None:
             raise JobNotFound(job_id)
-        if job.state == reg.RUNNING and job.pid and job.pid != os.getpid() and reg.pid_alive(job.pid):
-            raise BadInput(f"job {job_id} is already running (process {job.pid}); "
-                           "`eeextract cancel` it first")
-        spec = JobSpec.from_dict(job.spec)
-        ctx = self.context()
-        if retry_failed:
-            self.registry.reset_failed(job_id)
-        self.registry.clear_cancel(job_id)
-        if job.kind in ("table", "timeseries"):
-            return TableExecution(ctx, job_id, spec).run()
-        if spec.method.type != "direct":
-            result = ExportExecution(ctx, job_id, spec).run()
-        else:
-            result = DirectExecution(ctx, job_id, spec).run()
-        return self._finish_job(spec, result)
+        self.claim(job_id)
+        try:
+            spec = JobSpec.from_dict(job.spec)
+            ctx = self.context()
+            if retry_failed:
+                self.registry.reset_failed(job_id)
+            self.registry.clear_cancel(job_id)
+            if job.kind in ("table", "timeseries"):
+                return TableExecution(ctx, job_id, spec).run()
+            if spec.method.type != "direct":
+                result = ExportExecution(ctx, job_id, spec).run()
+            else:
+                result = DirectExecution(ctx, job_id, spec).run()
+            return self._finish_job(spec, result)
+        finally:
+            self.release(job_id)
 
     def _finish_job(self, spec: JobSpec, result: JobResult) -> JobResult:
         """After a finished raster job: the footprint index of its outputs and the VRT over
@@ -306,7 +324,8 @@ def cancel_job(job_id: str, workdir: Union[str, Path]) -> str:
         if job is None:
             raise JobNotFound(job_id)
         r.request_cancel(job.id)
-        if job.state == reg.PLANNED or effective_state(job) == "interrupted":
+        if job.state in (reg.PLANNED, reg.RUNNING) and not is_running(workdir, job.id):
+            # Nobody runs it (never started, or its process died): cancelled now.
             r.set_job_state(job.id, reg.CANCELLED, "cancelled")
         return job.id
 
@@ -330,12 +349,12 @@ def resumable_job(spec: JobSpec, workdir: Union[str, Path]) -> Optional[str]:
                 continue
             if job.state == reg.COMPLETED:
                 return None
-            if job.state == reg.RUNNING and reg.pid_alive(job.pid) and job.pid != os.getpid():
-                return None  # another process is running it
+            if is_running(workdir, job.id):
+                return None  # another process (or task) is running it
             return job.id
     return None
 
 
 __all__ = ["run_job", "resume_job", "estimate_job", "job_status", "list_jobs", "cancel_job", "spec_of",
            "resumable_job", "result_of", "JobRunner", "JobResult", "JobStatus", "default_workdir", "BadInput",
-           "JobNotFound"]
+           "JobNotFound", "JobRunning"]
