@@ -25,11 +25,12 @@ from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import OutputPlan, UnitPlan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.publish import Publisher
 from eeextract_plugin.core.registry import OutputRecord, UnitRecord
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.source import EarthEngineSource, ImageRef, check_image_body, decode_npy
 from eeextract_plugin.core.spec import JobSpec
-from eeextract_plugin.core.writer import DiskFullError, StagingRaster, band_planes, write_atomic
+from eeextract_plugin.core.writer import DiskFullError, StagingRaster, band_planes
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class DirectExecution:
             self.outputs[rec.output_id] = OutputPlan.from_info(rec.info)
             self.records[rec.output_id] = rec
         self.staging_names = unique_names(self.outputs)  # one staging file per output, always
+        self.publisher = Publisher(self.reg, job_id, spec.output.overwrite)
         self.source = EarthEngineSource(ctx.session, spec)
         self._images: Dict[str, Any] = {}
         self._staging: Dict[str, StagingRaster] = {}
@@ -97,7 +99,7 @@ class DirectExecution:
             self.staging(u.output_id).write(u.col, u.row, band_planes(arr, out.bands))
             return nbytes
         body = check_image_body(self.source.fetch_visualized(img, grid, out.fetch), out.fetch)
-        return write_atomic(out.path, body)
+        return self.publisher.publish_bytes(out.path, body)
 
     def run(self) -> JobResult:
         t0 = time.monotonic()
@@ -245,7 +247,8 @@ class DirectExecution:
         if out.fetch == "NPY":
             st = self.staging(oid)
             build_output(st.vrt_path, out.path, out.format, out.dtype, self.spec.output.compression,
-                         self.spec.output.nodata, cancelled=lambda: self.cancel.cancelled)
+                         self.spec.output.nodata, cancelled=lambda: self.cancel.cancelled,
+                         publisher=self.publisher)
             # Recorded before the staging files go: a crash in between rebuilds from them.
             self.reg.set_output_state(self.job_id, oid, reg.DONE)
             with self._lock:

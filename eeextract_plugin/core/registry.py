@@ -8,15 +8,19 @@ Nothing secret is stored: job specs carry no credentials, and the session is nev
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+
+from eeextract_plugin.core.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +67,29 @@ CREATE TABLE IF NOT EXISTS units (
   PRIMARY KEY (job_id, unit_id)
 );
 CREATE INDEX IF NOT EXISTS units_state ON units (job_id, state);
+CREATE TABLE IF NOT EXISTS claims (
+  path TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  PRIMARY KEY (path, job_id)
+);
+CREATE INDEX IF NOT EXISTS claims_job ON claims (job_id);
+CREATE TABLE IF NOT EXISTS published (
+  job_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  identities TEXT NOT NULL,
+  PRIMARY KEY (job_id, path)
+);
 """
+
+
+class OutputClaimed(BadInput):
+    """An output path of the job is claimed by another job that is running now."""
+
+
+def path_key(path: Union[str, Path]) -> str:
+    """How output paths are compared: absolute, normalised, case-insensitive (two jobs writing
+    ``A.tif`` and ``a.tif`` on Windows or macOS write one file)."""
+    return os.path.normcase(os.path.abspath(str(path))).casefold()
 
 
 @dataclass
@@ -136,6 +162,22 @@ class Registry:
         with self._lock:
             return self._db.execute(sql, args)
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (``BEGIN IMMEDIATE``: the registry's write lock from the start,
+        so a check and the write it allows are one step); nested uses join the outer one."""
+        with self._lock:
+            if self._db.in_transaction:
+                yield
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     # ------------------------------------------------------------------------------ jobs
     def create_job(self, name: str, kind: str, spec: Dict[str, Any],
                    job_id: Optional[str] = None) -> str:
@@ -193,17 +235,10 @@ class Registry:
 
     # --------------------------------------------------------------------------- outputs
     def add_outputs(self, job_id: str, outputs: Iterable[OutputRecord]) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO outputs (job_id, output_id, path, state, info) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(job_id, o.output_id, o.path, o.state, json.dumps(o.info)) for o in outputs])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO outputs (job_id, output_id, path, state, info) VALUES (?, ?, ?, ?, ?)",
+                [(job_id, o.output_id, o.path, o.state, json.dumps(o.info)) for o in outputs])
 
     def outputs(self, job_id: str) -> List[OutputRecord]:
         rows = self._exec("SELECT job_id, output_id, path, state, info, message FROM outputs "
@@ -218,18 +253,12 @@ class Registry:
     # ----------------------------------------------------------------------------- units
     def add_units(self, job_id: str, units: Iterable[UnitRecord]) -> None:
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO units (job_id, unit_id, output_id, seq, state, params, "
-                    "updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(job_id, u.unit_id, u.output_id, u.seq, u.state, json.dumps(u.params), now)
-                     for u in units])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO units (job_id, unit_id, output_id, seq, state, params, "
+                "updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(job_id, u.unit_id, u.output_id, u.seq, u.state, json.dumps(u.params), now)
+                 for u in units])
 
     def units(self, job_id: str, states: Optional[Sequence[str]] = None) -> List[UnitRecord]:
         sql = ("SELECT job_id, unit_id, output_id, seq, state, params, attempts, bytes, error "
@@ -264,26 +293,64 @@ class Registry:
     def split_unit(self, job_id: str, unit_id: str, children: Sequence[UnitRecord]) -> None:
         """Replaces a unit by smaller ones, atomically (a crash leaves one or the other)."""
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.execute("UPDATE units SET state = ?, updated = ? WHERE job_id = ? AND "
-                                 "unit_id = ?", (SPLIT, now, job_id, unit_id))
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO units (job_id, unit_id, output_id, seq, state, params, "
-                    "updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(job_id, u.unit_id, u.output_id, u.seq, PENDING, json.dumps(u.params), now)
-                     for u in children])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self.transaction():
+            self._db.execute("UPDATE units SET state = ?, updated = ? WHERE job_id = ? AND "
+                             "unit_id = ?", (SPLIT, now, job_id, unit_id))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO units (job_id, unit_id, output_id, seq, state, params, "
+                "updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(job_id, u.unit_id, u.output_id, u.seq, PENDING, json.dumps(u.params), now)
+                 for u in children])
 
     def reset_failed(self, job_id: str) -> int:
         """Failed units back to pending (``eeextract resume`` retries them)."""
         cur = self._exec("UPDATE units SET state = ?, error = NULL WHERE job_id = ? AND state = ?",
                          (PENDING, job_id, FAILED))
         return cur.rowcount
+
+
+    # ---------------------------------------------------------------------- output claims
+    def claim_paths(self, job_id: str, paths: Iterable[Union[str, Path]],
+                    is_running: Callable[[str], bool]) -> None:
+        """Reserves ``paths`` for ``job_id``, in one write transaction; raises
+        :class:`OutputClaimed` (and reserves nothing) when another job that ``is_running``
+        claims one of them. Claims of jobs not running are no obstacle: a job that stopped does
+        not hold its files for ever (its own resume claims them again, and finds out then)."""
+        keys = sorted({path_key(p) for p in paths})
+        with self.transaction():
+            others: Dict[str, str] = {}
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                rows = self._db.execute(
+                    f"SELECT job_id, path FROM claims WHERE job_id != ? AND path IN "
+                    f"({','.join('?' * len(chunk))})", [job_id, *chunk]).fetchall()
+                for other, path in rows:
+                    others.setdefault(other, path)
+            for other, path in sorted(others.items()):
+                if is_running(other):
+                    raise OutputClaimed(
+                        field="output.directory",
+                        reason=f"{path} is an output of job {other}, which is running now: wait for "
+                               "it to end (or cancel it), or choose another output.name or folder")
+            self._db.executemany("INSERT OR IGNORE INTO claims (path, job_id) VALUES (?, ?)",
+                                 [(k, job_id) for k in keys])
+
+    def release_claims(self, job_id: str) -> None:
+        self._exec("DELETE FROM claims WHERE job_id = ?", (job_id,))
+
+    def record_published(self, job_id: str, path: str, identity: Dict[str, int]) -> None:
+        """Remembers a file identity this job is publishing at ``path`` (before it does)."""
+        with self.transaction():
+            known = self.published(job_id, path)
+            if identity not in known:
+                known = (known + [identity])[-4:]
+            self._db.execute("INSERT OR REPLACE INTO published (job_id, path, identities) VALUES (?, ?, ?)",
+                             (job_id, path_key(path), json.dumps(known)))
+
+    def published(self, job_id: str, path: str) -> List[Dict[str, int]]:
+        row = self._exec("SELECT identities FROM published WHERE job_id = ? AND path = ?",
+                         (job_id, path_key(path))).fetchone()
+        return list(json.loads(row[0])) if row else []
 
 
 def default_registry_path(workdir: Union[str, Path]) -> Path:

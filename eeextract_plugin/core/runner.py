@@ -33,6 +33,7 @@ The other front-end doors are here too: :func:`estimate_job` (the plan's figures
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -49,7 +50,7 @@ from eeextract_plugin.core.export.execution import (
     export_unit_records,
 )
 from eeextract_plugin.core.fetch import RetryPolicy
-from eeextract_plugin.core.joblock import JobLock, JobRunning, is_running
+from eeextract_plugin.core.joblock import JobLock, JobRunning, is_running, lock_path
 from eeextract_plugin.core.plan import (
     Plan,
     PlanSummary,
@@ -59,6 +60,7 @@ from eeextract_plugin.core.plan import (
 )
 from eeextract_plugin.core.postprocess import footprints, write_index, write_vrt, zonal_files_for
 from eeextract_plugin.core.progress import ProgressCallback, as_cancel_token
+from eeextract_plugin.core.publish import Publisher
 from eeextract_plugin.core.regions import read_region, region_geojson_4326
 from eeextract_plugin.core.registry import OutputRecord, Registry, UnitRecord
 from eeextract_plugin.core.results import JobResult
@@ -173,16 +175,24 @@ class JobRunner:
                                    reason=f"{path} exists (set output.overwrite to replace it)")
         job_id = reg.new_job_id(spec.name)
         self.claim(job_id)  # held from before the job exists: no other process can run it first
-        job_id = self.registry.create_job(spec.name, spec.kind, spec.to_dict(), job_id=job_id)
-        self.registry.add_outputs(job_id, [OutputRecord(job_id, o.output_id, o.path, reg.PENDING,
-                                                        o.to_info(), None) for o in plan.outputs])
         if spec.method.type == "direct":
             units = [UnitRecord(job_id, u.unit_id, u.output_id, u.seq, reg.PENDING, u.params(), 0, 0, None)
                      for u in plan.units]
         else:
             units = export_unit_records(job_id, plan)  # one Export task per output
-        self.registry.add_units(job_id, units)
-        self.registry.set_job_summary(job_id, {**plan.summary().__dict__})
+        try:
+            with self.registry.transaction():  # the job, its units and its claims: all or nothing
+                self.registry.create_job(spec.name, spec.kind, spec.to_dict(), job_id=job_id)
+                self.registry.add_outputs(job_id, [OutputRecord(job_id, o.output_id, o.path, reg.PENDING,
+                                                                o.to_info(), None) for o in plan.outputs])
+                self.registry.add_units(job_id, units)
+                self.registry.set_job_summary(job_id, {**plan.summary().__dict__})
+                self._claim_outputs(job_id, spec, [o.path for o in plan.outputs])
+        except BaseException:
+            self.release(job_id)
+            with contextlib.suppress(OSError):
+                lock_path(self.workdir, job_id).unlink()  # a job that never was: nobody else knows it
+            raise
         try:
             spec.to_file(self.workdir / f"{job_id}.json")
         except OSError as exc:  # the registry holds the spec too: a convenience copy only
@@ -198,6 +208,7 @@ class JobRunner:
         self.claim(job_id)
         try:
             spec = JobSpec.from_dict(job.spec)
+            self._check_outputs_are_ours(job_id, spec)
             ctx = self.context()
             if retry_failed:
                 self.registry.reset_failed(job_id)
@@ -210,20 +221,47 @@ class JobRunner:
                 result = DirectExecution(ctx, job_id, spec).run()
             return self._finish_job(spec, result)
         finally:
-            self.release(job_id)
+            try:
+                self.registry.release_claims(job_id)
+            finally:
+                self.release(job_id)
+
+    def _claim_outputs(self, job_id: str, spec: JobSpec, paths: List[str]) -> None:
+        """Reserves the job's files (outputs, index, VRT) in the registry, or raises
+        :class:`~.registry.OutputClaimed` when a job running now writes one of them: the second
+        of two jobs with one output path is refused before it fetches anything."""
+        extra = [index_path(spec)] if spec.kind in INDEXED_KINDS else []
+        extra += [vrt_path(spec)] if spec.output.vrt else []
+        self.registry.claim_paths(job_id, [*paths, *map(str, extra)],
+                                  lambda other: is_running(self.workdir, other))
+
+    def _check_outputs_are_ours(self, job_id: str, spec: JobSpec) -> None:
+        """Before a (resumed) run fetches anything: its outputs are still its own to write —
+        no running job claims them, and (``output.overwrite`` false) no file it did not write
+        has appeared at an output it has not finished."""
+        records = self.registry.outputs(job_id)
+        self._claim_outputs(job_id, spec, [o.path for o in records])
+        publisher = Publisher(self.registry, job_id, spec.output.overwrite)
+        # PNG/JPEG chips are checked as they are written (their bytes tell whose they are).
+        for rec in records:
+            if rec.state != reg.DONE and rec.info.get("fetch") in ("NPY", "TABLE"):
+                problem = publisher.problem(rec.path)
+                if problem:
+                    raise BadInput(field="output.overwrite", reason=problem)
 
     def _finish_job(self, spec: JobSpec, result: JobResult) -> JobResult:
         """After a finished raster job: the footprint index of its outputs and the VRT over
         them (``output.vrt``). A failure here is reported; the rasters are kept."""
         if not result.finished:
             return result
+        publisher = Publisher(self.registry, result.job_id, spec.output.overwrite)
         try:
             if spec.kind in INDEXED_KINDS:
                 records = self.registry.outputs(result.job_id)
                 if len(records) > 1:
-                    result.index = write_index(footprints(records), index_path(spec))
+                    result.index = write_index(footprints(records), index_path(spec), publisher=publisher)
             if spec.output.vrt:
-                result.vrt = write_vrt(result.rasters, vrt_path(spec))
+                result.vrt = write_vrt(result.rasters, vrt_path(spec), publisher=publisher)
         except (OSError, RuntimeError, ValueError) as exc:
             log.error("job %s: writing its index or VRT failed: %s", result.job_id, exc)
             result.state = reg.COMPLETED_WITH_FAILURES

@@ -32,6 +32,7 @@ from eeextract_plugin.core.grid import PixelGrid, reproject
 from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import EXTENSIONS, OutputPlan, Plan, RequestLimits, UnitPlan
 from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.publish import Publisher
 from eeextract_plugin.core.regions import RegionFeature, read_region, region_geojson_4326
 from eeextract_plugin.core.registry import UnitRecord
 from eeextract_plugin.core.results import JobResult
@@ -266,10 +267,11 @@ class TableExecution:
                     r["date"] = dt.datetime.fromtimestamp(r["time"] / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             keys.insert(2, "date")
         paths = []
+        publisher = Publisher(self.reg, self.job_id, self.spec.output.overwrite)
         for rec in self.reg.outputs(self.job_id):
             path = Path(rec.path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+            tmp = publisher.temp_path(path)
             if rec.output_id == "csv":
                 with open(tmp, "w", newline="", encoding="utf-8") as fh:
                     w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
@@ -278,7 +280,7 @@ class TableExecution:
                         w.writerow({k: r.get(k, "") for k in keys})
             else:
                 self._write_gpkg(tmp, rows, keys)
-            os.replace(tmp, path)
+            publisher.publish(tmp, path)
             self.reg.set_output_state(self.job_id, rec.output_id, reg.DONE)
             paths.append(str(path))
         return paths

@@ -44,6 +44,7 @@ from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import OutputPlan, Plan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.publish import Publisher
 from eeextract_plugin.core.registry import OutputRecord, UnitRecord
 from eeextract_plugin.core.results import ExportStats, JobResult
 from eeextract_plugin.core.source import EarthEngineSource, ImageRef
@@ -122,6 +123,7 @@ class ExportExecution:
                                                for rec in self.reg.outputs(job_id)}
         self.records: Dict[str, OutputRecord] = {rec.output_id: rec for rec in self.reg.outputs(job_id)}
         self.names = unique_names(self.outputs)  # each output's own prefix and parts folder
+        self.publisher = Publisher(self.reg, job_id, spec.output.overwrite)
         self.source = EarthEngineSource(self.session, spec)
         self.parts_dir = ctx.staging_dir(job_id)
         self.poll = t.PollInterval(poll_min_s, poll_max_s)
@@ -435,7 +437,7 @@ class ExportExecution:
         parts_to_vrt([paths[p.name] for p in parts], vrt)
         _name_bands(vrt, out.bands)  # exported parts carry no band names; the output does
         build_output(vrt, out.path, out.format, out.dtype, self.spec.output.compression,
-                     self.spec.output.nodata)
+                     self.spec.output.nodata, publisher=self.publisher)
         if self.method.delete_after_download:
             for p in parts:
                 try:
