@@ -15,9 +15,10 @@ import logging
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from eeextract_plugin.core.errors import BadInput
@@ -51,6 +52,9 @@ class RequestLimits:
     max_requests_per_s: float = 100.0
     latency_fixed_s: float = 0.3
     latency_per_megapixel_s: float = 0.1
+    # The most work units one job may have: planning refuses more before it enumerates any
+    # (a job's units are rows of the registry and are held in memory while it runs).
+    max_units: int = 500_000
 
 
 @dataclass
@@ -186,9 +190,122 @@ class PlanSummary:
 
 
 @dataclass
+class Tiling:
+    """How one output is cut into work units, without listing them: the whole grid as one unit
+    (``side`` 0), or tiles of ``side`` px keeping those that touch ``region`` (None: all)."""
+
+    output_id: str
+    grid: PixelGrid
+    side: int
+    region: Optional[BaseGeometry] = None
+
+    @property
+    def bound(self) -> int:
+        """Units at most (before tiles outside the region are left out): arithmetic only."""
+        if not self.side:
+            return 1
+        return -(-self.grid.width // self.side) * -(-self.grid.height // self.side)
+
+    @property
+    def _tested(self) -> bool:
+        return bool(self.side) and self.region is not None and self.region.geom_type in ("Polygon", "MultiPolygon")
+
+    def rows(self) -> Iterator[Tuple[int, int, np.ndarray, np.ndarray]]:
+        """(row, height, columns, widths) of the tiles kept, row by row (one vectorised
+        intersection test per row of tiles: a million tiles take about a second)."""
+        g, side = self.grid, self.side
+        cols = np.arange(0, g.width, side, dtype=np.int64)
+        widths = np.minimum(side, g.width - cols)
+        region = self.region if self._tested else None
+        if region is not None:
+            shapely.prepare(region)
+        sx, hx, tx, hy, sy, ty = g.transform
+        for row in range(0, g.height, side):
+            h = min(side, g.height - row)
+            if region is None:
+                yield row, h, cols, widths
+                continue
+            # The footprint of grid.window(col, row, w, h), for every col of the row at once.
+            x0 = tx + sx * cols + hx * row
+            y0 = ty + hy * cols + sy * row
+            x1, y1 = x0 + sx * widths, y0 + sy * h
+            boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
+            keep = shapely.intersects(region, boxes)
+            yield row, h, cols[keep], widths[keep]
+
+    def stats(self) -> Tuple[int, int, int]:
+        """(units, pixels, pixels of the largest unit), counted without making any unit."""
+        g, side = self.grid, self.side
+        if not side:
+            return 1, g.pixels, g.pixels
+        if not self._tested:
+            return self.bound, g.pixels, min(side, g.width) * min(side, g.height)
+        n = pixels = largest = 0
+        for _, h, _, widths in self.rows():
+            if len(widths):
+                n += len(widths)
+                pixels += h * int(widths.sum())
+                largest = max(largest, h * int(widths.max()))
+        return n, pixels, largest
+
+    def units(self, first_seq: int) -> Iterator[UnitPlan]:
+        oid, side = self.output_id, self.side
+        if not side:
+            yield UnitPlan(f"{oid}/0", oid, 0, 0, self.grid.width, self.grid.height, first_seq)
+            return
+        seq = first_seq
+        for row, h, cols, widths in self.rows():
+            for col, w in zip(cols.tolist(), widths.tolist()):
+                yield UnitPlan(f"{oid}/{row // side}-{col // side}", oid, col, row, w, h, seq)
+                seq += 1
+
+
+class PlannedUnits(Sequence[UnitPlan]):
+    """A raster plan's work units, made when they are walked (a job is recorded), never held
+    before: the plan's figures and the huge-job question come from :meth:`stats` alone."""
+
+    def __init__(self, tilings: List[Tiling]) -> None:
+        self.tilings = tilings
+        counted = [t.stats() for t in tilings]
+        self._count = sum(c[0] for c in counted)
+        self._pixels = sum(c[1] for c in counted)
+        self._largest = max((c[2] for c in counted if c[0]), default=0)
+        self._list: Optional[List[UnitPlan]] = None
+
+    def stats(self) -> Tuple[int, int, int]:
+        return self._count, self._pixels, self._largest
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[UnitPlan]:
+        if self._list is not None:
+            yield from self._list
+            return
+        seq = 0
+        for t in self.tilings:
+            for u in t.units(seq):
+                yield u
+                seq += 1
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if self._list is None:
+            self._list = list(iter(self))
+        return self._list[i]
+
+
+def unit_stats(units: Sequence[UnitPlan]) -> Tuple[int, int, int]:
+    """(units, pixels, pixels of the largest unit) of a plan's units."""
+    if isinstance(units, PlannedUnits):
+        return units.stats()
+    px = [u.pixels for u in units]
+    return len(px), sum(px), max(px, default=0)
+
+
+@dataclass
 class Plan:
     outputs: List[OutputPlan]
-    units: List[UnitPlan]
+    units: Sequence[UnitPlan]  # a list, or PlannedUnits made on demand
     tile_size: int
     bytes_per_pixel: int  # values only
     request_bytes_per_pixel: int  # values + one mask byte per band
@@ -196,15 +313,16 @@ class Plan:
     method: str = "direct"
 
     def summary(self) -> PlanSummary:
-        pixels = sum(u.pixels for u in self.units)
+        n, pixels, largest = unit_stats(self.units)
         lim = self.limits
-        per_req = [lim.latency_fixed_s + lim.latency_per_megapixel_s * u.pixels / 1e6 for u in self.units]
-        bound = max(sum(per_req) / lim.max_concurrent, max(per_req),
-                    len(self.units) / lim.max_requests_per_s) if per_req else 0.0
+        # Per request: fixed + per-megapixel latency; summed, and the largest, without a list.
+        total_s = n * lim.latency_fixed_s + lim.latency_per_megapixel_s * pixels / 1e6
+        longest_s = lim.latency_fixed_s + lim.latency_per_megapixel_s * largest / 1e6
+        bound = max(total_s / lim.max_concurrent, longest_s, n / lim.max_requests_per_s) if n else 0.0
         nbytes = pixels * self.bytes_per_pixel
         exported = self.method != "direct"
-        work = len(self.outputs) if exported else len(self.units)
-        return PlanSummary(len(self.outputs), len(self.units), len(self.units), pixels, nbytes,
+        work = len(self.outputs) if exported else n
+        return PlanSummary(len(self.outputs), n, n, pixels, nbytes,
                            pixels * self.request_bytes_per_pixel, self.tile_size,
                            self.bytes_per_pixel, bound, is_huge(nbytes, work, 0.0 if exported else bound),
                            method=self.method, export_tasks=len(self.outputs) if exported else 0,
@@ -273,7 +391,8 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
     name = spec.output_name
     ext = EXTENSIONS[fmt]
     outputs: List[OutputPlan] = []
-    units: List[UnitPlan] = []
+    tilings: List[Tiling] = []
+    at_most = [0]  # units at most so far: the cap is checked before any unit is made
 
     def add_output(oid: str, fname: str, grid: PixelGrid, region_geom: Optional[BaseGeometry],
                    image: Optional[ImageRef] = None, fetch: Optional[str] = None,
@@ -286,13 +405,16 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
             if url_format and (grid.width > side or grid.height > side):
                 raise PlanError(f"output {fname}: {grid.width} x {grid.height} px is larger than one "
                                 f"{fmt} request allows ({side} px a side); use COG for large areas")
-            units.append(UnitPlan(f"{oid}/0", oid, 0, 0, grid.width, grid.height, len(units)))
-            return
-        for col, row, w, h in grid.tiles(side, side):
-            if region_geom is not None and region_geom.geom_type in ("Polygon", "MultiPolygon"):
-                if not grid.window(col, row, w, h).footprint().intersects(region_geom):
-                    continue
-            units.append(UnitPlan(f"{oid}/{row // side}-{col // side}", oid, col, row, w, h, len(units)))
+            tiling = Tiling(oid, grid, 0)
+        else:
+            tiling = Tiling(oid, grid, side, region_geom)
+        at_most[0] += tiling.bound
+        if at_most[0] > limits.max_units:
+            raise PlanError(f"plan: more than {limits.max_units:,} work units ({len(outputs):,} file(s) so far, "
+                            f"the last {grid.width:,} x {grid.height:,} px in tiles of {side} px); use larger "
+                            "tiles (execution.tile_size), a coarser grid.scale, a smaller region or fewer "
+                            "features per job, or an export method")
+        tilings.append(tiling)
 
     def region_grid(geom: BaseGeometry) -> PixelGrid:
         try:
@@ -342,7 +464,8 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
             names = unique_names(ids)
             for ref, oid in zip(info.images, ids):
                 add_output(oid, f"{name}_{names[oid]}{ext}", grid, geom, image=ref, region4326=r4326)
-    if not units:
+    units = PlannedUnits(tilings)
+    if not len(units):
         raise PlanError("region: no pixel of the region falls on the output grid")
     return Plan(outputs, units, side, value_bpp, request_bpp, limits, spec.method.type)
 

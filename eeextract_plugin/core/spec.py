@@ -39,6 +39,7 @@ FILTER_OPS = ("eq", "neq", "lt", "lte", "gt", "gte")
 TABLE_OPERATIONS = ("sample", "reduce_regions")
 ZONAL_ENGINES = ("exactextract", "rasterstats")
 MAX_CONCURRENCY = 40  # Earth Engine's concurrent interactive request quota per project.
+MAX_CHIP_SIDE = 32768  # Earth Engine's largest grid dimension for one pixel request.
 
 
 class SpecError(BadInput):
@@ -469,6 +470,10 @@ class Output:
             if not (isinstance(cs, list) and len(cs) == 2
                     and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in cs)):
                 raise SpecError(f"{path}.chip_size", "must be a positive pixel count or [width, height]")
+            if max(cs) > MAX_CHIP_SIDE:
+                raise SpecError(f"{path}.chip_size", f"at most {MAX_CHIP_SIDE:,} px a side (the largest grid "
+                                f"one Earth Engine request may have), not {max(cs):,}; use kind 'features' "
+                                "or 'mosaic' for larger areas")
             o.chip_size = list(cs)
         if d.get("visualization") is not None:
             o.visualization = Visualization.from_dict(d["visualization"], f"{path}.visualization")

@@ -110,3 +110,74 @@ def test_a_servers_system_index_never_writes_outside_the_output_folder(session, 
     written = sorted(p for p in tmp_path.rglob("*.tif"))
     assert len(written) == 3 and all(p.parent == out for p in written), written
     assert sorted(np.unique(pixels(p)).item() for p in written) == [1, 5, 7]
+
+
+# ---------------------------------------------------------------------------- fault 6
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args, timeout=120):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "eeextract_plugin.cli", *args], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def dem_job(tmp_path: Path, **over) -> Path:
+    d = {"version": 1, "name": "dem", "kind": "mosaic", "source": {"type": "asset", "asset_id": "SANDBOX/DEM"},
+         "region": {"type": "bbox", "bbox": [-8.5, 38.3, -8.3, 38.4]}, "output": {"directory": str(tmp_path / "out")}}
+    d.update(over)
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(d))
+    return path
+
+
+@pytest.mark.parametrize("over, words", [
+    ({"grid": {"crs": "EPSG:4326", "scale": 2.1e-7}, "execution": {"tile_size": 16}},
+     "more than 500,000 work units"),
+    ({"kind": "chips", "region": {"type": "geometry", "geometry": {"type": "Point", "coordinates": [-8.4, 38.35]}},
+      "output": {"chip_size": 1000000000}}, "output.chip_size: at most 32,768 px a side"),
+])
+def test_planning_a_monstrous_job_answers_at_once_with_one_line(sandbox_url, tmp_path, over, words):
+    """Once ``chip_size: 1e9`` hung for 90 s and ``scale 2.1e-7`` with ``tile_size 16`` grew past
+    1.9 GB, even ``eeextract plan``: tiles were listed before any size check."""
+    job = dem_job(tmp_path, **over)
+    r = cli("plan", str(job), "--url", sandbox_url, "--project", "sandbox", timeout=60)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.count("\n") == 1 and words in r.stderr, r.stderr
+
+
+def test_the_huge_job_question_comes_before_any_unit_is_made(sandbox_url, tmp_path, monkeypatch, capsys):
+    from eeextract_plugin.cli.main import main
+    from eeextract_plugin.core import plan
+
+    def no_units(self, first_seq):
+        raise AssertionError("a unit was made before the huge-job question")
+
+    monkeypatch.setattr(plan.Tiling, "units", no_units)
+    ring = [[-20.0, 20.0], [20.0, 20.0], [0.0, 60.0], [-20.0, 20.0]]  # tiles are tested against it
+    job = dem_job(tmp_path, region={"type": "geometry", "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    code = main(["run", str(job), "--url", sandbox_url, "--project", "sandbox", "--workdir", str(tmp_path / "w"),
+                 "--no-progress"])
+    assert code == 3, capsys.readouterr()
+    assert "--yes" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_counted_figures_equal_the_units_made():
+    from shapely.geometry import Polygon
+
+    from eeextract_plugin.core.grid import PixelGrid
+    from eeextract_plugin.core.plan import PlannedUnits, Tiling
+
+    grid = PixelGrid("EPSG:4326", (0.001, 0, 0, 0, -0.001, 1), 3000, 1000)
+    tri = Polygon([(0, 0), (3, 0), (1.5, 1)])
+    units = PlannedUnits([Tiling("a", grid, 256, tri), Tiling("b", grid, 0), Tiling("c", grid, 300)])
+    made = list(units)
+    assert units.stats() == (len(made), sum(u.pixels for u in made), max(u.pixels for u in made))
+    assert [u.seq for u in made] == list(range(len(made)))
+    assert len({u.unit_id for u in made}) == len(made)
+    assert sum(u.output_id == "a" for u in made) < 12 * 4  # tiles outside the triangle are left out
