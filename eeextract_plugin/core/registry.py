@@ -9,6 +9,7 @@ Nothing secret is stored: job specs carry no credentials, and the session is nev
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
-from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.errors import BadInput, DiskFullError, EEExtractError, RegistryError
 
 log = logging.getLogger(__name__)
 
@@ -140,13 +141,55 @@ class Registry:
 
     def __init__(self, path: Union[str, Path]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(self.path) and not self.path.is_file():
+            raise RegistryError(f"the job registry {self.path} is not a file (a folder?): move it away "
+                                "(a new registry is then started) or use another working folder")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RegistryError(f"cannot create the folder of the job registry {self.path} "
+                                f"({exc.strerror or exc}): choose a writable working folder") from None
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30,
-                                   isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30,
+                                       isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit is on disk when it returns, so what the registry says is done
+            # survives a power cut too (staging bytes are flushed before their unit is marked).
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise self._error(exc) from None
+
+    def _error(self, exc: BaseException) -> EEExtractError:
+        """A sqlite error as one line saying what to do (the file is left as it is)."""
+        msg = str(exc) or type(exc).__name__
+        low = msg.lower()
+        where = f"the job registry {self.path}"
+        if "full" in low:
+            return DiskFullError(errno.ENOSPC, f"disk full writing {where}: free space and try again")
+        if "readonly" in low or "read-only" in low:
+            return RegistryError(f"{where} is read-only ({msg}): make it and its folder writable, "
+                                 "or use another working folder")
+        if "locked" in low or "busy" in low:
+            return RegistryError(f"{where} stayed locked by another process ({msg}); try again")
+        if "unable to open" in low or "cannot open" in low:
+            return RegistryError(f"cannot open {where} ({msg}): check that its folder exists and "
+                                 "is writable")
+        return RegistryError(f"{where} is damaged ({msg}); it was left as it is: move it away "
+                             "(a new registry is then started) or restore it from a backup")
+
+    def _json(self, text: Optional[str], what: str) -> Any:
+        try:
+            return json.loads(text) if text else {}
+        except ValueError:
+            raise RegistryError(f"the job registry {self.path} is damaged: {what} is not readable "
+                                "JSON; it was left as it is: move the registry away or restore it "
+                                "from a backup") from None
 
     def close(self) -> None:
         with self._lock:
@@ -160,7 +203,21 @@ class Registry:
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         with self._lock:
-            return self._db.execute(sql, args)
+            try:
+                return self._db.execute(sql, args)
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
+
+    def _row(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        rows = self._rows(sql, args)
+        return rows[0] if rows else None
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> List[Any]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error(exc) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -170,13 +227,21 @@ class Registry:
             if self._db.in_transaction:
                 yield
                 return
-            self._db.execute("BEGIN IMMEDIATE")
+            self._exec("BEGIN IMMEDIATE")
             try:
                 yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from None
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise self._error(exc) from None
 
     # ------------------------------------------------------------------------------ jobs
     def create_job(self, name: str, kind: str, spec: Dict[str, Any],
@@ -189,10 +254,12 @@ class Registry:
         return job_id
 
     def job(self, job_id: str) -> Optional[JobRecord]:
-        row = self._exec("SELECT id, name, kind, spec, state, message, summary, created, updated, "
-                         "pid, cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return None if row is None else JobRecord(row[0], row[1], row[2], json.loads(row[3]),
-                                                   row[4], row[5], json.loads(row[6] or "{}"),
+        row = self._row("SELECT id, name, kind, spec, state, message, summary, created, updated, "
+                         "pid, cancel_requested FROM jobs WHERE id = ?", (job_id,))
+        return None if row is None else JobRecord(row[0], row[1], row[2],
+                                                   self._json(row[3], f"the spec of job {row[0]}"),
+                                                   row[4], row[5],
+                                                   self._json(row[6], f"the summary of job {row[0]}"),
                                                    row[7], row[8], row[9], bool(row[10]))
 
     def find_job(self, prefix: str) -> Optional[JobRecord]:
@@ -200,16 +267,16 @@ class Registry:
         j = self.job(prefix)
         if j:
             return j
-        rows = self._exec("SELECT id FROM jobs WHERE id LIKE ? ORDER BY created DESC",
-                          (prefix.replace("%", "") + "%",)).fetchall()
+        rows = self._rows("SELECT id FROM jobs WHERE id LIKE ? ORDER BY created DESC",
+                          (prefix.replace("%", "") + "%",))
         if len(rows) == 1:
             return self.job(rows[0][0])
-        rows = self._exec("SELECT id FROM jobs WHERE name = ? ORDER BY created DESC LIMIT 1",
-                          (prefix,)).fetchall()
+        rows = self._rows("SELECT id FROM jobs WHERE name = ? ORDER BY created DESC LIMIT 1",
+                          (prefix,))
         return self.job(rows[0][0]) if rows else None
 
     def jobs(self) -> List[JobRecord]:
-        ids = [r[0] for r in self._exec("SELECT id FROM jobs ORDER BY created").fetchall()]
+        ids = [r[0] for r in self._rows("SELECT id FROM jobs ORDER BY created")]
         return [j for j in (self.job(i) for i in ids) if j]
 
     def set_job_state(self, job_id: str, state: str, message: Optional[str] = None,
@@ -230,7 +297,7 @@ class Registry:
         self._exec("UPDATE jobs SET cancel_requested = 0 WHERE id = ?", (job_id,))
 
     def cancel_requested(self, job_id: str) -> bool:
-        row = self._exec("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self._row("SELECT cancel_requested FROM jobs WHERE id = ?", (job_id,))
         return bool(row and row[0])
 
     # --------------------------------------------------------------------------- outputs
@@ -241,9 +308,10 @@ class Registry:
                 [(job_id, o.output_id, o.path, o.state, json.dumps(o.info)) for o in outputs])
 
     def outputs(self, job_id: str) -> List[OutputRecord]:
-        rows = self._exec("SELECT job_id, output_id, path, state, info, message FROM outputs "
-                          "WHERE job_id = ? ORDER BY rowid", (job_id,)).fetchall()
-        return [OutputRecord(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+        rows = self._rows("SELECT job_id, output_id, path, state, info, message FROM outputs "
+                          "WHERE job_id = ? ORDER BY rowid", (job_id,))
+        return [OutputRecord(r[0], r[1], r[2], r[3], self._json(r[4], f"output {r[1]} of job {r[0]}"), r[5])
+                for r in rows]
 
     def set_output_state(self, job_id: str, output_id: str, state: str,
                          message: Optional[str] = None) -> None:
@@ -267,13 +335,14 @@ class Registry:
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
             args += list(states)
-        rows = self._exec(sql + " ORDER BY seq, unit_id", args).fetchall()
-        return [UnitRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8])
+        rows = self._rows(sql + " ORDER BY seq, unit_id", args)
+        return [UnitRecord(r[0], r[1], r[2], r[3], r[4], self._json(r[5], f"unit {r[1]} of job {r[0]}"),
+                           r[6], r[7], r[8])
                 for r in rows]
 
     def unit_counts(self, job_id: str) -> Dict[str, int]:
-        rows = self._exec("SELECT state, COUNT(*), COALESCE(SUM(bytes), 0) FROM units "
-                          "WHERE job_id = ? GROUP BY state", (job_id,)).fetchall()
+        rows = self._rows("SELECT state, COUNT(*), COALESCE(SUM(bytes), 0) FROM units "
+                          "WHERE job_id = ? GROUP BY state", (job_id,))
         counts = {r[0]: r[1] for r in rows}
         counts["bytes_done"] = sum(r[2] for r in rows if r[0] == DONE)
         return counts
@@ -348,9 +417,9 @@ class Registry:
                              (job_id, path_key(path), json.dumps(known)))
 
     def published(self, job_id: str, path: str) -> List[Dict[str, int]]:
-        row = self._exec("SELECT identities FROM published WHERE job_id = ? AND path = ?",
-                         (job_id, path_key(path))).fetchone()
-        return list(json.loads(row[0])) if row else []
+        row = self._row("SELECT identities FROM published WHERE job_id = ? AND path = ?",
+                         (job_id, path_key(path)))
+        return list(self._json(row[0], f"the published files of job {job_id}") or []) if row else []
 
 
 def default_registry_path(workdir: Union[str, Path]) -> Path:

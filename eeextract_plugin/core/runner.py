@@ -43,7 +43,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.direct import DirectExecution
-from eeextract_plugin.core.errors import BadInput, JobNotFound
+from eeextract_plugin.core.errors import BadInput, DiskFullError, JobNotFound
 from eeextract_plugin.core.export.execution import (
     ExportExecution,
     check_exportable,
@@ -119,6 +119,8 @@ class JobRunner:
         try:
             self.workdir.mkdir(parents=True, exist_ok=True)
             self.registry = Registry(reg.default_registry_path(self.workdir))
+        except DiskFullError:
+            raise
         except OSError as exc:
             raise BadInput(f"cannot create the working folder {self.workdir} ({exc.strerror or exc})") from None
         self._locks: Dict[str, JobLock] = {}  # the jobs this runner holds (created or running)
@@ -315,7 +317,7 @@ def estimate_job(spec: JobSpec, session: Any, limits: Optional[RequestLimits] = 
 def spec_of(job_id: str, workdir: Union[str, Path]) -> JobSpec:
     """The spec a recorded job was created with."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with Registry(path) as r:
         job = r.find_job(job_id)
@@ -328,7 +330,7 @@ def result_of(job_id: str, workdir: Union[str, Path]) -> JobResult:
     """A recorded job's typed result as it stands (what is written so far): for a job that ran
     in another session, or to load its files again."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with Registry(path) as r:
         job = r.find_job(job_id)
@@ -355,7 +357,7 @@ def result_of(job_id: str, workdir: Union[str, Path]) -> JobResult:
 def cancel_job(job_id: str, workdir: Union[str, Path]) -> str:
     """Asks a running job (any process) to stop; returns the job id."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with Registry(path) as r:
         job = r.find_job(job_id)

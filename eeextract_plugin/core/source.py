@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from eeextract_plugin.core.errors import BadInput
-from eeextract_plugin.core.fetch import CorruptResponse, call_with_retries
+from eeextract_plugin.core.fetch import CorruptResponse, call_with_retries, json_object
 from eeextract_plugin.core.grid import PixelGrid
 from eeextract_plugin.core.spec import JobSpec, Source, SpecError
 
@@ -227,7 +227,7 @@ class EarthEngineSource:
         ee = self.ee
         if self.src.type == "asset":
             try:
-                asset = call_with_retries(lambda: ee.data.getAsset(self.src.asset_id))
+                asset = call_with_retries(json_object(lambda: ee.data.getAsset(self.src.asset_id)))
             except ee.EEException as exc:
                 raise SourceError(f"source.asset_id: {self.src.asset_id}: {_ee_message(exc)}") from None
             if str(asset.get("type", "IMAGE")).upper() not in ("IMAGE",):
@@ -248,7 +248,7 @@ class EarthEngineSource:
         # collections
         if self.src.type == "collection":
             try:
-                asset = call_with_retries(lambda: ee.data.getAsset(self.src.asset_id))
+                asset = call_with_retries(json_object(lambda: ee.data.getAsset(self.src.asset_id)))
             except ee.EEException as exc:
                 raise SourceError(f"source.asset_id: {self.src.asset_id}: {_ee_message(exc)}") from None
             if str(asset.get("type", "")).upper() not in ("IMAGE_COLLECTION",):
@@ -314,7 +314,7 @@ class EarthEngineSource:
     def _get_info(self, obj: Any, path: str) -> Any:
         ee = self.ee
         try:
-            return call_with_retries(obj.getInfo)
+            return call_with_retries(json_object(obj.getInfo))
         except ee.EEException as exc:
             raise SourceError(f"{path}: {_ee_message(exc)}") from None
 

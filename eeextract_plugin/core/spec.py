@@ -51,6 +51,71 @@ class SpecError(BadInput):
 
 
 # --------------------------------------------------------------------------------------------
+# JSON as a job file may hold it: anything else is refused with one line, never a traceback.
+
+#: Deepest nesting of a job spec (an expression's function calls nest; a few hundred is plenty).
+MAX_DEPTH = 400
+#: Largest whole number anywhere in a spec (a 64-bit integer: Earth Engine's own limit).
+MAX_INTEGER = 2 ** 63
+
+
+def _no_duplicate_keys(pairs: List[Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SpecError("", f"the key {key!r} appears twice in one object (which one is meant?)")
+        out[key] = value
+    return out
+
+
+def parse_json(text: str, origin: str = "job") -> Any:
+    """``json.loads`` for job files: malformed JSON, duplicate keys, ``NaN``/``Infinity``,
+    nesting deeper than :data:`MAX_DEPTH` and numbers too long to read are :class:`SpecError`."""
+    def no_constant(name: str) -> Any:
+        raise SpecError("", f"{name} is not a JSON number")
+
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=no_constant)
+    except json.JSONDecodeError as exc:
+        raise SpecError("", f"{origin}: malformed JSON at line {exc.lineno} column {exc.colno}: "
+                            f"{exc.msg}") from None
+    except SpecError as exc:
+        raise SpecError("", f"{origin}: {exc.reason}") from None
+    except RecursionError:
+        raise SpecError("", f"{origin}: nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise SpecError("", f"{origin}: unreadable number ({str(exc).split(':')[0]})") from None
+
+
+def check_plain_data(value: Any, path: str = "", depth: int = 0) -> None:
+    """A spec (from a file or a front end's dict) is plain JSON data of sane size: nesting at
+    most :data:`MAX_DEPTH`, whole numbers within ±2**63, real numbers finite."""
+    stack = [(value, path, depth)]
+    while stack:
+        v, p, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise SpecError(p, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            continue
+        if isinstance(v, int):
+            if abs(v) >= MAX_INTEGER:
+                raise SpecError(p, f"the number {str(v)[:12]}… ({len(str(abs(v)))} digits) is out of range")
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise SpecError(p, f"{v!r} is not a usable number")
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                if not isinstance(k, str):
+                    raise SpecError(p, f"has a key that is not a string: {k!r}")
+                stack.append((item, f"{p}.{k}" if p else k, d + 1))
+        elif isinstance(v, (list, tuple)):
+            for i, item in enumerate(v):
+                stack.append((item, f"{p}[{i}]", d + 1))
+        else:
+            raise SpecError(p, f"must be JSON data, not {type(v).__name__}")
+
+
+# --------------------------------------------------------------------------------------------
 # Small checked readers: each names the field it reads.
 
 
@@ -228,11 +293,14 @@ class Source:
             if isinstance(expr, str):
                 try:
                     expr = json.loads(expr)
+                except RecursionError:
+                    raise SpecError(f"{path}.expression", f"nested more than {MAX_DEPTH} levels deep") from None
                 except ValueError:
                     raise SpecError(f"{path}.expression",
                                     "must be the serialized JSON of an Earth Engine object "
                                     "(ee.serializer.encode(obj, for_cloud_api=True)), "
                                     "not Python source") from None
+                check_plain_data(expr, f"{path}.expression")
             expr = _obj(expr, f"{path}.expression")
             if "result" not in expr or not isinstance(expr.get("values"), dict):
                 raise SpecError(f"{path}.expression",
@@ -651,12 +719,13 @@ class JobSpec:
     @classmethod
     def from_dict(cls, d: Any) -> JobSpec:
         d = _obj(d, "job")
+        check_plain_data(d)
         _unknown(d, "", ("version", "name", "kind", "description", "source", "region", "grid",
                          "output", "method", "execution", "table", "zonal"))
         version = d.get("version")
         if version is None:
             raise SpecError("version", f"is required (this program reads version {SPEC_VERSION})")
-        if version != SPEC_VERSION:
+        if isinstance(version, bool) or version != SPEC_VERSION:
             raise SpecError("version", f"{version!r} is not supported (this program reads {SPEC_VERSION})")
         name = _str(d, "name", "", required=True)
         assert name is not None
@@ -746,12 +815,7 @@ class JobSpec:
 
     @classmethod
     def from_json(cls, text: str, origin: str = "job") -> JobSpec:
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError("", f"{origin}: malformed JSON at line {exc.lineno} column {exc.colno}: "
-                                f"{exc.msg}") from None
-        return cls.from_dict(d)
+        return cls.from_dict(parse_json(text, origin))
 
     @classmethod
     def from_file(cls, path: Union[str, Path]) -> JobSpec:

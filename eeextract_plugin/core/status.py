@@ -7,6 +7,7 @@ running whose lock no process holds (:mod:`.joblock`): its state reads ``interru
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
@@ -88,7 +89,7 @@ def status_of(registry: reg.Registry, job: reg.JobRecord, workdir: Union[str, Pa
 def job_status(job_id: str, workdir: Union[str, Path]) -> JobStatus:
     """The status of one job (id or unique prefix) of a working folder's registry."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with reg.Registry(path) as registry:
         job = registry.find_job(job_id)
@@ -100,7 +101,7 @@ def job_status(job_id: str, workdir: Union[str, Path]) -> JobStatus:
 def list_jobs(workdir: Union[str, Path]) -> List[JobStatus]:
     """Every job of a working folder's registry, oldest first (empty when there is none)."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         return []
     with reg.Registry(path) as registry:
         return [status_of(registry, job, workdir) for job in registry.jobs()]

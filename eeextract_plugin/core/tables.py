@@ -27,7 +27,7 @@ from shapely.geometry import mapping
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import BadInput, JobAborted
-from eeextract_plugin.core.fetch import RetryPolicy, TileFetcher
+from eeextract_plugin.core.fetch import RetryPolicy, TileFetcher, json_object
 from eeextract_plugin.core.grid import PixelGrid, reproject
 from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import EXTENSIONS, OutputPlan, Plan, RequestLimits, UnitPlan
@@ -153,7 +153,7 @@ class TableExecution:
             if scale:
                 kwargs["scale"] = scale
             img = self.image()
-            res = img.reduceRegions(**kwargs).getInfo()
+            res = json_object(img.reduceRegions(**kwargs).getInfo)()  # a truncated body is retried
             rows = []
             rname = "first" if self.table.operation == "sample" else self.table.reducer
             bands = self.band_names()
@@ -190,7 +190,7 @@ class TableExecution:
             return ee.Feature(None, stats).set({"image_id": ee.Image(img).get("system:index"),
                                                 "time": ee.Image(img).get("system:time_start")})
 
-        res = ee.FeatureCollection(col.map(row)).getInfo()
+        res = json_object(ee.FeatureCollection(col.map(row)).getInfo)()
         out = []
         for feat in res.get("features", []):
             props = dict(feat.get("properties") or {})

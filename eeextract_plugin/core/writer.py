@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from eeextract_plugin.core.errors import EEExtractError
+from eeextract_plugin.core.errors import DiskFullError
 from eeextract_plugin.core.grid import PixelGrid, crs_of
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,6 @@ _GDAL_TYPES = {
     "int32": "Int32", "float32": "Float32", "float64": "Float64", "int64": "Int64",
     "uint64": "UInt64",
 }
-
-
-class DiskFullError(EEExtractError, OSError):
-    """No space left on the device holding the staging or output files."""
 
 
 class StagingRaster:
