@@ -360,6 +360,19 @@ def output_dtype(info: SourceInfo, fmt: str) -> str:
     return dt
 
 
+def check_nodata(nodata: float, dtype: str) -> None:
+    """``output.nodata`` must be a value of the output's type: never silently clamped or cut."""
+    dt = np.dtype(dtype)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        if nodata != int(nodata) or not info.min <= nodata <= info.max:
+            raise SpecError("output.nodata", f"{nodata:g} is not a value of the output's type {dt.name} "
+                                             f"(whole numbers {info.min:,} to {info.max:,})")
+    elif dt.kind == "f" and abs(nodata) > np.finfo(dt).max:
+        raise SpecError("output.nodata", f"{nodata:g} is beyond the range of the output's type {dt.name} "
+                                         f"(±{float(np.finfo(dt).max):.4g})")
+
+
 def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature],
                limits: Optional[RequestLimits] = None) -> Plan:
     """Outputs and units for a raster job (kinds mosaic, chips, collection, features)."""
@@ -375,6 +388,8 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
         bands = ["vis-red", "vis-green", "vis-blue"][:nb] if nb == 3 else ["vis-gray"]
     else:
         bands = info.band_names
+    if spec.output.nodata is not None and not url_format:
+        check_nodata(spec.output.nodata, dtype)
     value_bpp = bytes_per_pixel([dtype] * len(bands), mask=False)
     request_bpp = bytes_per_pixel([b.dtype for b in info.bands] if not url_format else [dtype] * len(bands), mask=True)
     conc = spec.execution.max_concurrent_requests

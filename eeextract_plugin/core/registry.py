@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from eeextract_plugin.core.errors import BadInput, DiskFullError, EEExtractError, RegistryError
 
@@ -352,6 +352,18 @@ class Registry:
         self._exec("UPDATE units SET state = ?, bytes = ?, error = ?, attempts = attempts + ?, "
                    "updated = ? WHERE job_id = ? AND unit_id = ?",
                    (state, nbytes, error, attempts, time.time(), job_id, unit_id))
+
+    def mark_units_done(self, job_id: str, done: Sequence[Tuple[str, int, int]]) -> None:
+        """Many units done at once, ``(unit_id, bytes, attempts)`` each: one transaction (one
+        disk flush) for a whole batch."""
+        if not done:
+            return
+        now = time.time()
+        with self.transaction():
+            self._db.executemany(
+                "UPDATE units SET state = ?, bytes = ?, error = NULL, attempts = attempts + ?, updated = ? "
+                "WHERE job_id = ? AND unit_id = ?",
+                [(DONE, nbytes, attempts, now, job_id, unit_id) for unit_id, nbytes, attempts in done])
 
     def set_unit_params(self, job_id: str, unit_id: str, params: Dict[str, Any]) -> None:
         """Replaces a unit's params (an export unit records its request id, operation name and

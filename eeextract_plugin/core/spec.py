@@ -214,6 +214,54 @@ def _crs(value: Optional[str], path: str) -> Optional[str]:
     return value
 
 
+def _is_lonlat(crs: Optional[str]) -> bool:
+    return str(crs or "").strip().upper().replace(" ", "") in ("EPSG:4326", "OGC:CRS84", "CRS:84", "WGS84")
+
+
+def _positions(coords: Any) -> List[List[float]]:
+    """The [x, y] positions of GeoJSON coordinates (any nesting)."""
+    out: List[List[float]] = []
+    stack = [coords]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, (list, tuple)) and c and all(isinstance(v, (int, float)) for v in c):
+            out.append([float(c[0]), float(c[1] if len(c) > 1 else 0.0)])
+        elif isinstance(c, (list, tuple)):
+            stack.extend(c)
+    return out
+
+
+def _rings(coords: Any) -> List[List[List[float]]]:
+    """The rings (lists of positions) of Polygon / MultiPolygon coordinates."""
+    if not isinstance(coords, list):
+        return []
+    if coords and isinstance(coords[0], list) and coords[0] and isinstance(coords[0][0], (int, float)):
+        return [coords]  # a ring
+    rings: List[List[List[float]]] = []
+    for c in coords:
+        rings += _rings(c)
+    return rings
+
+
+def _check_lonlat(coords: Any, path: str) -> None:
+    """Longitudes and latitudes (EPSG:4326, x = longitude): within ±180 / ±90, and no edge that
+    crosses the antimeridian (which would be read as running the long way round the globe:
+    a polygon from 179° to -179° is 2° wide, not 358°)."""
+    for x, y in _positions(coords):
+        if not -90.0 <= y <= 90.0:
+            raise SpecError(path, f"latitude {y:g} is beyond ±90° (EPSG:4326 coordinates are "
+                                  "[longitude, latitude])")
+        if not -180.0 <= x <= 180.0:
+            raise SpecError(path, f"longitude {x:g} is beyond ±180° (EPSG:4326 coordinates are "
+                                  "[longitude, latitude])")
+    for ring in _rings(coords):
+        for a, b in zip(ring, ring[1:]):
+            if abs(float(a[0]) - float(b[0])) > 180.0:
+                raise SpecError(path, "crosses the antimeridian (an edge spans more than 180° of "
+                                      "longitude): split it at ±180° into a MultiPolygon, or give it "
+                                      "in a CRS where it does not cross (e.g. EPSG:3832)")
+
+
 def _drop_none(d: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -281,7 +329,8 @@ class Source:
         if t in ("asset", "collection"):
             aid = _str(d, "asset_id", path, required=True)
             assert aid is not None
-            if not re.fullmatch(r"[A-Za-z0-9_\-./]+", aid) or aid.startswith("/") or "//" in aid:
+            if not re.fullmatch(r"[A-Za-z0-9_\-./]+", aid) or aid.startswith("/") or "//" in aid \
+                    or any(part in (".", "..") for part in aid.split("/")):
                 raise SpecError(f"{path}.asset_id", f"is not an Earth Engine asset ID: {aid!r}")
             src.asset_id = aid
             if "expression" in d:
@@ -390,9 +439,13 @@ class Region:
                             and math.isfinite(v) for v in b)):
                 raise SpecError(f"{path}.bbox", "must be [xmin, ymin, xmax, ymax] (4 numbers)")
             if b[0] >= b[2]:
-                raise SpecError(f"{path}.bbox", f"xmin must be < xmax ({b[0]} >= {b[2]})")
+                hint = (" — a box across the antimeridian is a geometry split at ±180° into a "
+                        "MultiPolygon" if _is_lonlat(r.crs) and b[0] > 0 > b[2] else "")
+                raise SpecError(f"{path}.bbox", f"xmin must be < xmax ({b[0]} >= {b[2]}){hint}")
             if b[1] >= b[3]:
                 raise SpecError(f"{path}.bbox", f"ymin must be < ymax ({b[1]} >= {b[3]})")
+            if _is_lonlat(r.crs):
+                _check_lonlat([[b[0], b[1]], [b[2], b[3]]], f"{path}.bbox")
             r.bbox = [float(v) for v in b]
         elif t == "geometry":
             g = _obj(d.get("geometry"), f"{path}.geometry")
@@ -409,6 +462,8 @@ class Region:
             if geom.geom_type not in ("Polygon", "MultiPolygon", "Point", "MultiPoint"):
                 raise SpecError(f"{path}.geometry",
                                 f"must be a (Multi)Polygon or (Multi)Point, not {geom.geom_type}")
+            if _is_lonlat(r.crs):
+                _check_lonlat(g.get("coordinates"), f"{path}.geometry")
             r.geometry = g
         else:
             r.path = _str(d, "path", path, required=True)

@@ -4,8 +4,9 @@ Each output raster is staged as a raw band-sequential file (``<id>.raw``) descri
 (``<id>.vrt``, ``VRTRawRasterBand``). The file is created sparse at its full size; every tile is
 written in place with ``os.pwrite`` as it arrives (several threads at once: tiles never
 overlap), so memory never holds more than the tiles in flight. A tile written by ``pwrite`` is
-in the OS page cache the moment the call returns: a ``kill -9`` of the process does not lose it,
-so the registry marks a unit done right after its write. When the last tile of an output lands,
+in the OS page cache the moment the call returns: a ``kill -9`` of the process does not lose it.
+A power cut could: units are recorded as done in batches, each after :meth:`StagingRaster.sync`
+has flushed the staging file to disk. When the last tile of an output lands,
 :mod:`eeextract_plugin.core.mosaic` turns the staged raster into the final file (COG by default).
 """
 
@@ -81,6 +82,13 @@ class StagingRaster:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+    def sync(self) -> None:
+        """Flushes every tile written so far to the disk (``fsync``): after it, they survive a
+        power cut, so their units may be recorded as done."""
+        with self._lock:
+            if self._fd is not None:
+                os.fsync(self._fd)
 
     def write(self, col: int, row: int, data: Union[np.ndarray, Sequence[np.ndarray]]) -> int:
         """Writes a tile at (col, row): a (bands, height, width) array or one 2-D array per band
@@ -168,14 +176,19 @@ def _pwrite_all(fd: int, data: Union[bytes, memoryview], offset: int) -> int:
     return done
 
 
-def write_atomic(path: Union[str, Path], data: bytes) -> int:
-    """Writes a small file whole (chips): temp file then rename, so a crash leaves no half file."""
+def write_atomic(path: Union[str, Path], data: bytes, durable: bool = True) -> int:
+    """Writes a small file whole: temp file then rename, so a crash leaves no half file; with
+    ``durable`` the bytes are on disk (``fsync``) before the rename, so a power cut leaves the
+    old file or the whole new one, never a renamed empty one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     try:
         with open(tmp, "wb") as f:
             f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         try:

@@ -181,3 +181,111 @@ def test_counted_figures_equal_the_units_made():
     assert [u.seq for u in made] == list(range(len(made)))
     assert len({u.unit_id for u in made}) == len(made)
     assert sum(u.output_id == "a" for u in made) < 12 * 4  # tiles outside the triangle are left out
+
+
+# ---------------------------------------------------------------------------- fault 8
+def spec_dict(**over):
+    d = {"version": 1, "name": "x", "kind": "mosaic", "source": {"type": "asset", "asset_id": "SANDBOX/DEM"},
+         "region": {"type": "bbox", "bbox": [-8.5, 38.3, -8.3, 38.4]}}
+    d.update(over)
+    return d
+
+
+@pytest.mark.parametrize("over, field, words", [
+    ({"source": {"type": "asset", "asset_id": "../../etc/passwd"}}, "source.asset_id", "not an Earth Engine asset ID"),
+    ({"source": {"type": "asset", "asset_id": "projects/p/assets/../x"}}, "source.asset_id", "not an Earth Engine"),
+    ({"region": {"bbox": [10, 40, 11, 91]}}, "region.bbox", "latitude 91 is beyond ±90°"),
+    ({"region": {"bbox": [179, 40, 181, 41]}}, "region.bbox", "longitude 181 is beyond ±180°"),
+    ({"region": {"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 95], [0, 0]]]}}},
+     "region.geometry", "latitude 95"),
+    ({"region": {"geometry": {"type": "Polygon", "coordinates": [[[179, 0], [-179, 0], [-179, 1], [179, 1], [179, 0]]]}}},
+     "region.geometry", "crosses the antimeridian"),
+    ({"output": {"name": ".."}}, "output.name", "'..'"),
+    ({"output": {"name": "   "}}, "output.name", "blank"),
+    ({"output": {"name": "a\nb"}}, "output.name", "line breaks"),
+    ({"output": {"name": "../up"}}, "output.name", "must not hold"),
+])
+def test_small_hostile_inputs_are_refused_naming_the_field(over, field, words):
+    from eeextract_plugin.core.spec import SpecError
+
+    with pytest.raises(SpecError) as err:
+        JobSpec.from_dict(spec_dict(**over))
+    assert err.value.field == field and words in err.value.reason, str(err.value)
+
+
+def test_coordinates_beyond_90_are_fine_in_a_projected_crs():
+    s = JobSpec.from_dict(spec_dict(region={"bbox": [500000, 4000000, 510000, 4010000], "crs": "EPSG:32629"}))
+    assert s.region.bbox[3] == 4010000
+
+
+def test_an_antimeridian_polygon_split_in_two_is_planned_as_two_small_pieces():
+    """The documented way across the antimeridian: a MultiPolygon split at ±180° (in a CRS where
+    it is one piece, e.g. EPSG:3832, the grid is compact)."""
+    from eeextract_plugin.core.plan import build_plan
+    from eeextract_plugin.core.regions import read_region
+    from eeextract_plugin.core.source import BandInfo, SourceInfo
+
+    split = {"type": "MultiPolygon", "coordinates": [[[[179, 0], [180, 0], [180, 1], [179, 1], [179, 0]]],
+                                                     [[[-180, 0], [-179, 0], [-179, 1], [-180, 1], [-180, 0]]]]}
+    s = JobSpec.from_dict(spec_dict(kind="mosaic", region={"geometry": split},
+                                    grid={"crs": "EPSG:3832", "scale": 1000}))
+    plan = build_plan(s, SourceInfo([BandInfo("b", "int16", None)], None), read_region(s.region))
+    (out,) = plan.outputs
+    assert out.grid.width < 300  # about 222 km wide, not the globe round
+
+
+@pytest.mark.parametrize("nodata, ok", [(1e300, False), (40000, False), (-32768, True), (1.5, False), (-9999, True)])
+def test_nodata_outside_the_output_type_is_refused_not_clamped(nodata, ok):
+    from eeextract_plugin.core.plan import build_plan
+    from eeextract_plugin.core.regions import read_region
+    from eeextract_plugin.core.source import BandInfo, SourceInfo
+    from eeextract_plugin.core.spec import SpecError
+
+    s = JobSpec.from_dict(spec_dict(output={"nodata": nodata}, grid={"crs": "EPSG:4326", "scale": 0.01}))
+    info = SourceInfo([BandInfo("elevation", "int16", None)], None)
+    if ok:
+        assert build_plan(s, info, read_region(s.region)).outputs
+        return
+    with pytest.raises(SpecError) as err:
+        build_plan(s, info, read_region(s.region))
+    assert err.value.field == "output.nodata" and "int16" in err.value.reason
+
+
+def test_a_unit_is_recorded_done_only_after_its_bytes_are_flushed_to_disk(session, tmp_path, monkeypatch):
+    """Durability (docs/job-spec.md): units are recorded in batches, each after an fsync of the
+    staging files they wrote, so what the registry calls done survives a power cut too."""
+    from eeextract_plugin.core import registry as reg
+    from eeextract_plugin.core.writer import StagingRaster
+
+    events: list = []
+    real_sync, real_mark, real_mark_one = StagingRaster.sync, reg.Registry.mark_units_done, reg.Registry.mark_unit
+
+    def sync(self):
+        events.append(("sync", self.raw_path.name))
+        return real_sync(self)
+
+    def mark_units_done(self, job_id, done):
+        events.append(("mark", [u for u, _, _ in done]))
+        return real_mark(self, job_id, done)
+
+    def mark_unit(self, job_id, unit_id, state, **kw):
+        assert state != reg.DONE, "a unit recorded done on its own, without a flush"
+        return real_mark_one(self, job_id, unit_id, state, **kw)
+
+    monkeypatch.setattr(StagingRaster, "sync", sync)
+    monkeypatch.setattr(reg.Registry, "mark_units_done", mark_units_done)
+    monkeypatch.setattr(reg.Registry, "mark_unit", mark_unit)
+    spec = features_spec(fields_file(tmp_path / "f.geojson", ["a", "b"]), tmp_path / "out")
+    result = run_job(spec, session, workdir=tmp_path / "w")
+    assert result.ok, result.message
+    marked = [u for kind, units in events if kind == "mark" for u in units]
+    assert sorted(marked) == sorted(u for u in marked) and len(marked) == result.units_done
+    last = 0
+    for i, (kind, what) in enumerate(events):
+        if kind != "mark":
+            continue
+        outputs = {u.split("/")[0] for u in what}
+        synced = {name for k, name in events[last:i] if k == "sync"}
+        assert {f"{o}.raw" for o in outputs} <= synced, (what, events[last:i])
+        last = i
+    assert sum(kind == "mark" for kind, _ in events) < len(marked)  # batches, not one per unit

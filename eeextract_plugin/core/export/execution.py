@@ -44,7 +44,7 @@ from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import OutputPlan, Plan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
-from eeextract_plugin.core.publish import Publisher
+from eeextract_plugin.core.publish import Publisher, fsync_file
 from eeextract_plugin.core.registry import OutputRecord, UnitRecord
 from eeextract_plugin.core.results import ExportStats, JobResult
 from eeextract_plugin.core.source import EarthEngineSource, ImageRef
@@ -458,7 +458,9 @@ class ExportExecution:
             if self.cancel.cancelled:
                 raise PartStoreError("cancelled")
             try:
-                return self.store.download(part, dest)
+                size = self.store.download(part, dest)
+                fsync_file(dest)  # on disk before the registry lists it as downloaded
+                return size
             except ChecksumError as exc:
                 last = exc
                 log.warning("%s (attempt %d of %d)", exc, i + 1, attempts)
