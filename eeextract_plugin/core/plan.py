@@ -360,6 +360,15 @@ def output_dtype(info: SourceInfo, fmt: str) -> str:
     return dt
 
 
+#: Tiles in the outputs' boxes, as a multiple of the cap, beyond which planning does not count them.
+BOUND_FACTOR = 4
+
+
+def too_many(cap: int, what: str) -> str:
+    return (f"plan: more than {cap:,} work units ({what}); use larger tiles (execution.tile_size), "
+            "a coarser grid.scale, a smaller region or fewer features per job, or an export method")
+
+
 def check_nodata(nodata: float, dtype: str) -> None:
     """``output.nodata`` must be a value of the output's type: never silently clamped or cut."""
     dt = np.dtype(dtype)
@@ -424,11 +433,11 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
         else:
             tiling = Tiling(oid, grid, side, region_geom)
         at_most[0] += tiling.bound
-        if at_most[0] > limits.max_units:
-            raise PlanError(f"plan: more than {limits.max_units:,} work units ({len(outputs):,} file(s) so far, "
-                            f"the last {grid.width:,} x {grid.height:,} px in tiles of {side} px); use larger "
-                            "tiles (execution.tile_size), a coarser grid.scale, a smaller region or fewer "
-                            "features per job, or an export method")
+        # Arithmetic first: tiles are counted (tested against the region) only when their
+        # boxes hold at most a few times the cap, so counting stays a matter of a second or two.
+        if at_most[0] > BOUND_FACTOR * limits.max_units:
+            raise PlanError(too_many(limits.max_units, f"{len(outputs):,} file(s) so far, the last "
+                                     f"{grid.width:,} x {grid.height:,} px in tiles of {side} px"))
         tilings.append(tiling)
 
     def region_grid(geom: BaseGeometry) -> PixelGrid:
@@ -480,6 +489,8 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
             for ref, oid in zip(info.images, ids):
                 add_output(oid, f"{name}_{names[oid]}{ext}", grid, geom, image=ref, region4326=r4326)
     units = PlannedUnits(tilings)
+    if len(units) > limits.max_units:
+        raise PlanError(too_many(limits.max_units, f"{len(units):,} tiles touch the region"))
     if not len(units):
         raise PlanError("region: no pixel of the region falls on the output grid")
     return Plan(outputs, units, side, value_bpp, request_bpp, limits, spec.method.type)

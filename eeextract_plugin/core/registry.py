@@ -83,6 +83,11 @@ CREATE TABLE IF NOT EXISTS published (
 """
 
 
+#: SQLite's synchronous mode for the registry. FULL: a commit is on disk when it returns (what
+#: the registry says is done survives a power cut). Benchmarks set NORMAL to measure the cost.
+SYNCHRONOUS = "FULL"
+
+
 class OutputClaimed(BadInput):
     """An output path of the job is claimed by another job that is running now."""
 
@@ -159,7 +164,7 @@ class Registry:
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk when it returns, so what the registry says is done
             # survives a power cut too (staging bytes are flushed before their unit is marked).
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as exc:
             self._db.close()

@@ -289,3 +289,23 @@ def test_a_unit_is_recorded_done_only_after_its_bytes_are_flushed_to_disk(sessio
         assert {f"{o}.raw" for o in outputs} <= synced, (what, events[last:i])
         last = i
     assert sum(kind == "mark" for kind, _ in events) < len(marked)  # batches, not one per unit
+
+
+def test_the_unit_cap_counts_the_tiles_that_touch_the_region_not_its_box():
+    from shapely.geometry import Polygon
+
+    from eeextract_plugin.core.plan import PlanError, RequestLimits, build_plan
+    from eeextract_plugin.core.regions import RegionFeature
+    from eeextract_plugin.core.source import BandInfo, SourceInfo
+
+    tri = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]  # half its box
+    s = JobSpec.from_dict(spec_dict(region={"geometry": {"type": "Polygon", "coordinates": [tri]}},
+                                    grid={"crs": "EPSG:4326", "scale": 0.01}, execution={"tile_size": 10}))
+    feats = [RegionFeature("0", Polygon(tri), "EPSG:4326")]
+    info = SourceInfo([BandInfo("b", "int16", None)], None)
+    plan = build_plan(s, info, feats, RequestLimits(max_units=60))  # 100 tiles in the box, 60 touch it
+    assert len(plan.units) == 60
+    with pytest.raises(PlanError, match="more than 59 work units .60 tiles touch the region"):
+        build_plan(s, info, feats, RequestLimits(max_units=59))
+    with pytest.raises(PlanError, match="more than 20 work units"):
+        build_plan(s, info, feats, RequestLimits(max_units=20))  # the box alone: not even counted
