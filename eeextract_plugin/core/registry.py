@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from eeextract_plugin.core.errors import BadInput, DiskFullError, EEExtractError, RegistryError
+from eeextract_plugin.core.naming import safe_name
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,9 @@ class OutputRecord:
 
 
 def new_job_id(name: str) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:60]
-    return f"{safe}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
+    """``<name>-<UTC time>-<random>``: unique, and safe as a file name (its lock file, its job
+    file and its staging folder are named after it)."""
+    return f"{safe_name(name, 60)}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
 
 
 class Registry:
