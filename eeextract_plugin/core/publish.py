@@ -127,6 +127,20 @@ class Publisher:
         return (f"{dest} exists and was not written by this job (output.overwrite is false): "
                 "move it away and resume, or run the job again with output.overwrite")
 
+    def _put(self, tmp: Path, dest: Path, replace: bool, same_as: Optional[bytes] = None) -> None:
+        """``tmp`` becomes ``dest``: replacing it, or never (:class:`OutputExists`, unless the
+        file there holds exactly ``same_as``)."""
+        if replace:
+            os.replace(tmp, dest)
+            return
+        try:
+            _place_without_replacing(tmp, dest)
+        except FileExistsError:
+            _unlink(tmp)
+            if same_as is not None and _same_bytes(dest, same_as):
+                return
+            raise OutputExists(self.problem(dest) or f"{dest} exists") from None
+
     def publish(self, tmp: Union[str, Path], dest: Union[str, Path]) -> Path:
         """Moves the finished ``tmp`` to ``dest`` under the rules above."""
         tmp, dest = Path(tmp), Path(dest)
@@ -136,14 +150,7 @@ class Publisher:
             replace = self.overwrite or self.owns(dest)
             if self.registry is not None:
                 self.registry.record_published(self.job_id, str(dest), file_identity(tmp))
-            if replace:
-                os.replace(tmp, dest)
-            else:
-                try:
-                    _place_without_replacing(tmp, dest)
-                except FileExistsError:
-                    _unlink(tmp)
-                    raise OutputExists(self.problem(dest) or f"{dest} exists") from None
+            self._put(tmp, dest, replace)
             if self.durable:
                 fsync_dir(dest.parent)
         except OSError as exc:
@@ -164,16 +171,7 @@ class Publisher:
                 if self.durable:
                     f.flush()
                     os.fsync(f.fileno())
-            if self.overwrite:
-                os.replace(tmp, dest)
-            else:
-                try:
-                    _place_without_replacing(tmp, dest)
-                except FileExistsError:
-                    _unlink(tmp)
-                    if not _same_bytes(dest, data):
-                        raise OutputExists(f"{dest} exists and was not written by this job "
-                                           "(output.overwrite is false)") from None
+            self._put(tmp, dest, self.overwrite, same_as=data)
         except OSError as exc:
             _unlink(tmp)
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
