@@ -5,9 +5,11 @@ Exit codes:
 ====  =====================================================================================
 0     success (``run``/``resume``: every output written)
 1     the job failed: Earth Engine's message, units failed after retries, disk full…
-      (finished units are kept: ``eeextract resume JOB_ID``)
+      (finished units are kept: ``eeextract resume JOB_ID``); or an internal error: one line
+      naming the log file that holds its traceback
 2     bad input: malformed job file, bad field, unknown asset, region outside the source,
-      unwritable output folder, unknown job id, bad command line
+      unwritable output folder, unknown job id, bad command line, a job already running, an
+      output another running job writes, a damaged or unusable job registry
 3     a huge job that was not confirmed (add ``--yes``)
 4     cancelled (Ctrl-C or ``eeextract cancel``); resumable
 5     Earth Engine could not be reached or initialised (credentials, URL)
@@ -37,6 +39,7 @@ from eeextract_plugin.core.errors import (
     Cancelled,
     EEExtractError,
     JobNotFound,
+    RegistryError,
     SessionError,
 )
 from eeextract_plugin.core.export.status import export_tasks, format_tasks
@@ -392,21 +395,52 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         return COMMANDS[args.command](args)
-    except BadInput as exc:
-        print(f"eeextract: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except JobNotFound as exc:
-        print(f"eeextract: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except (BadInput, JobNotFound, RegistryError) as exc:
+        return _say(exc, EXIT_BAD_INPUT)
     except SessionError as exc:
-        print(f"eeextract: {exc}", file=sys.stderr)
-        return EXIT_CONNECTION
+        return _say(exc, EXIT_CONNECTION)
     except (KeyboardInterrupt, Cancelled):
         print("eeextract: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
-    except EEExtractError as exc:
-        print(f"eeextract: {exc}", file=sys.stderr)
+    except EEExtractError as exc:  # disk full, a job that cannot go on
+        return _say(exc, EXIT_FAILED)
+    except Exception as exc:  # a bug: one line here, the traceback in a log file
+        log_file = write_crash_log(exc, argv if argv is not None else sys.argv[1:],
+                                   getattr(args, "workdir", None) or default_home())
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        print(f"eeextract: internal error ({type(exc).__name__}{': ' + first if first else ''}); "
+              f"the details are in {log_file}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _say(exc: BaseException, code: int) -> int:
+    print(f"eeextract: {_one_line(str(exc))}", file=sys.stderr)
+    return code
+
+
+def write_crash_log(exc: BaseException, argv: List[str], home: Path) -> Path:
+    """The traceback of an unexpected error, in ``<home>/logs/`` (or the temporary folder when
+    that cannot be written). Holds the command line and the traceback, never credentials (the
+    command line names a key file at most)."""
+    import time
+    import traceback
+
+    text = (f"eeextract {' '.join(argv)}\n{time.strftime('%Y-%m-%dT%H:%M:%S%z')}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    name = f"eeextract-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+    for folder in (Path(home) / "logs", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return Path("(no log could be written)")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
 from eeextract_plugin.core.errors import BadInput
-from eeextract_plugin.core.fetch import call_with_retries
+from eeextract_plugin.core.fetch import call_with_retries, json_object
 from eeextract_plugin.core.source import BandInfo, bands_from_info
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def describe_asset(session: Any, asset_id: str) -> AssetInfo:
     Engine's message."""
     ee = session.ee
     try:
-        asset = call_with_retries(lambda: ee.data.getAsset(asset_id))
+        asset = call_with_retries(json_object(lambda: ee.data.getAsset(asset_id)))
     except ee.EEException as exc:
         raise BadInput(field="source.asset_id", reason=f"{asset_id}: {exc}") from None
     kind = str(asset.get("type", "")).upper()
@@ -59,11 +59,11 @@ def describe_asset(session: Any, asset_id: str) -> AssetInfo:
     if kind == "IMAGE":
         info.bands = bands_from_info(asset.get("bands") or [], None, "source.bands")
     elif kind == "IMAGE_COLLECTION":
-        listing = call_with_retries(lambda: ee.data.listAssets({"parent": asset.get("name") or asset_id,
-                                                                 "pageSize": 1}))
+        listing = call_with_retries(json_object(lambda: ee.data.listAssets(
+            {"parent": asset.get("name") or asset_id, "pageSize": 1})))
         first = (listing.get("assets") or [None])[0]
         if first:
-            detail = call_with_retries(lambda: ee.data.getAsset(first.get("id") or first.get("name")))
+            detail = call_with_retries(json_object(lambda: ee.data.getAsset(first.get("id") or first.get("name"))))
             info.bands = bands_from_info(detail.get("bands") or [], None, "source.bands")
             if not info.start:
                 info.start = detail.get("startTime", "") or ""

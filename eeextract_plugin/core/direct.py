@@ -14,6 +14,7 @@ import os
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from eeextract_plugin.core import registry as reg
@@ -21,17 +22,23 @@ from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import Cancelled, JobAborted
 from eeextract_plugin.core.fetch import TileFetcher
 from eeextract_plugin.core.mosaic import build_output
+from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import OutputPlan, UnitPlan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.publish import Publisher, fsync_dir
 from eeextract_plugin.core.registry import OutputRecord, UnitRecord
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.source import EarthEngineSource, ImageRef, check_image_body, decode_npy
 from eeextract_plugin.core.spec import JobSpec
 from eeextract_plugin.core.urls import UrlFetcher
-from eeextract_plugin.core.writer import DiskFullError, StagingRaster, band_planes, write_atomic
+from eeextract_plugin.core.writer import DiskFullError, StagingRaster, band_planes
 
 log = logging.getLogger(__name__)
+
+#: Finished units are recorded at least this often (seconds) and in batches of at most this many.
+FLUSH_EVERY_S = 1.0
+FLUSH_UNITS = 512
 
 
 class DirectExecution:
@@ -48,6 +55,8 @@ class DirectExecution:
         for rec in self.reg.outputs(job_id):
             self.outputs[rec.output_id] = OutputPlan.from_info(rec.info)
             self.records[rec.output_id] = rec
+        self.staging_names = unique_names(self.outputs)  # one staging file per output, always
+        self.publisher = Publisher(self.reg, job_id, spec.output.overwrite)
         self.source = EarthEngineSource(ctx.session, spec)
         self._images: Dict[str, Any] = {}
         self._staging: Dict[str, StagingRaster] = {}
@@ -68,6 +77,11 @@ class DirectExecution:
                                    quota=getattr(ctx.session, "quota", None))  # restricted mode
         self._zonal_failures: List[str] = []
         self.cancel = ctx.job_cancel_token(job_id)
+        # Units finished but not yet recorded (output id, unit id, bytes, attempts): recorded in
+        # batches, each after their bytes are flushed to disk (see flush_done).
+        self._done_marks: List[Tuple[str, str, int, int]] = []
+        self._flush_lock = threading.Lock()
+        self._last_flush = time.monotonic()
 
     # ---- per output
     def image(self, oid: str) -> Any:
@@ -85,7 +99,7 @@ class DirectExecution:
             st = self._staging.get(oid)
             if st is None:
                 out = self.outputs[oid]
-                st = StagingRaster(self.staging_dir / _safe(oid), out.grid, out.bands, out.dtype,
+                st = StagingRaster(self.staging_dir / self.staging_names[oid], out.grid, out.bands, out.dtype,
                                    self.spec.output.nodata).open()
                 self._staging[oid] = st
             return st
@@ -111,7 +125,7 @@ class DirectExecution:
         else:
             body = self.source.fetch_visualized(img, grid, out.fetch)
         body = check_image_body(body, out.fetch)
-        return write_atomic(out.path, body)
+        return self.publisher.publish_bytes(out.path, body)
 
     def run(self) -> JobResult:
         t0 = time.monotonic()
@@ -139,13 +153,17 @@ class DirectExecution:
         finisher.start()
 
         def on_done(u: UnitPlan, nbytes: int, attempts: int) -> None:
-            self.reg.mark_unit(job_id, u.unit_id, reg.DONE, nbytes=nbytes, attempts=attempts)
             tracker.unit_done(nbytes)
             with self._lock:
+                self._done_marks.append((u.output_id, u.unit_id, nbytes, attempts))
+                due = (len(self._done_marks) >= FLUSH_UNITS
+                       or time.monotonic() - self._last_flush >= FLUSH_EVERY_S)
                 self._remaining[u.output_id] -= 1
                 last = self._remaining[u.output_id] == 0
+            if due:
+                self.flush_done()
             if last:
-                self._finish_q.put(u.output_id)
+                self._finish_q.put(u.output_id)  # the finisher records this output's units first
 
         def on_failed(u: UnitPlan, message: str, attempts: int) -> None:
             self.reg.mark_unit(job_id, u.unit_id, reg.FAILED, error=message, attempts=attempts)
@@ -183,6 +201,12 @@ class DirectExecution:
         except Exception as exc:  # a bug or an unexpected client error: fail, keep what is done
             log.exception("job %s stopped by an unexpected error", job_id)
             state, message = reg.FAILED, f"{type(exc).__name__}: {exc}"
+        try:
+            self.flush_done()
+        except Exception as exc:  # noqa: BLE001 - those units are fetched again on resume
+            log.error("job %s: recording finished units failed: %s", job_id, exc)
+            if state == reg.COMPLETED:
+                state, message = reg.FAILED, f"recording finished units failed: {exc}"
         self._finish_q.put(None)
         finisher.join()
         for st in self._staging.values():
@@ -232,7 +256,7 @@ class DirectExecution:
             out = self.outputs[oid]
             if self.records[oid].state == reg.DONE or out.fetch != "NPY":
                 continue
-            st = StagingRaster(self.staging_dir / _safe(oid), out.grid, out.bands, out.dtype)
+            st = StagingRaster(self.staging_dir / self.staging_names[oid], out.grid, out.bands, out.dtype)
             if st.raw_path.exists() and st.raw_path.stat().st_size == st.size_bytes:
                 continue
             log.warning("staging file of %s is missing: its %d finished tiles are fetched again",
@@ -256,7 +280,27 @@ class DirectExecution:
                 self._finish_error = exc
                 self.cancel.cancel()
 
+    def flush_done(self) -> None:
+        """Records the units finished since the last call: first their bytes are flushed to disk
+        (``fsync`` of the staging files they wrote; of the folders chips were published in),
+        then one registry transaction. So a unit the registry calls done survives a power cut,
+        and a batch costs a few flushes instead of one per unit."""
+        with self._flush_lock:
+            with self._lock:
+                marks, self._done_marks = self._done_marks, []
+                self._last_flush = time.monotonic()
+                oids = {m[0] for m in marks}
+                staging = [self._staging[o] for o in oids if o in self._staging]
+            if not marks:
+                return
+            for st in staging:
+                st.sync()
+            for folder in {str(Path(self.outputs[o].path).parent) for o in oids if self.outputs[o].fetch != "NPY"}:
+                fsync_dir(folder)
+            self.reg.mark_units_done(self.job_id, [(u, n, a) for _, u, n, a in marks])
+
     def finish_output(self, oid: str) -> None:
+        self.flush_done()  # its units are recorded done before the output is
         out = self.outputs[oid]
         if out.fetch == "NPY":
             st = self.staging(oid)
@@ -275,9 +319,11 @@ class DirectExecution:
             self._zonal(out)
 
     def write_output(self, st: StagingRaster, out: OutputPlan) -> None:
-        """The output file from its staging raster (here; a Dask run does it on a worker)."""
+        """The output file from its staging raster, put in place under the job's overwrite rule
+        (here; a Dask run writes it on a worker and publishes it here)."""
         build_output(st.vrt_path, out.path, out.format, out.dtype, self.spec.output.compression,
-                     self.spec.output.nodata, cancelled=lambda: self.cancel.cancelled)
+                     self.spec.output.nodata, cancelled=lambda: self.cancel.cancelled,
+                     publisher=self.publisher)
 
     def zonal_of(self, path: str) -> Tuple[List[str], Optional[str]]:
         """The spec's zonal statistics of one finished raster: (tables, error or None)."""
@@ -297,10 +343,6 @@ class DirectExecution:
                 self.staging_dir.rmdir()
         except OSError:
             pass
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)
 
 
 __all__ = ["DirectExecution"]

@@ -11,7 +11,8 @@ own words: the command line to an exit code and a line naming spec fields, Proce
   shows ``reason`` under its own name for ``field``.
 - :class:`Cancelled` — the user (or ``eeextract cancel``) stopped the work; what is done is kept.
 - :class:`JobNotFound`, :class:`JobAborted`, :class:`SessionError` (Earth Engine could not be
-  reached or initialised).
+  reached or initialised), :class:`DiskFullError`, :class:`RegistryError` (a damaged or
+  unusable job registry).
 
 This module is at the bottom of the core: it imports nothing of the project.
 """
@@ -61,9 +62,20 @@ class JobAborted(EEExtractError):  # noqa: N818
     """The job cannot go on (a request Earth Engine refuses every time, a bug in a unit)."""
 
 
+class DiskFullError(EEExtractError, OSError):
+    """No space left on the device holding the staging files, the outputs or the registry."""
+
+
+class RegistryError(EEExtractError):
+    """The job registry (``registry.sqlite``) cannot be used — damaged, not a database, a folder,
+    read-only — or a record in it is unreadable. The message says what to do; the file is never
+    overwritten or "repaired" behind the user's back."""
+
+
 class SessionError(EEExtractError):
     """Earth Engine could not be reached or initialised (no credentials, bad key file,
     unreachable URL, unknown project)."""
 
 
-__all__ = ["EEExtractError", "BadInput", "Cancelled", "JobNotFound", "JobAborted", "SessionError"]
+__all__ = ["EEExtractError", "BadInput", "Cancelled", "JobNotFound", "JobAborted", "SessionError",
+           "DiskFullError", "RegistryError"]

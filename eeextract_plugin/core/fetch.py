@@ -330,6 +330,26 @@ class TileFetcher(Generic[T]):
             return None
 
 
+def json_object(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` (a metadata call: ``getAsset``, ``getInfo``) checked to answer a JSON object. A
+    truncated body reaches the client as a raw string (its JSON parser gives up and hands the
+    text on): the client then fails with a ``TypeError`` or returns the string. Both become a
+    :class:`CorruptResponse`, retried like a dropped connection, never a fatal error."""
+    def call() -> Any:
+        try:
+            out = fn()
+        except TypeError as exc:
+            if "indices must be integers" not in str(exc):
+                raise
+            raise CorruptResponse(f"truncated or corrupt response ({exc})") from exc
+        if not isinstance(out, dict):
+            raise CorruptResponse(f"truncated or corrupt response (a {type(out).__name__}, "
+                                  "not a JSON object)")
+        return out
+
+    return call
+
+
 def call_with_retries(fn: Callable[[], Any], policy: Optional[RetryPolicy] = None,
                       cancel: Optional[CancelToken] = None) -> Any:
     """One call (metadata, planning) with the same retry rules as the pool; a deterministic

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -50,15 +50,17 @@ def cog_options(dtype: str, compression: str = "DEFLATE", threads: int = 2) -> L
 
 def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dtype: str,
                  compression: str = "DEFLATE", nodata: Optional[float] = None,
-                 cancelled: Optional[Callable[[], bool]] = None) -> Path:
+                 cancelled: Optional[Callable[[], bool]] = None, publisher: Any = None) -> Path:
     """Writes ``source`` (any GDAL raster, e.g. a staging VRT) to ``dest`` in ``fmt``.
 
     ``cancelled()`` is polled through GDAL's progress callback: a large COG stops promptly
-    (raising :class:`Cancelled`, the partial file removed)."""
+    (raising :class:`Cancelled`, the partial file removed). ``publisher`` (a job's
+    :class:`~.publish.Publisher`) names the temporary file and puts it in place under the job's
+    overwrite rule; without one the file replaces ``dest``."""
     gdal = _gdal()
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.stem}.part{dest.suffix}")
+    tmp = publisher.temp_path(dest) if publisher is not None else dest.with_name(f".{dest.stem}.part{dest.suffix}")
     old_cache = gdal.GetCacheMax()
     gdal.SetCacheMax(GDAL_CACHE_BYTES)
     try:
@@ -102,7 +104,10 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
         for aux in (tmp.with_name(tmp.name + ".aux.xml"),):
             if aux.exists():
                 aux.unlink()
-        os.replace(tmp, dest)
+        if publisher is not None:
+            publisher.publish(tmp, dest)
+        else:
+            os.replace(tmp, dest)
     except Cancelled:
         _cleanup(tmp)
         raise
@@ -113,7 +118,7 @@ def build_output(source: Union[str, Path], dest: Union[str, Path], fmt: str, dty
         raise
     except OSError as exc:
         _cleanup(tmp)
-        if exc.errno == 28:
+        if exc.errno == 28 and not isinstance(exc, DiskFullError):
             raise DiskFullError(28, f"disk full writing {dest}") from exc
         raise
     finally:

@@ -15,13 +15,14 @@ import logging
 import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from eeextract_plugin.core.errors import BadInput
-from eeextract_plugin.core.geometry import Geometry
+from eeextract_plugin.core.geometry import Geometry, as_geometry
 from eeextract_plugin.core.grid import GridError, PixelGrid, chip_grid, grid_for_region, reproject
+from eeextract_plugin.core.naming import distinct_ids, unique_names
 from eeextract_plugin.core.regions import RegionFeature, geojson_4326, region_geojson_4326, union
 from eeextract_plugin.core.source import ImageRef, SourceInfo
 from eeextract_plugin.core.spec import JobSpec, SpecError
@@ -59,6 +60,9 @@ class RequestLimits:
     # A typical interactive request: fixed latency + per megapixel computed.
     latency_fixed_s: float = 0.3
     latency_per_megapixel_s: float = 0.1
+    # The most work units one job may have: planning refuses more before it enumerates any
+    # (a job's units are rows of the registry and are held in memory while it runs).
+    max_units: int = 500_000
     # Batch exports: wait and start-up per task, computing speed per running task, tasks running
     # at once (Earth Engine runs about 2 per project), the queue, downloading the parts.
     export_startup_s: float = 60.0
@@ -259,10 +263,138 @@ class PlanSummary:
         return text
 
 
+def tiles_touching(region: Geometry, grid: PixelGrid, side: int) -> np.ndarray:
+    """A (tile rows × tile columns) boolean array: which ``side``-px tiles of ``grid`` touch
+    ``region`` (a polygon in the grid's CRS). The region is burnt into a raster whose cells are
+    the tiles, every cell it touches counted (GDAL's ALL_TOUCHED)."""
+    from osgeo import gdal, ogr
+
+    ncols, nrows = -(-grid.width // side), -(-grid.height // side)
+    sx, hx, tx, hy, sy, ty = grid.transform
+    raster = gdal.GetDriverByName("MEM").Create("", ncols, nrows, 1, gdal.GDT_Byte)
+    raster.SetGeoTransform((tx, sx * side, hx * side, ty, hy * side, sy * side))
+    vectors = ogr.GetDriverByName("Memory").CreateDataSource("")
+    layer = vectors.CreateLayer("region", None, ogr.wkbUnknown)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(as_geometry(region).ogr)
+    layer.CreateFeature(feature)
+    feature = None  # noqa: F841 - released before its layer (GDAL 3.6)
+    gdal.RasterizeLayer(raster, [1], layer, burn_values=[1], options=["ALL_TOUCHED=TRUE"])
+    touched = raster.GetRasterBand(1).ReadAsArray().astype(bool)
+    layer = vectors = raster = None  # noqa: F841
+    return touched
+
+
+@dataclass
+class Tiling:
+    """How one output is cut into work units, without listing them: the whole grid as one unit
+    (``side`` 0), or tiles of ``side`` px keeping those that touch ``region`` (None: all)."""
+
+    output_id: str
+    grid: PixelGrid
+    side: int
+    region: Optional[Geometry] = None
+
+    @property
+    def bound(self) -> int:
+        """Units at most (before tiles outside the region are left out): arithmetic only."""
+        if not self.side:
+            return 1
+        return -(-self.grid.width // self.side) * -(-self.grid.height // self.side)
+
+    @property
+    def _tested(self) -> bool:
+        return bool(self.side) and self.region is not None and self.region.geom_type in ("Polygon", "MultiPolygon")
+
+    def rows(self) -> Iterator[Tuple[int, int, np.ndarray, np.ndarray]]:
+        """(row, height, columns, widths) of the tiles kept, row by row. Which tiles touch the
+        region comes from one rasterisation of the region on the grid of tiles (GDAL, all touched
+        cells: a million tiles take well under a second)."""
+        g, side = self.grid, self.side
+        cols = np.arange(0, g.width, side, dtype=np.int64)
+        widths = np.minimum(side, g.width - cols)
+        touched = tiles_touching(self.region, g, side) if self._tested else None
+        for i, row in enumerate(range(0, g.height, side)):
+            h = min(side, g.height - row)
+            if touched is None:
+                yield row, h, cols, widths
+            else:
+                keep = touched[i]
+                yield row, h, cols[keep], widths[keep]
+
+    def stats(self) -> Tuple[int, int, int]:
+        """(units, pixels, pixels of the largest unit), counted without making any unit."""
+        g, side = self.grid, self.side
+        if not side:
+            return 1, g.pixels, g.pixels
+        if not self._tested:
+            return self.bound, g.pixels, min(side, g.width) * min(side, g.height)
+        n = pixels = largest = 0
+        for _, h, _, widths in self.rows():
+            if len(widths):
+                n += len(widths)
+                pixels += h * int(widths.sum())
+                largest = max(largest, h * int(widths.max()))
+        return n, pixels, largest
+
+    def units(self, first_seq: int) -> Iterator[UnitPlan]:
+        oid, side = self.output_id, self.side
+        if not side:
+            yield UnitPlan(f"{oid}/0", oid, 0, 0, self.grid.width, self.grid.height, first_seq)
+            return
+        seq = first_seq
+        for row, h, cols, widths in self.rows():
+            for col, w in zip(cols.tolist(), widths.tolist()):
+                yield UnitPlan(f"{oid}/{row // side}-{col // side}", oid, col, row, w, h, seq)
+                seq += 1
+
+
+class PlannedUnits(Sequence[UnitPlan]):
+    """A raster plan's work units, made when they are walked (a job is recorded), never held
+    before: the plan's figures and the huge-job question come from :meth:`stats` alone."""
+
+    def __init__(self, tilings: List[Tiling]) -> None:
+        self.tilings = tilings
+        counted = [t.stats() for t in tilings]
+        self._count = sum(c[0] for c in counted)
+        self._pixels = sum(c[1] for c in counted)
+        self._largest = max((c[2] for c in counted if c[0]), default=0)
+        self._list: Optional[List[UnitPlan]] = None
+
+    def stats(self) -> Tuple[int, int, int]:
+        return self._count, self._pixels, self._largest
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[UnitPlan]:
+        if self._list is not None:
+            yield from self._list
+            return
+        seq = 0
+        for t in self.tilings:
+            for u in t.units(seq):
+                yield u
+                seq += 1
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if self._list is None:
+            self._list = list(iter(self))
+        return self._list[i]
+
+
+def unit_stats(units: Sequence[UnitPlan]) -> Tuple[int, int, int]:
+    """(units, pixels, pixels of the largest unit) of a plan's units."""
+    if isinstance(units, PlannedUnits):
+        return units.stats()
+    px = [u.pixels for u in units]
+    return len(px), sum(px), max(px, default=0)
+
+
 @dataclass
 class Plan:
     outputs: List[OutputPlan]
-    units: List[UnitPlan]
+    units: Sequence[UnitPlan]  # a list, or PlannedUnits made on demand
     tile_size: int
     bytes_per_pixel: int  # values only
     request_bytes_per_pixel: int  # values + one mask byte per band
@@ -273,16 +405,15 @@ class Plan:
 
     def summary(self) -> PlanSummary:
         lim = self.limits
-        pixels = sum(u.pixels for u in self.units)
-        largest = max((u.pixels for u in self.units), default=0)
+        n, pixels, largest = unit_stats(self.units)
         nbytes = pixels * self.bytes_per_pixel
-        direct_s = direct_bound_s(len(self.units), pixels, largest, lim)
+        direct_s = direct_bound_s(n, pixels, largest, lim)
         batch_s = (batch_estimate_s(len(self.outputs), pixels, nbytes, lim)
                    if self.batch_method is not None else None)
         exported = self.method != "direct"
-        work = len(self.outputs) if exported else len(self.units)
+        work = len(self.outputs) if exported else n
         lower = (batch_s or 0.0) if exported else direct_s
-        return PlanSummary(len(self.outputs), len(self.units), len(self.units), pixels, nbytes,
+        return PlanSummary(len(self.outputs), n, n, pixels, nbytes,
                            pixels * self.request_bytes_per_pixel, self.tile_size,
                            self.bytes_per_pixel, lower, is_huge(nbytes, work, 0.0 if exported else direct_s),
                            method=self.method, export_tasks=len(self.outputs) if exported else 0,
@@ -363,6 +494,28 @@ def output_dtype(info: SourceInfo, fmt: str) -> str:
     return dt
 
 
+#: Tiles in the outputs' boxes, as a multiple of the cap, beyond which planning does not count them.
+BOUND_FACTOR = 4
+
+
+def too_many(cap: int, what: str) -> str:
+    return (f"plan: more than {cap:,} work units ({what}); use larger tiles (execution.tile_size), "
+            "a coarser grid.scale, a smaller region or fewer features per job, or an export method")
+
+
+def check_nodata(nodata: float, dtype: str) -> None:
+    """``output.nodata`` must be a value of the output's type: never silently clamped or cut."""
+    dt = np.dtype(dtype)
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        if nodata != int(nodata) or not info.min <= nodata <= info.max:
+            raise SpecError("output.nodata", f"{nodata:g} is not a value of the output's type {dt.name} "
+                                             f"(whole numbers {info.min:,} to {info.max:,})")
+    elif dt.kind == "f" and abs(nodata) > np.finfo(dt).max:
+        raise SpecError("output.nodata", f"{nodata:g} is beyond the range of the output's type {dt.name} "
+                                         f"(±{float(np.finfo(dt).max):.4g})")
+
+
 def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature],
                limits: Optional[RequestLimits] = None) -> Plan:
     """Outputs and units for a raster job (kinds mosaic, chips, collection, features)."""
@@ -378,6 +531,8 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
         bands = ["vis-red", "vis-green", "vis-blue"][:nb] if nb == 3 else ["vis-gray"]
     else:
         bands = info.band_names
+    if spec.output.nodata is not None and not url_format:
+        check_nodata(spec.output.nodata, dtype)
     value_bpp = bytes_per_pixel([dtype] * len(bands), mask=False)
     request_bpp = bytes_per_pixel([b.dtype for b in info.bands] if not url_format else [dtype] * len(bands), mask=True)
     conc = spec.execution.max_concurrent_requests
@@ -396,7 +551,8 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
     name = spec.output_name
     ext = EXTENSIONS[fmt]
     outputs: List[OutputPlan] = []
-    units: List[UnitPlan] = []
+    tilings: List[Tiling] = []
+    at_most = [0]  # units at most so far: the cap is checked before any unit is made
 
     def add_output(oid: str, fname: str, grid: PixelGrid, region_geom: Optional[Geometry],
                    image: Optional[ImageRef] = None, fetch: Optional[str] = None,
@@ -409,13 +565,16 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
             if url_format and (grid.width > side or grid.height > side):
                 raise PlanError(f"output {fname}: {grid.width} x {grid.height} px is larger than one "
                                 f"{fmt} request allows ({side} px a side); use COG for large areas")
-            units.append(UnitPlan(f"{oid}/0", oid, 0, 0, grid.width, grid.height, len(units)))
-            return
-        for col, row, w, h in grid.tiles(side, side):
-            if region_geom is not None and region_geom.geom_type in ("Polygon", "MultiPolygon"):
-                if not grid.window(col, row, w, h).footprint().intersects(region_geom):
-                    continue
-            units.append(UnitPlan(f"{oid}/{row // side}-{col // side}", oid, col, row, w, h, len(units)))
+            tiling = Tiling(oid, grid, 0)
+        else:
+            tiling = Tiling(oid, grid, side, region_geom)
+        at_most[0] += tiling.bound
+        # Arithmetic first: tiles are counted (tested against the region) only when their
+        # boxes hold at most a few times the cap, so counting stays a matter of a second or two.
+        if at_most[0] > BOUND_FACTOR * limits.max_units:
+            raise PlanError(too_many(limits.max_units, f"{len(outputs):,} file(s) so far, the last "
+                                     f"{grid.width:,} x {grid.height:,} px in tiles of {side} px"))
+        tilings.append(tiling)
 
     def region_grid(geom: Geometry) -> PixelGrid:
         try:
@@ -432,20 +591,24 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
         if scale is None:
             g0 = region_grid(reproject(features[0].geometry.buffer(1e-6), features[0].crs, crs))
             scale = abs(g0.scale_x)
-        for f in features:
+        ids = distinct_ids(f.id for f in features)
+        names = unique_names(ids)
+        for f, oid in zip(features, ids):
             p = reproject(f.geometry, f.crs, crs)
             if p.geom_type != "Point":
                 p = p.centroid
             grid = chip_grid(p.x, p.y, crs, scale, cw, ch, native, spec.grid.snap)
-            add_output(f.id, f"{name}_{f.id}{ext}", grid, None,
+            add_output(oid, f"{name}_{names[oid]}{ext}", grid, None,
                        region4326=geojson_4326(grid.footprint(), crs) if collection else None)
         if any(o.fetch == "NPY" and (o.grid.width > side or o.grid.height > side) for o in outputs):
             pass  # large chips are tiled like any output
     elif spec.kind == "features":
-        for f in features:
+        ids = distinct_ids(f.id for f in features)
+        names = unique_names(ids)
+        for f, oid in zip(features, ids):
             geom = reproject(f.geometry, f.crs, crs)
             grid = region_grid(geom)
-            add_output(f.id, f"{name}_{f.id}{ext}", grid, geom,
+            add_output(oid, f"{name}_{names[oid]}{ext}", grid, geom,
                        region4326=geojson_4326(f.geometry, f.crs) if collection else None)
     else:
         geom = union(features, crs)
@@ -457,9 +620,14 @@ def build_plan(spec: JobSpec, info: SourceInfo, features: Sequence[RegionFeature
                        region4326=region_geojson_4326(features) if collection else None)
         else:  # collection
             r4326 = region_geojson_4326(features)
-            for ref in info.images:
-                add_output(ref.key, f"{name}_{ref.key}{ext}", grid, geom, image=ref, region4326=r4326)
-    if not units:
+            ids = distinct_ids(ref.key for ref in info.images)
+            names = unique_names(ids)
+            for ref, oid in zip(info.images, ids):
+                add_output(oid, f"{name}_{names[oid]}{ext}", grid, geom, image=ref, region4326=r4326)
+    units = PlannedUnits(tilings)
+    if len(units) > limits.max_units:
+        raise PlanError(too_many(limits.max_units, f"{len(units):,} tiles touch the region"))
+    if not len(units):
         raise PlanError("region: no pixel of the region falls on the output grid")
     plan = Plan(outputs, units, side, value_bpp, request_bpp, limits)
     choose_method(spec, plan)

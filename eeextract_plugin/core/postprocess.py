@@ -105,9 +105,11 @@ def _srs(crs: str) -> Any:
     return srs
 
 
-def write_index(items: Sequence[Footprint], path: Union[str, Path], layer_name: str = INDEX_LAYER) -> Optional[str]:
-    """A GeoPackage of ``items`` (written to a temporary name, then renamed). One CRS: the
-    outputs' own when they share one, else EPSG:4326. None when there is nothing to index."""
+def write_index(items: Sequence[Footprint], path: Union[str, Path], layer_name: str = INDEX_LAYER,
+                publisher: Any = None) -> Optional[str]:
+    """A GeoPackage of ``items`` (written to a temporary name, then put in place by the job's
+    ``publisher``, or renamed). One CRS: the outputs' own when they share one, else EPSG:4326.
+    None when there is nothing to index."""
     if not items:
         return None
     from osgeo import ogr, osr
@@ -116,7 +118,7 @@ def write_index(items: Sequence[Footprint], path: Union[str, Path], layer_name: 
     target_srs = _srs(crs)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    tmp = publisher.temp_path(path) if publisher is not None else path.with_name(f".{path.stem}.part{path.suffix}")
     if tmp.exists():
         tmp.unlink()
     ds = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp))
@@ -146,11 +148,14 @@ def write_index(items: Sequence[Footprint], path: Union[str, Path], layer_name: 
     layer.CommitTransaction()
     layer = None  # noqa: F841 — OGR objects released before their dataset (GDAL 3.6)
     ds = None  # noqa: F841
-    os.replace(tmp, path)
+    if publisher is not None:
+        publisher.publish(tmp, path)
+    else:
+        os.replace(tmp, path)
     return str(path)
 
 
-def write_vrt(rasters: Sequence[str], path: Union[str, Path]) -> Optional[str]:
+def write_vrt(rasters: Sequence[str], path: Union[str, Path], publisher: Any = None) -> Optional[str]:
     """A VRT over the georeferenced rasters among ``rasters`` (those in the first one's CRS;
     GDAL skips others with a warning). None when fewer than two."""
     from osgeo import gdal
@@ -159,11 +164,14 @@ def write_vrt(rasters: Sequence[str], path: Union[str, Path]) -> Optional[str]:
     if len(tiffs) < 2:
         return None
     path = Path(path)
-    ds = gdal.BuildVRT(str(path), [str(p) for p in tiffs])
+    tmp = publisher.temp_path(path) if publisher is not None else path
+    ds = gdal.BuildVRT(str(tmp), [str(p) for p in tiffs])
     if ds is None:
         log.warning("could not build %s: %s", path, gdal.GetLastErrorMsg())
         return None
     ds = None  # noqa: F841 — written on close
+    if publisher is not None:
+        publisher.publish(tmp, path)
     return str(path)
 
 

@@ -33,9 +33,9 @@ class RegionFeature:
         self.geometry = as_geometry(self.geometry)
 
 
-def _safe_id(v: object) -> str:
-    s = str(v)
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s) or "_"
+def _feature_id(v: object) -> str:
+    """A feature's id as the file holds it: file names are made from it by core.naming."""
+    return "" if v is None else str(v)
 
 
 def read_region(region: Region) -> List[RegionFeature]:
@@ -93,15 +93,20 @@ def read_vector(path: str, layer: Optional[str] = None, id_field: Optional[str] 
             continue
         if not geom.is_valid:
             geom = geom.buffer(0)
-        fid = _safe_id(feat.GetField(id_field) if id_field else feat.GetFID())
+        fid = _feature_id(feat.GetField(id_field) if id_field else feat.GetFID())
         if fid in seen:
             raise RegionError(f"region.id_field: duplicate id {fid!r} in {p.name}")
         seen.add(fid)
         if geom.geom_type == "MultiPoint":
-            for i, pt in enumerate(geom.parts):
-                out.append(RegionFeature(f"{fid}_{i}", pt, crs))
+            parts = [(f"{fid}_{i}", pt) for i, pt in enumerate(geom.parts)]
         else:
-            out.append(RegionFeature(fid, geom, crs))
+            parts = [(fid, geom)]
+        for part_id, part in parts:
+            if part_id in seen and part_id != fid:
+                raise RegionError(f"region.id_field: id {part_id!r} (a point of multipoint {fid!r}) "
+                                  f"is also another feature's id in {p.name}")
+            seen.add(part_id)
+            out.append(RegionFeature(part_id, part, crs))
     feat = g = None  # noqa: F841 - release OGR objects before their dataset (GDAL 3.6 crashes)
     lyr = None  # noqa: F841
     ds = None  # noqa: F841

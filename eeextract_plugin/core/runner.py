@@ -33,23 +33,25 @@ The other front-end doors are here too: :func:`estimate_job` (the plan's figures
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.cluster.engine import check_available, run_on_cluster
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.direct import DirectExecution
-from eeextract_plugin.core.errors import BadInput, JobNotFound
+from eeextract_plugin.core.errors import BadInput, DiskFullError, JobNotFound
 from eeextract_plugin.core.export.execution import (
     ExportExecution,
     check_exportable,
     export_unit_records,
 )
 from eeextract_plugin.core.fetch import RetryPolicy
+from eeextract_plugin.core.joblock import JobLock, JobRunning, is_running, lock_path
 from eeextract_plugin.core.plan import (
     Plan,
     PlanSummary,
@@ -59,6 +61,7 @@ from eeextract_plugin.core.plan import (
 )
 from eeextract_plugin.core.postprocess import footprints, write_index, write_vrt, zonal_files_for
 from eeextract_plugin.core.progress import ProgressCallback, as_cancel_token
+from eeextract_plugin.core.publish import Publisher
 from eeextract_plugin.core.regions import read_region, region_geojson_4326
 from eeextract_plugin.core.registry import OutputRecord, Registry, UnitRecord
 from eeextract_plugin.core.results import JobResult
@@ -66,7 +69,6 @@ from eeextract_plugin.core.source import EarthEngineSource
 from eeextract_plugin.core.spec import JobSpec
 from eeextract_plugin.core.status import (
     JobStatus,
-    effective_state,
     job_status,
     list_jobs,
     status_of,
@@ -118,11 +120,28 @@ class JobRunner:
         try:
             self.workdir.mkdir(parents=True, exist_ok=True)
             self.registry = Registry(reg.default_registry_path(self.workdir))
+        except DiskFullError:
+            raise
         except OSError as exc:
             raise BadInput(f"cannot create the working folder {self.workdir} ({exc.strerror or exc})") from None
+        self._locks: Dict[str, JobLock] = {}  # the jobs this runner holds (created or running)
 
     def close(self) -> None:
+        for lock in self._locks.values():
+            lock.release()
+        self._locks.clear()
         self.registry.close()
+
+    def claim(self, job_id: str) -> None:
+        """Takes the job's lock (atomically; the OS releases it if this process dies) or raises
+        :class:`~.joblock.JobRunning`: of two runs of one job at once, exactly one goes on."""
+        if job_id not in self._locks:
+            self._locks[job_id] = JobLock(self.workdir, job_id).acquire()
+
+    def release(self, job_id: str) -> None:
+        lock = self._locks.pop(job_id, None)
+        if lock is not None:
+            lock.release()
 
     def context(self) -> ExecutionContext:
         return ExecutionContext(self.session, self.registry, self.workdir, self.progress,
@@ -160,16 +179,26 @@ class JobRunner:
                 if path.exists():
                     raise BadInput(field="output.overwrite",
                                    reason=f"{path} exists (set output.overwrite to replace it)")
-        job_id = self.registry.create_job(spec.name, spec.kind, spec.to_dict())
-        self.registry.add_outputs(job_id, [OutputRecord(job_id, o.output_id, o.path, reg.PENDING,
-                                                        o.to_info(), None) for o in plan.outputs])
+        job_id = reg.new_job_id(spec.name)
+        self.claim(job_id)  # held from before the job exists: no other process can run it first
         if plan.method == "direct":
             units = [UnitRecord(job_id, u.unit_id, u.output_id, u.seq, reg.PENDING, u.params(), 0, 0, None)
                      for u in plan.units]
         else:
             units = export_unit_records(job_id, plan)  # one Export task per output
-        self.registry.add_units(job_id, units)
-        self.registry.set_job_summary(job_id, {**plan.summary().__dict__})
+        try:
+            with self.registry.transaction():  # the job, its units and its claims: all or nothing
+                self.registry.create_job(spec.name, spec.kind, spec.to_dict(), job_id=job_id)
+                self.registry.add_outputs(job_id, [OutputRecord(job_id, o.output_id, o.path, reg.PENDING,
+                                                                o.to_info(), None) for o in plan.outputs])
+                self.registry.add_units(job_id, units)
+                self.registry.set_job_summary(job_id, {**plan.summary().__dict__})
+                self._claim_outputs(job_id, spec, [o.path for o in plan.outputs])
+        except BaseException:
+            self.release(job_id)
+            with contextlib.suppress(OSError):
+                lock_path(self.workdir, job_id).unlink()  # a job that never was: nobody else knows it
+            raise
         try:
             spec.to_file(self.workdir / f"{job_id}.json")
         except OSError as exc:  # the registry holds the spec too: a convenience copy only
@@ -183,37 +212,66 @@ class JobRunner:
         job = self.registry.job(job_id)
         if job is None:
             raise JobNotFound(job_id)
-        if job.state == reg.RUNNING and job.pid and job.pid != os.getpid() and reg.pid_alive(job.pid):
-            raise BadInput(f"job {job_id} is already running (process {job.pid}); "
-                           "`eeextract cancel` it first")
-        spec = resolved_spec(job)
-        ctx = self.context()
-        if retry_failed:
-            self.registry.reset_failed(job_id)
-        self.registry.clear_cancel(job_id)
-        if spec.execution.engine == "dask":  # the same units as tasks on a Dask cluster
-            result = run_on_cluster(ctx, job_id, spec, job.kind)
-            return result if job.kind in ("table", "timeseries") else self._finish_job(spec, result)
-        if job.kind in ("table", "timeseries"):
-            return TableExecution(ctx, job_id, spec).run()
-        if spec.method.type != "direct":
-            result = ExportExecution(ctx, job_id, spec).run()
-        else:
-            result = DirectExecution(ctx, job_id, spec).run()
-        return self._finish_job(spec, result)
+        self.claim(job_id)
+        try:
+            spec = resolved_spec(job)
+            self._check_outputs_are_ours(job_id, spec)
+            ctx = self.context()
+            if retry_failed:
+                self.registry.reset_failed(job_id)
+            self.registry.clear_cancel(job_id)
+            if spec.execution.engine == "dask":  # the same units as tasks on a Dask cluster
+                result = run_on_cluster(ctx, job_id, spec, job.kind)
+                return result if job.kind in ("table", "timeseries") else self._finish_job(spec, result)
+            if job.kind in ("table", "timeseries"):
+                return TableExecution(ctx, job_id, spec).run()
+            if spec.method.type != "direct":
+                result = ExportExecution(ctx, job_id, spec).run()
+            else:
+                result = DirectExecution(ctx, job_id, spec).run()
+            return self._finish_job(spec, result)
+        finally:
+            try:
+                self.registry.release_claims(job_id)
+            finally:
+                self.release(job_id)
+
+    def _claim_outputs(self, job_id: str, spec: JobSpec, paths: List[str]) -> None:
+        """Reserves the job's files (outputs, index, VRT) in the registry, or raises
+        :class:`~.registry.OutputClaimed` when a job running now writes one of them: the second
+        of two jobs with one output path is refused before it fetches anything."""
+        extra = [index_path(spec)] if spec.kind in INDEXED_KINDS else []
+        extra += [vrt_path(spec)] if spec.output.vrt else []
+        self.registry.claim_paths(job_id, [*paths, *map(str, extra)],
+                                  lambda other: is_running(self.workdir, other))
+
+    def _check_outputs_are_ours(self, job_id: str, spec: JobSpec) -> None:
+        """Before a (resumed) run fetches anything: its outputs are still its own to write —
+        no running job claims them, and (``output.overwrite`` false) no file it did not write
+        has appeared at an output it has not finished."""
+        records = self.registry.outputs(job_id)
+        self._claim_outputs(job_id, spec, [o.path for o in records])
+        publisher = Publisher(self.registry, job_id, spec.output.overwrite)
+        # PNG/JPEG chips are checked as they are written (their bytes tell whose they are).
+        for rec in records:
+            if rec.state != reg.DONE and rec.info.get("fetch") in ("NPY", "TABLE"):
+                problem = publisher.problem(rec.path)
+                if problem:
+                    raise BadInput(field="output.overwrite", reason=problem)
 
     def _finish_job(self, spec: JobSpec, result: JobResult) -> JobResult:
         """After a finished raster job: the footprint index of its outputs and the VRT over
         them (``output.vrt``). A failure here is reported; the rasters are kept."""
         if not result.finished:
             return result
+        publisher = Publisher(self.registry, result.job_id, spec.output.overwrite)
         try:
             if spec.kind in INDEXED_KINDS:
                 records = self.registry.outputs(result.job_id)
                 if len(records) > 1:
-                    result.index = write_index(footprints(records), index_path(spec))
+                    result.index = write_index(footprints(records), index_path(spec), publisher=publisher)
             if spec.output.vrt:
-                result.vrt = write_vrt(result.rasters, vrt_path(spec))
+                result.vrt = write_vrt(result.rasters, vrt_path(spec), publisher=publisher)
         except (OSError, RuntimeError, ValueError) as exc:
             log.error("job %s: writing its index or VRT failed: %s", result.job_id, exc)
             result.state = reg.COMPLETED_WITH_FAILURES
@@ -281,7 +339,7 @@ def estimate_job(spec: JobSpec, session: Any, limits: Optional[RequestLimits] = 
 def spec_of(job_id: str, workdir: Union[str, Path]) -> JobSpec:
     """The spec a recorded job was created with."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with Registry(path) as r:
         job = r.find_job(job_id)
@@ -294,7 +352,7 @@ def result_of(job_id: str, workdir: Union[str, Path]) -> JobResult:
     """A recorded job's typed result as it stands (what is written so far): for a job that ran
     in another session, or to load its files again."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with Registry(path) as r:
         job = r.find_job(job_id)
@@ -321,14 +379,15 @@ def result_of(job_id: str, workdir: Union[str, Path]) -> JobResult:
 def cancel_job(job_id: str, workdir: Union[str, Path]) -> str:
     """Asks a running job (any process) to stop; returns the job id."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with Registry(path) as r:
         job = r.find_job(job_id)
         if job is None:
             raise JobNotFound(job_id)
         r.request_cancel(job.id)
-        if job.state == reg.PLANNED or effective_state(job) == "interrupted":
+        if job.state in (reg.PLANNED, reg.RUNNING) and not is_running(workdir, job.id):
+            # Nobody runs it (never started, or its process died): cancelled now.
             r.set_job_state(job.id, reg.CANCELLED, "cancelled")
         return job.id
 
@@ -352,12 +411,12 @@ def resumable_job(spec: JobSpec, workdir: Union[str, Path]) -> Optional[str]:
                 continue
             if job.state == reg.COMPLETED:
                 return None
-            if job.state == reg.RUNNING and reg.pid_alive(job.pid) and job.pid != os.getpid():
-                return None  # another process is running it
+            if is_running(workdir, job.id):
+                return None  # another process (or task) is running it
             return job.id
     return None
 
 
 __all__ = ["run_job", "resume_job", "estimate_job", "job_status", "list_jobs", "cancel_job", "spec_of",
            "resumable_job", "result_of", "JobRunner", "JobResult", "JobStatus", "default_workdir", "BadInput",
-           "JobNotFound"]
+           "JobNotFound", "JobRunning"]

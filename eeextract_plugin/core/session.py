@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class SessionConfig:
     # Earth Engine ends an interactive request after 5 minutes; a connection silent for longer
     # is dead: time it out so the request is retried instead of holding a worker forever.
     request_timeout_s: float = 330.0
+    # How long to wait for the endpoint to accept a connection when the session starts.
+    connect_timeout_s: float = 5.0
 
     @property
     def endpoint(self) -> str:
@@ -110,6 +113,10 @@ def initialise(config: SessionConfig) -> Session:
     with _init_lock:
         creds = _credentials(ee, config.credentials)
         url = config.endpoint if (config.url or config.high_volume) else None
+        check_reachable(config.endpoint, config.connect_timeout_s)
+        # Before Initialize: it fetches the API's discovery document with the client's retries
+        # (5 by default, with backoff: 30-40 s before an unreachable URL is reported).
+        ee.data.setMaxRetries(0)
         try:
             kwargs: dict = {"credentials": creds, "project": config.project}
             if url:
@@ -149,6 +156,33 @@ def _watch_quota_status(ee: Any, quota: QuotaStatus) -> None:
             sess.hooks["response"].append(lambda response, *a, **k: quota.observe(response.headers))
     except Exception:
         log.debug("could not watch the quota status header", exc_info=True)
+
+
+def check_reachable(endpoint: str, timeout_s: float = 5.0) -> None:
+    """Raises :class:`SessionError` within ``timeout_s`` when nothing accepts a connection at
+    ``endpoint`` (wrong port, host down, no network). Skipped when a proxy serves the URL (the
+    proxy, not this machine, connects to it)."""
+    from urllib.parse import urlsplit
+
+    import requests
+
+    parts = urlsplit(endpoint)
+    host = parts.hostname
+    if not host or not timeout_s:
+        return
+    try:
+        if requests.utils.get_environ_proxies(endpoint):
+            return
+    except Exception:  # noqa: BLE001 - an odd proxy setting: let the client decide
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        if isinstance(exc, socket.timeout):
+            reason = f"no answer within {timeout_s:g} s"
+        raise SessionError(f"cannot reach Earth Engine at {endpoint}: {reason}") from None
 
 
 def _enlarge_http_pool(ee: Any, size: int) -> None:

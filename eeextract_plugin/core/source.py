@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from eeextract_plugin.core.errors import BadInput
-from eeextract_plugin.core.fetch import CorruptResponse, call_with_retries
+from eeextract_plugin.core.fetch import CorruptResponse, call_with_retries, json_object
 from eeextract_plugin.core.grid import PixelGrid
 from eeextract_plugin.core.spec import JobSpec, Source, SpecError
 from eeextract_plugin.core.urls import create_pixels_url
@@ -42,11 +42,15 @@ class BandInfo:
 class ImageRef:
     """One image (or window) of a collection source."""
 
-    key: str  # file-name part: image index or "start_end"
+    key: str  # the output's id: system:index, the id's last part, the position, or "start_end"
     image_id: Optional[str] = None
     start: Optional[str] = None
     end: Optional[str] = None
     time_ms: Optional[int] = None
+    # How to find the image again in a collection it cannot be loaded from by id (an expression):
+    # its system:index when no other image of the collection shares it, else its position.
+    index: Optional[str] = None
+    position: Optional[int] = None
 
 
 @dataclass
@@ -201,9 +205,15 @@ class EarthEngineSource:
             col = col.filterDate(ref.start, ref.end)
         if self.src.bands:
             col = col.select(self.src.bands)
-        if ref is not None and ref.image_id:
-            col = col.filter(ee.Filter.eq("system:index", ref.image_id.rsplit("/", 1)[-1]))
-            img = col.first()
+        if ref is not None and (ref.index is not None or ref.position is not None or ref.image_id):
+            # One image of the collection, never its reduction: by its system:index when it is
+            # unique, else by its position in the (deterministically sorted) collection.
+            if ref.index is not None:
+                img = col.filter(ee.Filter.eq("system:index", ref.index)).first()
+            elif ref.position is not None:
+                img = col.toList(1, ref.position).get(0)
+            else:  # an ImageRef recorded before positions were
+                img = col.filter(ee.Filter.eq("system:index", str(ref.image_id).rsplit("/", 1)[-1])).first()
             return self._finish(ee.Image(img)) if not self.src.index else \
                 ee.Image(img).normalizedDifference(self.src.index["normalized_difference"]).rename(
                     self.src.index["name"])
@@ -218,7 +228,7 @@ class EarthEngineSource:
         ee = self.ee
         if self.src.type == "asset":
             try:
-                asset = call_with_retries(lambda: ee.data.getAsset(self.src.asset_id))
+                asset = call_with_retries(json_object(lambda: ee.data.getAsset(self.src.asset_id)))
             except ee.EEException as exc:
                 raise SourceError(f"source.asset_id: {self.src.asset_id}: {_ee_message(exc)}") from None
             if str(asset.get("type", "IMAGE")).upper() not in ("IMAGE",):
@@ -239,7 +249,7 @@ class EarthEngineSource:
         # collections
         if self.src.type == "collection":
             try:
-                asset = call_with_retries(lambda: ee.data.getAsset(self.src.asset_id))
+                asset = call_with_retries(json_object(lambda: ee.data.getAsset(self.src.asset_id)))
             except ee.EEException as exc:
                 raise SourceError(f"source.asset_id: {self.src.asset_id}: {_ee_message(exc)}") from None
             if str(asset.get("type", "")).upper() not in ("IMAGE_COLLECTION",):
@@ -268,10 +278,17 @@ class EarthEngineSource:
             if self.src.reducer in ("mean", "median", "stdDev", "sum"):
                 bands = [BandInfo(b.name, "float32" if b.dtype != "float64" else "float64", b.grid) for b in bands]
         else:
-            for f in feats:
+            indices = [(f.get("properties") or {}).get("system:index") for f in feats]
+            counts: Dict[str, int] = {}
+            for idx in indices:
+                if idx is not None:
+                    counts[str(idx)] = counts.get(str(idx), 0) + 1
+            for position, (f, idx) in enumerate(zip(feats, indices)):
                 props = f.get("properties") or {}
-                idx = props.get("system:index") or str(f.get("id", "")).rsplit("/", 1)[-1]
-                images.append(ImageRef(key=str(idx), image_id=f.get("id"), time_ms=props.get("system:time_start")))
+                key = idx if idx not in (None, "") else (str(f.get("id") or "").rsplit("/", 1)[-1] or str(position))
+                unique = idx is not None and counts.get(str(idx)) == 1
+                images.append(ImageRef(key=str(key), image_id=f.get("id"), time_ms=props.get("system:time_start"),
+                                       index=str(idx) if unique else None, position=position))
         if self.src.index:
             bands = [BandInfo(self.src.index["name"], "float32", native)]
         return SourceInfo(bands, native, images)
@@ -298,7 +315,7 @@ class EarthEngineSource:
     def _get_info(self, obj: Any, path: str) -> Any:
         ee = self.ee
         try:
-            return call_with_retries(obj.getInfo)
+            return call_with_retries(json_object(obj.getInfo))
         except ee.EEException as exc:
             raise SourceError(f"{path}: {_ee_message(exc)}") from None
 

@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 from eeextract_plugin.core.crs import is_known_crs
 from eeextract_plugin.core.errors import BadInput
 from eeextract_plugin.core.geometry import Geometry, GeometryError
+from eeextract_plugin.core.naming import file_stem_problem
 from eeextract_plugin.core.zonal.engines import AUTO
 from eeextract_plugin.core.zonal.engines import ENGINES as ZONAL_ENGINE_NAMES
 
@@ -52,6 +53,7 @@ DEFAULT_CONCURRENCY = 40
 DEFAULT_REQUESTS_PER_SECOND = 100.0
 DEFAULT_RESTRICTED_CONCURRENCY = 4
 MAX_CONCURRENCY = 1000  # a sanity bound on the pool of threads, far above any project's quota
+MAX_CHIP_SIDE = 32768  # Earth Engine's largest grid dimension for one pixel request.
 
 
 class SpecError(BadInput):
@@ -60,6 +62,71 @@ class SpecError(BadInput):
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}" if path else message, field=path or None, reason=message)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON as a job file may hold it: anything else is refused with one line, never a traceback.
+
+#: Deepest nesting of a job spec (an expression's function calls nest; a few hundred is plenty).
+MAX_DEPTH = 400
+#: Largest whole number anywhere in a spec (a 64-bit integer: Earth Engine's own limit).
+MAX_INTEGER = 2 ** 63
+
+
+def _no_duplicate_keys(pairs: List[Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SpecError("", f"the key {key!r} appears twice in one object (which one is meant?)")
+        out[key] = value
+    return out
+
+
+def parse_json(text: str, origin: str = "job") -> Any:
+    """``json.loads`` for job files: malformed JSON, duplicate keys, ``NaN``/``Infinity``,
+    nesting deeper than :data:`MAX_DEPTH` and numbers too long to read are :class:`SpecError`."""
+    def no_constant(name: str) -> Any:
+        raise SpecError("", f"{name} is not a JSON number")
+
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=no_constant)
+    except json.JSONDecodeError as exc:
+        raise SpecError("", f"{origin}: malformed JSON at line {exc.lineno} column {exc.colno}: "
+                            f"{exc.msg}") from None
+    except SpecError as exc:
+        raise SpecError("", f"{origin}: {exc.reason}") from None
+    except RecursionError:
+        raise SpecError("", f"{origin}: nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise SpecError("", f"{origin}: unreadable number ({str(exc).split(':')[0]})") from None
+
+
+def check_plain_data(value: Any, path: str = "", depth: int = 0) -> None:
+    """A spec (from a file or a front end's dict) is plain JSON data of sane size: nesting at
+    most :data:`MAX_DEPTH`, whole numbers within ±2**63, real numbers finite."""
+    stack = [(value, path, depth)]
+    while stack:
+        v, p, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise SpecError(p, f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            continue
+        if isinstance(v, int):
+            if abs(v) >= MAX_INTEGER:
+                raise SpecError(p, f"the number {str(v)[:12]}… ({len(str(abs(v)))} digits) is out of range")
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                raise SpecError(p, f"{v!r} is not a usable number")
+        elif isinstance(v, dict):
+            for k, item in v.items():
+                if not isinstance(k, str):
+                    raise SpecError(p, f"has a key that is not a string: {k!r}")
+                stack.append((item, f"{p}.{k}" if p else k, d + 1))
+        elif isinstance(v, (list, tuple)):
+            for i, item in enumerate(v):
+                stack.append((item, f"{p}[{i}]", d + 1))
+        else:
+            raise SpecError(p, f"must be JSON data, not {type(v).__name__}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,6 +223,54 @@ def _crs(value: Optional[str], path: str) -> Optional[str]:
     return value
 
 
+def _is_lonlat(crs: Optional[str]) -> bool:
+    return str(crs or "").strip().upper().replace(" ", "") in ("EPSG:4326", "OGC:CRS84", "CRS:84", "WGS84")
+
+
+def _positions(coords: Any) -> List[List[float]]:
+    """The [x, y] positions of GeoJSON coordinates (any nesting)."""
+    out: List[List[float]] = []
+    stack = [coords]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, (list, tuple)) and c and all(isinstance(v, (int, float)) for v in c):
+            out.append([float(c[0]), float(c[1] if len(c) > 1 else 0.0)])
+        elif isinstance(c, (list, tuple)):
+            stack.extend(c)
+    return out
+
+
+def _rings(coords: Any) -> List[List[List[float]]]:
+    """The rings (lists of positions) of Polygon / MultiPolygon coordinates."""
+    if not isinstance(coords, list):
+        return []
+    if coords and isinstance(coords[0], list) and coords[0] and isinstance(coords[0][0], (int, float)):
+        return [coords]  # a ring
+    rings: List[List[List[float]]] = []
+    for c in coords:
+        rings += _rings(c)
+    return rings
+
+
+def _check_lonlat(coords: Any, path: str) -> None:
+    """Longitudes and latitudes (EPSG:4326, x = longitude): within ±180 / ±90, and no edge that
+    crosses the antimeridian (which would be read as running the long way round the globe:
+    a polygon from 179° to -179° is 2° wide, not 358°)."""
+    for x, y in _positions(coords):
+        if not -90.0 <= y <= 90.0:
+            raise SpecError(path, f"latitude {y:g} is beyond ±90° (EPSG:4326 coordinates are "
+                                  "[longitude, latitude])")
+        if not -180.0 <= x <= 180.0:
+            raise SpecError(path, f"longitude {x:g} is beyond ±180° (EPSG:4326 coordinates are "
+                                  "[longitude, latitude])")
+    for ring in _rings(coords):
+        for a, b in zip(ring, ring[1:]):
+            if abs(float(a[0]) - float(b[0])) > 180.0:
+                raise SpecError(path, "crosses the antimeridian (an edge spans more than 180° of "
+                                      "longitude): split it at ±180° into a MultiPolygon, or give it "
+                                      "in a CRS where it does not cross (e.g. EPSG:3832)")
+
+
 def _drop_none(d: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -223,7 +338,8 @@ class Source:
         if t in ("asset", "collection"):
             aid = _str(d, "asset_id", path, required=True)
             assert aid is not None
-            if not re.fullmatch(r"[A-Za-z0-9_\-./]+", aid) or aid.startswith("/") or "//" in aid:
+            if not re.fullmatch(r"[A-Za-z0-9_\-./]+", aid) or aid.startswith("/") or "//" in aid \
+                    or any(part in (".", "..") for part in aid.split("/")):
                 raise SpecError(f"{path}.asset_id", f"is not an Earth Engine asset ID: {aid!r}")
             src.asset_id = aid
             if "expression" in d:
@@ -235,11 +351,14 @@ class Source:
             if isinstance(expr, str):
                 try:
                     expr = json.loads(expr)
+                except RecursionError:
+                    raise SpecError(f"{path}.expression", f"nested more than {MAX_DEPTH} levels deep") from None
                 except ValueError:
                     raise SpecError(f"{path}.expression",
                                     "must be the serialized JSON of an Earth Engine object "
                                     "(ee.serializer.encode(obj, for_cloud_api=True)), "
                                     "not Python source") from None
+                check_plain_data(expr, f"{path}.expression")
             expr = _obj(expr, f"{path}.expression")
             if "result" not in expr or not isinstance(expr.get("values"), dict):
                 raise SpecError(f"{path}.expression",
@@ -329,9 +448,13 @@ class Region:
                             and math.isfinite(v) for v in b)):
                 raise SpecError(f"{path}.bbox", "must be [xmin, ymin, xmax, ymax] (4 numbers)")
             if b[0] >= b[2]:
-                raise SpecError(f"{path}.bbox", f"xmin must be < xmax ({b[0]} >= {b[2]})")
+                hint = (" — a box across the antimeridian is a geometry split at ±180° into a "
+                        "MultiPolygon" if _is_lonlat(r.crs) and b[0] > 0 > b[2] else "")
+                raise SpecError(f"{path}.bbox", f"xmin must be < xmax ({b[0]} >= {b[2]}){hint}")
             if b[1] >= b[3]:
                 raise SpecError(f"{path}.bbox", f"ymin must be < ymax ({b[1]} >= {b[3]})")
+            if _is_lonlat(r.crs):
+                _check_lonlat([[b[0], b[1]], [b[2], b[3]]], f"{path}.bbox")
             r.bbox = [float(v) for v in b]
         elif t == "geometry":
             g = _obj(d.get("geometry"), f"{path}.geometry")
@@ -346,6 +469,8 @@ class Region:
             if geom.geom_type not in ("Polygon", "MultiPolygon", "Point", "MultiPoint"):
                 raise SpecError(f"{path}.geometry",
                                 f"must be a (Multi)Polygon or (Multi)Point, not {geom.geom_type}")
+            if _is_lonlat(r.crs):
+                _check_lonlat(g.get("coordinates"), f"{path}.geometry")
             r.geometry = g
         else:
             r.path = _str(d, "path", path, required=True)
@@ -465,14 +590,20 @@ class Output:
                 nodata=_num(d, "nodata", path),
                 compression=_str(d, "compression", path, default="DEFLATE",
                                  choices=("DEFLATE", "LZW", "ZSTD", "NONE")) or "DEFLATE")
-        if o.name is not None and (not o.name or re.search(r"[/\\:*?\"<>|]", o.name)):
-            raise SpecError(f"{path}.name", f"is not a valid file name: {o.name!r}")
+        if o.name is not None:
+            problem = file_stem_problem(o.name)
+            if problem:
+                raise SpecError(f"{path}.name", f"{problem}, not {o.name!r} (it starts every file name)")
         cs = d.get("chip_size")
         if cs is not None:
             cs = [cs, cs] if isinstance(cs, int) and not isinstance(cs, bool) else cs
             if not (isinstance(cs, list) and len(cs) == 2
                     and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in cs)):
                 raise SpecError(f"{path}.chip_size", "must be a positive pixel count or [width, height]")
+            if max(cs) > MAX_CHIP_SIDE:
+                raise SpecError(f"{path}.chip_size", f"at most {MAX_CHIP_SIDE:,} px a side (the largest grid "
+                                f"one Earth Engine request may have), not {max(cs):,}; use kind 'features' "
+                                "or 'mosaic' for larger areas")
             o.chip_size = list(cs)
         if d.get("visualization") is not None:
             o.visualization = Visualization.from_dict(d["visualization"], f"{path}.visualization")
@@ -724,12 +855,13 @@ class JobSpec:
     @classmethod
     def from_dict(cls, d: Any) -> JobSpec:
         d = _obj(d, "job")
+        check_plain_data(d)
         _unknown(d, "", ("version", "name", "kind", "description", "source", "region", "grid",
                          "output", "method", "execution", "table", "zonal"))
         version = d.get("version")
         if version is None:
             raise SpecError("version", f"is required (this program reads version {SPEC_VERSION})")
-        if version != SPEC_VERSION:
+        if isinstance(version, bool) or version != SPEC_VERSION:
             raise SpecError("version", f"{version!r} is not supported (this program reads {SPEC_VERSION})")
         name = _str(d, "name", "", required=True)
         assert name is not None
@@ -759,6 +891,9 @@ class JobSpec:
     def validate(self) -> None:
         """Checks across sections (each section checks itself when read)."""
         k, s, o, r = self.kind, self.source, self.output, self.region
+        if o.name is None and file_stem_problem(self.output_name):
+            raise SpecError("name", f"{self.name!r} cannot start file names "
+                                    f"({file_stem_problem(self.output_name)}): set output.name")
         table_kind = k in ("table", "timeseries")
         if o.format is None:
             o.format = "CSV+GPKG" if table_kind else "PNG" if (k == "chips" and o.visualization) else "COG"
@@ -816,12 +951,7 @@ class JobSpec:
 
     @classmethod
     def from_json(cls, text: str, origin: str = "job") -> JobSpec:
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SpecError("", f"{origin}: malformed JSON at line {exc.lineno} column {exc.colno}: "
-                                f"{exc.msg}") from None
-        return cls.from_dict(d)
+        return cls.from_dict(parse_json(text, origin))
 
     @classmethod
     def from_file(cls, path: Union[str, Path]) -> JobSpec:

@@ -1,17 +1,20 @@
 """A job's status row: what ``eeextract status``, the dock's jobs list and Processing show.
 
 Read from the registry only (no session, no Earth Engine call). One rule for a job recorded as
-running whose process is gone: its state reads ``interrupted`` (resumable).
+running whose lock no process holds (:mod:`.joblock`): its state reads ``interrupted``
+(resumable).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.errors import JobNotFound
+from eeextract_plugin.core.joblock import is_running
 from eeextract_plugin.core.wording import format_bytes
 
 INTERRUPTED = "interrupted"
@@ -19,9 +22,11 @@ INTERRUPTED = "interrupted"
 RESUMABLE = (reg.PLANNED, reg.CANCELLED, reg.FAILED, INTERRUPTED, reg.COMPLETED_WITH_FAILURES)
 
 
-def effective_state(job: reg.JobRecord) -> str:
-    """The recorded state, except a job recorded as running by a process that is gone."""
-    if job.state == reg.RUNNING and not reg.pid_alive(job.pid):
+def effective_state(job: reg.JobRecord, workdir: Union[str, Path]) -> str:
+    """The recorded state, except a job recorded as running whose lock no process holds (it
+    died: ``kill -9``, a crash, a reboot): ``interrupted``. The lock, not a process id, decides
+    (:mod:`.joblock`): a reused PID cannot keep a dead job "running"."""
+    if job.state == reg.RUNNING and not is_running(workdir, job.id):
         return INTERRUPTED
     return job.state
 
@@ -71,7 +76,8 @@ def status_of(registry: reg.Registry, job: reg.JobRecord, workdir: Union[str, Pa
     outputs = registry.outputs(job.id)
     live = sum(v for k, v in counts.items() if k in (reg.PENDING, reg.DONE, reg.FAILED, reg.RUNNING))
     return JobStatus(
-        id=job.id, name=job.name, kind=job.kind, state=effective_state(job), message=job.message or "",
+        id=job.id, name=job.name, kind=job.kind, state=effective_state(job, registry.path.parent),
+        message=job.message or "",
         units_done=counts.get(reg.DONE, 0), units_total=live, units_failed=counts.get(reg.FAILED, 0),
         bytes_done=counts.get("bytes_done", 0),
         outputs_done=sum(o.state == reg.DONE for o in outputs), outputs_total=len(outputs),
@@ -83,7 +89,7 @@ def status_of(registry: reg.Registry, job: reg.JobRecord, workdir: Union[str, Pa
 def job_status(job_id: str, workdir: Union[str, Path]) -> JobStatus:
     """The status of one job (id or unique prefix) of a working folder's registry."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         raise JobNotFound(job_id)
     with reg.Registry(path) as registry:
         job = registry.find_job(job_id)
@@ -95,7 +101,7 @@ def job_status(job_id: str, workdir: Union[str, Path]) -> JobStatus:
 def list_jobs(workdir: Union[str, Path]) -> List[JobStatus]:
     """Every job of a working folder's registry, oldest first (empty when there is none)."""
     path = reg.default_registry_path(workdir)
-    if not path.is_file():
+    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
         return []
     with reg.Registry(path) as registry:
         return [status_of(registry, job, workdir) for job in registry.jobs()]

@@ -25,10 +25,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.context import ExecutionContext
 from eeextract_plugin.core.errors import BadInput, JobAborted
-from eeextract_plugin.core.fetch import TileFetcher
+from eeextract_plugin.core.fetch import TileFetcher, json_object
 from eeextract_plugin.core.grid import PixelGrid, reproject
+from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import EXTENSIONS, OutputPlan, Plan, RequestLimits, UnitPlan
 from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.publish import Publisher
 from eeextract_plugin.core.regions import RegionFeature, read_region, region_geojson_4326
 from eeextract_plugin.core.registry import UnitRecord
 from eeextract_plugin.core.results import JobResult
@@ -145,6 +147,7 @@ class TableExecution:
         self._image = None
         self._bands: Optional[List[str]] = None
         self.cancel = ctx.job_cancel_token(job_id)
+        self._staging_names = unique_names(u.unit_id for u in self.reg.units(job_id))
 
     def image(self) -> Any:
         if self._image is None:
@@ -164,8 +167,8 @@ class TableExecution:
         return getattr(self.ee.Reducer, r)()
 
     def unit_file(self, unit: UnitRecord) -> Path:
-        """Where a unit's rows are staged (JSON)."""
-        return self.dir / f"{unit.unit_id.replace('/', '_')}.json"
+        """Where a unit's rows are staged (JSON; one safe, unique name per unit)."""
+        return self.dir / f"{self._staging_names[unit.unit_id]}.json"
 
     def query(self, unit: UnitRecord) -> Tuple[Any, RowShape]:
         """The ``ee.FeatureCollection`` one unit computes, and how its answer becomes rows."""
@@ -186,7 +189,8 @@ class TableExecution:
 
     def handle(self, unit: UnitRecord) -> int:
         collection, shape = self.query(unit)
-        return write_atomic(self.unit_file(unit), rows_bytes(shape.rows(collection.getInfo())))
+        answer = json_object(collection.getInfo)()  # a truncated body is retried
+        return write_atomic(self.unit_file(unit), rows_bytes(shape.rows(answer)))
 
     def _timeseries(self, f: RegionFeature, scale: Optional[float]) -> Any:
         ee = self.ee
@@ -282,10 +286,11 @@ class TableExecution:
                     r["date"] = dt.datetime.fromtimestamp(r["time"] / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             keys.insert(2, "date")
         paths = []
+        publisher = Publisher(self.reg, self.job_id, self.spec.output.overwrite)
         for rec in self.reg.outputs(self.job_id):
             path = Path(rec.path)
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+            tmp = publisher.temp_path(path)
             if rec.output_id == "csv":
                 with open(tmp, "w", newline="", encoding="utf-8") as fh:
                     w = csv.DictWriter(fh, fieldnames=keys, extrasaction="ignore")
@@ -294,7 +299,7 @@ class TableExecution:
                         w.writerow({k: r.get(k, "") for k in keys})
             else:
                 self._write_gpkg(tmp, rows, keys)
-            os.replace(tmp, path)
+            publisher.publish(tmp, path)
             self.reg.set_output_state(self.job_id, rec.output_id, reg.DONE)
             paths.append(str(path))
         return paths

@@ -4,8 +4,9 @@ Each output raster is staged as a raw band-sequential file (``<id>.raw``) descri
 (``<id>.vrt``, ``VRTRawRasterBand``). The file is created sparse at its full size; every tile is
 written in place with ``os.pwrite`` as it arrives (several threads at once: tiles never
 overlap), so memory never holds more than the tiles in flight. A tile written by ``pwrite`` is
-in the OS page cache the moment the call returns: a ``kill -9`` of the process does not lose it,
-so the registry marks a unit done right after its write. When the last tile of an output lands,
+in the OS page cache the moment the call returns: a ``kill -9`` of the process does not lose it.
+A power cut could: units are recorded as done in batches, each after :meth:`StagingRaster.sync`
+has flushed the staging file to disk. When the last tile of an output lands,
 :mod:`eeextract_plugin.core.mosaic` turns the staged raster into the final file (COG by default).
 """
 
@@ -21,7 +22,7 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from eeextract_plugin.core.errors import EEExtractError
+from eeextract_plugin.core.errors import DiskFullError
 from eeextract_plugin.core.grid import PixelGrid, crs_of
 
 log = logging.getLogger(__name__)
@@ -33,18 +34,17 @@ _GDAL_TYPES = {
 }
 
 
-class DiskFullError(EEExtractError, OSError):
-    """No space left on the device holding the staging or output files."""
-
-
 class StagingRaster:
     """A raw, band-sequential raster on disk that tiles are written into, in any order."""
 
     def __init__(self, base: Union[str, Path], grid: PixelGrid, bands: Sequence[str],
                  dtype: Union[str, np.dtype], nodata: Optional[float] = None) -> None:
+        # ``base`` is a name from core.naming: its dots belong to the id ("plot.1"), so the
+        # suffixes are appended, never substituted (with_suffix would stage plot.1 and plot.2
+        # both into plot.raw).
         self.base = Path(base)
-        self.raw_path = self.base.with_suffix(".raw")
-        self.vrt_path = self.base.with_suffix(".vrt")
+        self.raw_path = self.base.with_name(self.base.name + ".raw")
+        self.vrt_path = self.base.with_name(self.base.name + ".vrt")
         self.grid = grid
         self.bands = list(bands)
         self.dtype = np.dtype(dtype).newbyteorder("<")
@@ -72,7 +72,7 @@ class StagingRaster:
                 raise
             self._fd = fd
             if not self.vrt_path.exists():
-                tmp = self.vrt_path.with_suffix(".vrt.tmp")
+                tmp = self.vrt_path.with_name(self.vrt_path.name + ".tmp")
                 tmp.write_text(self.vrt_xml(), encoding="utf-8")
                 os.replace(tmp, self.vrt_path)
         return self
@@ -82,6 +82,13 @@ class StagingRaster:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+    def sync(self) -> None:
+        """Flushes every tile written so far to the disk (``fsync``): after it, they survive a
+        power cut, so their units may be recorded as done."""
+        with self._lock:
+            if self._fd is not None:
+                os.fsync(self._fd)
 
     def write(self, col: int, row: int, data: Union[np.ndarray, Sequence[np.ndarray]]) -> int:
         """Writes a tile at (col, row): a (bands, height, width) array or one 2-D array per band
@@ -169,14 +176,19 @@ def _pwrite_all(fd: int, data: Union[bytes, memoryview], offset: int) -> int:
     return done
 
 
-def write_atomic(path: Union[str, Path], data: bytes) -> int:
-    """Writes a small file whole (chips): temp file then rename, so a crash leaves no half file."""
+def write_atomic(path: Union[str, Path], data: bytes, durable: bool = True) -> int:
+    """Writes a small file whole: temp file then rename, so a crash leaves no half file; with
+    ``durable`` the bytes are on disk (``fsync``) before the rename, so a power cut leaves the
+    old file or the whole new one, never a renamed empty one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     try:
         with open(tmp, "wb") as f:
             f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         try:

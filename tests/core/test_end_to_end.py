@@ -143,9 +143,11 @@ def test_cancel_then_resume_is_identical(session, reference, tmp_path):
 
 def test_resume_after_sigkill_is_identical(tmp_path_factory, tmp_path, reference):
     """A real ``eeextract run`` process killed with SIGKILL mid-job, then resumed."""
-    server = start_server(tmp_path_factory, latency=(0.15, 0.0))
+    # Finished units are recorded in batches (at least once a second, after an fsync): slow
+    # enough requests that the kill lands between two batches.
+    server = start_server(tmp_path_factory, latency=(0.5, 0.0))
     try:
-        job = make_spec(tmp_path, "out", execution={"tile_size": 256, "max_concurrent_requests": 2})
+        job = make_spec(tmp_path, "out", execution={"tile_size": 128, "max_concurrent_requests": 2})
         job_file = tmp_path / "job.json"
         job.to_file(job_file)
         work = tmp_path / "work"

@@ -400,13 +400,14 @@ def test_a_part_failing_its_checksum_fails_only_its_output_and_resume_reexports(
     assert result.state == reg.COMPLETED_WITH_FAILURES
     assert "checksum" in result.message and "north" in result.message
     assert [Path(p).name for p in result.outputs] == ["dem-export_south.tif"]
-    # Resume: only the bad output is exported again (attempt 2), the good one is kept.
+    # Resume: only the bad output is exported again (attempt 2), the good one is kept. (The
+    # first runner holds the job from its creation until it closes.)
+    runner.close()
     runner2 = _fast_runner(session, tmp_path / ".eeextract")
     result2 = runner2.run(job_id)
     assert result2.state == reg.COMPLETED, result2.message
     attempts = {u.output_id: u.params["export"]["attempt"] for u in runner2.registry.units(job_id)}
     assert attempts == {"north": 2, "south": 1}
-    runner.close()
     runner2.close()
 
 

@@ -81,13 +81,23 @@ class DaskDirectExecution(DirectExecution):
             url = self.source.pixels_url(img, grid, out.bands)
             return self.units.request(tasks.fetch_tile, url, self.project, self.timeout_s, target, label="tile")
         url = self.source.visualized_url(img, grid, out.fetch)
-        return self.units.request(tasks.fetch_picture, url, self.project, self.timeout_s, out.path, out.fetch,
-                                  label="chip")
+        tmp = self.publisher.temp_path(out.path)
+        nbytes = self.units.request(tasks.fetch_picture, url, self.project, self.timeout_s, str(tmp), out.fetch,
+                                    label="chip")
+        try:
+            self.publisher.publish_bytes(out.path, tmp.read_bytes())  # chips are small
+        finally:
+            tmp.unlink(missing_ok=True)
+        return nbytes
 
     def write_output(self, st: StagingRaster, out: OutputPlan) -> None:
-        self.units.call(tasks.write_output, str(st.vrt_path), out.path, out.format, str(out.dtype),
+        # A worker writes the file under this job's temporary name; it is put in place here,
+        # under the job's overwrite rule (the registry and the publisher stay on the client).
+        tmp = self.publisher.temp_path(out.path)
+        self.units.call(tasks.write_output, str(st.vrt_path), str(tmp), out.format, str(out.dtype),
                         self.spec.output.compression, self.spec.output.nodata, self.units.event_name,
                         label="cog")
+        self.publisher.publish(tmp, out.path)
 
     def zonal_of(self, path: str) -> Tuple[List[str], Optional[str]]:
         return self.units.call(tasks.zonal, path, self.spec.zonal, label="zonal")
@@ -136,8 +146,10 @@ class DaskExportExecution(ExportExecution):
         return total[0]
 
     def mosaic(self, part_paths: List[Path], vrt: Path, out: OutputPlan) -> None:
+        tmp = self.publisher.temp_path(out.path)
         self.units.call(tasks.mosaic, [str(p) for p in part_paths], str(vrt), out,
-                        self.spec.output.compression, self.spec.output.nodata, label="mosaic")
+                        self.spec.output.compression, self.spec.output.nodata, str(tmp), label="mosaic")
+        self.publisher.publish(tmp, out.path)
 
     def zonal_of(self, path: str) -> Tuple[List[str], Optional[str]]:
         return self.units.call(tasks.zonal, path, self.spec.zonal, label="zonal")

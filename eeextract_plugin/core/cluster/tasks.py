@@ -204,10 +204,10 @@ def download_part(recipe: StoreRecipe, part: RemotePart, dest: str, cancel_event
 
 
 def mosaic(part_paths: Sequence[str], vrt: str, out: OutputPlan, compression: str,
-           nodata: Optional[float]) -> str:
-    """An export's parts → the output file."""
-    mosaic_parts([Path(p) for p in part_paths], Path(vrt), out, compression, nodata)
-    return out.path
+           nodata: Optional[float], dest: str) -> str:
+    """An export's parts → a file at ``dest`` (the client then puts it in place)."""
+    mosaic_parts([Path(p) for p in part_paths], Path(vrt), out, compression, nodata, Path(dest))
+    return dest
 
 
 __all__ = ["TileTarget", "StoreRecipe", "fetch_tile", "fetch_picture", "fetch_rows", "write_output", "zonal",

@@ -40,9 +40,11 @@ from eeextract_plugin.core.export.parts import (
     RemotePart,
 )
 from eeextract_plugin.core.mosaic import build_output, parts_to_vrt
+from eeextract_plugin.core.naming import unique_names
 from eeextract_plugin.core.plan import EXPORT_FORMATS, OutputPlan, Plan
 from eeextract_plugin.core.postprocess import zonal_for_output
 from eeextract_plugin.core.progress import ProgressTracker
+from eeextract_plugin.core.publish import Publisher, fsync_file
 from eeextract_plugin.core.registry import OutputRecord, UnitRecord
 from eeextract_plugin.core.results import ExportStats, JobResult
 from eeextract_plugin.core.source import EarthEngineSource, ImageRef
@@ -124,6 +126,8 @@ class ExportExecution:
         self.outputs: Dict[str, OutputPlan] = {rec.output_id: OutputPlan.from_info(rec.info)
                                                for rec in self.reg.outputs(job_id)}
         self.records: Dict[str, OutputRecord] = {rec.output_id: rec for rec in self.reg.outputs(job_id)}
+        self.names = unique_names(self.outputs)  # each output's own prefix and parts folder
+        self.publisher = Publisher(self.reg, job_id, spec.output.overwrite)
         self.source = EarthEngineSource(self.session, spec)
         self.parts_dir = ctx.staging_dir(job_id)
         self.poll = t.PollInterval(poll_min_s, poll_max_s)
@@ -156,9 +160,9 @@ class ExportExecution:
 
     def _prefix(self, oid: str, attempt: int) -> str:
         if self.method.type == "export_gcs":
-            base = internal_prefix(self.job_id, oid, attempt)
+            base = internal_prefix(self.job_id, self.names[oid], attempt)
             return f"{self.method.prefix.rstrip('/')}/{base}" if self.method.prefix else base
-        return drive_prefix(self.job_id, oid, attempt)
+        return drive_prefix(self.job_id, self.names[oid], attempt)
 
     # ---------------------------------------------------------------------------- submit
     def _submit(self, unit: UnitRecord, ex: Dict[str, Any]) -> Optional[str]:
@@ -408,7 +412,7 @@ class ExportExecution:
             raise PartStoreError(f"export {unit.output_id}: {len(found & expected)} of {len(expected)} "
                                  f"parts found under {prefix!r}")
         parts = [p for p in parts if (p.row, p.col) in expected]
-        local_dir = self.parts_dir / _safe(unit.output_id)
+        local_dir = self.parts_dir / self.names[unit.output_id]
         local_dir.mkdir(parents=True, exist_ok=True)
         downloaded = set(ex.get("downloaded") or [])
         paths: Dict[str, Path] = {}
@@ -463,8 +467,10 @@ class ExportExecution:
             self._save(unit, ex)
 
     def mosaic(self, part_paths: List[Path], vrt: Path, out: OutputPlan) -> None:
-        """The output file from its parts (here; a Dask run does it on a worker)."""
-        mosaic_parts(part_paths, vrt, out, self.spec.output.compression, self.spec.output.nodata)
+        """The output file from its parts, put in place under the job's overwrite rule (here; a
+        Dask run writes it on a worker and publishes it here)."""
+        mosaic_parts(part_paths, vrt, out, self.spec.output.compression, self.spec.output.nodata,
+                     publisher=self.publisher)
 
     def _download_verified(self, part: RemotePart, dest: Path, attempts: int = 3) -> int:
         return download_verified(self.store, part, dest, lambda: self.cancel.cancelled, attempts)
@@ -507,7 +513,9 @@ def download_verified(store: PartStore, part: RemotePart, dest: Path,
         if cancelled():
             raise PartStoreError("cancelled")
         try:
-            return store.download(part, dest)
+            size = store.download(part, dest)
+            fsync_file(dest)  # on disk before the registry lists it as downloaded
+            return size
         except ChecksumError as exc:
             last = exc
             log.warning("%s (attempt %d of %d)", exc, i + 1, attempts)
@@ -525,11 +533,12 @@ def download_verified(store: PartStore, part: RemotePart, dest: Path,
 
 
 def mosaic_parts(part_paths: List[Path], vrt: Path, out: OutputPlan, compression: str,
-                 nodata: Optional[float]) -> None:
-    """A VRT over an export's parts (band names set: exported parts carry none) → the output."""
+                 nodata: Optional[float], dest: Optional[Path] = None, publisher: Any = None) -> None:
+    """A VRT over an export's parts (band names set: exported parts carry none) → the output
+    (at ``dest``, default the output's path; ``publisher``: put in place by the job's rule)."""
     parts_to_vrt(part_paths, vrt)
     _name_bands(vrt, out.bands)
-    build_output(vrt, out.path, out.format, out.dtype, compression, nodata)
+    build_output(vrt, dest or out.path, out.format, out.dtype, compression, nodata, publisher=publisher)
 
 
 def _name_bands(vrt: Path, names: List[str]) -> None:
@@ -544,7 +553,3 @@ def _name_bands(vrt: Path, names: List[str]) -> None:
 def _message(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
-
-
-def _safe(s: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in s)

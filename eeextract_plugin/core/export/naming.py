@@ -13,21 +13,21 @@ import math
 import re
 from typing import List, Optional, Tuple
 
+from eeextract_plugin.core.naming import safe_name
+
 PREFIX_ROOT = "eeextract"
 
 
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:80]
+def internal_prefix(job_id: str, output_name: str, attempt: int) -> str:
+    """``eeextract/<job id>/<output name>-a<attempt>`` (Cloud Storage); Drive has no folders
+    inside an export folder, so :func:`drive_prefix` flattens it. ``output_name`` is the
+    output's name among the job's (:func:`eeextract_plugin.core.naming.unique_names`): two
+    outputs never share a prefix, so their parts never mix."""
+    return f"{PREFIX_ROOT}/{safe_name(job_id)}/{output_name}-a{attempt}"
 
 
-def internal_prefix(job_id: str, output_id: str, attempt: int) -> str:
-    """``eeextract/<job id>/<output id>-a<attempt>`` (Cloud Storage); Drive has no folders
-    inside an export folder, so :func:`drive_prefix` flattens it."""
-    return f"{PREFIX_ROOT}/{_safe(job_id)}/{_safe(output_id)}-a{attempt}"
-
-
-def drive_prefix(job_id: str, output_id: str, attempt: int) -> str:
-    return internal_prefix(job_id, output_id, attempt).replace("/", "__")
+def drive_prefix(job_id: str, output_name: str, attempt: int) -> str:
+    return internal_prefix(job_id, output_name, attempt).replace("/", "__")
 
 
 def part_pattern(prefix: str) -> re.Pattern[str]:
