@@ -34,6 +34,7 @@ import numpy as np
 from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.imagery import s2, synthetic
 from eeextract_plugin.sandbox.imagery.image import INT16, UINT8, Image, NativeBand, PixelType
+from eeextract_plugin.sandbox.imagery.lattice import TwoScale
 from eeextract_plugin.sandbox.imagery.projection import Projection, transform_xy
 
 PUBLIC_PREFIX = "projects/earthengine-public/assets/"
@@ -50,15 +51,23 @@ DEM_SCALE = 1.0 / 3600.0
 LANDCOVER_SCALE = 1.0 / 12000.0
 
 
+# Broad fields on control points every 4 arc-seconds (DEM) and every 12 pixels (LANDCOVER):
+# both ~100 m, like the S2 tiles' 100 m (see .lattice).
+_DEM_FIELDS = TwoScale(4, synthetic.broad_terrain,
+                       lambda u, v: (-180.0 + u / 3600.0, 90.0 - v / 3600.0), geographic=True)
+_LANDCOVER_FIELDS = TwoScale(12, synthetic.broad_cover,
+                             lambda u, v: (-180.0 + u / 12000.0, 90.0 - v / 12000.0), geographic=True)
+
+
 class DemBand(NativeBand):
     def __init__(self):
         proj = Projection("EPSG:4326", (DEM_SCALE, 0.0, -180.0, 0.0, -DEM_SCALE, 90.0))
         super().__init__("elevation", INT16, proj, None, (360 * 3600, 180 * 3600))
 
     def sample(self, cols, rows, grid):
-        lon = -180.0 + (cols + 0.5) / 3600.0
-        lat = 90.0 - (rows + 0.5) / 3600.0
-        values = np.round(synthetic.elevation(lon, lat)).astype(np.int16)
+        fields, lon, lat = _DEM_FIELDS.sample(cols, rows)
+        z = synthetic.elevation_at(fields, synthetic.detail_noise(lon, lat), synthetic.ridge_noise(lon, lat))
+        values = np.round(z).astype(np.int16)
         return values, np.ones(values.shape, bool)
 
 
@@ -69,9 +78,8 @@ class LandcoverBand(NativeBand):
         self.pyramiding = "MODE"
 
     def sample(self, cols, rows, grid):
-        lon = -180.0 + (cols + 0.5) / 12000.0
-        lat = 90.0 - (rows + 0.5) / 12000.0
-        values = synthetic.landcover(lon, lat)
+        fields, lon, lat = _LANDCOVER_FIELDS.sample(cols, rows)
+        values = synthetic.landcover_at(fields, synthetic.detail_noise(lon, lat), lat)
         return values, np.ones(values.shape, bool)
 
 

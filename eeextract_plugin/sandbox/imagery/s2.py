@@ -33,6 +33,7 @@ import numpy as np
 
 from eeextract_plugin.sandbox.imagery import synthetic
 from eeextract_plugin.sandbox.imagery.image import UINT16, Image, NativeBand
+from eeextract_plugin.sandbox.imagery.lattice import TwoScale
 from eeextract_plugin.sandbox.imagery.projection import Projection, transform_xy
 from eeextract_plugin.sandbox.model.collection import Collection
 from eeextract_plugin.sandbox.raster import PixelGrid
@@ -43,6 +44,8 @@ TILE_STEP_M = 100000.0
 FIRST_DATE = _dt.date(2019, 1, 1)
 END_DATE = _dt.date(2026, 1, 1)  # exclusive
 REVISIT_DAYS = 5
+CONTROL_SPACING_M = 100.0  # land cover's broad fields: control points every 100 m of a tile
+CLASS_SCALE_M = 20.0  # land cover classes are resolved on each tile's 20 m lattice
 N_DATES = math.ceil((END_DATE - FIRST_DATE).days / REVISIT_DAYS)
 EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 DAY_MS = 86400000
@@ -59,9 +62,9 @@ class Tile:
     name: str
     zone: int
     north: bool
-    i: int  # easting of the lower-left corner / 100 km
-    j: int  # northing of the lower-left corner / 100 km
-    lon: float  # centre
+    i: int  # MGRS square column: easting of its west edge / 100 km
+    j: int  # MGRS square row: northing of its south edge / 100 km (south: with false northing)
+    lon: float  # centre of the tile
     lat: float
     bbox: Tuple[float, float, float, float]  # lon/lat bounds of the footprint
 
@@ -71,11 +74,13 @@ class Tile:
 
     @property
     def x0(self) -> float:
-        return self.i * TILE_STEP_M
+        """West edge: 40 m west of the MGRS square (as the real tiles: T31UDQ has ULX 399960)."""
+        return self.i * TILE_STEP_M - 40.0
 
     @property
     def y1(self) -> float:
-        return self.j * TILE_STEP_M + TILE_SIZE_M
+        """North edge: 20 m north of the MGRS square (T31UDQ: ULY 5500020)."""
+        return (self.j + 1) * TILE_STEP_M + 20.0
 
     def projection(self, scale: float) -> Projection:
         return Projection(self.epsg, (scale, 0.0, self.x0, 0.0, -scale, self.y1))
@@ -85,7 +90,7 @@ class Tile:
         return _footprint(self)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=32768)
 def _footprint(tile: Tile):
     from shapely.geometry import Polygon
 
@@ -95,10 +100,19 @@ def _footprint(tile: Tile):
     xs = np.concatenate([x0 + t, np.full(n, x0 + TILE_SIZE_M), x0 + t[::-1][1:], np.full(n - 1, x0)])
     ys = np.concatenate([np.full(n + 1, y0), y0 + t[1:], np.full(n, y0 + TILE_SIZE_M), y0 + t[::-1][1:-1]])
     lon, lat = transform_xy(tile.epsg, "EPSG:4326", xs, ys)
-    return Polygon(np.column_stack([lon, lat]))
+    return Polygon(np.column_stack([_unwrap(lon, tile.zone), lat]))
 
 
-def _tile_name(zone: int, north: bool, i: int, j: int, lat: float) -> str:
+def _unwrap(lon: np.ndarray, zone: int) -> np.ndarray:
+    """Longitudes within 180° of the zone's central meridian (a tile across the antimeridian
+    keeps one piece, with longitudes beyond ±180)."""
+    cm = -183.0 + 6.0 * zone
+    return cm + ((np.asarray(lon) - cm + 180.0) % 360.0 - 180.0)
+
+
+def tile_name(zone: int, north: bool, i: int, j: int, lat: float) -> str:
+    """The MGRS name of a 100 km square: zone, latitude band (of ``lat``), column letter (three
+    sets by zone), row letter (offset by 5 in even zones)."""
     band = _LAT_BANDS[min(19, max(0, int(math.floor((lat + 80.0) / 8.0))))]
     col = _COL_SETS[(zone - 1) % 3][i - 1]
     row = _ROW_LETTERS[(j + (5 if zone % 2 == 0 else 0)) % 20]
@@ -110,7 +124,7 @@ _TABLE: Optional[Tuple[List[Tile], Dict[str, Tile]]] = None
 
 
 def tiles() -> Tuple[List[Tile], Dict[str, Tile]]:
-    """All tiles (sorted by name) and an index by name; computed once, about a second."""
+    """All tiles (sorted by name) and an index by name; computed once."""
     global _TABLE
     with _TABLE_LOCK:
         if _TABLE is None:
@@ -119,41 +133,41 @@ def tiles() -> Tuple[List[Tile], Dict[str, Tile]]:
 
 
 def _build_tiles() -> Tuple[List[Tile], Dict[str, Tile]]:
+    """The tiles over land (:func:`.geography.s2_tile_keys`, derived from GSHHG with the real
+    tile geometry), with their names, centres and lon/lat bounds."""
+    from eeextract_plugin.sandbox.imagery import geography
+
+    keys = geography.s2_tile_keys()
     out: List[Tile] = []
     k = np.linspace(0.0, TILE_SIZE_M, 5)
     for zone in range(1, 61):
-        lon_min = -180.0 + 6.0 * (zone - 1)
-        for north, js in ((True, range(0, 94)), (False, range(37, 100))):
-            epsg = f"EPSG:{(32600 if north else 32700) + zone}"
-            ii, jj = np.meshgrid(np.arange(1, 9), np.array(list(js)))
-            ii, jj = ii.ravel(), jj.ravel()
-            cx = ii * TILE_STEP_M + TILE_SIZE_M / 2
-            cy = jj * TILE_STEP_M + TILE_SIZE_M / 2
-            lon, lat = transform_xy(epsg, "EPSG:4326", cx.astype(float), cy.astype(float))
-            dlon = (lon - lon_min + 180.0) % 360.0 - 180.0
-            keep = (dlon >= -0.5) & (dlon < 6.5)
-            keep &= (lat >= 0.0) & (lat <= 84.0) if north else (lat >= -56.0) & (lat < 0.0)
-            idx = np.nonzero(keep)[0]
-            if idx.size == 0:
+        for north in (1, 0):
+            sel = keys[(keys[:, 0] == zone) & (keys[:, 1] == north)]
+            if sel.size == 0:
                 continue
-            # 5x5 sample points per tile: land anywhere?
-            px = (ii[idx] * TILE_STEP_M)[:, None, None] + k[None, None, :]
-            py = (jj[idx] * TILE_STEP_M)[:, None, None] + k[None, :, None]
+            epsg = f"EPSG:{(32600 if north else 32700) + zone}"
+            ii = sel[:, 2]
+            jj = sel[:, 3]
+            x0 = ii * TILE_STEP_M - 40.0
+            y1 = (jj + 1) * TILE_STEP_M + 20.0
+            # centre of the tile; centre of the MGRS square (for its latitude band)
+            clon, clat = transform_xy(epsg, "EPSG:4326", (x0 + TILE_SIZE_M / 2).astype(float),
+                                      (y1 - TILE_SIZE_M / 2).astype(float))
+            _, slat = transform_xy(epsg, "EPSG:4326", (ii * TILE_STEP_M + TILE_STEP_M / 2).astype(float),
+                                   (jj * TILE_STEP_M + TILE_STEP_M / 2).astype(float))
+            px = x0[:, None, None] + k[None, None, :]
+            py = (y1 - TILE_SIZE_M)[:, None, None] + k[None, :, None]
             px, py = np.broadcast_arrays(px, py)
-            plon, plat = transform_xy(epsg, "EPSG:4326", px.ravel(), py.ravel())
-            plon = plon.reshape(px.shape)
+            plon, plat = transform_xy(epsg, "EPSG:4326", px.ravel().astype(float), py.ravel().astype(float))
+            plon = _unwrap(plon, zone).reshape(px.shape)
             plat = plat.reshape(px.shape)
-            land = (synthetic.continentality(plon, plat) > 0.0).any(axis=(1, 2))
             lon_lo, lon_hi = np.nanmin(plon, axis=(1, 2)), np.nanmax(plon, axis=(1, 2))
             lat_lo, lat_hi = np.nanmin(plat, axis=(1, 2)), np.nanmax(plat, axis=(1, 2))
-            span = lon_hi - lon_lo
-            for n, t in enumerate(idx):
-                if not land[n] or not span[n] < 90.0:
-                    continue
-                i, j = int(ii[t]), int(jj[t])
+            for n in range(len(sel)):
+                i, j = int(ii[n]), int(jj[n])
                 bbox = (float(lon_lo[n]), float(lat_lo[n]), float(lon_hi[n]), float(lat_hi[n]))
-                out.append(Tile(_tile_name(zone, north, i, j, float(lat[t])), zone, north, i, j,
-                                float(lon[t]), float(lat[t]), bbox))
+                out.append(Tile(tile_name(zone, bool(north), i, j, float(slat[n])), zone, bool(north), i, j,
+                                float(clon[n]), float(clat[n]), bbox))
     out.sort(key=lambda t: t.name)
     index = {t.name: t for t in out}
     return out, index
@@ -266,6 +280,19 @@ class _FieldCache:
 _FIELDS = _FieldCache()
 
 
+@lru_cache(maxsize=1024)
+def _cover_lattice(tile: Tile, scale: float) -> TwoScale:
+    """The land-cover fields on a tile's lattice at ``scale``: control points every 100 m."""
+    step = max(1, int(round(CONTROL_SPACING_M / scale)))
+    epsg, x0, y1 = tile.epsg, tile.x0, tile.y1
+
+    def to_lonlat(u, v):
+        lon, lat = transform_xy(epsg, "EPSG:4326", x0 + u * scale, y1 - v * scale)
+        return np.nan_to_num(lon), np.nan_to_num(lat)
+
+    return TwoScale(step, synthetic.broad_cover, to_lonlat)
+
+
 class S2Band(NativeBand):
     def __init__(self, name: str, scale: float, k: int, tile: Tile):
         dims = int(round(TILE_SIZE_M / scale))
@@ -277,42 +304,57 @@ class S2Band(NativeBand):
         if name == "QA60":
             self.pyramiding = "SAMPLE"
 
-    def _coords(self, cols: np.ndarray, rows: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        x = self.tile.x0 + (cols + 0.5) * self.scale
-        y = self.tile.y1 - (rows + 0.5) * self.scale
-        return x, y
-
     def _cloud(self, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Cloud density on the 60 m (QA60) lattice, so every band agrees with QA60 exactly."""
+        """Cloud density on the 60 m (QA60) lattice, so every band agrees with QA60 exactly:
+        computed once per 60 m cell and spread over its pixels."""
         cover = scene_cover(self.k, self.tile)
         shape = np.broadcast(cols, rows).shape
         if cover <= 0.0:
-            return np.zeros(shape)
+            return np.zeros(shape, np.float32)
         f = int(round(60.0 / self.scale))
-        c60 = cols // f
-        r60 = rows // f
-        x = self.tile.x0 + (c60 + 0.5) * 60.0
-        y = self.tile.y1 - (r60 + 0.5) * 60.0
-        return np.broadcast_to(synthetic.cloud_density(x, y, cover, _scene_seed(self.k, self.tile)), shape)
+        cb, rb = np.broadcast_arrays(cols // f, rows // f)
+        c_lo, c_hi = int(cb.min()), int(cb.max())
+        r_lo, r_hi = int(rb.min()), int(rb.max())
+        if (c_hi - c_lo + 1) * (r_hi - r_lo + 1) > 4 * cb.size + 4096:  # sparse: at the pixels
+            x = self.tile.x0 + (cb + 0.5) * 60.0
+            y = self.tile.y1 - (rb + 0.5) * 60.0
+            return synthetic.cloud_density(x, y, cover, _scene_seed(self.k, self.tile)).astype(np.float32)
+        x = self.tile.x0 + (np.arange(c_lo, c_hi + 1) + 0.5) * 60.0
+        y = self.tile.y1 - (np.arange(r_lo, r_hi + 1) + 0.5) * 60.0
+        cells = synthetic.cloud_density(x[None, :], y[:, None], cover, _scene_seed(self.k, self.tile))
+        return cells.astype(np.float32)[rb - r_lo, cb - c_lo]
+
+    def _classes(self, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Land cover on the tile's 20 m lattice (B11's), so 10 m and 20 m bands agree."""
+        f = max(1, int(round(CLASS_SCALE_M / self.scale)))
+        lattice = _cover_lattice(self.tile, self.scale * f)
+        c, r = cols // f, rows // f
+        if f > 1 and c.ndim == 2 and r.ndim == 2 and c.shape[0] == 1 and r.shape[1] == 1:
+            uc, ic = np.unique(c[0], return_inverse=True)
+            ur, ir = np.unique(r[:, 0], return_inverse=True)
+            fields, lon, lat = lattice.sample(uc[None, :], ur[:, None])
+            classes = synthetic.landcover_at(fields, synthetic.detail_noise(lon, lat), lat)
+            return classes[ir[:, None], ic[None, :]]
+        fields, lon, lat = lattice.sample(c, r)
+        return synthetic.landcover_at(fields, synthetic.detail_noise(lon, lat), lat)
+
+    def _texture(self, cols: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        x = self.tile.x0 + (cols + 0.5) * self.scale
+        y = self.tile.y1 - (rows + 0.5) * self.scale
+        return synthetic.surface_texture(x, y).astype(np.float32)
 
     def sample(self, cols: np.ndarray, rows: np.ndarray, grid: PixelGrid):
-        x, y = self._coords(cols, rows)
         density = _FIELDS.get(("cloud", self.k, self.tile, self.scale, grid), lambda: self._cloud(cols, rows))
         if self.spectral == "QA60":
             qa = np.where(density >= 0.5, 1024, np.where(density >= 0.25, 2048, 0)).astype(np.uint16)
             return qa, np.ones(qa.shape, bool)
-
-        def make_classes():
-            xb, yb = np.broadcast_arrays(x, y)
-            lon, lat = transform_xy(self.tile.epsg, "EPSG:4326", xb, yb)
-            return synthetic.landcover(np.nan_to_num(lon), np.nan_to_num(lat))
-
-        classes = _FIELDS.get(("classes", self.tile, self.scale, grid), make_classes)
-        texture = _FIELDS.get(("texture", self.tile, self.scale, grid), lambda: synthetic.surface_texture(x, y))
+        classes = _FIELDS.get(("classes", self.tile, self.scale, grid), lambda: self._classes(cols, rows))
+        texture = _FIELDS.get(("texture", self.tile, self.scale, grid), lambda: self._texture(cols, rows))
         index = synthetic.S2_BANDS.index(self.spectral)
-        surface = synthetic.surface_reflectance(index, classes, texture, season(self.k, self.tile))
-        value = synthetic.cloudy_reflectance(index, surface, density)
-        value = np.clip(np.round(value), 1, 65535).astype(np.uint16)
+        value = synthetic.reflectance_lut(index, season(self.k, self.tile))[classes]
+        value *= texture
+        value = synthetic.cloudy_reflectance(index, value, density)
+        value = np.clip(np.rint(value), 1, 65535).astype(np.uint16)
         return value, np.ones(value.shape, bool)
 
 
@@ -495,12 +537,21 @@ def _pair(dr: Any) -> Tuple[Any, Any]:
 def _tiles_in(region: Any, all_tiles: Sequence[Tile]) -> List[Tile]:
     from shapely import intersects
 
+    if region is None or region.is_empty:
+        return []
     x0, y0, x1, y1 = region.bounds
-    out = []
-    for t in all_tiles:
-        a, b, c, d = t.bbox
-        if a > x1 + 0.5 or c < x0 - 0.5 or b > y1 + 0.5 or d < y0 - 0.5:
-            continue
-        if intersects(t.footprint, region):
-            out.append(t)
-    return out
+    boxes = _bbox_array(all_tiles)
+    near = np.nonzero((boxes[:, 0] <= x1 + 0.5) & (boxes[:, 2] >= x0 - 0.5)
+                      & (boxes[:, 1] <= y1 + 0.5) & (boxes[:, 3] >= y0 - 0.5))[0]
+    return [all_tiles[n] for n in near if intersects(all_tiles[n].footprint, region)]
+
+
+_BBOXES: Dict[int, np.ndarray] = {}
+
+
+def _bbox_array(all_tiles: Sequence[Tile]) -> np.ndarray:
+    key = id(all_tiles)
+    boxes = _BBOXES.get(key)
+    if boxes is None or len(boxes) != len(all_tiles):
+        boxes = _BBOXES[key] = np.array([t.bbox for t in all_tiles], dtype=np.float64).reshape(-1, 4)
+    return boxes
