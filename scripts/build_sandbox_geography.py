@@ -134,8 +134,8 @@ def s2_tiles(counts: np.ndarray) -> np.ndarray:
                     top = (j + 1) * 1e5 + 20.0
                     in_j = (y < top + margin) & (y >= top - TILE_SIZE - margin)
                     m = in_i & in_j & (i >= 1) & (i <= 8)
-                    for key in np.unique(i[m] * 1000 + j[m]).tolist():
-                        found.add((zone, int(north), key // 1000, key % 1000))
+                    for key in np.unique(i[m] * 10000 + (j[m] + 1000)).tolist():
+                        found.add((zone, int(north), key // 10000, key % 10000 - 1000))
     candidates = np.array(sorted(found), dtype=np.int64).reshape(-1, 4)
     return candidates[_square_in_strip(candidates)].astype(np.int16)
 

@@ -295,15 +295,17 @@ class ImageCatalog:
         aid = asset_id_of(parent)
         terms = parse_list_filter(filter)
         if aid == S2_ID:
-            start = end = region = None
+            start = end = region = names = None
             for t in terms:
+                if t[0] == "properties.MGRS_TILE" and t[1] in ("=", ":") and isinstance(t[2], str):
+                    names = frozenset([t[2]]) if names is None else names & frozenset([t[2]])
                 if t[0] == "startTime" and t[1] in (">=", ">"):
                     start = _ms(t[2]) + (1 if t[1] == ">" else 0)
                 elif t[0] == "endTime" and t[1] in ("<", "<="):
                     end = _ms(t[2]) + (1 if t[1] == "<=" else 0)
                 elif t[0] == "intersects":
                     region = t[2]
-            coll = s2.S2Collection().narrowed(start, end, region)
+            coll = s2.S2Collection().narrowed(start, end, region, names)
             out: List[Dict[str, Any]] = []
             skipped = 0
             cap = int(getattr(self.config, "max_collection_elements", 5000) or 5000)

@@ -123,7 +123,7 @@ def _distance_grids(geo: _Geography) -> Tuple[np.ndarray, np.ndarray]:
     far = _box_mean(share, 4 * COARSE)
     inland = 0.5 * np.clip((near - 0.5) * 2.0, 0.0, 1.0) + 0.5 * np.clip((far - 0.5) * 2.0, 0.0, 1.0)
     inland *= np.clip(share * 2.0, 0.0, 1.0)
-    ocean = np.clip((0.5 - mid) * 2.0, 0.0, 1.0) * np.clip((1.0 - share) * 2.0, 0.0, 1.0)
+    ocean = np.clip(1.0 - mid / 0.35, 0.0, 1.0) ** 1.5 * np.clip((1.0 - share) * 2.0, 0.0, 1.0)
     return inland, ocean
 
 

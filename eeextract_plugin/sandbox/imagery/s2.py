@@ -448,7 +448,7 @@ class S2Collection(Collection):
     kind = "ImageCollection"
 
     def __init__(self, start_ms: Optional[int] = None, end_ms: Optional[int] = None, region: Any = None,
-                 properties: Optional[Dict[str, Any]] = None):
+                 properties: Optional[Dict[str, Any]] = None, tile_names: Optional[frozenset] = None):
         super().__init__(properties if properties is not None else {
             "title": "Sandbox synthetic Sentinel-2 surface reflectance",
             "system:visualization_0_bands": "B4,B3,B2",
@@ -458,6 +458,7 @@ class S2Collection(Collection):
         self.start_ms = start_ms
         self.end_ms = end_ms
         self.region = region
+        self.tile_names = tile_names  # MGRS_TILE values the filters allow (None: any)
 
     # -- what the filters leave
     def date_indices(self) -> range:
@@ -471,12 +472,17 @@ class S2Collection(Collection):
         return range(int(max(0, lo)), int(max(lo, hi)))
 
     def tiles(self) -> List[Tile]:
-        all_tiles = tiles()[0]
-        if self.region is None:
+        all_tiles, by_name = tiles()
+        if self.region is None and self.tile_names is None:
             return all_tiles
         cached = getattr(self, "_tiles", None)
         if cached is None:
-            cached = self._tiles = _tiles_in(self.region, all_tiles)
+            if self.tile_names is not None:
+                candidates = [by_name[n] for n in sorted(self.tile_names) if n in by_name]
+                cached = candidates if self.region is None else _tiles_in(self.region, candidates)
+            else:
+                cached = _tiles_in(self.region, all_tiles)
+            self._tiles = cached
         return cached
 
     def _time_ok(self, t: int) -> bool:
@@ -503,13 +509,17 @@ class S2Collection(Collection):
                 n += sum(1 for t in tile_list if self._time_ok(time_start_ms(k, t)))
         return n
 
-    def narrowed(self, start_ms: Optional[int], end_ms: Optional[int], region: Any) -> S2Collection:
+    def narrowed(self, start_ms: Optional[int], end_ms: Optional[int], region: Any,
+                 tile_names: Optional[frozenset] = None) -> S2Collection:
         s = self.start_ms if start_ms is None else (start_ms if self.start_ms is None else max(start_ms, self.start_ms))
         e = self.end_ms if end_ms is None else (end_ms if self.end_ms is None else min(end_ms, self.end_ms))
         r = self.region
         if region is not None:
             r = region if r is None else r.intersection(region)
-        return S2Collection(s, e, r, self.properties)
+        names = self.tile_names
+        if tile_names is not None:
+            names = tile_names if names is None else names & tile_names
+        return S2Collection(s, e, r, self.properties, names)
 
     def apply_filter(self, filter: Any) -> Collection:
         start = end = region = None
@@ -523,9 +533,34 @@ class S2Collection(Collection):
             b = bounds()
             if b is not None:
                 region = to_shapely(b)
-        narrowed = self.narrowed(start, end, region) if (start is not None or end is not None or region is not None) else self
+        names = _tile_names(filter)
+        narrowed = self.narrowed(start, end, region, names) \
+            if (start is not None or end is not None or region is not None or names is not None) else self
         # The narrowing is a superset of the matches; the filter itself decides exactly.
         return super(S2Collection, narrowed).apply_filter(filter)
+
+
+def _tile_names(filter: Any) -> Optional[frozenset]:
+    """The MGRS_TILE values a filter allows (``Filter.eq``/``equals``/``inList`` on
+    ``MGRS_TILE``, or an ``and`` of filters with some), or None when it does not restrict them."""
+    name = getattr(filter, "name", None)
+    if name in ("Filter.equals", "Filter.eq") and getattr(filter, "leftField", None) == "MGRS_TILE":
+        value = getattr(filter, "rightValue", None)
+        return frozenset([value]) if isinstance(value, str) else None
+    if name == "Filter.inList" and getattr(filter, "leftField", None) == "MGRS_TILE":
+        values = getattr(filter, "rightValue", None)
+        if isinstance(values, (list, tuple)) and all(isinstance(v, str) for v in values):
+            return frozenset(values)
+        return None
+    parts = getattr(filter, "filters", None)
+    if parts is not None and type(filter).__name__ == "AndFilter":
+        found = [n for n in (_tile_names(f) for f in parts) if n is not None]
+        if found:
+            out = found[0]
+            for n in found[1:]:
+                out = out & n
+            return out
+    return None
 
 
 def _pair(dr: Any) -> Tuple[Any, Any]:

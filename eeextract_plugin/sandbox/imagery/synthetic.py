@@ -193,7 +193,7 @@ def broad_terrain(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     relief = fbm(lon, lat, _RELIEF_CELLS, _RELIEF_WEIGHTS, 23) * float(sum(_RELIEF_WEIGHTS))
     inland = geo.inland(lon, lat)
     massif = fbm(lon, lat, (9.0, 3.5, 1.2), (1.0, 0.5, 0.25), 29)
-    mountains = np.clip((massif - 0.47) / 0.14, 0.0, 1.0)
+    mountains = np.clip((massif - 0.56) / 0.12, 0.0, 1.0)
     mountains = mountains * mountains * (0.35 + 0.65 * inland)
     return np.stack([shore, relief, mountains, inland, geo.open_ocean(lon, lat)])
 
