@@ -51,8 +51,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     g.add_argument("--max-bands", type=int, default=d.max_bands, metavar="N")
     g.add_argument("--max-pending-tasks", type=int, default=d.max_pending_tasks, metavar="N")
     g.add_argument("--max-running-tasks", type=int, default=d.max_running_tasks, metavar="N")
+    g = parser.add_argument_group("serving")
+    g.add_argument("--workers", type=int, default=default_workers(), metavar="N",
+                   help="processes computing interactive requests (default: one per CPU, at most 4; "
+                        "0 computes in the server's threads)")
+    g.add_argument("--max-request-bytes", type=int, default=d.max_request_bytes, metavar="B",
+                   help="largest API request body; larger ones get 413 (default %(default)s)")
+    g.add_argument("--max-upload-bytes", type=int, default=d.max_upload_bytes, metavar="B",
+                   help="largest Cloud Storage / Drive upload request body (default %(default)s)")
+    g.add_argument("--max-connections", type=int, default=d.max_connections, metavar="N",
+                   help="open client connections (default %(default)s)")
+    g.add_argument("--idle-timeout", type=float, default=d.idle_timeout_s, metavar="S",
+                   help="close a keep-alive connection idle this long (default %(default)s)")
+    g.add_argument("--request-timeout", type=float, default=d.request_timeout_s, metavar="S",
+                   help="drop a request whose headers or body stall this long (default %(default)s)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
+
+
+def default_workers() -> int:
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -70,6 +90,12 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         max_download_bytes=args.max_download_bytes,
         max_pending_tasks=args.max_pending_tasks,
         max_running_tasks=args.max_running_tasks,
+        compute_workers=max(0, args.workers),
+        max_request_bytes=args.max_request_bytes,
+        max_upload_bytes=args.max_upload_bytes,
+        max_connections=args.max_connections,
+        idle_timeout_s=args.idle_timeout,
+        request_timeout_s=args.request_timeout,
         latency=LatencyModel(args.latency_fixed, args.latency_per_mp),
         faults=FaultInjection(
             seed=args.fault_seed, error_500=args.fault_500, error_503=args.fault_503,

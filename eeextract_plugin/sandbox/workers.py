@@ -40,7 +40,12 @@ def _initialise(config: SandboxConfig) -> None:
     """A worker's start: its engine, and the shipped geography and Sentinel-2 tile table read
     at once rather than during its first request."""
     global _ENGINE
+    import signal
+
     from eeextract_plugin.sandbox.engine import Engine
+
+    # Ctrl-C in a terminal reaches the whole process group: the server stops its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     _ENGINE = Engine(config)
     try:
