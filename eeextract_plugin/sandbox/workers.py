@@ -10,8 +10,9 @@ their position: every process computes the same bytes). The serving thread waits
 answer while holding its request's slot, as it would while computing itself.
 
 Workers are started with ``spawn`` (never ``fork``: the server may run inside a process with
-threads, a test runner, or QGIS), lazily, on the first computation. A worker that dies fails the
-requests it was running with 500 and the pool is started anew.
+threads, a test runner, or QGIS) when the server starts; a program that embeds the server with
+workers must guard its main module (``if __name__ == "__main__":``), as ``multiprocessing``
+requires. A worker that dies fails the request it was running with 500 and is replaced.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import queue
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from eeextract_plugin.sandbox.config import SandboxConfig
 from eeextract_plugin.sandbox.errors import EEError, internal
@@ -57,10 +57,6 @@ def _initialise(config: SandboxConfig) -> None:
         log.exception("sandbox worker: cannot read the geography")
 
 
-def _ready() -> bool:
-    return _ENGINE is not None
-
-
 def _task(kind: str, args: Tuple[Any, ...]) -> Outcome:
     """One computation in a worker: its encoded answer, or the EEError it raised."""
     from eeextract_plugin.sandbox import encoding
@@ -89,55 +85,132 @@ def _task(kind: str, args: Tuple[Any, ...]) -> Outcome:
         return ("error", error.code, error.status, error.message, dict(error.headers))
 
 
+def _worker_main(conn: Any, config: SandboxConfig) -> None:
+    """A worker: one task at a time from its pipe, its answer back on the same pipe (the body
+    as raw bytes, not pickled)."""
+    _initialise(config)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        kind, args = message
+        try:
+            outcome = _task(kind, args)
+        except Exception as exc:  # noqa: BLE001 - reported to the server as a 500
+            log.exception("sandbox worker: %s failed", kind)
+            outcome = ("exception", f"{type(exc).__name__}: {exc}")
+        try:
+            if outcome[0] == "ok":
+                _, body, content_type, headers, pixels = outcome
+                conn.send(("ok", content_type, headers, pixels))
+                conn.send_bytes(body)
+            else:
+                conn.send(outcome)
+        except (EOFError, OSError):
+            return
+
+
+class _Worker:
+    def __init__(self, process: Any, conn: Any):
+        self.process = process
+        self.conn = conn
+
+
 class ComputePool:
-    """``workers`` processes computing for one server."""
+    """``workers`` processes computing for one server; a serving thread hands its task to an idle
+    worker through that worker's pipe and waits for the answer itself (no broker thread)."""
 
     def __init__(self, config: SandboxConfig, workers: int):
         self.config = config
         self.workers = max(1, int(workers))
         self._lock = threading.Lock()
-        self._executor: Optional[ProcessPoolExecutor] = None
+        self._idle: "queue.Queue[_Worker]" = queue.Queue()
+        self._all: List[_Worker] = []
+        self._started = False
         self._closed = False
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _spawn(self) -> _Worker:
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe(duplex=True)
+        process = context.Process(target=_worker_main, args=(child, self.config), name="sandbox-compute",
+                                  daemon=True)
+        process.start()
+        child.close()
+        worker = _Worker(process, parent)
+        self._all.append(worker)
+        return worker
+
+    def start(self) -> None:
+        """Start every worker now (they read the geography in the background)."""
         with self._lock:
             if self._closed:
                 raise internal("The sandbox is shutting down.")
-            if self._executor is None:
-                context = multiprocessing.get_context("spawn")
-                if getattr(sys, "frozen", False) or not sys.executable:
-                    raise internal("Worker processes need a Python interpreter.")
-                self._executor = ProcessPoolExecutor(self.workers, mp_context=context,
-                                                     initializer=_initialise, initargs=(self.config,))
-            return self._executor
-
-    def start(self) -> None:
-        """Start every worker now (in the background) rather than on the first requests."""
-        executor = self._pool()
-        for _ in range(self.workers):
-            executor.submit(_ready)
+            if self._started:
+                return
+            if getattr(sys, "frozen", False) or not sys.executable:
+                raise internal("Worker processes need a Python interpreter.")
+            for _ in range(self.workers):
+                self._idle.put(self._spawn())
+            self._started = True
 
     def run(self, kind: str, *args: Any) -> Tuple[bytes, Optional[str], Dict[str, str], int]:
         """(body, content type or None for JSON, headers, output pixels), or raise its EEError."""
-        executor = self._pool()
+        self.start()
+        worker = self._idle.get()
+        healthy = False
         try:
-            outcome = executor.submit(_task, kind, args).result()
-        except BrokenProcessPool:
-            log.error("sandbox: a compute worker died; starting the pool anew")
-            with self._lock:
-                if self._executor is executor:
-                    self._executor = None
-            executor.shutdown(wait=False, cancel_futures=True)
+            if self._closed:
+                raise internal("The sandbox is shutting down.")
+            worker.conn.send((kind, args))
+            outcome = worker.conn.recv()
+            if outcome[0] == "ok":
+                _, content_type, headers, pixels = outcome
+                body = worker.conn.recv_bytes()
+                healthy = True
+                return body, content_type, headers, pixels
+            healthy = True
+            if outcome[0] == "error":
+                _, code, status, message, headers = outcome
+                raise EEError(code, status, message, headers)
+            raise internal(f"An internal error has occurred: {outcome[1]}")
+        except (EOFError, OSError):
+            log.error("sandbox: a compute worker stopped; starting another")
             raise internal("An internal error has occurred: a compute worker stopped.") from None
-        if outcome[0] == "error":
-            _, code, status, message, headers = outcome
-            raise EEError(code, status, message, headers)
-        _, body, content_type, headers, pixels = outcome
-        return body, content_type, headers, pixels
+        finally:
+            self._give_back(worker, healthy)
+
+    def _give_back(self, worker: _Worker, healthy: bool) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            if not healthy:
+                _stop(worker)
+                self._all.remove(worker)
+                worker = self._spawn()
+        self._idle.put(worker)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            workers, self._all = list(self._all), []
+        for worker in workers:
+            try:
+                worker.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for worker in workers:
+            worker.process.join(timeout=5)
+            _stop(worker)
+
+
+def _stop(worker: _Worker) -> None:
+    if worker.process.is_alive():
+        worker.process.terminate()
+        worker.process.join(timeout=5)
+    try:
+        worker.conn.close()
+    except OSError:
+        pass

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,13 @@ def test_serving_options_map_onto_the_config():
     assert config_from_args(parser.parse_args(["--workers", "0"])).compute_workers == 0
 
 
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _children(pid: int) -> list:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -119,8 +127,10 @@ def test_the_command_line_server_computes_in_worker_processes(tmp_path):
         assert len(workers) >= 2  # the pool (and multiprocessing's resource tracker)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
-        for pid in workers:
-            assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
     finally:
         if process.poll() is None:
             process.kill()

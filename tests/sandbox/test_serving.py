@@ -247,7 +247,7 @@ def test_a_worker_computes_the_same_bytes_as_the_server_itself(pooled):
     assert r.status_code == 200, r.text
     raster = Engine(SandboxConfig()).compute_pixels(body["expression"], body["grid"], None, None)
     assert r.content == encoding.encode(raster, "NPY").data
-    assert pooled.pool is not None and pooled.pool._executor is not None
+    assert pooled.pool is not None and len(pooled.pool._all) == 1 and pooled.pool._all[0].process.is_alive()
 
 
 def test_a_workers_error_is_the_same_error(pooled):
