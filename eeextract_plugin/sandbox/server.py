@@ -676,7 +676,7 @@ def _refuse_connection(conn) -> None:
         pass
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -771,13 +771,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     break
                 total += size
                 if total > limit:
-                    raise _BodyTooLarge()
+                    raise _BodyTooLargeError()
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(65537)
             return b"".join(chunks)
         length = _declared_length(self.headers) or 0
         if length > limit:
-            raise _BodyTooLarge()
+            raise _BodyTooLargeError()
         return self.rfile.read(length) if length > 0 else b""
 
     def _refuse_body(self, limit: int, read_any: bool = True) -> None:
@@ -799,7 +799,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         limit = self._body_limit()
         try:
             body = self._read_body(limit)
-        except _BodyTooLarge:
+        except _BodyTooLargeError:
             self._refuse_body(limit)
             return
         except TimeoutError:

@@ -127,7 +127,7 @@ class ComputePool:
         self.config = config
         self.workers = max(1, int(workers))
         self._lock = threading.Lock()
-        self._idle: "queue.Queue[_Worker]" = queue.Queue()
+        self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: List[_Worker] = []
         self._started = False
         self._closed = False

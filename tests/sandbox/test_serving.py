@@ -269,3 +269,20 @@ def test_limits_are_counted_by_the_one_server_across_workers(pooled):
     with ThreadPoolExecutor(3) as pool:
         codes = sorted(pool.map(post, range(3)))
     assert codes == [200, 200, 429]
+
+
+def test_a_worker_that_dies_fails_its_request_with_500_and_is_replaced():
+    import os
+    import signal
+
+    with SandboxServer(SandboxConfig(port=0, compute_workers=1)) as server:
+        url = server.url + "/v1/projects/sandbox/image:computePixels"
+        assert requests.post(url, json=_dem_request(), timeout=120).status_code == 200
+        first = server.pool._all[0].process
+        os.kill(first.pid, signal.SIGKILL)
+        first.join(timeout=10)
+        r = requests.post(url, json=_dem_request(64), timeout=120)
+        assert r.status_code == 500
+        assert r.json()["error"]["message"] == "An internal error has occurred: a compute worker stopped."
+        assert requests.post(url, json=_dem_request(128), timeout=120).status_code == 200
+        assert len(server.pool._all) == 1 and server.pool._all[0].process.pid != first.pid

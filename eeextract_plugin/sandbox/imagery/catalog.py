@@ -11,10 +11,11 @@ Built-in (public, ``projects/earthengine-public/assets/<id>``):
 - ``SANDBOX/S2_SR`` — ImageCollection of Sentinel-2-like scenes (see :mod:`.s2`).
 
 Everything is generated on demand from deterministic functions of position (:mod:`.synthetic`):
-no storage, any size, identical on every run. The geography is fictional (about a third of the
-globe is land; e.g. 5.8–6.2°E, 39.9–40.1°N is land on both sides of the UTM 31/32 boundary, which
-the tests use), but consistent across assets: water in LANDCOVER is where DEM ≤ 0, S2 surfaces
-follow LANDCOVER.
+any size, identical on every run. Land and water are real (coastlines and lakes from GSHHG,
+:mod:`.geography`; e.g. 5.8–6.2°E, 49.4–49.6°N, Luxembourg and Lorraine, is land on both sides
+of the UTM 31/32 boundary, which the tests use); relief, climate and land cover are synthetic but
+consistent across assets: water in LANDCOVER is where DEM ≤ 0 (apart from small synthetic lakes),
+S2 surfaces follow LANDCOVER.
 
 Every ``*.tif``/``*.tiff`` in ``config.data_dir`` is an image asset
 ``projects/sandbox/assets/<stem>``, read lazily with GDAL windows (bands ``b1``, ``b2``… unless

@@ -1,22 +1,32 @@
 """``SANDBOX/S2_SR``: a synthetic Sentinel-2 surface-reflectance collection, generated on demand.
 
-Tiles: every UTM zone (EPSG:326zz north, 327zz south) is cut into a 100 km grid of tiles, each
-109.8 km square like MGRS tiles (10980 px at 10 m, overlapping by 9.8 km), lower-left corners at
-multiples of 100 km. A tile exists when its centre lies in its zone's 6° strip (±0.5°), between
-56°S and 84°N, and it holds some land (as Sentinel-2 acquires over land). Tiles are named like
-MGRS tiles (zone, latitude band, column and row letters, e.g. ``31UDQ``-style).
+Tiles: the real Sentinel-2 tiling. Every MGRS 100 km square of a UTM zone (EPSG:326zz north,
+327zz south) that overlaps the zone's 6° strip, between 56° S and 84° N, and whose tile holds
+real land (or lies within ~2.7 km of it: the list is derived from GSHHG coastlines and ships in
+``sandbox/data/geography.npz``) is a tile: 109.8 km square (10980 px at 10 m), its upper-left
+corner 40 m west and 20 m north of its square's (T31UDQ: ULX 399960, ULY 5500020, as the real
+one), named by MGRS (zone, latitude band of the square's centre, column and row letters), so
+``MGRS_TILE`` filters work as on the real collection (and are pushed into generation).
+Simplifications: one tile per square (a square across a latitude band boundary takes the band of
+its centre), no Norway/Svalbard zone exceptions.
 
-Scenes: one every 5 days on every tile from 2019-01-01 (last one 2025-12-30), acquired at
-10:30 local solar time. ``system:index`` is ``YYYYMMDDTHHMMSS_YYYYMMDDTHHMMSS_T<tile>`` as on the
-real collection; the asset id is ``SANDBOX/S2_SR/<system:index>``.
+Scenes: one every 5 days on every tile from 2019-01-01 (last one 2025-12-30), Sentinel-2A and
+2B alternately (each satellite every 10 days), acquired at 10:30 local solar time.
+``system:index`` is ``YYYYMMDDTHHMMSS_YYYYMMDDTHHMMSS_T<tile>`` as on the real collection; the
+asset id is ``SANDBOX/S2_SR/<system:index>``.
 
 Bands: B2, B3, B4, B8 at 10 m, B11 at 20 m (uint16, reflectance × 10000), QA60 at 60 m (uint16:
 bit 10 opaque cloud, bit 11 cirrus). Clear pixels follow the land cover of ``SANDBOX/LANDCOVER``
-(vegetation: B8 ≫ B4, greener in summer); clouds are bright in every band, share one field per
+(the same fields, resolved on the tile's 20 m lattice, so 10 m and 20 m bands agree; vegetation:
+B8 ≫ B4, greener in summer; water dark); clouds are bright in every band, share one field per
 UTM zone and date (overlapping tiles agree), are resolved on the 60 m QA60 lattice (so every band
 agrees with QA60 exactly: density ≥ 0.5 → bit 10, 0.25…0.5 → bit 11) and
 ``CLOUDY_PIXEL_PERCENTAGE`` is measured on that field over the tile (48 × 48 samples). About 40 %
 of the scenes are perfectly clear.
+
+Speed: land cover fields per 20 m cell come from control points 100 m apart (:mod:`.lattice`),
+clouds per 60 m cell; classes, texture and clouds of a grid are cached for the other bands and
+dates of the same grid (composites).
 """
 
 from __future__ import annotations
