@@ -235,8 +235,8 @@ def bench_chips(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
     assert res.ok, res.message
     bound = n_s2 * lat / 32
     rows.append((f"{n_s2} chips of an S2 scene (scaled down)",
-                 f"{fetch_s:.1f} s; bound {bound:.1f} s -> {bound / fetch_s:.2f} of bound (sandbox CPU-bound "
-                 f"on {os.cpu_count()} shared cores)"))
+                 f"{fetch_s:.1f} s; bound {bound:.1f} s -> {bound / fetch_s:.2f} of bound (the sandbox synthesises "
+                 f"every pixel, on the same {os.cpu_count()} cores as the engine)"))
 
 
 _CHILD = r"""
