@@ -159,7 +159,7 @@ class ComputePool:
     def run(self, kind: str, *args: Any) -> Tuple[bytes, Optional[str], Dict[str, str], int]:
         """(body, content type or None for JSON, headers, output pixels), or raise its EEError."""
         self.start()
-        worker = self._idle.get()
+        worker = self._idle_worker()
         healthy = False
         try:
             if self._closed:
@@ -181,6 +181,15 @@ class ComputePool:
             raise internal("An internal error has occurred: a compute worker stopped.") from None
         finally:
             self._give_back(worker, healthy)
+
+    def _idle_worker(self) -> _Worker:
+        """The next idle worker (waiting, as the serving thread would while computing)."""
+        while True:
+            try:
+                return self._idle.get(timeout=0.5)
+            except queue.Empty:
+                if self._closed:
+                    raise internal("The sandbox is shutting down.") from None
 
     def _give_back(self, worker: _Worker, healthy: bool) -> None:
         with self._lock:

@@ -111,7 +111,7 @@ def _coarse_share(geo: _Geography) -> np.ndarray:
     """Land share of every coarse cell (1/COARSE degrees)."""
     k = CELLS // COARSE
     blocks = geo.flat.reshape(-1, COARSE, k, COARSE, k)
-    means = blocks.mean(axis=(2, 4)) / FULL  # (blocks, 6, 6)
+    means = blocks.mean(axis=(2, 4)) / FULL  # (blocks, COARSE, COARSE)
     return means[geo.block_index].transpose(0, 2, 1, 3).reshape(180 * COARSE, 360 * COARSE)
 
 
@@ -123,7 +123,8 @@ def _distance_grids(geo: _Geography) -> Tuple[np.ndarray, np.ndarray]:
     far = _box_mean(share, 4 * COARSE)
     inland = 0.5 * np.clip((near - 0.5) * 2.0, 0.0, 1.0) + 0.5 * np.clip((far - 0.5) * 2.0, 0.0, 1.0)
     inland *= np.clip(share * 2.0, 0.0, 1.0)
-    ocean = np.clip(1.0 - mid / 0.35, 0.0, 1.0) ** 1.5 * np.clip((1.0 - share) * 2.0, 0.0, 1.0)
+    open_water = np.clip(1.0 - mid / 0.35, 0.0, 1.0)
+    ocean = open_water * np.sqrt(open_water) * np.clip((1.0 - share) * 2.0, 0.0, 1.0)
     return inland, ocean
 
 
