@@ -286,10 +286,11 @@ def landcover_at(broad: np.ndarray, detail: np.ndarray, lat: np.ndarray) -> np.n
     out[m < 0.41] = SHRUB
     out[m < 0.36] = BARE
     out[m >= 0.66] = WETLAND
-    out[urban > 0.8] = BUILT
+    edge = 0.1 * (detail - 0.5)  # ragged edges for towns and lakes too
+    out[urban + edge > 0.8] = BUILT
     out[warmth < 0.0] = MOSS
     out[(warmth < -0.12) | (elev > 3400.0)] = SNOW
-    out[(shore_at(shore_b, detail) <= 0.0) | (lakes > 0.8)] = WATER
+    out[(shore_at(shore_b, detail) <= 0.0) | (lakes - edge > 0.8)] = WATER
     return out
 
 
