@@ -71,6 +71,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="EECU-seconds per megapixel read or produced (default %(default)s)")
     g.add_argument("--restricted-max-concurrent", type=int, default=q.restricted_max_concurrent, metavar="N",
                    help="concurrent interactive requests of a project in restricted mode (default %(default)s)")
+    g = parser.add_argument_group("serving")
+    g.add_argument("--workers", type=int, default=default_workers(), metavar="N",
+                   help="processes computing interactive requests (default: one per CPU, at most 4; "
+                        "0 computes in the server's threads)")
+    g.add_argument("--max-request-bytes", type=int, default=d.max_request_bytes, metavar="B",
+                   help="largest API request body; larger ones get 413 (default %(default)s)")
+    g.add_argument("--max-upload-bytes", type=int, default=d.max_upload_bytes, metavar="B",
+                   help="largest Cloud Storage / Drive upload request body (default %(default)s)")
+    g.add_argument("--max-connections", type=int, default=d.max_connections, metavar="N",
+                   help="open client connections (default %(default)s)")
+    g.add_argument("--idle-timeout", type=float, default=d.idle_timeout_s, metavar="S",
+                   help="close a keep-alive connection idle this long (default %(default)s)")
+    g.add_argument("--request-timeout", type=float, default=d.request_timeout_s, metavar="S",
+                   help="drop a request whose headers or body stall this long (default %(default)s)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
 
@@ -88,6 +102,12 @@ def bucket_argument(text: str) -> Tuple[str, str]:
     except BucketError as error:
         raise argparse.ArgumentTypeError(error.message) from None
     return name, access
+
+
+def default_workers() -> int:
+    import os
+
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -111,6 +131,12 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         max_download_dimension=args.max_download_dimension,
         max_pending_tasks=args.max_pending_tasks,
         max_running_tasks=args.max_running_tasks,
+        compute_workers=max(0, args.workers),
+        max_request_bytes=args.max_request_bytes,
+        max_upload_bytes=args.max_upload_bytes,
+        max_connections=args.max_connections,
+        idle_timeout_s=args.idle_timeout,
+        request_timeout_s=args.request_timeout,
         latency=LatencyModel(args.latency_fixed, args.latency_per_mp),
         quota=QuotaModel(tier=args.tier, monthly_eecu_hours=args.monthly_eecu_hours,
                          eecu_seconds_per_megapixel=args.eecu_per_megapixel,

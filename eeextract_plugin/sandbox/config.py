@@ -92,3 +92,18 @@ class SandboxConfig:
     # Buckets that exist but refuse Earth Engine's writes (to rehearse "no write access").
     readonly_buckets: Tuple[str, ...] = ()
     drive_folders: Tuple[str, ...] = ("EEExtract",)
+
+    # Serving: the HTTP front end and its processes.
+    # > 0: interactive computations (value:compute, computePixels, getPixels, computeFeatures) run
+    # in that many worker processes; the limits above stay counted by the one server.
+    compute_workers: int = 0
+    # Request bodies: an API request (Google's front end refuses more than 10,485,760 bytes) and a
+    # Cloud Storage / Drive upload request; larger ones get 413 before the body is read.
+    max_request_bytes: int = 10 * MIB
+    max_upload_bytes: int = 256 * MIB
+    # Client connections: at most this many open (beyond it, idle keep-alive connections are
+    # closed first, then new ones get 503); an idle keep-alive connection is closed after
+    # idle_timeout_s, a request whose headers or body stall for request_timeout_s is dropped.
+    max_connections: int = 256
+    idle_timeout_s: float = 120.0
+    request_timeout_s: float = 60.0

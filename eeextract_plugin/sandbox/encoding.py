@@ -357,7 +357,9 @@ def to_png(raster: Raster) -> bytes:
     alpha = _alpha(raster)
     if alpha is not None:
         planes.append(alpha)
-    return _encode_8bit(planes, "PNG", ["WORLDFILE=NO"])
+    # zlib level 1: GDAL's default (6) spends 4-5x the time on smooth imagery for ~20 % fewer
+    # bytes, and made PNG encoding the sandbox's largest cost per chip.
+    return _encode_8bit(planes, "PNG", ["WORLDFILE=NO", "ZLEVEL=1"])
 
 
 def to_jpeg(raster: Raster, quality: int = 90) -> bytes:

@@ -42,6 +42,7 @@ from eeextract_plugin.sandbox.errors import (
 )
 from eeextract_plugin.sandbox.http import Request, Response
 from eeextract_plugin.sandbox.limits import Fault, LoadLimiter
+from eeextract_plugin.sandbox.metering import count as metering_count
 from eeextract_plugin.sandbox.metering import metering
 from eeextract_plugin.sandbox.quota import (
     QUOTA_STATUS_HEADER,
@@ -50,13 +51,13 @@ from eeextract_plugin.sandbox.quota import (
     validate_workload_tag,
 )
 from eeextract_plugin.sandbox.thumbnails import MapService, TableDownloadService, ThumbnailService
+from eeextract_plugin.sandbox.workers import ComputePool
 
 log = logging.getLogger(__name__)
 
 API_VERSIONS = ("v1", "v1beta", "v1alpha")
 STORAGE_PREFIXES = ("/storage/v1/", "/download/storage/v1/", "/upload/storage/v1/")
 DRIVE_PREFIXES = ("/drive/v3/", "/upload/drive/v3/")
-IDLE_TIMEOUT_S = 120.0
 
 
 def unimplemented(message: str) -> EEError:
@@ -98,6 +99,9 @@ class SandboxServer:
         self.thumbnails = ThumbnailService(self.config, self._require_engine)
         self.tables = TableDownloadService(self._require_engine)
         self.maps = MapService(self._require_engine)
+        self.pool: Optional[ComputePool] = None
+        if self.config.compute_workers > 0 and engine is not None:
+            self.pool = ComputePool(self.config, self.config.compute_workers)
         self._httpd: Optional[_HTTPServer] = None
         self._port: Optional[int] = None
         self._exports_closed = False
@@ -117,6 +121,8 @@ class SandboxServer:
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="sandbox-http", daemon=True)
         self._thread.start()
+        if self.pool is not None:
+            self.pool.start()
         log.info("sandbox serving at %s", self.url)
         return self
 
@@ -144,6 +150,8 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self.pool is not None:
+            self.pool.close()
         exports = self.exports
         if exports is not None and hasattr(exports, "close") and not self._exports_closed:
             self._exports_closed = True
@@ -349,14 +357,25 @@ class SandboxServer:
                 self.limiter.sleep(self.limiter.faults.slow_s)
         return response, fault
 
+    def _pooled(self, kind: str, *args: Any) -> Tuple[Response, int, int]:
+        """Run one stateless engine call in a worker process: (response, output pixels, output
+        band-pixels); the pixels it read count toward the project's EECU here."""
+        body, content_type, headers, (pixels, band_pixels, read) = self.pool.run(kind, *args)
+        metering_count(read)
+        response = Response(200, body, content_type) if content_type else Response(200, body)
+        response.headers.update(headers)
+        return response, pixels, band_pixels
+
     def _value_compute(self, request: Request, project: str) -> Outcome:
         body = request.json()
         expression = _expression(body)
 
         tag = validate_workload_tag(body.get("workloadTag"))
 
-        def work() -> Tuple[Response, int]:
-            return Response.json({"result": self._require_engine().compute_value(expression)}), 0
+        def work() -> Tuple[Response, int, int]:
+            if self.pool is not None:
+                return self._pooled("value", expression)
+            return Response.json({"result": self._require_engine().compute_value(expression)}), 0, 0
 
         return self._interactive(project, work, tag)
 
@@ -367,6 +386,10 @@ class SandboxServer:
         tag = validate_workload_tag(body.get("workloadTag"))
 
         def work() -> Tuple[Response, int, int]:
+            if self.pool is not None:
+                return self._pooled("compute_pixels", expression, body.get("grid") or None,
+                                    body.get("bandIds") or None, body.get("visualizationOptions") or None,
+                                    file_format)
             raster = self._require_engine().compute_pixels(
                 expression, body.get("grid") or None, body.get("bandIds") or None,
                 body.get("visualizationOptions") or None)
@@ -381,6 +404,10 @@ class SandboxServer:
         tag = validate_workload_tag(body.get("workloadTag"))
 
         def work() -> Tuple[Response, int, int]:
+            if self.pool is not None:
+                return self._pooled("asset_pixels", name, body.get("grid") or None, body.get("bandIds") or None,
+                                    body.get("region") or None, body.get("visualizationOptions") or None,
+                                    file_format)
             raster = self._require_engine().asset_pixels(
                 name, body.get("grid") or None, body.get("bandIds") or None,
                 body.get("region") or None, body.get("visualizationOptions") or None)
@@ -395,6 +422,10 @@ class SandboxServer:
         tag = validate_workload_tag(body.get("workloadTag"))
 
         def work() -> Tuple[Response, int]:
+            if self.pool is not None:
+                return self._pooled("features", expression,
+                                    int(page_size) if page_size not in (None, "") else None,
+                                    body.get("pageToken") or None)
             result = self._require_engine().compute_features(
                 expression, int(page_size) if page_size not in (None, "") else None,
                 body.get("pageToken") or None)
@@ -550,6 +581,38 @@ def _path_project(path: str) -> Optional[str]:
 
 # -------------------------------------------------------------------------------------- transport
 
+UPLOAD_PREFIXES = ("/upload/",)
+
+
+def _declared_length(headers: Any) -> Optional[int]:
+    raw = headers.get("Content-Length")
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("invalid Content-Length") from None
+    if value < 0:
+        raise ValueError("invalid Content-Length")
+    return value
+
+
+def _drain(conn, max_bytes: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    received = 0
+    try:
+        while received < max_bytes:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            conn.settimeout(left)
+            data = conn.recv(65536)
+            if not data:
+                break
+            received += len(data)
+    except OSError:
+        pass
+
 _STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
                  404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 408: "DEADLINE_EXCEEDED",
                  413: "INVALID_ARGUMENT", 414: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED",
@@ -572,8 +635,45 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, *args: Any, **kwargs: Any):
         self._connections: set = set()
+        self._idle: Dict[Any, float] = {}  # keep-alive connections waiting for a request -> since
         self._connections_lock = threading.Lock()
+        self.rejected_connections = 0
+        self.evicted_connections = 0
         super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address):
+        """A thread for the connection, within ``max_connections``: beyond it the longest-idle
+        keep-alive connection is closed to make room; with none idle the newcomer gets 503."""
+        limit = self.sandbox.config.max_connections
+        if limit > 0:
+            with self._connections_lock:
+                over = len(self._connections) > limit
+                victim = None
+                if over and self._idle:
+                    victim = min(self._idle, key=self._idle.get)
+                    del self._idle[victim]
+                    self.evicted_connections += 1
+                elif over:
+                    self.rejected_connections += 1
+            if victim is not None:
+                _abort(victim)
+            elif over:
+                _refuse_connection(request)
+                self.shutdown_request(request)
+                return
+        super().process_request(request, client_address)
+
+    def set_idle(self, conn, idle: bool) -> None:
+        with self._connections_lock:
+            if idle:
+                self._idle[conn] = time.monotonic()
+            else:
+                self._idle.pop(conn, None)
+
+    @property
+    def open_connections(self) -> int:
+        with self._connections_lock:
+            return len(self._connections)
 
     def get_request(self):
         conn, addr = super().get_request()
@@ -584,6 +684,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def shutdown_request(self, request):
         with self._connections_lock:
             self._connections.discard(request)
+            self._idle.pop(request, None)
         super().shutdown_request(request)
 
     def close_connections(self) -> None:
@@ -609,10 +710,34 @@ class _HTTPServer6(_HTTPServer):
     address_family = socket.AF_INET6
 
 
+def _abort(conn) -> None:
+    """Wake the thread blocked reading ``conn`` (it sees the end of the stream and ends)."""
+    try:
+        conn.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _refuse_connection(conn) -> None:
+    """503 on a connection the server has no room for, without reading its request."""
+    body = json.dumps({"error": {"code": 503, "message": "Too many open connections to the sandbox.",
+                                 "status": "UNAVAILABLE"}}).encode()
+    head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=UTF-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n").encode()
+    try:
+        conn.settimeout(1.0)
+        conn.sendall(head + body)
+    except OSError:
+        pass
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "EEExtractSandbox/1.0"
-    timeout = IDLE_TIMEOUT_S
     disable_nagle_algorithm = True  # headers and body go out without waiting for delayed ACKs
     server: _HTTPServer
 
@@ -642,9 +767,56 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
-    def _read_body(self) -> bytes:
+    # -- connections: idle keep-alive, stalled requests ---------------------------------------
+
+    def setup(self) -> None:
+        self.timeout = self.server.sandbox.config.request_timeout_s
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        """Wait for the next request at most ``idle_timeout_s`` (counted idle: the first to be
+        closed when connections run out), then read it with ``request_timeout_s`` per read."""
+        config = self.server.sandbox.config
+        self.server.set_idle(self.connection, True)
+        try:
+            self.connection.settimeout(config.idle_timeout_s)
+            ready = self.rfile.peek(1)
+        except (OSError, ValueError):  # idle time-out, connection closed or aborted
+            ready = b""
+        finally:
+            self.server.set_idle(self.connection, False)
+        if not ready:
+            self.close_connection = True
+            return
+        try:
+            self.connection.settimeout(config.request_timeout_s)
+        except OSError:
+            self.close_connection = True
+            return
+        super().handle_one_request()
+
+    # -- bodies: bounded, refused before they are read ----------------------------------------
+
+    def _body_limit(self) -> int:
+        config = self.server.sandbox.config
+        path = urlsplit(self.path).path
+        return config.max_upload_bytes if path.startswith(UPLOAD_PREFIXES) else config.max_request_bytes
+
+    def handle_expect_100(self) -> bool:
+        """``Expect: 100-continue``: refuse a body over the limit before the client sends it."""
+        try:
+            declared = _declared_length(self.headers)
+        except ValueError:
+            declared = None
+        if declared is not None and declared > self._body_limit():
+            self._refuse_body(self._body_limit(), read_any=False)
+            return False
+        return super().handle_expect_100()
+
+    def _read_body(self, limit: int) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             chunks = []
+            total = 0
             while True:
                 line = self.rfile.readline(65537)
                 size = int(line.split(b";")[0].strip() or b"0", 16)
@@ -652,15 +824,43 @@ class _RequestHandler(BaseHTTPRequestHandler):
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass
                     break
+                total += size
+                if total > limit:
+                    raise _BodyTooLargeError()
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(65537)
             return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
+        length = _declared_length(self.headers) or 0
+        if length > limit:
+            raise _BodyTooLargeError()
         return self.rfile.read(length) if length > 0 else b""
 
-    def _serve(self) -> None:
+    def _refuse_body(self, limit: int, read_any: bool = True) -> None:
+        """413, then a bounded drain of what the client is still sending (so that it can read
+        the answer instead of a reset), then close."""
+        self.close_connection = True
+        error = EEError(413, "INVALID_ARGUMENT", f"Request payload size exceeds the limit: {limit} bytes.",
+                        {"Connection": "close"})
         try:
-            body = self._read_body()
+            self._send(Response.error(error), None)
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+        except OSError:
+            return
+        if read_any:
+            _drain(self.connection, max_bytes=8 * 1024 * 1024, seconds=2.0)
+
+    def _serve(self) -> None:
+        limit = self._body_limit()
+        try:
+            body = self._read_body(limit)
+        except _BodyTooLargeError:
+            self._refuse_body(limit)
+            return
+        except TimeoutError:
+            self.close_connection = True
+            self._send(Response.error(EEError(408, "DEADLINE_EXCEEDED", "Timed out reading the request body.")), None)
+            return
         except (ValueError, OSError):
             self.close_connection = True
             self._send(Response.error(invalid_argument("Malformed request body.")), None)

@@ -302,7 +302,7 @@ def test_closures_keep_their_context_after_the_evaluation(ee_sandbox):
     worker = threading.Thread(target=later)
     worker.start()
     worker.join()
-    assert seen == {"n": 334, "limit": SandboxConfig().max_collection_elements}
+    assert seen == {"n": 335, "limit": SandboxConfig().max_collection_elements}
 
 
 def test_model_algorithms_take_earth_engines_arguments(engine):

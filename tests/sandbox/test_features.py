@@ -170,13 +170,14 @@ def test_collection_methods(ee_sandbox, people):
 def test_regions_table(ee_sandbox):
     ee = ee_sandbox
     regions = ee.FeatureCollection("SANDBOX/REGIONS")
-    assert regions.size().getInfo() == 334
+    # Cells of the eight areas that are on land (real coastlines and lakes): 335.
+    assert regions.size().getInfo() == 335
     first = regions.first().getInfo()
     assert first["id"] == "00001"
     assert set(first["properties"]) == {"region_id", "name", "area", "continent", "area_km2"}
     assert first["geometry"]["type"] == "Polygon"
     ids = regions.aggregate_array("region_id").getInfo()
-    assert ids == list(range(1, 335))
+    assert ids == list(range(1, 336))
     continents = set(regions.aggregate_array("continent").getInfo())
     assert continents == {"Africa", "Asia", "Europe", "North America", "Oceania", "South America"}
     # area_km2 is the polygon's geodesic area.
@@ -187,13 +188,13 @@ def test_regions_table(ee_sandbox):
     assert regions.filterBounds(ee.Geometry.Point([-30, 0])).size().getInfo() == 0
 
 
-def test_regions_lie_on_synthetic_land(ee_sandbox):
+def test_regions_lie_on_land(ee_sandbox):
     ee = ee_sandbox
     regions = ee.FeatureCollection("SANDBOX/REGIONS")
     points = regions.map(lambda f: ee.Feature(f.geometry().centroid(1)))
     sampled = ee.Image("SANDBOX/DEM").reduceRegions(points, ee.Reducer.first(), 1000)
     elevations = sampled.aggregate_array("first").getInfo()
-    assert len(elevations) == 334
+    assert len(elevations) == 335
     assert min(elevations) > 0
 
 
@@ -226,7 +227,7 @@ def test_compute_features_pages(ee_sandbox):
         page = ee.data.computeFeatures({"expression": regions, "pageSize": 100, "pageToken": token})
         seen += [f["id"] for f in page["features"]]
         token = page.get("nextPageToken")
-    assert seen == [f"{i:05d}" for i in range(1, 335)]
+    assert seen == [f"{i:05d}" for i in range(1, 336)]
 
 
 def _write_tables(directory):
@@ -410,7 +411,7 @@ def test_list_features_of_a_table():
     page = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", 10, None, region, None)
     assert len(page["features"]) == 1 and "nextPageToken" not in page
     page = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", 300, "300", None, None)
-    assert [f["id"] for f in page["features"]] == [f"{i:05d}" for i in range(301, 335)]
+    assert [f["id"] for f in page["features"]] == [f"{i:05d}" for i in range(301, 336)]
     filtered = engine.list_features("projects/earthengine-public/assets/SANDBOX/REGIONS", None, None, None,
                                     'properties.continent = "Europe"')
     assert {f["properties"]["continent"] for f in filtered["features"]} == {"Europe"}

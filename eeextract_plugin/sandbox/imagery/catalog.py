@@ -11,10 +11,11 @@ Built-in (public, ``projects/earthengine-public/assets/<id>``):
 - ``SANDBOX/S2_SR`` — ImageCollection of Sentinel-2-like scenes (see :mod:`.s2`).
 
 Everything is generated on demand from deterministic functions of position (:mod:`.synthetic`):
-no storage, any size, identical on every run. The geography is fictional (about a third of the
-globe is land; e.g. 5.8–6.2°E, 39.9–40.1°N is land on both sides of the UTM 31/32 boundary, which
-the tests use), but consistent across assets: water in LANDCOVER is where DEM ≤ 0, S2 surfaces
-follow LANDCOVER.
+any size, identical on every run. Land and water are real (coastlines and lakes from GSHHG,
+:mod:`.geography`; e.g. 5.8–6.2°E, 49.4–49.6°N, Luxembourg and Lorraine, is land on both sides
+of the UTM 31/32 boundary, which the tests use); relief, climate and land cover are synthetic but
+consistent across assets: water in LANDCOVER is where DEM ≤ 0 (apart from small synthetic lakes),
+S2 surfaces follow LANDCOVER.
 
 Every ``*.tif``/``*.tiff`` in ``config.data_dir`` is an image asset
 ``projects/sandbox/assets/<stem>``, read lazily with GDAL windows (bands ``b1``, ``b2``… unless
@@ -34,6 +35,7 @@ import numpy as np
 from eeextract_plugin.sandbox.errors import invalid_argument
 from eeextract_plugin.sandbox.imagery import s2, synthetic
 from eeextract_plugin.sandbox.imagery.image import INT16, UINT8, Image, NativeBand, PixelType
+from eeextract_plugin.sandbox.imagery.lattice import TwoScale
 from eeextract_plugin.sandbox.imagery.projection import Projection, transform_xy
 
 PUBLIC_PREFIX = "projects/earthengine-public/assets/"
@@ -50,15 +52,23 @@ DEM_SCALE = 1.0 / 3600.0
 LANDCOVER_SCALE = 1.0 / 12000.0
 
 
+# Broad fields on control points every 4 arc-seconds (DEM) and every 12 pixels (LANDCOVER):
+# both ~100 m, like the S2 tiles' 100 m (see .lattice).
+_DEM_FIELDS = TwoScale(4, synthetic.broad_terrain,
+                       lambda u, v: (-180.0 + u / 3600.0, 90.0 - v / 3600.0), geographic=True)
+_LANDCOVER_FIELDS = TwoScale(12, synthetic.broad_cover,
+                             lambda u, v: (-180.0 + u / 12000.0, 90.0 - v / 12000.0), geographic=True)
+
+
 class DemBand(NativeBand):
     def __init__(self):
         proj = Projection("EPSG:4326", (DEM_SCALE, 0.0, -180.0, 0.0, -DEM_SCALE, 90.0))
         super().__init__("elevation", INT16, proj, None, (360 * 3600, 180 * 3600))
 
     def sample(self, cols, rows, grid):
-        lon = -180.0 + (cols + 0.5) / 3600.0
-        lat = 90.0 - (rows + 0.5) / 3600.0
-        values = np.round(synthetic.elevation(lon, lat)).astype(np.int16)
+        fields, lon, lat = _DEM_FIELDS.sample(cols, rows)
+        z = synthetic.elevation_at(fields, synthetic.detail_noise(lon, lat), synthetic.ridge_noise(lon, lat))
+        values = np.round(z).astype(np.int16)
         return values, np.ones(values.shape, bool)
 
 
@@ -69,9 +79,8 @@ class LandcoverBand(NativeBand):
         self.pyramiding = "MODE"
 
     def sample(self, cols, rows, grid):
-        lon = -180.0 + (cols + 0.5) / 12000.0
-        lat = 90.0 - (rows + 0.5) / 12000.0
-        values = synthetic.landcover(lon, lat)
+        fields, lon, lat = _LANDCOVER_FIELDS.sample(cols, rows)
+        values = synthetic.landcover_at(fields, synthetic.detail_noise(lon, lat), lat)
         return values, np.ones(values.shape, bool)
 
 
@@ -287,15 +296,17 @@ class ImageCatalog:
         aid = asset_id_of(parent)
         terms = parse_list_filter(filter)
         if aid == S2_ID:
-            start = end = region = None
+            start = end = region = names = None
             for t in terms:
+                if t[0] == "properties.MGRS_TILE" and t[1] in ("=", ":") and isinstance(t[2], str):
+                    names = frozenset([t[2]]) if names is None else names & frozenset([t[2]])
                 if t[0] == "startTime" and t[1] in (">=", ">"):
                     start = _ms(t[2]) + (1 if t[1] == ">" else 0)
                 elif t[0] == "endTime" and t[1] in ("<", "<="):
                     end = _ms(t[2]) + (1 if t[1] == "<=" else 0)
                 elif t[0] == "intersects":
                     region = t[2]
-            coll = s2.S2Collection().narrowed(start, end, region)
+            coll = s2.S2Collection().narrowed(start, end, region, names)
             out: List[Dict[str, Any]] = []
             skipped = 0
             cap = int(getattr(self.config, "max_collection_elements", 5000) or 5000)

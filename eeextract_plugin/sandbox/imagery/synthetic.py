@@ -7,13 +7,18 @@ its own coordinates: neighbouring tiles join seamlessly, a region computed whole
 gives identical values, and the same request gives the same bytes on every machine.
 
 Fields:
-- :func:`elevation` (metres) of longitude/latitude: continents, mountain ranges, sea floor ≤ 0.
-- :func:`landcover` (ESA WorldCover-like codes 10…100) of longitude/latitude.
+- :func:`elevation` (metres) of longitude/latitude: real coastlines and lakes (:mod:`.geography`),
+  synthetic relief (coastal plains, continental interiors higher, mountain massifs), sea floor
+  below 0 deepening away from the coasts.
+- :func:`landcover` (ESA WorldCover-like codes 10…100) of longitude/latitude: water where the
+  elevation is ≤ 0, drier in the subtropical belts and continental interiors, cold classes by
+  latitude and altitude.
 - :func:`cloud_density` (0…1) of UTM coordinates, per zone and acquisition date.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Sequence, Tuple
 
 import numpy as np
@@ -29,10 +34,11 @@ _INV53 = float(2.0 ** -53)
 
 def hash01(ix: np.ndarray, iy: np.ndarray, seed: int) -> np.ndarray:
     """A uniform pseudo-random value in [0, 1) for each integer lattice point (broadcasting)."""
+    s = np.uint64(seed & 0xFFFFFFFFFFFFFFFF)
     with np.errstate(over="ignore"):
         h = (np.asarray(ix, dtype=np.int64).astype(np.uint64) * _C1) ^ \
             (np.asarray(iy, dtype=np.int64).astype(np.uint64) * _C2) ^ \
-            (np.uint64(seed & 0xFFFFFFFFFFFFFFFF) * _C3)
+            (s * _C3)
         h = h ^ (h >> _S30)
         h = h * _M1
         h = h ^ (h >> _S27)
@@ -147,29 +153,91 @@ def _accumulate_separable(total: np.ndarray, x: np.ndarray, y: np.ndarray, cell:
     total += layer
 
 
-# ----------------------------------------------------------------------------- elevation
+# ----------------------------------------------------------------------------- terrain
+#
+# Land and water are real (:mod:`.geography`: GSHHG coastlines and lakes, 1/60° land shares);
+# relief, climate and land cover are synthetic. Every field is the sum of a *broad* part (features
+# of ~200 m and more, from the coastlines and from octaves of noise) and a *detail* part: noise at
+# DETAIL_CELL (class boundaries, coasts) and RIDGE_CELL (relief only). The assets evaluate the
+# broad part on control points ~100 m apart and interpolate it (:mod:`.lattice`), the detail at
+# every pixel; :func:`elevation` and :func:`landcover` evaluate both exactly at given points.
 
-_CONTINENT_CELLS = (30.0, 11.0, 4.0)
-_CONTINENT_WEIGHTS = (1.0, 0.55, 0.25)
-_RELIEF_CELLS = (2.0, 0.6, 0.2, 0.06, 0.02, 0.006, 0.002, 0.0007)
-_RELIEF_WEIGHTS = (1.0, 0.6, 0.4, 0.25, 0.15, 0.08, 0.05, 0.03)
-SEA_LEVEL = 0.525
+DETAIL_CELL = 0.002   # degrees, ~200 m
+RIDGE_CELL = 0.0007   # degrees, ~75 m
+DETAIL_SEED = 71
+RIDGE_SEED = 73
+_COAST_CELLS = (0.02, 0.006)
+_COAST_WEIGHTS = (1.0, 0.5)
+_RELIEF_CELLS = (2.0, 0.6, 0.2, 0.06, 0.02, 0.006)
+_RELIEF_WEIGHTS = (1.0, 0.6, 0.4, 0.25, 0.15, 0.08)
+_RELIEF_DETAIL_WEIGHT = 0.05
+_RELIEF_RIDGE_WEIGHT = 0.03
+_RELIEF_TOTAL = sum(_RELIEF_WEIGHTS) + _RELIEF_DETAIL_WEIGHT + _RELIEF_RIDGE_WEIGHT
+_SHORE_DETAIL = 0.12
+MAX_ELEVATION = 4800.0
+TERRAIN_FIELDS = ("shore", "relief", "mountains", "inland", "ocean")
 
 
-def continentality(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """> 0 on land, < 0 at sea (about -0.3…0.3)."""
-    return fbm(lon, lat, _CONTINENT_CELLS, _CONTINENT_WEIGHTS, 11) - SEA_LEVEL
+def _geography():
+    from eeextract_plugin.sandbox.imagery import geography
+
+    return geography
+
+
+def broad_terrain(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The broad terrain fields (TERRAIN_FIELDS stacked on a first axis) at points."""
+    geo = _geography()
+    lon, lat = np.broadcast_arrays(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    coast = fbm(lon, lat, _COAST_CELLS, _COAST_WEIGHTS, 61)
+    shore = geo.land_fraction(lon, lat) - 0.5 + 0.25 * (coast - 0.5)
+    relief = fbm(lon, lat, _RELIEF_CELLS, _RELIEF_WEIGHTS, 23) * float(sum(_RELIEF_WEIGHTS))
+    inland = geo.inland(lon, lat)
+    massif = fbm(lon, lat, (9.0, 3.5, 1.2), (1.0, 0.5, 0.25), 29)
+    mountains = np.clip((massif - 0.56) / 0.12, 0.0, 1.0)
+    mountains = mountains * mountains * (0.35 + 0.65 * inland)
+    return np.stack([shore, relief, mountains, inland, geo.open_ocean(lon, lat)])
+
+
+def shore_at(shore_broad: np.ndarray, detail: np.ndarray) -> np.ndarray:
+    """> 0 on land, ≤ 0 on water (seas and lakes)."""
+    return shore_broad + _SHORE_DETAIL * (detail - 0.5)
+
+
+def elevation_at(broad: np.ndarray, detail: np.ndarray, ridge: np.ndarray) -> np.ndarray:
+    """Elevation (metres, float64) from the broad terrain fields and the detail noises: > 0
+    exactly on land, 1…MAX_ELEVATION; ≤ -1 on water, down to about -5000 in the open ocean."""
+    shore_b, relief_b, mountains, inland, ocean = broad
+    shore = shore_at(shore_b, detail)
+    relief = (relief_b + _RELIEF_DETAIL_WEIGHT * detail + _RELIEF_RIDGE_WEIGHT * ridge) * (1.0 / _RELIEF_TOTAL)
+    crest = 1.0 - np.abs(2.0 * relief - 1.0)
+    rise = np.clip(shore * (1.0 / 0.15), 0.0, 1.0)
+    height = 2.0 + rise * (15.0 + 300.0 * inland + 150.0 * relief + mountains * (600.0 + 3600.0 * crest * crest))
+    height = np.minimum(height, MAX_ELEVATION)
+    depth = -(2.0 + 80.0 * np.clip(shore * (-1.0 / 0.3), 0.0, 1.0) + 4800.0 * ocean * (0.8 + 0.4 * relief))
+    return np.where(shore > 0.0, height, np.minimum(depth, -1.0))
+
+
+def detail_noise(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return value_noise(lon, lat, DETAIL_CELL, DETAIL_SEED)
+
+
+def ridge_noise(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return value_noise(lon, lat, RIDGE_CELL, RIDGE_SEED)
 
 
 def elevation(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Terrain height in metres (float64): 0…~4000 on land, down to -5000 at sea."""
-    c = continentality(lon, lat)
-    relief = fbm(lon, lat, _RELIEF_CELLS, _RELIEF_WEIGHTS, 23)
-    ridge = 1.0 - np.abs(2.0 * relief - 1.0)  # sharp crests
-    land = np.clip(c / 0.18, 0.0, 1.0)
-    height = 20.0 + land * land * (600.0 + 3400.0 * ridge * ridge) + 150.0 * relief * land
-    depth = np.clip(c * 25000.0, -5000.0, 0.0)
-    return np.where(c > 0.0, np.minimum(height, 4000.0), depth)
+    """Terrain height in metres (float64) at points, every part evaluated exactly."""
+    lon, lat = np.broadcast_arrays(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    return elevation_at(broad_terrain(lon, lat), detail_noise(lon, lat), ridge_noise(lon, lat))
+
+
+def is_land(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """True on land (real coastlines and lakes, with synthetic detail below ~2 km)."""
+    lon, lat = np.broadcast_arrays(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    geo = _geography()
+    coast = fbm(lon, lat, _COAST_CELLS, _COAST_WEIGHTS, 61)
+    shore = geo.land_fraction(lon, lat) - 0.5 + 0.25 * (coast - 0.5)
+    return shore_at(shore, detail_noise(lon, lat)) > 0.0
 
 
 # ----------------------------------------------------------------------------- land cover
@@ -180,28 +248,57 @@ LANDCOVER_CLASSES = {
     BARE: "Bare / sparse vegetation", SNOW: "Snow and ice", WATER: "Permanent water bodies",
     WETLAND: "Herbaceous wetland", MOSS: "Moss and lichen",
 }
+_MOISTURE_CELLS = (3.0, 0.5, 0.08, 0.012)
+_MOISTURE_WEIGHTS = (1.0, 0.7, 0.45, 0.3)
+_MOISTURE_DETAIL = 0.15
+_MOISTURE_TOTAL = sum(_MOISTURE_WEIGHTS) + _MOISTURE_DETAIL
+COVER_FIELDS = ("shore", "moisture", "urban", "lakes", "elevation")
+
+
+def broad_cover(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The broad land-cover fields (COVER_FIELDS stacked on a first axis) at points."""
+    lon, lat = np.broadcast_arrays(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    terrain = broad_terrain(lon, lat)
+    half = np.full(lon.shape, 0.5)
+    elev = elevation_at(terrain, half, half)
+    inland = terrain[3]
+    lat_abs = np.abs(lat)
+    # Drier in the subtropical belts and inside continents.
+    belt = (lat_abs - 24.0) * (1.0 / 10.0)
+    belt = belt * belt
+    arid = 1.0 / (1.0 + belt * belt) * (0.4 + 0.6 * inland)
+    moisture = fbm(lon, lat, _MOISTURE_CELLS, _MOISTURE_WEIGHTS, 34) * float(sum(_MOISTURE_WEIGHTS))
+    moisture = moisture - (0.13 * arid + 0.03 * inland) * _MOISTURE_TOTAL
+    urban = fbm(lon, lat, (0.05, 0.008), (1.0, 0.4), 37)
+    lakes = fbm(lon, lat, (0.04, 0.006), (1.0, 0.4), 41) - 0.2 * arid  # few lakes in deserts
+    return np.stack([terrain[0], moisture, urban, lakes, elev])
+
+
+def landcover_at(broad: np.ndarray, detail: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """WorldCover-like class codes (uint8) from the broad land-cover fields, the detail noise and
+    the latitude."""
+    shore_b, moisture_b, urban, lakes, elev = broad
+    warmth = 1.0 - np.abs(lat) * (1.0 / 72.0) - np.maximum(elev, 0.0) * (1.0 / 4500.0)
+    m = (moisture_b + _MOISTURE_DETAIL * detail) * (1.0 / _MOISTURE_TOTAL)
+    out = np.full(m.shape, TREE, dtype=np.uint8)
+    out[m < 0.52] = CROP
+    out[m < 0.46] = GRASS
+    out[m < 0.41] = SHRUB
+    out[m < 0.36] = BARE
+    out[m >= 0.66] = WETLAND
+    edge = 0.1 * (detail - 0.5)  # ragged edges for towns and lakes too
+    out[urban + edge > 0.8] = BUILT
+    out[warmth < 0.0] = MOSS
+    out[(warmth < -0.12) | (elev > 3400.0)] = SNOW
+    out[(shore_at(shore_b, detail) <= 0.0) | (lakes - edge > 0.8)] = WATER
+    return out
 
 
 def landcover(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """WorldCover-like class codes (uint8) in coherent patches, consistent with :func:`elevation`."""
-    elev = elevation(lon, lat)
-    moisture = fbm(lon, lat, (3.0, 0.5, 0.08, 0.012, 0.002), (1.0, 0.7, 0.45, 0.3, 0.15), 34)
-    urban = fbm(lon, lat, (0.05, 0.008), (1.0, 0.4), 37)
-    lakes = fbm(lon, lat, (0.04, 0.006), (1.0, 0.4), 41)
-    lat_abs = np.abs(np.asarray(lat, dtype=np.float64))
-    warmth = 1.0 - lat_abs / 72.0 - elev / 4500.0
-    out = np.full(np.broadcast(lon, lat).shape, TREE, dtype=np.uint8)
-    m = moisture
-    out = np.where(m < 0.36, BARE, out)
-    out = np.where((m >= 0.36) & (m < 0.41), SHRUB, out)
-    out = np.where((m >= 0.41) & (m < 0.46), GRASS, out)
-    out = np.where((m >= 0.46) & (m < 0.52), CROP, out)
-    out = np.where(m >= 0.66, WETLAND, out)
-    out = np.where(urban > 0.8, BUILT, out)
-    out = np.where(warmth < 0.0, MOSS, out)
-    out = np.where((warmth < -0.12) | (elev > 3400.0), SNOW, out)
-    out = np.where((elev <= 0.0) | (lakes > 0.8), WATER, out)
-    return out.astype(np.uint8)
+    """Class codes (uint8) at points, every part evaluated exactly; consistent with
+    :func:`elevation`: water exactly where the elevation is ≤ 0 (and in small synthetic lakes)."""
+    lon, lat = np.broadcast_arrays(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
+    return landcover_at(broad_cover(lon, lat), detail_noise(lon, lat), lat)
 
 
 # ----------------------------------------------------------------------------- Sentinel-2
@@ -231,17 +328,24 @@ def surface_texture(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return value_noise(x, y, 40.0, 53) * 0.3 + value_noise(x, y, 180.0, 59) * 0.2 + 0.75
 
 
+@lru_cache(maxsize=4096)
+def reflectance_lut(band_index: int, season: float) -> np.ndarray:
+    """Clear-sky reflectance × 10000 of each class code (float32, 256 entries) before texture:
+    the class signature, with vegetation's NIR greener and cropland's red lower in season
+    (``season`` 0…1 greenness)."""
+    lut = _LUT[band_index].copy()
+    if S2_BANDS[band_index] == "B8":
+        for code in (TREE, SHRUB, GRASS, CROP, WETLAND):
+            lut[code] *= 0.65 + 0.35 * season
+    if S2_BANDS[band_index] == "B4":
+        lut[CROP] *= 1.6 - 0.6 * season
+    return lut.astype(np.float32)
+
+
 def surface_reflectance(band_index: int, classes: np.ndarray, texture: np.ndarray,
                         season: float) -> np.ndarray:
     """Reflectance × 10000 of a clear-sky pixel: class signature, texture, season (0…1 greenness)."""
-    base = _LUT[band_index][classes]
-    if S2_BANDS[band_index] == "B8":
-        vegetated = np.isin(classes, (TREE, SHRUB, GRASS, CROP, WETLAND))
-        base = np.where(vegetated, base * (0.65 + 0.35 * season), base)
-    if S2_BANDS[band_index] == "B4":
-        crop = classes == CROP
-        base = np.where(crop, base * (1.6 - 0.6 * season), base)
-    return base * texture
+    return reflectance_lut(band_index, float(season))[classes] * texture
 
 
 def cloud_density(x: np.ndarray, y: np.ndarray, cover: float, seed: int) -> np.ndarray:
@@ -277,4 +381,6 @@ def _normal_quantile(p: float) -> float:
 
 
 def cloudy_reflectance(band_index: int, surface: np.ndarray, density: np.ndarray) -> np.ndarray:
-    return surface * (1.0 - density) + _CLOUD[band_index] * density
+    if not density.any():
+        return surface
+    return surface * (1.0 - density) + np.float32(_CLOUD[band_index]) * density

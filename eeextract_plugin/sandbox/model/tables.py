@@ -4,8 +4,8 @@
 ``SANDBOX/REGIONS`` is a deterministic table of a few hundred administrative-like polygons in
 eight land areas on six continents (Voronoi cells of seeded points, clipped to each area),
 with properties ``region_id`` (1…N), ``name``, ``country``, ``continent`` and ``area_km2``
-(geodesic area). Where the imagery's synthetic world says a cell is at sea, the cell is left out,
-so every region lies on (synthetic) land.
+(geodesic area). Where the imagery says a cell is at sea (real coastlines and lakes), the cell is
+left out, so every region lies on land.
 """
 
 from __future__ import annotations
@@ -46,12 +46,12 @@ REGIONS_SEED = 20190101
 
 
 def _on_synthetic_land(points: np.ndarray) -> np.ndarray:
-    """True where the imagery's synthetic world has land (everywhere if it is not available)."""
+    """True where the imagery has land (real coastlines; everywhere if it is not available)."""
     try:
-        from eeextract_plugin.sandbox.imagery.synthetic import continentality
+        from eeextract_plugin.sandbox.imagery.synthetic import is_land
     except ImportError:
         return np.ones(len(points), bool)
-    return np.asarray(continentality(points[:, 0], points[:, 1])) > 0.0
+    return np.asarray(is_land(points[:, 0], points[:, 1]))
 
 
 def build_regions() -> List[Feature]:
