@@ -28,6 +28,8 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsRectangle,
@@ -119,6 +121,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     ) -> Dict[str, Any]:
         if feedback is None:
             feedback = QgsProcessingFeedback()
+        self._outputs: Dict[str, str] = {}  # this run's destinations (output_path)
         with engine_logs_to(feedback):
             try:
                 return self.execute(parameters, context, feedback)
@@ -164,6 +167,29 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         )
 
     # -- translation helpers ----------------------------------------------------------------
+    def output_path(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> str:
+        """Where output ``name`` goes in this run, asked of QGIS once per run.
+
+        For a temporary output ("TEMPORARY_OUTPUT", what the dialog passes by default) every
+        ``parameterAsOutputLayer`` / ``parameterAsFileOutput`` call invents a new temporary path
+        and, for layers, adds it to the layers the dialog opens afterwards: asked twice, the
+        dialog reports the file never written as "not correctly generated". Every algorithm
+        reads its destinations here, and nowhere else (tests/processing checks that).
+        """
+        outputs = self.__dict__.setdefault("_outputs", {})
+        if name not in outputs:
+            definition = self.parameterDefinition(name)
+            if isinstance(definition, (QgsProcessingParameterFileDestination,
+                                       QgsProcessingParameterFolderDestination)):
+                optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+                if parameters.get(name) in (None, "") and optional:
+                    outputs[name] = ""  # an optional file or folder not asked for
+                else:
+                    outputs[name] = self.parameterAsFileOutput(parameters, name, context)
+            else:
+                outputs[name] = self.parameterAsOutputLayer(parameters, name, context)
+        return outputs[name]
+
     def connection(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Any:
         return resolve_connection(
             url=self.parameterAsString(parameters, self.EE_URL, context),
@@ -263,6 +289,20 @@ def describe_error(error: BaseException) -> str:
     if name == "EEException" or module == "ee" or module.startswith("ee."):
         return f"Earth Engine: {message}"
     return message
+
+
+def remove_unless_resumable(folder: Path) -> None:
+    """A private work folder whose run stopped before the engine recorded a job (bad input, no
+    connection, an asset that does not exist) holds nothing to resume: it goes."""
+    from eeextract_plugin.core.runner import list_jobs
+
+    workdir = folder / ".eeextract"
+    try:
+        recorded = bool(list_jobs(workdir)) if workdir.exists() else False
+    except Exception:  # noqa: BLE001 - an unreadable registry is kept for a look
+        recorded = True
+    if not recorded:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def work_folder(output: str) -> Path:
@@ -528,7 +568,12 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         if concurrency:
             raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, 40)
         self.check_cancelled(feedback)
-        spec, result = off_pooled_thread(self._run_engine, raw, parameters, context, feedback)
+        try:
+            spec, result = off_pooled_thread(self._run_engine, raw, parameters, context, feedback)
+        except BaseException:
+            if private is not None:
+                remove_unless_resumable(private)
+            raise
         workdir = getattr(result, "workdir", "")
         if not result.ok:
             where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"
