@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import traceback
@@ -37,13 +38,14 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QIcon
 
 from eeextract_plugin.core import filters
-from eeextract_plugin.core.errors import BadInput, Cancelled
+from eeextract_plugin.core.errors import BadInput, Cancelled, EEExtractError
 from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.runner import default_workdir, resumable_job, resume_job, run_job
 from eeextract_plugin.core.spec import REDUCERS, JobSpec
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
+from eeextract_plugin.processing.messages import parameter_message, reword_fields
 from eeextract_plugin.processing.provider import ICON
 
 log = logging.getLogger(__name__)
@@ -122,18 +124,30 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         if feedback is None:
             feedback = QgsProcessingFeedback()
         self._outputs: Dict[str, str] = {}  # this run's destinations (output_path)
+        outcome: Dict[str, Any] = {}
         with engine_logs_to(feedback):
             try:
-                return self.execute(parameters, context, feedback)
-            except QgsProcessingException:
-                raise
+                outcome["results"] = self.execute(parameters, context, feedback)
+            except QgsProcessingException as error:
+                outcome["message"] = str(error)
             except Cancelled as error:
-                raise QgsProcessingException(str(error) or "Cancelled.") from error
-            except Exception as error:  # the engine's failure, with Earth Engine's own message
+                outcome["message"] = str(error) or "Cancelled."
+            except BadInput as error:  # the user's input: said in the dialog's words, no traceback
+                outcome["message"] = parameter_message(self, error)
+            except EEExtractError as error:  # no session, a job Earth Engine refuses: no traceback
+                outcome["message"] = reword_fields(self, describe_error(error))
+            except Exception as error:  # a bug: its traceback for the log's debug view
                 feedback.pushDebugInfo(traceback.format_exc())
-                if feedback.isCanceled():
-                    raise QgsProcessingException(f"Cancelled: {error}") from error
-                raise QgsProcessingException(describe_error(error)) from error
+                outcome["message"] = ("Cancelled: " if feedback.isCanceled() else "") + describe_error(error)
+        if "results" in outcome:
+            return outcome["results"]
+        # Raised outside the handlers, chained to nothing, with this frame holding no reference to
+        # the run's feedback or context: Processing keeps the exception (and so its frames), and
+        # the batch dialog's progress task lives as long as the feedback does — it stayed in the
+        # task manager after a failed row, and QGIS could not quit.
+        del feedback, context, parameters
+        release_batch_dialog_frame(sys._getframe().f_back)
+        raise QgsProcessingException(outcome["message"])
 
     # -- shared parameters ------------------------------------------------------------------
     def add_advanced(self, parameter: QgsProcessingParameterDefinition) -> None:
@@ -222,6 +236,45 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
             raise Cancelled("Cancelled by the user.")
+
+
+# -- a QGIS leak, worked around ---------------------------------------------------------------
+
+_HELD_FRAMES: List[Any] = []
+
+
+def release_batch_dialog_frame(caller: Any) -> None:
+    """QGIS (3.22 at least) keeps the traceback of an exception raised by processAlgorithm, and
+    with it the calling frame: for the batch dialog, ``BatchAlgorithmDialog.runAlgorithm``, whose
+    locals hold the dialog's feedback and, through a signal connection, its "Batch Processing"
+    progress task. After a failed row that task never ended: it stayed in the task manager and
+    QGIS could not quit. Once that frame has finished running, its locals are cleared (what
+    freeing it would have done); only that frame, never a caller's own code."""
+    if caller is None or caller.f_code.co_name != "runAlgorithm" or not caller.f_code.co_filename.endswith(
+            "BatchAlgorithmDialog.py"):
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+    _HELD_FRAMES.append(caller)
+    if len(_HELD_FRAMES) == 1:
+        _schedule_release()
+
+
+def _schedule_release() -> None:
+    from qgis.PyQt.QtCore import QTimer
+
+    QTimer.singleShot(500, _release_finished_frames)
+
+
+def _release_finished_frames() -> None:
+    for frame in list(_HELD_FRAMES):
+        try:
+            frame.clear()  # RuntimeError while the batch is still running
+        except RuntimeError:
+            continue
+        _HELD_FRAMES.remove(frame)
+    if _HELD_FRAMES:
+        _schedule_release()
 
 
 # -- plain translation functions (also used by tests) -----------------------------------------
@@ -486,9 +539,10 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         memory layers, selections, other providers)."""
         source = self.parameterAsSource(parameters, name, context)
         if source is None:
-            raise QgsProcessingException(f"Cannot read the layer given as {name}.")
+            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: cannot read the layer.")
         if source.featureCount() == 0:
-            raise QgsProcessingException(f"The layer given as {name} has no features.")
+            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: the layer has no "
+                                         "features (or none selected): choose one that has some.")
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, ["gpkg", "geojson", "shp"], "gpkg", feedback
         )
@@ -580,7 +634,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             if result.state == "cancelled" or feedback.isCanceled():
                 raise QgsProcessingException(f"Cancelled after {result.units_done} of "
                                              f"{result.units_total} units{where}")
-            raise QgsProcessingException(f"{result.message or result.state}{where}")
+            raise QgsProcessingException(f"{reword_fields(self, result.message or result.state)}{where}")
         feedback.pushInfo(
             f"Job {result.job_id}: {result.units_done} units, {result.bytes / 1e6:.1f} MB in "
             f"{result.elapsed_s:.1f} s; {len(result.outputs)} output(s)")
@@ -593,10 +647,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
     def _run_engine(self, raw: Dict[str, Any], parameters: Dict[str, Any], context: QgsProcessingContext,
                     feedback: QgsProcessingFeedback) -> Tuple[JobSpec, JobResult]:
         """Spec validation, session and the engine's run (pure Python: off the pooled thread)."""
-        try:
-            spec = JobSpec.from_dict(raw)
-        except BadInput as error:
-            raise QgsProcessingException(f"Invalid parameters: {error}") from error
+        spec = JobSpec.from_dict(raw)  # BadInput: worded with the parameters' labels by processAlgorithm
         session = self.session(parameters, context, feedback)
         self.check_cancelled(feedback)
         feedback.setProgress(2)
