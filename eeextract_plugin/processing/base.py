@@ -105,6 +105,21 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def icon(self) -> QIcon:
         return QIcon(str(ICON))
 
+    def createCustomParametersWidget(self, parent: Any = None) -> Any:
+        """Processing's own dialog, opened at a size where the fields and the help are readable
+        (QGIS opens every algorithm dialog at its last saved size, 688 x 523 at first, which cuts
+        the fields off); a larger size the user chose is kept."""
+        try:
+            from processing.gui.AlgorithmDialog import AlgorithmDialog
+        except ImportError:  # no Processing GUI (qgis_process, a server)
+            return None
+        try:
+            dialog = AlgorithmDialog(self, parent=parent)
+        except TypeError:  # another signature: let Processing make its own
+            return None
+        fit_dialog(dialog)
+        return dialog
+
     def initAlgorithm(self, config: Optional[Dict[str, Any]] = None) -> None:
         self.define_parameters()
         if self.USES_EARTH_ENGINE:
@@ -236,6 +251,23 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
             raise Cancelled("Cancelled by the user.")
+
+
+#: The smallest size at which an algorithm dialog shows its fields and help without cutting.
+DIALOG_SIZE = (1000, 700)
+
+
+def fit_dialog(dialog: Any) -> None:
+    """Grow ``dialog`` to :data:`DIALOG_SIZE` (within its screen), never shrink it."""
+    from qgis.PyQt.QtWidgets import QApplication
+
+    screen = dialog.screen() if hasattr(dialog, "screen") else QApplication.primaryScreen()
+    room = screen.availableGeometry() if screen is not None else None
+    width, height = DIALOG_SIZE
+    if room is not None:
+        width, height = min(width, int(room.width() * 0.95)), min(height, int(room.height() * 0.9))
+    if dialog.width() < width or dialog.height() < height:
+        dialog.resize(max(dialog.width(), width), max(dialog.height(), height))
 
 
 # -- a QGIS leak, worked around ---------------------------------------------------------------

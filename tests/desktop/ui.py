@@ -27,6 +27,7 @@ from qgis.PyQt.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QStyle,
     QStyleOptionComboBox,
     QWidget,
@@ -196,8 +197,18 @@ class Ui:
 
     # -- dialogs -------------------------------------------------------------------------------
     @staticmethod
-    def modal() -> Optional[QWidget]:
-        return QApplication.activeModalWidget()
+    def modal(kind: str = "") -> Optional[QWidget]:
+        """The dialog on top (without a window manager Qt may not call it the active modal
+        widget): the active modal widget, else the last visible top-level dialog, optionally of
+        a class named ``kind``."""
+        from qgis.PyQt.QtWidgets import QDialog
+
+        widget = QApplication.activeModalWidget()
+        if widget is not None and (not kind or type(widget).__name__ == kind):
+            return widget
+        dialogs = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, QDialog) and w.isVisible() and (not kind or type(w).__name__ == kind)]
+        return dialogs[-1] if dialogs else None
 
     @staticmethod
     def button(parent: QWidget, text: str) -> Optional[QAbstractButton]:
@@ -263,6 +274,10 @@ def clipped_texts(root: QWidget) -> List[str]:
             if not _fits(w.fontMetrics(), w.currentText(), field.width() - icon):
                 problems.append(f"{name}: {w.currentText()[:60]!r} needs {w.fontMetrics().horizontalAdvance(w.currentText())} px, "
                                 f"has {field.width() - icon}")
+        elif isinstance(w, QScrollArea) and w.widgetResizable() and w.horizontalScrollBarPolicy() != Qt.ScrollBarAlwaysOff \
+                and w.horizontalScrollBar().maximum() > 0:
+            problems.append(f"{name}: its content is {w.horizontalScrollBar().maximum()} px wider than it "
+                            "(a horizontal scroll bar)")
         elif isinstance(w, QLineEdit) and not w.text() and w.placeholderText():
             room = w.width() - 12 - w.textMargins().left() - w.textMargins().right()
             if not _fits(w.fontMetrics(), w.placeholderText(), room):
@@ -295,3 +310,23 @@ def read_jsonl(path: Path) -> List[dict]:
 
 def now() -> float:
     return time.monotonic()
+
+
+def menu_gesture(ui: Ui, *path: str):
+    """Click through the main window's menus, e.g. ``("Processing", "Toolbox")``."""
+    from qgis.PyQt.QtWidgets import QMenu
+    from qgis.utils import iface
+
+    bar = iface.mainWindow().menuBar()
+    action = next((a for a in bar.actions() if a.text().replace("&", "") == path[0]), None)
+    if action is None:
+        raise AssertionError(f"no menu {path[0]!r}: {[a.text() for a in bar.actions()]}")
+    yield ui.click(bar, bar.actionGeometry(action).center())
+    menu = action.menu()
+    for name in path[1:]:
+        yield ui.until(lambda m=menu: m.isVisible(), 5, f"menu {name} open")
+        item = next((a for a in menu.actions() if a.text().replace("&", "").rstrip("….") == name.rstrip("….")), None)
+        if item is None:
+            raise AssertionError(f"no item {name!r} in {[a.text() for a in menu.actions()]}")
+        yield ui.click(menu, menu.actionGeometry(item).center())
+        menu = item.menu() if item.menu() is not None else QMenu()
