@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from eeextract_plugin.core.errors import SessionError
 
@@ -98,11 +99,13 @@ def initialise(config: SessionConfig) -> Session:
     with _init_lock:
         creds = _credentials(ee, config.credentials)
         url = config.endpoint if (config.url or config.high_volume) else None
+        previous_http = _http_session(ee)
         try:
             kwargs: dict = {"credentials": creds, "project": config.project}
             if url:
                 kwargs["url"] = url
-            ee.Initialize(**kwargs)
+            with _deprecation_catalog_not_fetched(ee, bool(config.url)):
+                ee.Initialize(**kwargs)
         except ee.EEException as exc:
             raise SessionError(f"Earth Engine initialisation failed at {config.endpoint}: {exc}") from None
         except Exception as exc:  # connection refused, DNS, TLS…
@@ -114,9 +117,35 @@ def initialise(config: SessionConfig) -> Session:
                 ee.data.setDeadline(int(config.request_timeout_s * 1000))
             except Exception as exc:  # rebuilding the API resource needs the server once more
                 raise SessionError(f"cannot reach Earth Engine at {config.endpoint}: {exc}") from None
+        if previous_http is not None and previous_http is not _http_session(ee):
+            previous_http.close()  # the last session's pooled connections
         _enlarge_http_pool(ee, config.http_pool_size)
         log.info("Earth Engine session: %s", config.describe())
         return Session(config, ee)
+
+
+@contextmanager
+def _deprecation_catalog_not_fetched(ee: Any, custom_url: bool) -> Iterator[None]:
+    """``ee.Initialize`` downloads Google's catalog of deprecated assets from
+    storage.googleapis.com. With a URL of the user's choosing (the sandbox, a proxy) nothing
+    may go to a host the user did not choose: the catalog is taken as empty."""
+    module = getattr(ee, "deprecation", None)
+    fetch = getattr(module, "_FetchDataCatalogStac", None)
+    if not custom_url or fetch is None:
+        yield
+        return
+    module._FetchDataCatalogStac = dict  # noqa: SLF001 - no public switch
+    try:
+        yield
+    finally:
+        module._FetchDataCatalogStac = fetch  # noqa: SLF001
+
+
+def _http_session(ee: Any) -> Any:
+    try:
+        return getattr(ee.data._get_state(), "requests_session", None)  # noqa: SLF001
+    except Exception:
+        return None
 
 
 def _enlarge_http_pool(ee: Any, size: int) -> None:
@@ -129,8 +158,11 @@ def _enlarge_http_pool(ee: Any, size: int) -> None:
         sess = getattr(state, "requests_session", None)
         if sess is not None:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0)
+            replaced = {id(a): a for a in sess.adapters.values()}
             sess.mount("http://", adapter)
             sess.mount("https://", adapter)
+            for old in replaced.values():
+                old.close()  # its pooled connection would be dropped unclosed
     except Exception:
         log.debug("could not enlarge the HTTP connection pool", exc_info=True)
 
