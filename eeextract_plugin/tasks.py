@@ -359,5 +359,5 @@ def _progress_dict(info: Any) -> Dict[str, Any]:
     if isinstance(info, (int, float)):
         return {"fraction": float(info)}
     names = ("fraction", "units_done", "units_total", "units_failed", "bytes_done",
-             "rate_bytes_s", "eta_s", "in_flight", "message")
+             "rate_bytes_s", "eta_s", "elapsed_s", "in_flight", "message")
     return {n: getattr(info, n) for n in names if hasattr(info, n)}

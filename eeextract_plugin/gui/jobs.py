@@ -25,7 +25,7 @@ from eeextract_plugin.core import runner
 from eeextract_plugin.core.errors import BadInput, EEExtractError, JobNotFound, SessionError
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.status import RESUMABLE, JobStatus
-from eeextract_plugin.core.wording import format_duration, format_rate
+from eeextract_plugin.core.wording import format_duration, format_measured, format_rate
 from eeextract_plugin.gui.messages import form_message, reword
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
@@ -56,6 +56,9 @@ class JobEntry:
     task: Any = None
     result: Optional[JobResult] = None  # the last run's typed result (this session)
     phase: str = ""  # what a starting job is doing before its first unit
+    elapsed_s: float = 0.0
+    units_at_start: int = 0  # units done before this run (a resume)
+    run_units_done: int = 0
     winding_down: Any = None  # a cancelled run's thread, finishing its requests in flight
 
     def rate_text(self) -> str:
@@ -233,6 +236,7 @@ class JobBoard(QObject):
         entry.message = ""
         entry.eta_s = None
         entry.rate_bytes_s = 0.0
+        entry.units_at_start, entry.run_units_done, entry.elapsed_s = entry.units_done, 0, 0.0
         self.changed.emit(key)
         if self.start_immediately:
             task.start_now()  # the work starts now, whatever else the task manager is running
@@ -265,6 +269,8 @@ class JobBoard(QObject):
         entry.units_failed = int(detail.get("units_failed", entry.units_failed) or 0)
         entry.rate_bytes_s = float(detail.get("rate_bytes_s", entry.rate_bytes_s) or 0.0)
         entry.eta_s = detail.get("eta_s", entry.eta_s)
+        entry.elapsed_s = float(detail.get("elapsed_s", entry.elapsed_s) or 0.0)
+        entry.run_units_done = entry.units_done - entry.units_at_start
         self.changed.emit(key)
 
     def cancel(self, key: str) -> None:
@@ -543,8 +549,12 @@ class JobsView(QObject):
             f.lblJobDetail.setText("")
             return
         lines = [f"<b>{entry.name}</b> — {entry.job_id or 'planning…'}"]
+        if entry.state == "running":
+            lines.append(format_measured(entry.run_units_done, entry.elapsed_s, entry.eta_s))
+        elif entry.state == "queued" and entry.phase:
+            lines.append(entry.phase + " …")
         if entry.message:
-            lines.append(entry.message)
+            lines.append(reword(entry.message))
         if entry.output_dir:
             lines.append(f"Folder: {entry.output_dir}")
         if entry.outputs:
