@@ -49,7 +49,7 @@ def format_time_bound(seconds: Optional[float]) -> str:
     """A plan's time bound said as what it is: the least the job can take, when every request
     is answered as fast as the quota allows; Earth Engine's computation time is not known
     before the first requests come back."""
-    return (f"at least {format_duration(seconds)} if Earth Engine answers at full speed "
+    return (f"{format_duration(seconds)} at best, if Earth Engine answers at full speed "
             "(heavy computations take longer)")
 
 

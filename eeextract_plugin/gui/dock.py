@@ -215,6 +215,10 @@ class EEExtractDock(QgsDockWidget):
         f.cmbZoneIdField.setLayer(None)
         f.crsOutput.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
         f.txtJobName.setText(f"job-{date.today().isoformat()}")
+        # The estimate line says why Run is off: room for three lines of it at any dock width.
+        margins = f.lblEstimate.contentsMargins()
+        f.lblEstimate.setMinimumHeight(3 * f.lblEstimate.fontMetrics().lineSpacing() + 2 * f.lblEstimate.frameWidth()
+                                       + margins.top() + margins.bottom() + 4)
         # A narrow dock must not need a horizontal scroll bar: combos shrink to a few characters.
         f.scrollJob.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         for combo in self.body.findChildren(QComboBox):
@@ -439,8 +443,12 @@ class EEExtractDock(QgsDockWidget):
 
     def _reorder_bands(self) -> None:
         """Checked bands move to the top of the list, in the order they were checked, so the
-        combo reads "B4, B3, B2" as the output will be (run after the click, not inside it)."""
+        combo reads "B4, B3, B2" as the output will be — once the list is closed: items must
+        not move under the pointer while the user is clicking them."""
         combo = self.form.cmbBands
+        if combo.view().isVisible():
+            QTimer.singleShot(250, self._reorder_bands)
+            return
         items = [combo.itemText(i) for i in range(combo.count())]
         checked = self.job_form.selected_bands()
         desired = checked + [b for b in items if b not in checked]
@@ -453,7 +461,7 @@ class EEExtractDock(QgsDockWidget):
             self._reordering = False
 
     def _bands_changed(self, *_a: object) -> None:
-        if getattr(self, "_reordering", False):
+        if getattr(self, "_reordering", False) or self.job_form.filling_bands:
             return
         self.job_form.note_band_checks()
         self.schedule_estimate()

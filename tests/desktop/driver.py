@@ -80,6 +80,7 @@ class Driver:
                        "started": time.monotonic(), "ended": None}
         self.records.append(self.record)
         self.ui.current = self.record
+        self.ui.flush = self.write  # checks are written as they are made (QGIS may quit)
         self.write()
         if self.skip_rest and not getattr(function, "always", False):
             self.record["error"] = "skipped: an earlier step that this one needs failed"

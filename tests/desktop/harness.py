@@ -305,12 +305,14 @@ if __name__ == "__main__":
     parser.add_argument("--profile", default="")
     parser.add_argument("--sandbox", default=None, help="sandbox arguments, e.g. '--latency-fixed 0.5'")
     parser.add_argument("--mode", default="custom_url")
+    parser.add_argument("--concurrency", default="32")
     a = parser.parse_args()
     work = Path(a.work or tempfile.mkdtemp(prefix="eex-desktop-"))
     profile = Path(a.profile) if a.profile else work / "profile"
     port = free_port()
     make_profile(profile, {"eeextract": {"mode": a.mode, "project": "sandbox",
                                          "custom_url": f"http://127.0.0.1:{port}",
+                                         "concurrency": a.concurrency,
                                          "output_folder": str(work / "output")}})
     s = run_session(a.scenario, work / "session", profile, a.screen, a.netns,
                     sandbox_args=a.sandbox.split() if a.sandbox is not None else None,

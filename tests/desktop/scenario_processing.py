@@ -162,22 +162,11 @@ def batch_with_a_failing_row(ui):
 
 
 def quit_qgis(ui):
-    """Ctrl+Q, and "Discard" if QGIS asks to save the project."""
-    window = iface.mainWindow()
+    """Ctrl+Q (the dialogs closed first), answering what QGIS asks."""
     for dialog in (ui.modal("AlgorithmDialog"), ui.modal("BatchAlgorithmDialog")):
         if dialog is not None:
             yield ui.click(ui.button(dialog, "Close"))
-    window.activateWindow()
-    yield ui.wait(300)
-    yield ui.key(window, Qt.Key_Q, Qt.ControlModifier)
-    for _ in range(20):
-        yield ui.wait(300)
-        box = ui.modal()
-        if box is not None:
-            ui.note("asked", ui.buttons(box))
-            choice = ui.button(box, "Discard") or ui.button(box, "Close without Saving") or ui.button(box, "Yes")
-            if choice is not None:
-                yield ui.click(choice)
+    yield from U.quit_gesture(ui)
 
 
 quit_qgis.always = True

@@ -59,6 +59,7 @@ class Ui:
         self.current: dict = {}
         self._shot_count = 0
         self.state: dict = {}  # shared between the steps of a scenario
+        self.flush: Any = None
 
     # -- waiting and recording ---------------------------------------------------------------
     @staticmethod
@@ -72,10 +73,14 @@ class Ui:
     def check(self, name: str, ok: Any, detail: Any = "") -> bool:
         self.current.setdefault("checks", []).append(
             {"name": name, "ok": bool(ok), "detail": detail if isinstance(detail, (str, int, float, list, dict)) else repr(detail)})
+        if self.flush is not None:
+            self.flush()
         return bool(ok)
 
     def note(self, key: str, value: Any) -> None:
         self.current.setdefault("notes", {})[key] = value
+        if self.flush is not None:
+            self.flush()
 
     def shot(self, name: str) -> str:
         """The whole screen as the user sees it (the X server's root window)."""
@@ -124,10 +129,25 @@ class Ui:
         Delivered like Qt delivers the real one: to the widget under the pointer, passed to
         its parents when it does not want it. Returns whether a widget accepted it."""
         point = pos if pos is not None else self.center(widget)
-        event = QWheelEvent(QPointF(point), QPointF(widget.mapToGlobal(point)), QPoint(0, 0),
-                            QPoint(0, delta), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+        target = widget
+        while target is not None:
+            # Qt passes a spontaneous wheel event up the parents until one accepts it; an event
+            # sent by a program is not passed on, so the walk is done here.
+            local = widget.mapTo(target, point) if target is not widget else point
+            event = QWheelEvent(QPointF(local), QPointF(widget.mapToGlobal(point)), QPoint(0, 0),
+                                QPoint(0, delta), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+            QApplication.sendEvent(target, event)
+            if event.isAccepted():
+                return True
+            if target.isWindow():
+                return False
+            target = target.parentWidget()
+        return False
+
+    def hover(self, widget: QWidget, pos: QPoint) -> None:
+        event = QMouseEvent(QEvent.MouseMove, QPointF(pos), QPointF(widget.mapToGlobal(pos)),
+                            Qt.NoButton, Qt.NoButton, Qt.NoModifier)
         QApplication.sendEvent(widget, event)
-        return event.isAccepted()
 
     def drag(self, widget: QWidget, start: QPoint, end: QPoint, steps: int = 8):
         """Press at ``start``, move to ``end`` with the button held, release (a rubber band)."""
@@ -173,27 +193,41 @@ class Ui:
             raise AssertionError(f"{combo.objectName()} has no item {text!r}: {items}")
         index = model.index(row, combo.modelColumn())
         view.scrollTo(index)  # the list scrolls itself to show its items under the pointer
-        yield Wait(80)
-        yield self.click(view.viewport(), view.visualRect(index).center())
+        # A release right after the list opened is taken as the end of the opening press.
+        yield Wait(QApplication.doubleClickInterval() + 100)
+        point = view.visualRect(index).center()
+        self.hover(view.viewport(), point)  # the pointer moves onto the item: it is highlighted
+        yield Wait(60)
+        yield self.click(view.viewport(), point)
         yield self.until(lambda: not view.isVisible(), 5, f"{combo.objectName()} list closed")
 
     def click_check_items(self, combo: QComboBox, texts: Iterable[str]):
         """Open a checkable combo's list, click each item (in this order), close it with Escape."""
-        yield self.click(combo)
+        # Its text is a read-only line edit over the combo: the click lands on that.
+        yield self.click(combo.lineEdit() if combo.lineEdit() is not None else combo)
         view = combo.view()
         yield self.until(lambda: view.isVisible(), 5, f"{combo.objectName()} list open")
-        model = combo.model()
+        yield Wait(QApplication.doubleClickInterval() + 100)
         for text in texts:
-            row = next((r for r in range(model.rowCount()) if model.index(r, 0).data() == text), -1)
-            if row < 0:
-                raise AssertionError(f"{combo.objectName()} has no item {text!r}")
-            index = model.index(row, 0)
-            view.scrollTo(index)
-            yield Wait(60)
-            yield self.click(view.viewport(), view.visualRect(index).center())
-            yield Wait(150)
+            point = self.item_point(view, text)
+            if point is None:
+                raise AssertionError(f"{combo.objectName()}: no item {text!r} under the list")
+            self.hover(view.viewport(), point)
+            yield self.click(view.viewport(), point)
+            yield Wait(250)
         yield self.key(view, Qt.Key_Escape)
         yield self.until(lambda: not view.isVisible(), 5, f"{combo.objectName()} list closed")
+
+    @staticmethod
+    def item_point(view: Any, text: str) -> Optional[QPoint]:
+        """Where the item reading ``text`` is drawn in an open list (found as the pointer would
+        find it: what is under each point)."""
+        viewport = view.viewport()
+        for y in range(2, viewport.height(), 3):
+            index = view.indexAt(QPoint(12, y))
+            if index.isValid() and index.data() == text:
+                return QPoint(min(60, viewport.width() // 2), y + 2)
+        return None
 
     # -- dialogs -------------------------------------------------------------------------------
     @staticmethod
@@ -330,3 +364,40 @@ def menu_gesture(ui: Ui, *path: str):
             raise AssertionError(f"no item {name!r} in {[a.text() for a in menu.actions()]}")
         yield ui.click(menu, menu.actionGeometry(item).center())
         menu = item.menu() if item.menu() is not None else QMenu()
+
+
+def quit_gesture(ui: Ui, tasks_end_within_s: float = 2.0):
+    """Ctrl+Q as a user does it, answering what QGIS asks: "Discard" for an unsaved project;
+    "Yes" to cancel running tasks — QGIS 3.22 then stays open, cancels them and the user
+    presses Ctrl+Q once more, which works only if the tasks really ended."""
+    from qgis.core import QgsApplication
+    from qgis.utils import iface
+
+    window = iface.mainWindow()
+    manager = QgsApplication.taskManager()
+    presses = 0
+    for _ in range(60):
+        box = ui.modal()
+        if box is not None and box.isVisible():
+            asked = ui.buttons(box)
+            ui.note(f"QGIS asked ({presses})", asked)
+            if ui.button(box, "Discard") is not None:
+                yield ui.click(ui.button(box, "Discard"))
+            elif ui.button(box, "Yes") is not None:
+                running = [t.description() for t in manager.activeTasks()]
+                yield ui.click(ui.button(box, "Yes"))
+                started = time.monotonic()
+                while manager.countActiveTasks() and time.monotonic() - started < 10:
+                    yield Wait(100)
+                took = time.monotonic() - started
+                ui.check("the running tasks end when QGIS cancels them", manager.countActiveTasks() == 0
+                         and took <= tasks_end_within_s, {"tasks": running, "took_s": round(took, 2)})
+            else:
+                ui.check("QGIS asked something expected", False, asked)
+                return
+            yield Wait(300)
+            continue
+        window.activateWindow()
+        presses += 1
+        yield ui.key(window, Qt.Key_Q, Qt.ControlModifier)
+        yield Wait(700)
