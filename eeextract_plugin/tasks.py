@@ -84,7 +84,7 @@ class Relay:
         with self._lock:
             self._created.append(job_id)
 
-    def execute(self, work: Callable[["Relay"], Any]) -> None:
+    def execute(self, work: Callable[[Relay], Any]) -> None:
         try:
             self.result = work(self)
             self.outcome = "done"

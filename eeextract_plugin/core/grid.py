@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+import numpy as np
+import shapely
 from pyproj import CRS, Transformer
-from shapely import ops
 from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -62,7 +63,8 @@ def reproject(geom: BaseGeometry, src: str, dst: str, densify: int = 32) -> Base
         if step > 0:
             geom = geom.segmentize(step)
     t = _transformer(src, dst)
-    out = ops.transform(lambda x, y, z=None: t.transform(x, y), geom)
+    # shapely.transform on coordinate arrays (shapely.ops.transform is deprecated in shapely 2.1)
+    out = shapely.transform(geom, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
     if not out.is_valid:
         out = out.buffer(0)
     return out

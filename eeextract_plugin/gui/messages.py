@@ -60,7 +60,7 @@ def _type_label(value: str) -> str:
     return SOURCE_TYPE_LABELS.get(value, value)
 
 
-def _grid_too_large(match: "re.Match[str]") -> str:
+def _grid_too_large(match: re.Match[str]) -> str:
     width, height, limit = int(match.group(1)), int(match.group(2)), float(match.group(3))
     return (f"the output would be {width:,} × {height:,} pixels, more than {limit:,.0f}: "
             "choose a larger Scale or a smaller region")

@@ -68,7 +68,7 @@ def parameter_label(algorithm: Any, field: str) -> Optional[str]:
 
 def reword_fields(algorithm: Any, text: str) -> str:
     """Spec field paths inside a sentence replaced by the parameters' labels, in quotes."""
-    def label(match: "re.Match[str]") -> str:
+    def label(match: re.Match[str]) -> str:
         found = parameter_label(algorithm, match.group(0))
         return f"“{found}”" if found else match.group(0)
 

@@ -10,11 +10,16 @@ import os
 import time
 from pathlib import Path
 
-from qgis.core import QgsApplication, QgsCoordinateReferenceSystem, QgsProject, QgsRasterLayer, QgsVectorLayer
+import ui as U  # noqa: N812 - the gestures module
+from qgis.core import (
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsProject,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
 from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtWidgets import QApplication, QToolButton
-
-import ui as U
 from qgis.utils import iface, plugins
 
 WORK = Path(os.environ["EEX_DESKTOP_WORK"])

@@ -8,11 +8,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import ui as U  # noqa: N812 - the gestures module
 from qgis.core import QgsApplication, QgsProject, QgsRasterLayer
 from qgis.PyQt.QtCore import QPoint, Qt
-from qgis.PyQt.QtWidgets import QApplication, QCheckBox, QDockWidget, QLineEdit, QTextEdit, QToolButton, QTreeView
-
-import ui as U
+from qgis.PyQt.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDockWidget,
+    QLineEdit,
+    QTextEdit,
+    QToolButton,
+)
 from qgis.utils import iface
 
 WORK = Path(os.environ["EEX_DESKTOP_WORK"])
