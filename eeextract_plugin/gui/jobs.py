@@ -520,7 +520,7 @@ class JobsView(QObject):
             failed = f", {entry.units_failed} failed" if entry.units_failed else ""
             units = f" ({entry.units_done}/{entry.units_total}{failed})" if entry.units_total else ""
             text = f"{100 * entry.fraction:.0f}%{units}"
-            item.setText(2, text)
+            item.setToolTip(2, text)  # drawn by the bar only: the item's own text showed under it
             bar = self.form.treeJobs.itemWidget(item, 2)
             if bar is None:
                 bar = QProgressBar()
