@@ -36,6 +36,7 @@ class EEExtractPlugin:
         self.sessions = SessionSource()
         self.toggle_action: Optional[QAction] = None
         qgis_zonal.install()  # QGIS's zonal statistics, and the engine rule inside QGIS
+        self.resume_message: Any = None  # the message bar item offering unfinished jobs
 
     # -- Processing ----------------------------------------------------------------------------
     def initProcessing(self) -> None:
@@ -104,9 +105,19 @@ class EEExtractPlugin:
             button = QPushButton(self.tr("Show jobs"), widget)
             button.clicked.connect(self.show_jobs)
             widget.layout().addWidget(button)
-            bar.pushWidget(widget, Qgis.Info, 0)
+            self.resume_message = bar.pushWidget(widget, Qgis.Info, 0) or widget
         except (AttributeError, TypeError):  # a minimal iface (tests) has no createMessage
             bar.pushMessage("EE Extract", text, level=Qgis.Info)
+
+    def _job_finished(self, *_a: Any) -> None:
+        """The "unfinished job(s)" message goes once no job it spoke of is left unfinished."""
+        if self.resume_message is None or self.unfinished_jobs():
+            return
+        try:
+            self.iface.messageBar().popWidget(self.resume_message)
+        except (AttributeError, RuntimeError, TypeError):  # already closed by the user
+            pass
+        self.resume_message = None
 
     def show_jobs(self) -> None:
         dock = self.show_dock()
@@ -122,6 +133,7 @@ class EEExtractPlugin:
             self.dock = EEExtractDock(self.iface, self.sessions, parent=self.iface.mainWindow())
             self.dock.setObjectName("EEExtractDock")
             self.dock.visibilityChanged.connect(self._dock_visibility_changed)
+            self.dock.board.jobFinished.connect(self._job_finished)
             self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
         return self.dock
 

@@ -68,7 +68,8 @@ class QgisLogHandler(logging.Handler):
         level: int = logging.INFO,
     ) -> None:
         super().__init__(level)
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        # No level in the text: the log panel shows it ("INFO INFO" otherwise).
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         self._bridge = _BarBridge(push_to_bar) if push_to_bar is not None else None
 
     def emit(self, record: logging.LogRecord) -> None:

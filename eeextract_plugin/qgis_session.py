@@ -14,8 +14,9 @@ import hashlib
 import json
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from eeextract_plugin import qgis_settings as qs
 
@@ -208,12 +209,49 @@ def open_session(conn: ResolvedConnection) -> Any:
         credentials = "none" if conn.mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "persistent"
         config = core_session.SessionConfig(project=conn.project or None, credentials=credentials,
                                             url=conn.url or None, high_volume=conn.high_volume)
-        if conn.mode == qs.MODE_SERVICE_ACCOUNT and conn.key is not None:
-            _SESSION = _initialise_service_account(core_session, config, conn.key)
-        else:
-            _SESSION = core_session.initialise(config)
+        with metadata_server_not_probed():
+            if conn.mode == qs.MODE_SERVICE_ACCOUNT and conn.key is not None:
+                _SESSION = _initialise_service_account(core_session, config, conn.key)
+            else:
+                if credentials == "persistent":
+                    _check_signed_in(core_session)
+                _SESSION = core_session.initialise(config)
         _CURRENT = conn
         return _SESSION
+
+
+NOT_SIGNED_IN = ("Not signed in to Earth Engine on this computer: run 'earthengine authenticate' "
+                 "in a terminal (or choose a service-account key in EE Extract's settings), then "
+                 "try again")
+
+
+@contextmanager
+def metadata_server_not_probed() -> Iterator[None]:
+    """Looking for credentials, google-auth asks the Compute Engine metadata server
+    (169.254.169.254) three times when it finds none on disk: a host the user did not choose.
+    QGIS runs on desktops: that lookup is switched off while the plugin opens a session."""
+    try:
+        from google.auth.compute_engine import _metadata
+    except ImportError:
+        yield
+        return
+    previous = getattr(_metadata, "_NO_GCE_CHECK", False)
+    _metadata._NO_GCE_CHECK = True  # noqa: SLF001 - google-auth reads NO_GCE_CHECK only at import
+    try:
+        yield
+    finally:
+        _metadata._NO_GCE_CHECK = previous  # noqa: SLF001
+
+
+def _check_signed_in(core_session: Any) -> None:
+    """Persistent credentials exist (EE's own or application-default ones), else one line
+    saying what to do, in the dock's words (the engine's says what the command line needs)."""
+    import ee
+
+    try:
+        ee.data.get_persistent_credentials()
+    except Exception:  # noqa: BLE001 - ee raises EEException; google-auth its own errors
+        raise core_session.SessionError(NOT_SIGNED_IN) from None
 
 
 def _initialise_service_account(core_session: Any, config: Any, key: Dict[str, Any]) -> Any:

@@ -104,6 +104,19 @@ def vrt_path(spec: JobSpec) -> Path:
     return Path(spec.output.directory) / f"{spec.output_name}-mosaic.vrt"
 
 
+def check_outputs_free(spec: JobSpec, plan: Plan) -> None:
+    """Raises BadInput (``output.overwrite``) when a file the job would write exists and the
+    spec does not say to replace it."""
+    if spec.output.overwrite:
+        return
+    extra = [index_path(spec)] if spec.kind in INDEXED_KINDS and len(plan.outputs) > 1 else []
+    extra += [vrt_path(spec)] if spec.output.vrt else []
+    for path in [Path(o.path) for o in plan.outputs] + extra:
+        if path.exists():
+            raise BadInput(field="output.overwrite",
+                           reason=f"{path} exists (set output.overwrite to replace it)")
+
+
 class JobRunner:
     """Plans, records and runs jobs in one working directory (one registry)."""
 
@@ -172,13 +185,7 @@ class JobRunner:
         also written beside the registry as ``<job id>.json`` (a job file to run again)."""
         _check_writable(Path(spec.output.directory))
         plan = plan or self.plan(spec)
-        if not spec.output.overwrite:
-            extra = [index_path(spec)] if spec.kind in INDEXED_KINDS and len(plan.outputs) > 1 else []
-            extra += [vrt_path(spec)] if spec.output.vrt else []
-            for path in [Path(o.path) for o in plan.outputs] + extra:
-                if path.exists():
-                    raise BadInput(field="output.overwrite",
-                                   reason=f"{path} exists (set output.overwrite to replace it)")
+        check_outputs_free(spec, plan)
         job_id = reg.new_job_id(spec.name)
         self.claim(job_id)  # held from before the job exists: no other process can run it first
         if plan.method == "direct":
@@ -325,13 +332,19 @@ def resume_job(job_id: str, session: Any, workdir: Union[str, Path],
         runner.close()
 
 
-def estimate_job(spec: JobSpec, session: Any, limits: Optional[RequestLimits] = None) -> PlanSummary:
+def estimate_job(spec: JobSpec, session: Any, limits: Optional[RequestLimits] = None,
+                 check_outputs: bool = False) -> PlanSummary:
     """The plan's figures for ``spec`` (pixels, bytes, requests, time bound, huge or not),
-    planned in a throw-away folder: estimating never touches the output folder."""
+    planned in a throw-away folder: estimating never touches the output folder.
+    ``check_outputs``: also refuse, as running would, outputs that exist (BadInput), so a form
+    can say so before its Run."""
     with tempfile.TemporaryDirectory(prefix="eeextract-estimate-") as tmp:
         runner = JobRunner(session, tmp, limits=limits)
         try:
-            return runner.plan(spec).summary()
+            plan = runner.plan(spec)
+            if check_outputs:
+                check_outputs_free(spec, plan)
+            return plan.summary()
         finally:
             runner.close()
 

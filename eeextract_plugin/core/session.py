@@ -19,9 +19,10 @@ import os
 import socket
 import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from eeextract_plugin.core.errors import SessionError
 from eeextract_plugin.core.quota import QuotaStatus
@@ -117,11 +118,13 @@ def initialise(config: SessionConfig) -> Session:
         # Before Initialize: it fetches the API's discovery document with the client's retries
         # (5 by default, with backoff: 30-40 s before an unreachable URL is reported).
         ee.data.setMaxRetries(0)
+        previous_http = _http_session(ee)
         try:
             kwargs: dict = {"credentials": creds, "project": config.project}
             if url:
                 kwargs["url"] = url
-            ee.Initialize(**kwargs)
+            with _deprecation_catalog_not_fetched(ee, bool(config.url)):
+                ee.Initialize(**kwargs)
         except ee.EEException as exc:
             raise SessionError(f"Earth Engine initialisation failed at {config.endpoint}: {exc}") from None
         except Exception as exc:  # connection refused, DNS, TLS…
@@ -133,6 +136,8 @@ def initialise(config: SessionConfig) -> Session:
                 ee.data.setDeadline(int(config.request_timeout_s * 1000))
             except Exception as exc:  # rebuilding the API resource needs the server once more
                 raise SessionError(f"cannot reach Earth Engine at {config.endpoint}: {exc}") from None
+        if previous_http is not None and previous_http is not _http_session(ee):
+            previous_http.close()  # the last session's pooled connections
         _enlarge_http_pool(ee, config.http_pool_size)
         session = Session(config, ee)
         _watch_quota_status(ee, session.quota)
@@ -185,6 +190,30 @@ def check_reachable(endpoint: str, timeout_s: float = 5.0) -> None:
         raise SessionError(f"cannot reach Earth Engine at {endpoint}: {reason}") from None
 
 
+@contextmanager
+def _deprecation_catalog_not_fetched(ee: Any, custom_url: bool) -> Iterator[None]:
+    """``ee.Initialize`` downloads Google's catalog of deprecated assets from
+    storage.googleapis.com. With a URL of the user's choosing (the sandbox, a proxy) nothing
+    may go to a host the user did not choose: the catalog is taken as empty."""
+    module = getattr(ee, "deprecation", None)
+    fetch = getattr(module, "_FetchDataCatalogStac", None)
+    if not custom_url or fetch is None:
+        yield
+        return
+    module._FetchDataCatalogStac = dict  # noqa: SLF001 - no public switch
+    try:
+        yield
+    finally:
+        module._FetchDataCatalogStac = fetch  # noqa: SLF001
+
+
+def _http_session(ee: Any) -> Any:
+    try:
+        return getattr(ee.data._get_state(), "requests_session", None)  # noqa: SLF001
+    except Exception:
+        return None
+
+
 def _enlarge_http_pool(ee: Any, size: int) -> None:
     """The client's requests.Session keeps 10 connections per host by default; with 32 requests
     in flight the rest would be opened and dropped each time."""
@@ -195,8 +224,11 @@ def _enlarge_http_pool(ee: Any, size: int) -> None:
         sess = getattr(state, "requests_session", None)
         if sess is not None:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=size, max_retries=0)
+            replaced = {id(a): a for a in sess.adapters.values()}
             sess.mount("http://", adapter)
             sess.mount("https://", adapter)
+            for old in replaced.values():
+                old.close()  # its pooled connection would be dropped unclosed
     except Exception:
         log.debug("could not enlarge the HTTP connection pool", exc_info=True)
 

@@ -45,8 +45,25 @@ def format_bytes(n: Optional[float]) -> str:
     return f"{v:.1f} TB"  # pragma: no cover
 
 
+def format_time_bound(seconds: Optional[float]) -> str:
+    """A plan's time bound said as what it is: the least the job can take, when every request
+    is answered as fast as the quota allows; Earth Engine's computation time is not known
+    before the first requests come back."""
+    return (f"{format_duration(seconds)} at best, if Earth Engine answers at full speed "
+            "(heavy computations take longer)")
+
+
+def format_measured(units_done: int, elapsed_s: Optional[float], eta_s: Optional[float]) -> str:
+    """What a running job has measured: its pace so far, and the time left at that pace."""
+    if not units_done or not elapsed_s:
+        return "measuring the first requests…"
+    per_unit = elapsed_s / units_done
+    left = f"; about {format_duration(eta_s)} left at this pace" if eta_s is not None else ""
+    return f"measured: {units_done:,} unit(s) in {format_duration(elapsed_s)} ({per_unit:.2g} s each){left}"
+
+
 def format_rate(bytes_per_s: Optional[float]) -> str:
     return "" if not bytes_per_s else f"{format_bytes(bytes_per_s)}/s"
 
 
-__all__ = ["format_duration", "format_bytes", "format_rate"]
+__all__ = ["format_duration", "format_bytes", "format_rate", "format_time_bound", "format_measured"]

@@ -10,8 +10,10 @@ slow happens in QgsTasks; the GUI thread never waits.
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -24,8 +26,9 @@ from qgis.core import (
 )
 from qgis.gui import QgsDockWidget
 from qgis.PyQt import uic
-from qgis.PyQt.QtCore import QDate, Qt, QTimer
+from qgis.PyQt.QtCore import QDate, QEvent, QObject, Qt, QTimer
 from qgis.PyQt.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -42,6 +45,7 @@ from eeextract_plugin.core.assets import AssetInfo, describe_asset
 from eeextract_plugin.core.errors import BadInput, EEExtractError
 from eeextract_plugin.core.plan import PlanSummary
 from eeextract_plugin.core.spec import RASTER_FORMATS, TABLE_FORMATS, JobSpec
+from eeextract_plugin.core.wording import format_bytes, format_time_bound
 from eeextract_plugin.gui.expression import expression_from_python
 from eeextract_plugin.gui.job_form import JobForm, set_combo_value
 from eeextract_plugin.gui.jobs import JobBoard, JobsView
@@ -104,6 +108,33 @@ def asset_summary(info: AssetInfo) -> str:
     return "<br>".join(parts)
 
 
+def estimate_text(estimate: PlanSummary) -> str:
+    """The estimate line: the plan's figures, and its time as the bound it is."""
+    if estimate.method != "direct":
+        return estimate.short_line()
+    work = (f"{estimate.pixels:,} px, {format_bytes(estimate.bytes)}, " if not estimate.table else "")
+    return (f"{work}{estimate.requests:,} request(s), {estimate.outputs:,} file(s); "
+            f"{format_time_bound(estimate.lower_bound_s)}")
+
+
+class WheelGuard(QObject):
+    """The mouse wheel scrolls the form; it changes a combo box, spin box or date only when that
+    field has the keyboard focus (clicked or tabbed into). Without this, scrolling the dock
+    changed every field that passed under the pointer (the region layer, the zone ID field)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            event.ignore()  # handed to the parents: the scroll area scrolls
+            return True
+        return False
+
+    def watch(self, root: QWidget) -> None:
+        for widget in [root] + root.findChildren(QWidget):
+            if isinstance(widget, (QComboBox, QAbstractSpinBox)):
+                widget.setFocusPolicy(Qt.StrongFocus)  # the wheel gives no focus
+                widget.installEventFilter(self)
+
+
 class EEExtractDock(QgsDockWidget):
     """The dock widget; owns its form, its background checks and the jobs board."""
 
@@ -141,6 +172,9 @@ class EEExtractDock(QgsDockWidget):
         self._estimate_timer.timeout.connect(self.update_estimate)
 
         self._setup_widgets()
+        self.wheel_guard = WheelGuard(self)
+        self.wheel_guard.watch(self.body)
+        self._type_chosen = False  # the user picked the source type: an asset check keeps it
         self._connect()
         self.settings_changed()
         self._update_visibility()
@@ -181,6 +215,10 @@ class EEExtractDock(QgsDockWidget):
         f.cmbZoneIdField.setLayer(None)
         f.crsOutput.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
         f.txtJobName.setText(f"job-{date.today().isoformat()}")
+        # The estimate line says why Run is off: room for three lines of it at any dock width.
+        margins = f.lblEstimate.contentsMargins()
+        f.lblEstimate.setMinimumHeight(3 * f.lblEstimate.fontMetrics().lineSpacing() + 2 * f.lblEstimate.frameWidth()
+                                       + margins.top() + margins.bottom() + 4)
         # A narrow dock must not need a horizontal scroll bar: combos shrink to a few characters.
         f.scrollJob.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         for combo in self.body.findChildren(QComboBox):
@@ -223,6 +261,8 @@ class EEExtractDock(QgsDockWidget):
         f.cmbBands.checkedItemsChanged.connect(self._bands_changed)
         f.cmbBands.model().dataChanged.connect(self._bands_changed)
         f.cmbSourceType.currentIndexChanged.connect(self._source_type_changed)
+        f.cmbSourceType.activated.connect(self._type_picked)  # by the user only
+        f.txtAssetId.textEdited.connect(self._asset_typed)
         f.cmbRegionMode.currentIndexChanged.connect(self._region_mode_changed)
         f.cmbRegionLayer.layerChanged.connect(self._region_layer_changed)
         f.cmbZoneLayer.layerChanged.connect(f.cmbZoneIdField.setLayer)
@@ -269,6 +309,12 @@ class EEExtractDock(QgsDockWidget):
             self.form.fileOutputFolder.setFilePath(conn.output_folder)
         self._method_changed()
         self.schedule_estimate()
+
+    def _type_picked(self, *_a: object) -> None:
+        self._type_chosen = True
+
+    def _asset_typed(self, *_a: object) -> None:
+        self._type_chosen = False  # a new asset ID: its check may choose the type again
 
     def _source_type_changed(self, *_a: object) -> None:
         jf = self.job_form
@@ -400,8 +446,12 @@ class EEExtractDock(QgsDockWidget):
 
     def _reorder_bands(self) -> None:
         """Checked bands move to the top of the list, in the order they were checked, so the
-        combo reads "B4, B3, B2" as the output will be (run after the click, not inside it)."""
+        combo reads "B4, B3, B2" as the output will be — once the list is closed: items must
+        not move under the pointer while the user is clicking them."""
         combo = self.form.cmbBands
+        if combo.view().isVisible():
+            QTimer.singleShot(250, self._reorder_bands)
+            return
         items = [combo.itemText(i) for i in range(combo.count())]
         checked = self.job_form.selected_bands()
         desired = checked + [b for b in items if b not in checked]
@@ -414,7 +464,7 @@ class EEExtractDock(QgsDockWidget):
             self._reordering = False
 
     def _bands_changed(self, *_a: object) -> None:
-        if getattr(self, "_reordering", False):
+        if getattr(self, "_reordering", False) or self.job_form.filling_bands:
             return
         self.job_form.note_band_checks()
         self.schedule_estimate()
@@ -436,12 +486,23 @@ class EEExtractDock(QgsDockWidget):
                 self.map_tool = RectangleMapTool(canvas)
                 self.map_tool.rectangleDrawn.connect(self.set_drawn_rectangle)
                 self.map_tool.deactivated.connect(lambda: self.form.btnDrawRectangle.setChecked(False))
+            if canvas.mapTool() is not self.map_tool:
+                self._previous_tool = canvas.mapTool()
             canvas.setMapTool(self.map_tool)
         elif self.map_tool is not None:
             self.map_tool.release()
+            previous = getattr(self, "_previous_tool", None)
+            self._previous_tool = None
+            if previous is not None and canvas.mapTool() is None:
+                try:
+                    canvas.setMapTool(previous)  # the tool the user had before drawing
+                except RuntimeError:  # that tool is gone
+                    pass
 
     def set_drawn_rectangle(self, extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> None:
         self.job_form.set_drawn_rectangle(extent, crs)
+        if self.form.btnDrawRectangle.isChecked():  # one rectangle drawn: the map is the map again
+            QTimer.singleShot(0, lambda: self.form.btnDrawRectangle.setChecked(False))
         if self.job_form.region_mode() != "drawn":
             self.job_form.set_region_mode("drawn")
         self._update_region_summary()
@@ -495,10 +556,12 @@ class EEExtractDock(QgsDockWidget):
         self.form.lblAssetInfo.setText(asset_summary(info))
         available = [b.name for b in info.bands]
         self.set_bands(available, [b for b in self.job_form.selected_bands() if b in available])
-        if info.type == "IMAGE_COLLECTION" and self.job_form.source_type() == "asset":
-            self.job_form.set_source_type("collection")
-        elif info.type == "IMAGE" and self.job_form.source_type() == "collection":
-            self.job_form.set_source_type("asset")
+        # The check chooses the type for a new asset ID, never against the user's own choice.
+        if not self._type_chosen:
+            if info.type == "IMAGE_COLLECTION" and self.job_form.source_type() == "asset":
+                self.job_form.set_source_type("collection")
+            elif info.type == "IMAGE" and self.job_form.source_type() == "collection":
+                self.job_form.set_source_type("asset")
         self.schedule_estimate()
 
     def _asset_failed(self, asset_id: str, message: str) -> None:
@@ -543,42 +606,69 @@ class EEExtractDock(QgsDockWidget):
     def schedule_estimate(self, *_a: object) -> None:
         self._estimate_timer.start()
 
+    def _refuse(self, why: str) -> None:
+        """Run is off and the estimate line says why (bad input is refused before Run)."""
+        self.last_estimate = None
+        self.form.btnRun.setEnabled(False)
+        self.form.btnRun.setToolTip(f"Cannot run: {why}")
+        self.form.lblEstimate.setText(f"<span style='color:#b00'>Cannot run — {html.escape(why)}</span>")
+        self.form.lblEstimate.setToolTip(why)
+
+    def _allow(self, text: str, tooltip: str = "") -> None:
+        self.form.btnRun.setEnabled(True)
+        self.form.btnRun.setToolTip("Start the job (it runs in the background; see the Jobs tab)")
+        self.form.lblEstimate.setText(html.escape(text))
+        self.form.lblEstimate.setToolTip(tooltip)
+
     def update_estimate(self) -> None:
-        """Plan the job in a background task (the planner may ask Earth Engine for the grid)."""
+        """Plan the job in a background task (the planner may ask Earth Engine for the grid);
+        input it refuses (an output in the way, an asset that does not exist) turns Run off."""
         try:
             spec = self.build_spec()
         except BadInput as exc:
-            self.last_estimate = None
-            self.form.lblEstimate.setText(f"Estimate: — ({form_message(exc)})")
+            self._refuse(form_message(exc))
             return
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self.form.lblEstimate.setText(f"Estimate: — ({exc})")
+            self._refuse(f"{exc} (Settings…)")
             return
         self._cancel_task(self._estimate_task)
-        self.form.lblEstimate.setText("Estimate: planning …")
+        self._allow("Estimate: planning …")
 
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
-            return runner.estimate_job(spec, open_session(conn))
+            return runner.estimate_job(spec, open_session(conn), check_outputs=True)
 
         task = CallableTask("EE Extract: estimate", work)
         planned = spec.to_dict()
         task.succeeded.connect(lambda est: self._estimate_done(planned, est))
-        task.failed.connect(lambda msg, _d: self.form.lblEstimate.setText(f"Estimate: — ({msg})"))
+        task.failed.connect(partial(self._estimate_failed, planned, task))
         self._estimate_task = task
         self.launch(task)
 
-    def _estimate_done(self, spec_dict: Dict[str, Any], estimate: PlanSummary) -> None:
+    def _current_spec(self) -> Optional[Dict[str, Any]]:
         try:
-            current = self.build_spec().to_dict()
+            return self.build_spec().to_dict()
         except BadInput:
-            current = None
-        if current != spec_dict:
+            return None
+
+    def _estimate_failed(self, spec_dict: Dict[str, Any], task: CallableTask, message: str, _details: str) -> None:
+        if self._current_spec() != spec_dict:
+            return  # the form changed meanwhile
+        error = task.exception
+        if isinstance(error, BadInput):
+            self._refuse(form_message(error))
+        else:  # no connection now: the estimate is missing, not the input wrong
+            self._allow(f"Estimate: — ({form_message(error) if error else message})")
+
+    def _estimate_done(self, spec_dict: Dict[str, Any], estimate: PlanSummary) -> None:
+        if self._current_spec() != spec_dict:
             return  # the form changed while planning: a newer estimate is on its way
         self.last_estimate = (spec_dict, estimate)
         note = " — large: you will be asked to confirm" if estimate.huge else ""
-        self.form.lblEstimate.setText(f"Estimate: {estimate.short_line()}{note}")
+        tooltip = "\n".join(estimate.lines()) + "\n\nA lower bound: " + estimate.assumptions() + \
+            ". Once the job runs, the Jobs tab shows the rate measured and the time left from it."
+        self._allow(f"Estimate: {estimate_text(estimate)}{note}", tooltip)
 
     # ------------------------------------------------------------------------------ running
     def run_clicked(self) -> None:
@@ -594,7 +684,7 @@ class EEExtractDock(QgsDockWidget):
         if estimate is not None and estimate.huge:  # the core's one rule (core.plan.is_huge)
             answer = QMessageBox.question(
                 self, "EE Extract: a large job",
-                f"This job is large:\n\n{estimate.short_line()}\n\nStart it anyway?",
+                f"This job is large:\n\n{estimate_text(estimate)}\n\nStart it anyway?",
                 QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
             if answer != QMessageBox.Yes:
                 return

@@ -107,6 +107,7 @@ class JobForm:
         self.expression: Optional[Dict[str, Any]] = None
         # Bands in the order the user checked them (B4, B3, B2 makes an RGB image).
         self.band_order: List[str] = []
+        self.filling_bands = False
         self.drawn: Optional[QgsRectangle] = None
         self.drawn_crs = QgsCoordinateReferenceSystem("EPSG:4326")
         self.loaded_spec: Optional[Dict[str, Any]] = None
@@ -184,14 +185,19 @@ class JobForm:
         return [b for b in self.band_order if b in checked] + [b for b in checked if b not in self.band_order]
 
     def set_bands(self, available: Sequence[str], checked: Sequence[str]) -> None:
+        """Fill the list. The model's signals are not blocked: the list view learns of its
+        items through them (blocked, the drop-down stayed empty and nothing could be
+        clicked); the dock ignores the check changes made here (:attr:`filling_bands`)."""
         combo = self.ui.cmbBands
+        self.filling_bands = True
         combo.blockSignals(True)
-        combo.model().blockSignals(True)
-        combo.clear()
-        combo.addItems(list(available) + [b for b in checked if b not in available])
-        combo.setCheckedItems(list(checked))
-        combo.model().blockSignals(False)
-        combo.blockSignals(False)
+        try:
+            combo.clear()
+            combo.addItems(list(available) + [b for b in checked if b not in available])
+            combo.setCheckedItems(list(checked))
+        finally:
+            combo.blockSignals(False)
+            self.filling_bands = False
         self.band_order = list(checked)
         combo.update()
 

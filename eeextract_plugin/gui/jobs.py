@@ -22,11 +22,11 @@ from qgis.PyQt.QtWidgets import QHeaderView, QProgressBar, QTreeWidgetItem
 from eeextract_plugin import layers, project_jobs
 from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.core import runner
-from eeextract_plugin.core.errors import EEExtractError, JobNotFound
+from eeextract_plugin.core.errors import BadInput, EEExtractError, JobNotFound, SessionError
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.status import RESUMABLE, JobStatus
-from eeextract_plugin.core.wording import format_duration, format_rate
-from eeextract_plugin.gui.messages import reword
+from eeextract_plugin.core.wording import format_duration, format_measured, format_rate
+from eeextract_plugin.gui.messages import form_message, reword
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
 
@@ -55,15 +55,31 @@ class JobEntry:
     load_results: bool = True
     task: Any = None
     result: Optional[JobResult] = None  # the last run's typed result (this session)
+    phase: str = ""  # what a starting job is doing before its first unit
+    elapsed_s: float = 0.0
+    units_at_start: int = 0  # units done before this run (a resume)
+    run_units_done: int = 0
+    winding_down: Any = None  # a cancelled run's thread, finishing its requests in flight
 
     def rate_text(self) -> str:
-        return format_rate(self.rate_bytes_s)
+        return format_rate(self.rate_bytes_s) if self.state == "running" else ""
+
+    def state_text(self) -> str:
+        if self.state == "queued" and self.phase:
+            return self.phase
+        return self.state.replace("_", " ")
 
     def eta_text(self) -> str:
         if self.eta_s is None or self.state not in ACTIVE:
             return ""
         return format_duration(self.eta_s)
 
+
+PHASE_STARTING = "starting"
+PHASE_WAITING = "waiting for the cancelled run to stop"
+PHASE_CONNECTING = "connecting to Earth Engine"
+PHASE_PLANNING = "planning: asking Earth Engine about the source"
+PHASE_RESUMING = "resuming: reading what is done"
 
 WORKDIRS_KEY = "eeextract/workdirs"
 STOPPED_KEY = "eeextract/stopped_at_shutdown"  # job ids stopped because QGIS closed
@@ -110,6 +126,9 @@ class JobBoard(QObject):
         self.iface = iface
         self.sessions = sessions
         self.launch = launch or (lambda task: QgsApplication.taskManager().addTask(task))
+        # With QGIS's task manager a job's work starts at once (the task manager may get to it
+        # later); a launcher of the caller's (tests run tasks synchronously) runs it itself.
+        self.start_immediately = launch is None
         self.project = project or QgsProject.instance()
         self.jobs: Dict[str, JobEntry] = {}
         self._counter = 0
@@ -162,11 +181,14 @@ class JobBoard(QObject):
         self.jobs[entry.key] = entry
         remember_workdir(workdir)
 
-        def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
+        def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool],
+                    on_created: Callable[[str], None]) -> Any:
             # Worker thread: plain data only (the spec copy, the resolved connection).
+            progress({"message": PHASE_CONNECTING})
             session = open_session(conn)
+            progress({"message": PHASE_PLANNING})
             return runner.run_job(spec, session, progress=progress, cancel=is_cancelled,
-                                  on_created=task.jobCreated.emit)
+                                  on_created=on_created)
 
         task = ExtractionTask(entry.key, entry.name, run_job)
         task.jobCreated.connect(partial(self._created, entry.key))
@@ -184,9 +206,15 @@ class JobBoard(QObject):
             self._bar(f"Cannot resume: {exc}", Qgis.Warning)
             return None
         workdir, job_id = entry.workdir, entry.job_id
+        previous, entry.winding_down = entry.winding_down, None
 
         def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
+            if previous is not None and previous.is_alive():  # the cancelled run's last requests
+                progress({"message": PHASE_WAITING})
+                previous.join()
+            progress({"message": PHASE_CONNECTING})
             session = open_session(conn)
+            progress({"message": PHASE_RESUMING})
             return runner.resume_job(job_id, session, workdir, progress=progress, cancel=is_cancelled,
                                      retry_failed=retry_failed)
 
@@ -204,9 +232,14 @@ class JobBoard(QObject):
         task.cancelled.connect(partial(self._cancelled, key))
         entry.task = task
         entry.state = "queued"
+        entry.phase = PHASE_STARTING
         entry.message = ""
         entry.eta_s = None
+        entry.rate_bytes_s = 0.0
+        entry.units_at_start, entry.run_units_done, entry.elapsed_s = entry.units_done, 0, 0.0
         self.changed.emit(key)
+        if self.start_immediately:
+            task.start_now()  # the work starts now, whatever else the task manager is running
         self.launch(task)
 
     def _created(self, key: str, job_id: str) -> None:
@@ -221,16 +254,23 @@ class JobBoard(QObject):
     # -- during ----------------------------------------------------------------------------------
     def _progress(self, key: str, detail: Dict[str, Any]) -> None:
         entry = self.jobs.get(key)
-        if entry is None or entry.task is None:
+        if entry is None or entry.task is None or entry.state == "cancelling":
+            return  # a cancelled job's count stops where the user stopped it
+        if "units_total" not in detail:  # what the job is doing before its first unit
+            entry.phase = str(detail.get("message") or entry.phase)
+            self.changed.emit(key)
             return
         if entry.state == "queued":
             entry.state = "running"
+        entry.phase = ""
         entry.fraction = float(detail.get("fraction", entry.fraction) or 0.0)
         entry.units_done = int(detail.get("units_done", entry.units_done) or 0)
         entry.units_total = int(detail.get("units_total", entry.units_total) or 0)
         entry.units_failed = int(detail.get("units_failed", entry.units_failed) or 0)
         entry.rate_bytes_s = float(detail.get("rate_bytes_s", entry.rate_bytes_s) or 0.0)
         entry.eta_s = detail.get("eta_s", entry.eta_s)
+        entry.elapsed_s = float(detail.get("elapsed_s", entry.elapsed_s) or 0.0)
+        entry.run_units_done = entry.units_done - entry.units_at_start
         self.changed.emit(key)
 
     def cancel(self, key: str) -> None:
@@ -280,7 +320,17 @@ class JobBoard(QObject):
 
     def _failed(self, key: str, message: str, details: str) -> None:
         entry = self.jobs[key]
+        error = getattr(entry.task, "exception", None)
         entry.task = None
+        if not entry.job_id and isinstance(error, (BadInput, SessionError)):
+            # Refused before the job existed (an output in the way, no connection): nothing to
+            # list, nothing to resume; said in the form's words.
+            log.warning("job %s not started: %s", entry.name, message)
+            del self.jobs[key]
+            self._bar(f"Job {entry.name} not started: {form_message(error)}", Qgis.Warning)
+            self.changed.emit("")
+            self.jobFinished.emit(key, "not started")
+            return
         entry.state = "failed"
         entry.eta_s = None
         entry.message = message
@@ -291,6 +341,7 @@ class JobBoard(QObject):
 
     def _cancelled(self, key: str) -> None:
         entry = self.jobs[key]
+        entry.winding_down = getattr(entry.task, "engine_thread", None)
         entry.task = None
         entry.state = "cancelled"
         entry.eta_s = None
@@ -465,11 +516,11 @@ class JobsView(QObject):
                 self.items[jid] = item
             item.setText(0, entry.name)
             item.setToolTip(0, f"{entry.job_id or 'planning…'}\n{entry.spec_path}")
-            item.setText(1, entry.state.replace("_", " "))
+            item.setText(1, entry.state_text())
             failed = f", {entry.units_failed} failed" if entry.units_failed else ""
             units = f" ({entry.units_done}/{entry.units_total}{failed})" if entry.units_total else ""
             text = f"{100 * entry.fraction:.0f}%{units}"
-            item.setText(2, text)
+            item.setToolTip(2, text)  # drawn by the bar only: the item's own text showed under it
             bar = self.form.treeJobs.itemWidget(item, 2)
             if bar is None:
                 bar = QProgressBar()
@@ -498,8 +549,12 @@ class JobsView(QObject):
             f.lblJobDetail.setText("")
             return
         lines = [f"<b>{entry.name}</b> — {entry.job_id or 'planning…'}"]
+        if entry.state == "running":
+            lines.append(format_measured(entry.run_units_done, entry.elapsed_s, entry.eta_s))
+        elif entry.state == "queued" and entry.phase:
+            lines.append(entry.phase + " …")
         if entry.message:
-            lines.append(entry.message)
+            lines.append(reword(entry.message))
         if entry.output_dir:
             lines.append(f"Folder: {entry.output_dir}")
         if entry.outputs:

@@ -54,6 +54,32 @@ FIELD_LABELS: Dict[str, str] = {
     "zonal.statistics": "Statistics",
 }
 
+def _type_label(value: str) -> str:
+    from eeextract_plugin.gui.job_form import SOURCE_TYPE_LABELS
+
+    return SOURCE_TYPE_LABELS.get(value, value)
+
+
+def _grid_too_large(match: re.Match[str]) -> str:
+    width, height, limit = int(match.group(1)), int(match.group(2)), float(match.group(3))
+    return (f"the output would be {width:,} × {height:,} pixels, more than {limit:,.0f}: "
+            "choose a larger Scale or a smaller region")
+
+
+#: The engine's instructions, written for job files, said as the form would (before field paths
+#: are replaced by labels).
+PHRASES = (
+    (re.compile(r"\(?set output\.overwrite to replace it\)?"),
+     lambda m: "(check “Replace existing output files” to replace it)"),
+    (re.compile(r"\(?use source\.type '(\w+)'\)?"),
+     lambda m: f"(choose Type “{_type_label(m.group(1))}”)"),
+    (re.compile(r"is a IMAGE_COLLECTION\b"), lambda m: "is an image collection"),
+    (re.compile(r"is an? IMAGE\b"), lambda m: "is an image"),
+    (re.compile(r"is not an Earth Engine asset ID: ''"),
+     lambda m: "type the ID of an Earth Engine image or image collection"),
+    (re.compile(r"grid of (\d+) x (\d+) pixels is larger than ([0-9.e+]+)"), _grid_too_large),
+)
+
 _FIELD_IN_TEXT = re.compile(r"\b(?:name|kind|source|region|grid|output|method|table|zonal)(?:\.[a-z_]+)*\b")
 
 
@@ -70,7 +96,11 @@ def label_of(field: str) -> str:
 
 
 def reword(text: str) -> str:
-    """Spec field paths inside a sentence replaced by the form's labels, in quotes."""
+    """The engine's instructions and spec field paths inside a sentence said with the form's
+    labels, in quotes, on one line."""
+    text = " ".join(text.split())
+    for pattern, replacement in PHRASES:
+        text = pattern.sub(replacement, text)
     return _FIELD_IN_TEXT.sub(lambda m: f"“{label_of(m.group(0))}”" if "." in m.group(0) else m.group(0), text)
 
 
@@ -78,7 +108,7 @@ def form_message(exc: BaseException) -> str:
     """One line for the message bar or the estimate line, naming things as the form does."""
     if isinstance(exc, BadInput) and exc.field:
         return f"{label_of(exc.field)}: {reword(exc.reason)}"
-    return reword(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+    return reword(str(exc).strip() or type(exc).__name__)
 
 
 __all__ = ["form_message", "label_of", "reword", "FIELD_LABELS"]

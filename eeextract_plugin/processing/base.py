@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+import sys
 import tempfile
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -27,6 +29,8 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterField,
+    QgsProcessingParameterFileDestination,
+    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
     QgsRectangle,
@@ -34,13 +38,14 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QIcon
 
 from eeextract_plugin.core import filters
-from eeextract_plugin.core.errors import BadInput, Cancelled
+from eeextract_plugin.core.errors import BadInput, Cancelled, EEExtractError
 from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.runner import default_workdir, resumable_job, resume_job, run_job
 from eeextract_plugin.core.spec import MAX_CONCURRENCY, REDUCERS, JobSpec
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
+from eeextract_plugin.processing.messages import parameter_message, reword_fields
 from eeextract_plugin.processing.provider import ICON
 
 log = logging.getLogger(__name__)
@@ -100,6 +105,21 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def icon(self) -> QIcon:
         return QIcon(str(ICON))
 
+    def createCustomParametersWidget(self, parent: Any = None) -> Any:
+        """Processing's own dialog, opened at a size where the fields and the help are readable
+        (QGIS opens every algorithm dialog at its last saved size, 688 x 523 at first, which cuts
+        the fields off); a larger size the user chose is kept."""
+        try:
+            from processing.gui.AlgorithmDialog import AlgorithmDialog
+        except ImportError:  # no Processing GUI (qgis_process, a server)
+            return None
+        try:
+            dialog = AlgorithmDialog(self, parent=parent)
+        except TypeError:  # another signature: let Processing make its own
+            return None
+        fit_dialog(dialog)
+        return dialog
+
     def initAlgorithm(self, config: Optional[Dict[str, Any]] = None) -> None:
         self.define_parameters()
         if self.USES_EARTH_ENGINE:
@@ -118,18 +138,31 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     ) -> Dict[str, Any]:
         if feedback is None:
             feedback = QgsProcessingFeedback()
+        self._outputs: Dict[str, str] = {}  # this run's destinations (output_path)
+        outcome: Dict[str, Any] = {}
         with engine_logs_to(feedback):
             try:
-                return self.execute(parameters, context, feedback)
-            except QgsProcessingException:
-                raise
+                outcome["results"] = self.execute(parameters, context, feedback)
+            except QgsProcessingException as error:
+                outcome["message"] = str(error)
             except Cancelled as error:
-                raise QgsProcessingException(str(error) or "Cancelled.") from error
-            except Exception as error:  # the engine's failure, with Earth Engine's own message
+                outcome["message"] = str(error) or "Cancelled."
+            except BadInput as error:  # the user's input: said in the dialog's words, no traceback
+                outcome["message"] = parameter_message(self, error)
+            except EEExtractError as error:  # no session, a job Earth Engine refuses: no traceback
+                outcome["message"] = reword_fields(self, describe_error(error))
+            except Exception as error:  # a bug: its traceback for the log's debug view
                 feedback.pushDebugInfo(traceback.format_exc())
-                if feedback.isCanceled():
-                    raise QgsProcessingException(f"Cancelled: {error}") from error
-                raise QgsProcessingException(describe_error(error)) from error
+                outcome["message"] = ("Cancelled: " if feedback.isCanceled() else "") + describe_error(error)
+        if "results" in outcome:
+            return outcome["results"]
+        # Raised outside the handlers, chained to nothing, with this frame holding no reference to
+        # the run's feedback or context: Processing keeps the exception (and so its frames), and
+        # the batch dialog's progress task lives as long as the feedback does — it stayed in the
+        # task manager after a failed row, and QGIS could not quit.
+        del feedback, context, parameters
+        release_batch_dialog_frame(sys._getframe().f_back)
+        raise QgsProcessingException(outcome["message"])
 
     # -- shared parameters ------------------------------------------------------------------
     def add_advanced(self, parameter: QgsProcessingParameterDefinition) -> None:
@@ -163,6 +196,29 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         )
 
     # -- translation helpers ----------------------------------------------------------------
+    def output_path(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> str:
+        """Where output ``name`` goes in this run, asked of QGIS once per run.
+
+        For a temporary output ("TEMPORARY_OUTPUT", what the dialog passes by default) every
+        ``parameterAsOutputLayer`` / ``parameterAsFileOutput`` call invents a new temporary path
+        and, for layers, adds it to the layers the dialog opens afterwards: asked twice, the
+        dialog reports the file never written as "not correctly generated". Every algorithm
+        reads its destinations here, and nowhere else (tests/processing checks that).
+        """
+        outputs = self.__dict__.setdefault("_outputs", {})
+        if name not in outputs:
+            definition = self.parameterDefinition(name)
+            if isinstance(definition, (QgsProcessingParameterFileDestination,
+                                       QgsProcessingParameterFolderDestination)):
+                optional = bool(definition.flags() & QgsProcessingParameterDefinition.FlagOptional)
+                if parameters.get(name) in (None, "") and optional:
+                    outputs[name] = ""  # an optional file or folder not asked for
+                else:
+                    outputs[name] = self.parameterAsFileOutput(parameters, name, context)
+            else:
+                outputs[name] = self.parameterAsOutputLayer(parameters, name, context)
+        return outputs[name]
+
     def connection(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Any:
         return resolve_connection(
             url=self.parameterAsString(parameters, self.EE_URL, context),
@@ -195,6 +251,62 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
             raise Cancelled("Cancelled by the user.")
+
+
+#: The smallest size at which an algorithm dialog shows its fields and help without cutting.
+DIALOG_SIZE = (1000, 700)
+
+
+def fit_dialog(dialog: Any) -> None:
+    """Grow ``dialog`` to :data:`DIALOG_SIZE` (within its screen), never shrink it."""
+    from qgis.PyQt.QtWidgets import QApplication
+
+    screen = dialog.screen() if hasattr(dialog, "screen") else QApplication.primaryScreen()
+    room = screen.availableGeometry() if screen is not None else None
+    width, height = DIALOG_SIZE
+    if room is not None:
+        width, height = min(width, int(room.width() * 0.95)), min(height, int(room.height() * 0.9))
+    if dialog.width() < width or dialog.height() < height:
+        dialog.resize(max(dialog.width(), width), max(dialog.height(), height))
+
+
+# -- a QGIS leak, worked around ---------------------------------------------------------------
+
+_HELD_FRAMES: List[Any] = []
+
+
+def release_batch_dialog_frame(caller: Any) -> None:
+    """QGIS (3.22 at least) keeps the traceback of an exception raised by processAlgorithm, and
+    with it the calling frame: for the batch dialog, ``BatchAlgorithmDialog.runAlgorithm``, whose
+    locals hold the dialog's feedback and, through a signal connection, its "Batch Processing"
+    progress task. After a failed row that task never ended: it stayed in the task manager and
+    QGIS could not quit. Once that frame has finished running, its locals are cleared (what
+    freeing it would have done); only that frame, never a caller's own code."""
+    if caller is None or caller.f_code.co_name != "runAlgorithm" or not caller.f_code.co_filename.endswith(
+            "BatchAlgorithmDialog.py"):
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+    _HELD_FRAMES.append(caller)
+    if len(_HELD_FRAMES) == 1:
+        _schedule_release()
+
+
+def _schedule_release() -> None:
+    from qgis.PyQt.QtCore import QTimer
+
+    QTimer.singleShot(500, _release_finished_frames)
+
+
+def _release_finished_frames() -> None:
+    for frame in list(_HELD_FRAMES):
+        try:
+            frame.clear()  # RuntimeError while the batch is still running
+        except RuntimeError:
+            continue
+        _HELD_FRAMES.remove(frame)
+    if _HELD_FRAMES:
+        _schedule_release()
 
 
 # -- plain translation functions (also used by tests) -----------------------------------------
@@ -234,6 +346,20 @@ def describe_error(error: BaseException) -> str:
     if name == "EEException" or module == "ee" or module.startswith("ee."):
         return f"Earth Engine: {message}"
     return message
+
+
+def remove_unless_resumable(folder: Path) -> None:
+    """A private work folder whose run stopped before the engine recorded a job (bad input, no
+    connection, an asset that does not exist) holds nothing to resume: it goes."""
+    from eeextract_plugin.core.runner import list_jobs
+
+    workdir = folder / ".eeextract"
+    try:
+        recorded = bool(list_jobs(workdir)) if workdir.exists() else False
+    except Exception:  # noqa: BLE001 - an unreadable registry is kept for a look
+        recorded = True
+    if not recorded:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def work_folder(output: str) -> Path:
@@ -417,9 +543,10 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         memory layers, selections, other providers)."""
         source = self.parameterAsSource(parameters, name, context)
         if source is None:
-            raise QgsProcessingException(f"Cannot read the layer given as {name}.")
+            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: cannot read the layer.")
         if source.featureCount() == 0:
-            raise QgsProcessingException(f"The layer given as {name} has no features.")
+            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: the layer has no "
+                                         "features (or none selected): choose one that has some.")
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, ["gpkg", "geojson", "shp"], "gpkg", feedback
         )
@@ -499,14 +626,19 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         if concurrency:
             raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, MAX_CONCURRENCY)
         self.check_cancelled(feedback)
-        spec, result = self._run_engine(raw, parameters, context, feedback)
+        try:
+            spec, result = self._run_engine(raw, parameters, context, feedback)
+        except BaseException:
+            if private is not None:
+                remove_unless_resumable(private)
+            raise
         workdir = getattr(result, "workdir", "")
         if not result.ok:
             where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"
             if result.state == "cancelled" or feedback.isCanceled():
                 raise QgsProcessingException(f"Cancelled after {result.units_done} of "
                                              f"{result.units_total} units{where}")
-            raise QgsProcessingException(f"{result.message or result.state}{where}")
+            raise QgsProcessingException(f"{reword_fields(self, result.message or result.state)}{where}")
         for notice in result.notices:
             feedback.pushWarning(notice)
         feedback.pushInfo(
@@ -520,11 +652,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
 
     def _run_engine(self, raw: Dict[str, Any], parameters: Dict[str, Any], context: QgsProcessingContext,
                     feedback: QgsProcessingFeedback) -> Tuple[JobSpec, JobResult]:
-        """Spec validation, session and the engine's run."""
-        try:
-            spec = JobSpec.from_dict(raw)
-        except BadInput as error:
-            raise QgsProcessingException(f"Invalid parameters: {error}") from error
+        """Spec validation, session and the engine's run ."""
+        spec = JobSpec.from_dict(raw)  # BadInput: worded with the parameters' labels by processAlgorithm
         session = self.session(parameters, context, feedback)
         self.check_cancelled(feedback)
         feedback.setProgress(2)

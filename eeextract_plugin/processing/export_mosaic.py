@@ -69,7 +69,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        output = self.output_path(parameters, self.OUTPUT, context)
         destination = self.parameterAsEnumString(parameters, self.DESTINATION, context)
         method: Dict[str, Any] = {
             "type": destination,
@@ -100,7 +100,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         }
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

@@ -79,7 +79,7 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        folder = self.output_path(parameters, self.OUTPUT_FOLDER, context)
         source = self.composite_source_spec(parameters, context)
         size = self.parameterAsInt(parameters, self.CHIP_SIZE, context)
         fmt = self.parameterAsEnumString(parameters, self.FORMAT, context)

@@ -65,7 +65,7 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        folder = self.output_path(parameters, self.OUTPUT_FOLDER, context)
         source = self.source_spec(parameters, context, collection=True)
         source.update(self.collection_options(parameters, context))
         mode = self.parameterAsEnumString(parameters, self.MODE, context)

@@ -41,7 +41,7 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        output = self.output_path(parameters, self.OUTPUT, context)
         return {
             "version": 1,
             "name": self.job_name(self.NAME, output),
@@ -53,7 +53,7 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
         }
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

@@ -55,7 +55,7 @@ class ExtractPerFeatureAlgorithm(EngineJobAlgorithm):
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context)
+        folder = self.output_path(parameters, self.OUTPUT_FOLDER, context)
         source = self.composite_source_spec(parameters, context)
         return {
             "version": 1,

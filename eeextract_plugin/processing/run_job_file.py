@@ -58,7 +58,7 @@ class RunJobFileAlgorithm(EngineJobAlgorithm):
         except SpecError as error:
             raise QgsProcessingException(f"Job file: {error}") from error
         raw = spec.to_dict()
-        folder = self.parameterAsString(parameters, self.OUTPUT_FOLDER, context) if parameters.get(self.OUTPUT_FOLDER) else ""
+        folder = self.output_path(parameters, self.OUTPUT_FOLDER, context)
         if folder:
             raw.setdefault("output", {})["directory"] = folder
         return raw

@@ -67,7 +67,7 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        output = self.output_path(parameters, self.OUTPUT, context)
         source = self.source_spec(parameters, context, collection=False)
         reducer = source.pop("reducer", "mean")
         table: Dict[str, Any] = {
@@ -89,7 +89,7 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
         }
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

@@ -55,7 +55,7 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> Dict[str, Any]:
-        output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        output = self.output_path(parameters, self.OUTPUT, context)
         source = self.source_spec(parameters, context, collection=True)
         source.update(self.collection_options(parameters, context))
         table: Dict[str, Any] = {"operation": "reduce_regions", "reducer": source.pop("reducer", "mean")}
@@ -74,7 +74,7 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
         }
 
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

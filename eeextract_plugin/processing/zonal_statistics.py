@@ -115,8 +115,8 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
             statistics=split_list(self.parameterAsString(parameters, self.STATISTICS, context)) or ["mean"],
             engine=self.parameterAsEnumString(parameters, self.ENGINE, context),
             bands=self.parameterAsInts(parameters, self.BANDS, context) or None,
-            csv_path=self.parameterAsFileOutput(parameters, self.OUTPUT_TABLE, context),
-            gpkg_path=self.parameterAsOutputLayer(parameters, self.OUTPUT, context),
+            csv_path=self.output_path(parameters, self.OUTPUT_TABLE, context),
+            gpkg_path=self.output_path(parameters, self.OUTPUT, context),
         )
         feedback.pushInfo(f"Zonal statistics with {request.engine}: {', '.join(request.statistics)}")
         result = run_zonal(request, progress=feedback.setProgress, cancel=feedback.isCanceled)

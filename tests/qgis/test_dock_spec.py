@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -136,7 +137,30 @@ def test_form_errors_name_the_field(dock, tmp_path):
     assert form_message(raised.value) == "Folder: choose where results are written"
     # A field named inside the engine's sentence is named as the form names it.
     assert form_message(BadInput(field="output", reason="/x/a.tif exists (set output.overwrite to replace it)")) \
-        == "Folder: /x/a.tif exists (set “Replace existing output files” to replace it)"
+        == "Folder: /x/a.tif exists (check “Replace existing output files” to replace it)"
+
+
+@pytest.mark.parametrize("error, said", [
+    (BadInput(field="output.overwrite", reason="/x/a.tif exists (set output.overwrite to replace it)"),
+     "Replace existing output files: /x/a.tif exists (check “Replace existing output files” to replace it)"),
+    (BadInput("source.asset_id: C is a IMAGE_COLLECTION, not an image (use source.type 'collection')"),
+     "Asset ID: C is an image collection, not an image (choose Type “Image collection”)"),
+    (BadInput(field="source.asset_id", reason="is not an Earth Engine asset ID: ''"),
+     "Asset ID: type the ID of an Earth Engine image or image collection"),
+    (BadInput(field="grid", reason="grid of 1360044 x 1429283 pixels is larger than 1e+12"),
+     "Scale: the output would be 1,360,044 × 1,429,283 pixels, more than 1,000,000,000,000: "
+     "choose a larger Scale or a smaller region"),
+    (RuntimeError("Please authorize access to your Earth Engine account by running\n\nearthengine "
+                  "authenticate\n\nin your command line"),
+     "Please authorize access to your Earth Engine account by running earthengine authenticate "
+     "in your command line"),
+])
+def test_the_engines_messages_in_the_forms_words(error, said):
+    """The messages of the first half hour (issue 10), as the dock now says them: one line,
+    the form's labels and choices, never a spec field path."""
+    text = form_message(error)
+    assert text == said
+    assert "\n" not in text and not re.search(r"\b(source|output|grid|region)\.[a-z]", text)
 
 
 def test_region_from_selected_features_and_canvas(dock, qgis_iface, example_copy, tmp_path):

@@ -188,12 +188,13 @@ def test_a_failing_job_reports_earth_engines_message(board, qgis_iface, tmp_path
     spec.source.expression = bad
     qgis_iface.messageBar().clear_messages()
     entry = board.start(spec)
-    assert entry.state == "failed"
-    assert "NO_SUCH_IMAGE" in entry.message
+    # Refused while planning, before the job existed: no "failed 0 %" row left in the list.
+    assert entry.key not in board.jobs and not entry.job_id
     from qgis.core import Qgis
 
-    critical = qgis_iface.messageBar().get_messages(Qgis.Critical)
-    assert any("NO_SUCH_IMAGE" in m for m in critical)
+    warnings = qgis_iface.messageBar().get_messages(Qgis.Warning)
+    said = [m for m in warnings if "NO_SUCH_IMAGE" in m]
+    assert said and "not started" in said[0] and "source.expression" not in said[0], warnings
 
 
 def test_the_dock_checks_assets_and_estimates_in_background_tasks(qgis_iface, qgis_new_project,
@@ -481,8 +482,9 @@ def test_running_a_job_again_needs_replace_and_says_why(board, qgis_iface, tmp_p
     assert first.state == "completed"
     qgis_iface.messageBar().clear_messages()
     again = board.start(dem_spec(tmp_path / "out", name="twice"))
-    assert again.state == "failed" and "exists" in again.message
-    assert any("exists" in m for m in qgis_iface.messageBar().get_messages(Qgis.Critical))
+    assert again.key not in board.jobs  # refused before it existed: no "failed 0 %" row
+    said = [m for m in qgis_iface.messageBar().get_messages(Qgis.Warning) if "exists" in m]
+    assert said and "“Replace existing output files”" in said[0] and "output.overwrite" not in said[0]
     spec = JobSpec.from_dict({**dem_spec(tmp_path / "out", name="twice").to_dict(),
                               "output": {**dem_spec(tmp_path / "out", name="twice").to_dict()["output"],
                                          "overwrite": True}})

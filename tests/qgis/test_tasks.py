@@ -21,7 +21,7 @@ def test_run_stores_the_exception_and_finished_reports_earth_engines_message(qgi
     task.finished(False)
     assert successes == []
     assert failures[0][0].startswith("Image.load: Image asset 'X' not found")
-    assert "\n" not in failures[0][0]
+    assert "\n" not in failures[0][0] and failures[0][0].endswith("more detail")  # whole, one line
     assert "RuntimeError" in failures[0][1]  # the traceback goes to the details
 
 
@@ -54,8 +54,8 @@ def test_set_progress_doubles_as_the_cancellation_check(qgis_app):
     task.setProgress = set_progress_then_cancel  # cancel right after the first report
     cancelled = []
     task.cancelled.connect(lambda: cancelled.append(True))
-    assert task.run() is False
-    task.finished(False)
+    assert task.run() is True  # cancelled is no failure (QGIS shows a False task as "Task failed")
+    task.finished(True)
     assert reached == ["before"]
     assert cancelled == [True]
     assert task.exception is None
@@ -80,14 +80,14 @@ def test_the_engine_polls_cancellation_and_its_progress_reports_never_raise(qgis
     task = ExtractionTask("job-1", "job", run_job)
     details = []
     task.progress_detail.connect(details.append)
-    cancelled = []
-    task.cancelled.connect(lambda: cancelled.append(True))
-    assert task.run() is False  # cancelled: not a success
-    task.finished(False)
+    returned = []
+    task.succeeded.connect(returned.append)  # the engine's own result says how it ended
+    assert task.run() is True
+    task.finished(True)
     assert seen == {"before": False, "after": True}
     assert task.progress() == 50
     assert details[0]["units_total"] == 4 and details[0]["rate_bytes_s"] == 10.0
-    assert cancelled == [True] and task.exception is None
+    assert returned == ["stopped"] and task.exception is None
     try:
         task.check_cancelled()
     except Cancelled:
@@ -102,8 +102,10 @@ def test_an_error_after_cancel_counts_as_cancelled_not_failed(qgis_app):
         raise RuntimeError("connection aborted")
 
     task = ExtractionTask("job-2", "job", run_job)
-    assert task.run() is False
-    assert task.exception is None
+    cancelled = []
+    task.cancelled.connect(lambda: cancelled.append(True))
+    task.finished(task.run())
+    assert task.exception is None and cancelled == [True]
 
 
 def test_a_detached_task_reports_to_nobody(qgis_app):
