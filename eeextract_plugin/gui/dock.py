@@ -374,7 +374,7 @@ class EEExtractDock(QgsDockWidget):
             dest.setPlaceholderText("Drive folder")
         elif m == "auto":
             dest.setText(destinations.get(m, conn.bucket))
-            dest.setPlaceholderText("bucket (optional: lets Automatic export when faster)")
+            dest.setPlaceholderText("bucket (optional, for batch)")
         else:
             dest.setText("")
             dest.setPlaceholderText("bucket or Drive folder (exports only)")

@@ -64,7 +64,7 @@ KIND_LABELS = {"mosaic": "Mosaic (one raster)", "chips": "Chips around points",
                "table": "Table computed in Earth Engine", "timeseries": "Time series per region"}
 TABLE_OPERATION_LABELS = {"reduce_regions": "Statistics per polygon (reduceRegions)",
                           "sample": "Values at points (sample)"}
-METHOD_LABELS = {"auto": "Automatic (direct or batch, the faster)", "direct": "Direct (parallel requests)", "export_gcs": "Export to Cloud Storage",
+METHOD_LABELS = {"auto": "Automatic (direct or batch)", "direct": "Direct (parallel requests)", "export_gcs": "Export to Cloud Storage",
                  "export_drive": "Export to Drive"}
 FORMAT_CHOICES = RASTER_FORMATS + tuple(f for f in ("CSV+GPKG", "CSV", "GPKG") if f in TABLE_FORMATS)
 DEFAULT_REDUCER = "median"

@@ -50,10 +50,16 @@ def processing_session(tmp_path_factory):
     if REASON:
         pytest.skip(REASON)
     work = tmp_path_factory.mktemp("desktop-processing")
+    port = harness.free_port()
+    # A sandbox served by another process, as a user runs one (`eeextract sandbox`): the
+    # embedded one needs shapely in QGIS's Python built against QGIS's own GEOS, and refuses a
+    # PyPI wheel there with one line (tests/qgis covers that message).
     profile = harness.make_profile(work / "profile", {"eeextract": {
-        "mode": "sandbox", "project": "sandbox", "output_folder": str(work / "output")}})
+        "mode": "custom_url", "custom_url": f"http://127.0.0.1:{port}", "project": "sandbox",
+        "output_folder": str(work / "output")}})
     session = harness.run_session("scenario_processing", work / "session", profile, "1920x1080",
-                                  netns=harness.netns_available(), timeout_s=300)
+                                  netns=harness.netns_available(), sandbox_args=["--workers", "0"],
+                                  sandbox_port=port, timeout_s=300)
     _keep_shots(session, "processing")
     return session
 
