@@ -55,18 +55,35 @@ def run_demo(output: Path, progress: bool = True) -> int:
             finally:
                 bar.close()
             print(f"   {result.state} in {time.monotonic() - t0:.1f} s: {result.units_done} "
-                  f"{'export task(s)' if spec.method.type != 'direct' else 'requests'}, "
+                  f"{'export task(s)' if result.export is not None else 'requests'}, "
                   f"{result.bytes / 1e6:.1f} MB (job {result.job_id})")
             if not result.ok:
                 failures += 1
                 print(f"   {result.message}")
-            for path in result.outputs:
+            for path in result.rasters:
                 _print_file(path, describe)
+            for label, paths in (("table", result.tables), ("zonal statistics", result.zonal_tables),
+                                 ("footprint index", [result.index] if result.index else []),
+                                 ("VRT", [result.vrt] if result.vrt else [])):
+                for path in paths:
+                    print(f"   {path}: {label}{_features(path)}")
     finally:
         server.stop()
         shutil.rmtree(state, ignore_errors=True)
     print(f"\nall files under {output}")
     return 0 if failures == 0 else 1
+
+
+def _features(path: str) -> str:
+    """``, N feature(s)`` of a vector file (tables, the index); empty when it is not one."""
+    from osgeo import gdal
+
+    ds = gdal.OpenEx(path, gdal.OF_VECTOR)
+    if ds is None:
+        return ""
+    count = sum(ds.GetLayer(i).GetFeatureCount() for i in range(ds.GetLayerCount()))
+    ds = None  # noqa: F841
+    return f", {count} feature(s)"
 
 
 def _print_file(path: str, describe: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from eeextract_plugin.core.crs import spatial_reference
 from eeextract_plugin.core.errors import BadInput
 from eeextract_plugin.core.geometry import Geometry, as_geometry
 from eeextract_plugin.core.grid import GridError, PixelGrid, chip_grid, grid_for_region, reproject
@@ -271,10 +272,12 @@ def tiles_touching(region: Geometry, grid: PixelGrid, side: int) -> np.ndarray:
 
     ncols, nrows = -(-grid.width // side), -(-grid.height // side)
     sx, hx, tx, hy, sy, ty = grid.transform
+    srs = spatial_reference(grid.crs)  # the region is in the grid's CRS: both say so
     raster = gdal.GetDriverByName("MEM").Create("", ncols, nrows, 1, gdal.GDT_Byte)
     raster.SetGeoTransform((tx, sx * side, hx * side, ty, hy * side, sy * side))
+    raster.SetSpatialRef(srs)
     vectors = ogr.GetDriverByName("Memory").CreateDataSource("")
-    layer = vectors.CreateLayer("region", None, ogr.wkbUnknown)
+    layer = vectors.CreateLayer("region", srs, ogr.wkbUnknown)
     feature = ogr.Feature(layer.GetLayerDefn())
     feature.SetGeometry(as_geometry(region).ogr)
     layer.CreateFeature(feature)
