@@ -282,58 +282,57 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _runner(args: argparse.Namespace, workdir: Path, label: str) -> Iterator[JobRunner]:
+    """A job runner on the command line's session, with its progress display; both closed after."""
+    with session_for(args) as session:
+        bar = ProgressBar(not args.no_progress, label)
+        runner = JobRunner(session, workdir, progress=bar)
+        try:
+            yield runner
+        finally:
+            bar.close()
+            runner.close()
+
+
+def _run_and_report(runner: JobRunner, job_id: str) -> int:
+    """Runs a recorded job (Ctrl-C cancels it, keeping what is done), prints its result and
+    returns its exit code."""
+    def go(token: Any) -> Any:
+        runner.cancel = token
+        return runner.run(job_id)
+
+    result = _run_interruptibly(go)
+    _print_result(result)
+    return _exit_for(result)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     spec = _apply_quota_args(JobSpec.from_file(args.job), args)
     if args.output:
         spec.output.directory = str(args.output.resolve())
     workdir = args.workdir or default_home()
-    with session_for(args) as session:
-        bar = ProgressBar(not args.no_progress, spec.name)
-        runner = JobRunner(session, workdir, progress=bar)
-        try:
-            plan = runner.plan(spec)
-            summary = plan.summary()
-            for line in summary.lines():
-                print("  " + line)
-            if summary.huge and not args.yes:
-                print(f"eeextract: huge job ({summary.bytes / 1e9:.1f} GB, {summary.requests:,} requests); "
-                      "add --yes to run it", file=sys.stderr)
-                return EXIT_NOT_CONFIRMED
-            job_id = runner.create(spec, plan)
-            print(f"job {job_id} (workdir {workdir})", flush=True)
-
-            def go(token: Any) -> Any:
-                runner.cancel = token
-                return runner.run(job_id)
-
-            result = _run_interruptibly(go)
-        finally:
-            bar.close()
-            runner.close()
-    _print_result(result)
-    return _exit_for(result)
+    with _runner(args, workdir, spec.name) as runner:
+        plan = runner.plan(spec)
+        summary = plan.summary()
+        for line in summary.lines():
+            print("  " + line)
+        if summary.huge and not args.yes:
+            print(f"eeextract: huge job ({summary.bytes / 1e9:.1f} GB, {summary.requests:,} requests); "
+                  "add --yes to run it", file=sys.stderr)
+            return EXIT_NOT_CONFIRMED
+        job_id = runner.create(spec, plan)
+        print(f"job {job_id} (workdir {workdir})", flush=True)
+        return _run_and_report(runner, job_id)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     workdir = args.workdir or default_home()
-    with session_for(args) as session:
-        bar = ProgressBar(not args.no_progress, args.job_id)
-        runner = JobRunner(session, workdir, progress=bar)
-        try:
-            job = runner.registry.find_job(args.job_id)
-            if job is None:
-                raise JobNotFound(args.job_id)
-
-            def go(token: Any) -> Any:
-                runner.cancel = token
-                return runner.run(job.id)
-
-            result = _run_interruptibly(go)
-        finally:
-            bar.close()
-            runner.close()
-    _print_result(result)
-    return _exit_for(result)
+    with _runner(args, workdir, args.job_id) as runner:
+        job = runner.registry.find_job(args.job_id)
+        if job is None:
+            raise JobNotFound(args.job_id)
+        return _run_and_report(runner, job.id)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
