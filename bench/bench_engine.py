@@ -140,15 +140,44 @@ def _const_spec(session: Any, out: Path, width_px: int, height_px: int, tile: in
 
 def bench_throughput(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
     session = _session(url)
+    from eeextract_plugin.core.plan import RequestLimits, direct_bound_s
     from eeextract_plugin.sandbox.config import SandboxConfig
 
-    quota = SandboxConfig().max_concurrent_requests  # the sandbox's limit: Earth Engine's 40
+    sandbox = SandboxConfig()
+    quota, rate = sandbox.max_concurrent_requests, sandbox.max_requests_per_second  # Earth Engine's 40, 100/s
     tile, conc = 512, quota
-    tiles_x, tiles_y = 16, 30  # 480 tiles of 512 x 512 (0.26 MP, 0.5 MB each as int16): 12 rounds
     bytes_per_unit = tile * tile * 2
+    # 1. Concurrency binds: requests slow enough (0.6 s + 0.1 s/MP) that 40 in flight make fewer
+    #    than 100 a second. The quota bound is the sandbox's concurrency x bytes / latency.
+    slow = (0.6, 0.1)
+    slow_server = _start_sandbox(tmp / "sandbox-slow", latency=slow)
+    try:
+        slow_session = _session(slow_server.url)
+        n_x, n_y = 32, 30  # 960 tiles: 24 rounds of 40
+        lat = slow[0] + slow[1] * tile * tile / 1e6
+        bound = quota * bytes_per_unit / lat
+        spec = _const_spec(slow_session, tmp / "tps", tile * n_x, tile * n_y, tile, conc, "const-slow")
+        res, fetch_s, _ = _run(spec, slow_session, tmp / "w0")
+        assert res.ok, res.message
+        measured = res.units_done * bytes_per_unit / fetch_s
+        rows.append((f"throughput vs the quota bound ({quota} in flight, {slow[0]} s + {slow[1]} s/MP)",
+                     f"{measured / 1e6:.1f} MB/s over {res.units_done} tiles in {fetch_s:.2f} s; quota bound "
+                     f"{quota} x {bytes_per_unit / 1e6:.2f} MB / {lat:.3f} s = {bound / 1e6:.1f} MB/s -> "
+                     f"{measured / bound:.2f} of the quota bound; 429s: {res.stats.rate_limited}; "
+                     f"in flight up to {res.stats.highest_limit:.0f} (the sandbox saw "
+                     f"{slow_server.limiter.peak_in_flight})"))
+    finally:
+        slow_server.stop()
+        session = _session(url)
+    # 2. The default latency model (0.3 s + 0.1 s/MP): 40 in flight would make 123 requests a
+    #    second, so the project's rate (100/s) binds: the quota bound is the lower of the two.
+    tiles_x, tiles_y = 16, 30  # 480 tiles of 512 x 512 (0.26 MP, 0.5 MB each as int16)
     lat = LATENCY[0] + LATENCY[1] * tile * tile / 1e6
-    bound = quota * bytes_per_unit / lat
-    # 1. a cheap computed image: the engine's own throughput
+    limits = RequestLimits(max_concurrent=quota, max_requests_per_s=rate, latency_fixed_s=LATENCY[0],
+                           latency_per_megapixel_s=LATENCY[1])
+    n_units = tiles_x * tiles_y
+    bound_s = direct_bound_s(n_units, n_units * tile * tile, tile * tile, limits)
+    bound = n_units * bytes_per_unit / bound_s
     from eeextract_plugin.core import direct as runner_mod
 
     durations: List[float] = []
@@ -170,10 +199,11 @@ def bench_throughput(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
     assert res.ok, res.message
     n = res.units_done
     measured = n * bytes_per_unit / fetch_s
-    rows.append((f"throughput vs the quota bound ({quota} in flight, computed image)",
+    binds = "rate" if n_units / rate >= n_units * lat / quota else "concurrency"
+    rows.append((f"throughput vs the quota bound ({LATENCY[0]} s + {LATENCY[1]} s/MP, the {binds} binds)",
                  f"{measured / 1e6:.1f} MB/s over {n} tiles of {tile}x{tile} int16 in {fetch_s:.2f} s; "
-                 f"quota bound {bound / 1e6:.1f} MB/s -> {measured / bound:.2f} of the quota bound; "
-                 f"429s: {res.stats.rate_limited}; in flight up to {res.stats.highest_limit:.0f}"))
+                 f"quota bound (lower of {quota} in flight and {rate:g} requests/s) {bound / 1e6:.1f} MB/s -> "
+                 f"{measured / bound:.2f} of the quota bound; 429s: {res.stats.rate_limited}"))
     mean = sum(durations) / len(durations)
     rows.append(("  where the time goes",
                  f"slots busy {sum(durations) / (conc * fetch_s):.2f} of the time; a request takes "
@@ -198,6 +228,15 @@ def bench_throughput(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
                  f"computes each tile on the same {os.cpu_count()} shared cores, so this is CPU-bound here"))
 
 
+def _quota_bound_s(units: int, pixels_per_unit: int) -> float:
+    """The direct path's bound for ``units`` requests at Earth Engine's quota (40 in flight,
+    100/s) and the bench's latency model (the planner's own formula)."""
+    from eeextract_plugin.core.plan import RequestLimits, direct_bound_s
+
+    limits = RequestLimits(latency_fixed_s=LATENCY[0], latency_per_megapixel_s=LATENCY[1])
+    return direct_bound_s(units, units * pixels_per_unit, pixels_per_unit, limits)
+
+
 def _chips_spec(source: Dict[str, Any], pts: List[List[float]], out: Path, name: str) -> Any:
     from eeextract_plugin.core.spec import JobSpec
 
@@ -207,7 +246,6 @@ def _chips_spec(source: Dict[str, Any], pts: List[List[float]], out: Path, name:
         "grid": {"crs": "EPSG:32629", "scale": 10},
         "output": {"directory": str(out), "format": "PNG", "name": "chip", "chip_size": 256, "overwrite": True,
                    "visualization": {"bands": ["B4", "B3", "B2"], "min": [0], "max": [3000]}},
-        "execution": {"max_concurrent_requests": 32},
     })
 
 
@@ -220,16 +258,16 @@ def bench_chips(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
     ee = session.ee
     rng = random.Random(1)
     pts = [[round(-8.9 + rng.random() * 0.9, 5), round(38.0 + rng.random() * 0.8, 5)] for _ in range(n)]
-    lat = LATENCY[0] + LATENCY[1] * 256 * 256 / 1e6
     # 1. a cheap computed RGB image: the engine's own rate
     img = ee.Image.constant([1200, 900, 600]).toUint16().rename(["B4", "B3", "B2"])
     expr = ee.serializer.encode(img, for_cloud_api=True)
     spec = _chips_spec({"type": "expression", "expression": expr}, pts, tmp / "chips", "chips")
     res, fetch_s, _ = _run(spec, session, tmp / "w3")
     assert res.ok, res.message
-    bound = n * lat / 32
+    bound = _quota_bound_s(n, 256 * 256)
     rows.append((f"{n} chips 256x256 RGB PNG (computed image)",
-                 f"{fetch_s:.1f} s; bound {bound:.1f} s at 32 in flight -> {bound / fetch_s:.2f} of bound"))
+                 f"{fetch_s:.1f} s; quota bound {bound:.1f} s (40 in flight, 100 requests/s) -> "
+                 f"{bound / fetch_s:.2f} of bound"))
     # 2. chips of a Sentinel-2 scene: the sandbox synthesises every pixel on the shared cores
     scene = ee.ImageCollection("SANDBOX/S2_SR").filterDate("2019-06-01", "2019-06-06") \
         .filterBounds(ee.Geometry.Point(-8.4, 38.45)).first().getInfo()["id"]
@@ -237,7 +275,7 @@ def bench_chips(tmp: Path, url: str, rows: List[Tuple[str, str]]) -> None:
                        tmp / "chips2", "chips2")
     res, fetch_s, _ = _run(spec, session, tmp / "w4")
     assert res.ok, res.message
-    bound = n_s2 * lat / 32
+    bound = _quota_bound_s(n_s2, 256 * 256)
     rows.append((f"{n_s2} chips of an S2 scene (scaled down)",
                  f"{fetch_s:.1f} s; bound {bound:.1f} s -> {bound / fetch_s:.2f} of bound (the sandbox synthesises "
                  f"every pixel, on the same {os.cpu_count()} cores as the engine)"))
@@ -293,7 +331,7 @@ def main() -> int:
     rows: List[Tuple[str, str]] = []
     tmp = Path(tempfile.mkdtemp(prefix="eeextract-bench-engine-"))
     server = _start_sandbox(tmp / "sandbox")
-    print(f"sandbox latency model: {LATENCY[0]} s + {LATENCY[1]} s/MP; engine default concurrency 32; "
+    print(f"sandbox latency model: {LATENCY[0]} s + {LATENCY[1]} s/MP; engine default concurrency 40 (the quota); "
           f"sandbox compute workers {server.config.compute_workers}; load average {os.getloadavg()[0]:.1f}",
           flush=True)
     try:
