@@ -27,6 +27,7 @@ from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.status import RESUMABLE, JobStatus
 from eeextract_plugin.core.wording import format_duration, format_measured, format_rate
 from eeextract_plugin.gui.messages import form_message, reword
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
 
@@ -172,7 +173,7 @@ class JobBoard(QObject):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self._bar(f"Cannot start: {exc}", Qgis.Warning)
+            self._bar(tr("Cannot start: {why}").format(why=exc.outside()), Qgis.Warning)
             return None
         self._counter += 1
         workdir = str(runner.default_workdir(spec))
@@ -203,7 +204,7 @@ class JobBoard(QObject):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self._bar(f"Cannot resume: {exc}", Qgis.Warning)
+            self._bar(tr("Cannot resume: {why}").format(why=exc.outside()), Qgis.Warning)
             return None
         workdir, job_id = entry.workdir, entry.job_id
         previous, entry.winding_down = entry.winding_down, None

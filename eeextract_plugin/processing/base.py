@@ -236,7 +236,8 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             try:
                 self._connection = self.connection(parameters, context)
             except Exception as error:  # noqa: BLE001 - reported by session()
-                self._connection_error = f"Earth Engine connection: {error}"
+                where = error.outside() if hasattr(error, "outside") else error  # a setting: where it is
+                self._connection_error = f"Earth Engine connection: {where}"
         return True
 
     def session(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback) -> Any:

@@ -179,6 +179,15 @@ class Ui:
             yield Wait(40)
         raise AssertionError(f"could not scroll {widget.objectName()} into view")
 
+    @staticmethod
+    def section_title(section: QWidget) -> QPoint:
+        """The middle of a collapsible section's title text (where a user clicks to fold it)."""
+        arrow = section.findChild(QAbstractButton)
+        left = arrow.geometry().right() + 4 if arrow is not None else 8
+        width = section.fontMetrics().horizontalAdvance(section.title())
+        y = arrow.geometry().center().y() if arrow is not None else section.fontMetrics().height() // 2
+        return QPoint(left + width // 2, y)
+
     def choose(self, combo: QComboBox, text: str, exact: bool = True):
         """Open the combo's list with a click and click the item reading ``text``."""
         yield self.click(combo)
@@ -275,6 +284,7 @@ def clipped_texts(root: QWidget) -> List[str]:
             rect = w.contentsRect()
             if w.textFormat() == Qt.RichText or (w.textFormat() == Qt.AutoText and Qt.mightBeRichText(text)):
                 doc = QTextDocument()
+                doc.setDocumentMargin(0)  # as QLabel lays rich text out
                 doc.setDefaultFont(w.font())
                 doc.setHtml(text)
                 if w.wordWrap():
