@@ -107,13 +107,13 @@ def test_cancel_stops_the_job_and_resume_completes_it_with_the_same_pixels(board
     assert (_pixels(entry.outputs[0]) == _pixels(reference.outputs[0])).all()
 
 
-def _cancelled_midway(board, spec):
+def _cancelled_midway(board, spec, after_units=1):
     from qgis.PyQt.QtCore import Qt
 
     original_launch = board.launch
 
     def launch_and_cancel(task):
-        task.progress_detail.connect(lambda d: d.get("units_done", 0) >= 1 and task.cancel(),
+        task.progress_detail.connect(lambda d: d.get("units_done", 0) >= after_units and task.cancel(),
                                      Qt.DirectConnection)
         original_launch(task)
 
@@ -122,6 +122,45 @@ def _cancelled_midway(board, spec):
         return board.start(spec)
     finally:
         board.launch = original_launch
+
+
+def per_image_spec(out_dir, name="s2-per-image") -> JobSpec:
+    return JobSpec.from_dict({
+        "version": 1, "name": name, "kind": "collection",
+        "source": {"type": "collection", "asset_id": "SANDBOX/S2_SR", "start": "2019-06-01",
+                   "end": "2019-07-01", "bands": ["B4", "B3", "B2"], "mode": "per_image"},
+        "region": {"type": "bbox", "bbox": [-8.45, 38.43, -8.44, 38.44], "crs": "EPSG:4326"},
+        "output": {"directory": str(out_dir), "format": "GEO_TIFF", "name": name},
+        "execution": {"max_concurrent_requests": 1}})
+
+
+def test_a_cancelled_job_of_many_files_loads_none_of_them_as_its_result(board, qgis_iface, tmp_path):
+    """One file per image, cancelled after the first: its finished files stay on disk and are
+    not added as if they were the job's result; the message says how many there are and what
+    Load and Resume do. Load shows them (saying the job is not finished); Resume completes the
+    job and each file is then one layer, none twice."""
+    from qgis.core import Qgis
+
+    bar = qgis_iface.messageBar()
+    bar.clear_messages()
+    entry = _cancelled_midway(board, per_image_spec(tmp_path / "out"), after_units=3)
+    assert entry.state == "cancelled", entry.message
+    assert 1 <= entry.files_done < entry.files_total, (entry.files_done, entry.files_total)
+    assert _group_layers("s2-per-image") == []
+    said = [m for m in bar.get_messages(Qgis.Info) if "s2-per-image" in m]
+    assert said and f"{entry.files_done} of {entry.files_total} file(s) finished and kept, not loaded" in said[-1]
+    assert "Load shows them" in said[-1] and "Resume completes the job" in said[-1]
+    assert len(entry.outputs) == entry.files_done  # what Load shows
+
+    board.load_results(entry.key)  # the Load button
+    shown = [lyr.source() for lyr in _group_layers("s2-per-image")]
+    assert sorted(shown) == sorted(entry.outputs)
+    assert any("is not finished" in m for m in bar.get_messages(Qgis.Info))
+
+    board.resume(entry.key)
+    assert entry.state == "completed", entry.message
+    rasters = [lyr.source() for lyr in _group_layers("s2-per-image") if lyr.type() == lyr.RasterLayer]
+    assert len(rasters) == len(set(rasters)) == entry.files_total >= 2
 
 
 def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tmp_path):
