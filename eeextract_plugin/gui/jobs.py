@@ -303,6 +303,7 @@ class JobBoard(QObject):
     # -- after (main thread, from the task's finished()) -----------------------------------------
     def _succeeded(self, key: str, result: JobResult) -> None:
         entry = self.jobs[key]
+        self._note_who_stopped(entry, result.state)
         entry.task = None
         entry.result = result
         entry.state = result.state
@@ -358,8 +359,17 @@ class JobBoard(QObject):
         self.changed.emit(key)
         self.jobFinished.emit(key, "failed")
 
+    def _note_who_stopped(self, entry: JobEntry, state: str) -> None:
+        """A run cancelled without the user's Cancel (QGIS cancels every task when it is
+        closed with jobs running) is an unfinished job, offered at QGIS's next start; one the
+        user cancelled waits in the list."""
+        if state == "cancelled" and entry.state != "cancelling" and entry.job_id:
+            log.info("job %s stopped by QGIS; offered for resume at the next start", entry.name)
+            set_stopped_at_shutdown(sorted(set(stopped_at_shutdown()) | {entry.job_id}))
+
     def _cancelled(self, key: str) -> None:
         entry = self.jobs[key]
+        self._note_who_stopped(entry, "cancelled")
         entry.winding_down = getattr(entry.task, "engine_thread", None)
         entry.task = None
         entry.state = "cancelled"

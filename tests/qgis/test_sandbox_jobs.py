@@ -107,14 +107,22 @@ def test_cancel_stops_the_job_and_resume_completes_it_with_the_same_pixels(board
     assert (_pixels(entry.outputs[0]) == _pixels(reference.outputs[0])).all()
 
 
-def _cancelled_midway(board, spec, after_units=1):
+def _cancelled_midway(board, spec, after_units=1, by="user"):
+    """The job started, then cancelled once ``after_units`` are done: by the user (the Jobs
+    tab's Cancel) or by QGIS (which cancels every task when it is closed)."""
     from qgis.PyQt.QtCore import Qt
 
     original_launch = board.launch
 
     def launch_and_cancel(task):
-        task.progress_detail.connect(lambda d: d.get("units_done", 0) >= after_units and task.cancel(),
-                                     Qt.DirectConnection)
+        def cancel(detail):
+            if detail.get("units_done", 0) < after_units or task.is_cancelled():
+                return
+            if by == "user":
+                board.cancel(next(k for k, e in board.jobs.items() if e.task is task))
+            else:
+                task.cancel()
+        task.progress_detail.connect(cancel, Qt.DirectConnection)
         original_launch(task)
 
     board.launch = launch_and_cancel
@@ -172,6 +180,9 @@ def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tm
 
     crashed = _cancelled_midway(board, dem_spec(tmp_path / "a", name="restartable", tile_size=64))
     cancelled = _cancelled_midway(board, dem_spec(tmp_path / "b", name="user-cancelled", tile_size=64))
+    from eeextract_plugin.gui.jobs import stopped_at_shutdown
+
+    assert stopped_at_shutdown() == []  # the user's Cancel: nothing to offer at the next start
     assert crashed.state == cancelled.state == "cancelled"
     # QGIS was killed while the first job ran: the registry says running, its process is gone.
     with Registry(default_registry_path(crashed.workdir)) as reg:
@@ -215,6 +226,19 @@ def test_jobs_running_when_qgis_closes_are_offered_at_the_next_start(board, qgis
     board.jobs[stopped.key] = JobEntry(key=stopped.key, name="closing", workdir=stopped.workdir,
                                        job_id=stopped.job_id, task=RunningTask())
     board.shutdown()  # plugin unload as QGIS closes
+    assert stopped_at_shutdown() == [stopped.job_id]
+    plugin = eeextract_plugin.classFactory(qgis_iface)
+    assert [j.id for j in plugin.unfinished_jobs()] == [stopped.job_id]
+
+
+def test_a_job_qgis_cancels_as_it_closes_is_offered_at_the_next_start(board, qgis_iface, tmp_path):
+    """QGIS closed with a job running asks to cancel its tasks: that run is stopped, not
+    cancelled by the user, and the next start offers it."""
+    import eeextract_plugin
+    from eeextract_plugin.gui.jobs import stopped_at_shutdown
+
+    stopped = _cancelled_midway(board, dem_spec(tmp_path / "a", name="closing", tile_size=64), by="qgis")
+    assert stopped.state == "cancelled"
     assert stopped_at_shutdown() == [stopped.job_id]
     plugin = eeextract_plugin.classFactory(qgis_iface)
     assert [j.id for j in plugin.unfinished_jobs()] == [stopped.job_id]
