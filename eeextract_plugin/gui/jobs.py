@@ -334,9 +334,9 @@ class JobBoard(QObject):
     def _stopped_text(entry: JobEntry) -> str:
         if not entry.files_done:
             return tr("Job {name} cancelled before a file was finished: Resume completes it.").format(name=entry.name)
-        return tr("Job {name} cancelled: {done} of {total} file(s) finished and kept, not loaded. Load shows "
-                  "them; Resume completes the job.").format(name=entry.name, done=entry.files_done,
-                                                            total=entry.files_total or "?")
+        return tr("Job {name} cancelled: {done} of {total} file(s) kept, not loaded (Load shows them). "
+                  "Resume completes it.").format(name=entry.name, done=entry.files_done,
+                                                 total=entry.files_total or "?")
 
     def _failed(self, key: str, message: str, details: str) -> None:
         entry = self.jobs[key]

@@ -350,7 +350,7 @@ def cancel_then_resume(ui):
              [QgsProject.instance().mapLayer(i).name() for i in added])
     said = [t for t in U.message_bar_texts() if "s2-per-image" in t]
     ui.check("the message says the finished files are kept and what Load and Resume do",
-             said and "finished and kept, not loaded" in said[-1] and "Resume completes" in said[-1], said)
+             said and "kept, not loaded (Load shows them)" in said[-1] and "Resume completes" in said[-1], said)
     ui.shot("job-cancelled")
     yield ui.until(lambda: f.btnJobLoad.isEnabled(), 5, "Load enabled")
     yield ui.click(f.btnJobLoad)

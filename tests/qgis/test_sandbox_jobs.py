@@ -156,8 +156,8 @@ def test_a_cancelled_job_of_many_files_loads_none_of_them_as_its_result(board, q
     assert 1 <= entry.files_done < entry.files_total, (entry.files_done, entry.files_total)
     assert _group_layers("s2-per-image") == []
     said = [m for m in bar.get_messages(Qgis.Info) if "s2-per-image" in m]
-    assert said and f"{entry.files_done} of {entry.files_total} file(s) finished and kept, not loaded" in said[-1]
-    assert "Load shows them" in said[-1] and "Resume completes the job" in said[-1]
+    assert said and f"{entry.files_done} of {entry.files_total} file(s) kept, not loaded" in said[-1]
+    assert "Load shows them" in said[-1] and "Resume completes it" in said[-1]
     assert len(entry.outputs) == entry.files_done  # what Load shows
 
     board.load_results(entry.key)  # the Load button
