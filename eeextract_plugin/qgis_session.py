@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from eeextract_plugin import qgis_settings as qs
+from eeextract_plugin.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +131,8 @@ class SessionSource:
         """Like :meth:`resolve`, for given (e.g. not yet saved) settings."""
         conn.validate()
         if conn.mode == qs.MODE_PERSISTENT and not google_credentials_exist():
-            raise qs.SettingsError(
-                "Google account: not signed in on this computer (Settings → Sign in with Google, "
-                "or run 'earthengine authenticate')")
+            raise qs.SettingsError(tr("not signed in on this computer: Sign in with Google, or run "
+                                      "'earthengine authenticate'"), tr("Google account"))
         if conn.mode == qs.MODE_SANDBOX:
             problem = sandbox_problem()
             if problem:

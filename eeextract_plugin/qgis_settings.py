@@ -17,7 +17,14 @@ from typing import Any, Dict, Optional
 
 from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsSettings
 
-from eeextract_plugin.core.spec import DEFAULT_CONCURRENCY, MAX_CONCURRENCY  # the core's one rule
+from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.core.spec import (  # the core's one rule
+    DEFAULT_CONCURRENCY,
+    DEFAULT_REQUESTS_PER_SECOND,
+    EXECUTION_ENGINES,
+    Execution,
+)
+from eeextract_plugin.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,44 @@ PERSISTENT_GUIDANCE = (
 
 
 class SettingsError(ValueError):
-    """A setting is missing or wrong; the message says which and what to do."""
+    """A setting is missing or wrong; the message says which and what to do.
+
+    ``field``: the settings dialog's label of the setting at fault ("Cloud project"), when one
+    is; the dialog shows ``str(error)`` beside that field, elsewhere :meth:`outside` also says
+    where to find it."""
+
+    def __init__(self, reason: str, field: str = "") -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(tr("{field}: {reason}").format(field=field, reason=reason) if field else reason)
+
+    def outside(self) -> str:
+        """The message outside the settings dialog: where the setting is."""
+        if not self.field:
+            return str(self)
+        return tr("{message} (EE Extract settings → {field})").format(message=str(self), field=self.field)
+
+
+#: The settings dialog's label of each setting that has one (the ``execution`` fields of a job
+#: spec are made from the settings of the "Jobs" tab).
+FIELD_LABELS = {
+    "project": "Cloud project",
+    "custom_url": "URL",
+    "service_account": "Key file",
+    "concurrency": "Concurrent requests",
+    "requests_per_second": "Requests per second",
+    "engine": "Run requests on",
+    "dask_scheduler": "Dask scheduler",
+    "execution.max_concurrent_requests": "Concurrent requests",
+    "execution.requests_per_second": "Requests per second",
+    "execution.engine": "Run requests on",
+    "execution.request_kind": "Run requests on",
+    "execution.dask_scheduler": "Dask scheduler",
+}
+
+
+def field_label(name: str) -> str:
+    return tr(FIELD_LABELS.get(name, name))
 
 
 @dataclass
@@ -52,6 +96,9 @@ class ConnectionSettings:
     custom_url: str = ""
     high_volume: bool = True
     concurrency: int = DEFAULT_CONCURRENCY  # the project's quota (Earth Engine's default 40)
+    requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND  # the project's request-rate quota
+    engine: str = "threads"  # where a job's requests run: "threads" (QGIS) or "dask" (a cluster)
+    dask_scheduler: str = ""  # engine "dask": tcp://host:8786, local or local:N; "": Dask's own setting
     output_folder: str = ""
     bucket: str = ""
     drive_folder: str = ""
@@ -63,13 +110,31 @@ class ConnectionSettings:
         if self.mode not in MODES:
             raise SettingsError(f"connection mode: {self.mode!r} is not one of {', '.join(MODES)}")
         if self.mode in (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT) and not self.project.strip():
-            raise SettingsError("Cloud project: required to use Earth Engine (Settings → Project)")
+            raise SettingsError(tr("required to use Earth Engine: type your project's ID"),
+                                field_label("project"))
         if self.mode == MODE_CUSTOM_URL and not self.custom_url.strip().startswith(("http://", "https://")):
-            raise SettingsError("custom URL: must start with http:// or https://")
+            raise SettingsError(tr("must start with http:// or https://"), field_label("custom_url"))
         if self.mode == MODE_SERVICE_ACCOUNT and not self.service_account_authcfg:
-            raise SettingsError("service account: no key stored yet (Settings → Key file)")
-        if not 1 <= int(self.concurrency) <= MAX_CONCURRENCY:
-            raise SettingsError(f"concurrency: must be between 1 and {MAX_CONCURRENCY}")
+            raise SettingsError(tr("no key stored yet: choose the key file, then Store key"),
+                                field_label("service_account"))
+        try:  # the job spec's own rules for what these settings put in it
+            Execution.from_dict(self.execution_dict())
+        except BadInput as exc:
+            raise SettingsError(exc.reason, field_label(exc.field or "")) from None
+
+    def execution_dict(self) -> Dict[str, Any]:
+        """The ``execution`` section of a job spec these settings make: what differs from the
+        core's defaults (a job file stays as short as the user's choices)."""
+        execution: Dict[str, Any] = {}
+        if int(self.concurrency) != DEFAULT_CONCURRENCY:
+            execution["max_concurrent_requests"] = int(self.concurrency)
+        if float(self.requests_per_second) != DEFAULT_REQUESTS_PER_SECOND:
+            execution["requests_per_second"] = float(self.requests_per_second)
+        if self.engine != "threads":
+            execution["engine"] = self.engine
+            if self.dask_scheduler.strip():
+                execution["dask_scheduler"] = self.dask_scheduler.strip()
+        return execution
 
     def effective_project(self) -> str:
         if self.mode in (MODE_SANDBOX,) and not self.project.strip():
@@ -99,9 +164,9 @@ def load_settings(settings: Optional[QgsSettings] = None) -> ConnectionSettings:
         raw = s.value(_key(f.name), default)
         if isinstance(default, bool):
             value: Any = raw if isinstance(raw, bool) else str(raw).lower() in ("true", "1", "yes")
-        elif isinstance(default, int):
+        elif isinstance(default, (int, float)):
             try:
-                value = int(raw)
+                value = type(default)(raw)
             except (TypeError, ValueError):
                 value = default
         else:
@@ -110,6 +175,8 @@ def load_settings(settings: Optional[QgsSettings] = None) -> ConnectionSettings:
     result = ConnectionSettings(**values)
     if result.mode not in MODES:
         result.mode = MODE_PERSISTENT
+    if result.engine not in EXECUTION_ENGINES:
+        result.engine = "threads"
     return result
 
 

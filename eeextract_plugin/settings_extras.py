@@ -9,17 +9,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, List, Optional
 
-from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from qgis.PyQt.QtWidgets import QComboBox, QLabel
 
 from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin import qgis_zonal
 from eeextract_plugin.auth import google_oauth as oauth
 from eeextract_plugin.auth.widget import SignInRow
+from eeextract_plugin.i18n import tr
 
 ENGINE_LABELS = {
-    "auto": "Automatic (the job's engine when it is safe in QGIS, else QGIS's)",
+    "auto": "Automatic",
     "qgis": "QGIS's zonal statistics",
     "exactextract": "exactextract",
     "rasterstats": "rasterstats",
@@ -45,20 +46,20 @@ class SettingsExtras:
 
         self.cmbZonalEngine = QComboBox(dialog)
         self.cmbZonalEngine.setObjectName("cmbZonalEngineSetting")
+        self.cmbZonalEngine.setToolTip(tr("Automatic: the job's engine when it is safe in QGIS, else QGIS's own"))
         for value in qgis_zonal.CHOICES:
-            self.cmbZonalEngine.addItem(ENGINE_LABELS.get(value, value), value)
+            self.cmbZonalEngine.addItem(tr(ENGINE_LABELS.get(value, value)), value)
         current = qgis_zonal.load_engine_setting()
         self.cmbZonalEngine.setCurrentIndex(max(0, self.cmbZonalEngine.findData(current)))
         self.lblZonal = QLabel(dialog)
         self.lblZonal.setObjectName("lblZonalEngine")
         self.lblZonal.setWordWrap(True)
-        box = QWidget(dialog)
-        column = QHBoxLayout(box)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.cmbZonalEngine, 0)
-        column.addWidget(self.lblZonal, 1)
-        grid.addWidget(QLabel("Zonal statistics", dialog), row + 1, 0)
-        grid.addWidget(box, row + 1, 1)
+        # On the "Jobs" tab when the dialog has one (a row for the choice, a line for what it means).
+        jobs = getattr(dialog, "layoutJobs", grid)
+        at = jobs.rowCount()
+        jobs.addWidget(QLabel("Zonal statistics", dialog), at, 0)
+        jobs.addWidget(self.cmbZonalEngine, at, 1)
+        jobs.addWidget(self.lblZonal, at + 1, 0, 1, 2)
         self.cmbZonalEngine.currentIndexChanged.connect(self._engine_changed)
         self._engine_changed()
 
@@ -89,7 +90,11 @@ class SettingsExtras:
                 label.setText(label.text() + f"<br><b>Not available here</b>: {problem}.")
 
     def _engine_changed(self, *_args: Any) -> None:
-        self.lblZonal.setText(qgis_zonal.engine_report(self.cmbZonalEngine.currentData()))
+        # A path in the report may break after any "/" (a zero-width space): it wraps, not widens.
+        self.lblZonal.setText(qgis_zonal.engine_report(self.cmbZonalEngine.currentData()).replace("/", "/\u200b"))
+
+    def wrapped_labels(self) -> List[QLabel]:
+        return [self.lblZonal, self.sign_in.lblStatus]
 
     def _signed_in(self) -> None:
         if self._mode() != qs.MODE_PERSISTENT:

@@ -51,6 +51,8 @@ from eeextract_plugin.gui.job_form import JobForm, set_combo_value
 from eeextract_plugin.gui.jobs import JobBoard, JobsView
 from eeextract_plugin.gui.map_tool import RectangleMapTool
 from eeextract_plugin.gui.messages import form_message
+from eeextract_plugin.gui.section_folding import SectionFolding
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import CallableTask
 
@@ -172,6 +174,10 @@ class EEExtractDock(QgsDockWidget):
         self._estimate_timer.timeout.connect(self.update_estimate)
 
         self._setup_widgets()
+        f = self.form  # a section folds and unfolds under the pointer: the form does not jump
+        self.folding = SectionFolding(f.scrollJob, [f.grpSource, f.grpRegion, f.grpOutput, f.grpAfter], self)
+        for section in self.folding.sections:
+            section.collapsedStateChanged.connect(self._section_unfolded)
         self.wheel_guard = WheelGuard(self)
         self.wheel_guard.watch(self.body)
         self._type_chosen = False  # the user picked the source type: an asset check keeps it
@@ -381,6 +387,13 @@ class EEExtractDock(QgsDockWidget):
         dest.blockSignals(False)
         self._update_visibility()
 
+    def _section_unfolded(self, collapsed: bool) -> None:
+        """QGIS's collapsible section shows every row it hid when it folded, rows this form
+        hides (a layer row for the map's extent, chip size for a mosaic) among them: the form's
+        rules apply again."""
+        if not collapsed:
+            self._update_visibility()
+
     def _update_visibility(self, *_a: object) -> None:
         f = self.form
         jf = self.job_form
@@ -535,7 +548,7 @@ class EEExtractDock(QgsDockWidget):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self.form.lblAssetInfo.setText(f"Cannot check: {exc}")
+            self.form.lblAssetInfo.setText(tr("Cannot check: {why}").format(why=exc.outside()))
             return
         self._cancel_task(self._asset_task)
         self.form.lblAssetInfo.setText(f"Checking {asset_id} …")
@@ -582,7 +595,7 @@ class EEExtractDock(QgsDockWidget):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self.form.lblExpressionStatus.setText(str(exc))
+            self.form.lblExpressionStatus.setText(exc.outside())
             return
         self.form.lblExpressionStatus.setText("Converting …")
 
@@ -631,7 +644,7 @@ class EEExtractDock(QgsDockWidget):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self._refuse(f"{exc} (Settings…)")
+            self._refuse(exc.outside())
             return
         self._cancel_task(self._estimate_task)
         self._allow("Estimate: planning …")

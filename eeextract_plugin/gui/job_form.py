@@ -32,7 +32,6 @@ from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.core import filters, spec_edit
 from eeextract_plugin.core.spec import (
     COLLECTION_MODES,
-    DEFAULT_CONCURRENCY,
     KINDS,
     METHODS,
     RASTER_FORMATS,
@@ -253,9 +252,9 @@ class JobForm:
             spec["method"] = {"type": "auto", **({"bucket": destination} if destination else {})}
         else:
             spec["method"] = {"type": "direct"}
-        conn = qs.load_settings()
-        if conn.concurrency != DEFAULT_CONCURRENCY:
-            spec["execution"] = {"max_concurrent_requests": int(conn.concurrency)}
+        execution = qs.load_settings().execution_dict()  # the quota and engine of Settings' Jobs tab
+        if execution:
+            spec["execution"] = execution
         if kind in ("table", "timeseries"):
             spec["table"] = {"operation": self.table_operation(), "reducer": combo_value(f.cmbTableReducer)}
         if f.chkZonal.isChecked() and kind not in ("table", "timeseries"):

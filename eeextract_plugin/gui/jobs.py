@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
-from qgis.PyQt.QtCore import QObject, Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtCore import QObject, QSize, Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices
 from qgis.PyQt.QtWidgets import QHeaderView, QProgressBar, QTreeWidgetItem
 
@@ -27,6 +27,7 @@ from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.status import RESUMABLE, JobStatus
 from eeextract_plugin.core.wording import format_duration, format_measured, format_rate
 from eeextract_plugin.gui.messages import form_message, reword
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
 
@@ -47,6 +48,8 @@ class JobEntry:
     units_done: int = 0
     units_total: int = 0
     units_failed: int = 0
+    files_done: int = 0  # output files finished (from the registry after a run)
+    files_total: int = 0
     rate_bytes_s: float = 0.0
     eta_s: Optional[float] = None
     message: str = ""
@@ -65,9 +68,16 @@ class JobEntry:
         return format_rate(self.rate_bytes_s) if self.state == "running" else ""
 
     def state_text(self) -> str:
+        """One or two words for the State column ("connecting", "running", "completed with
+        failures"); what a starting job is doing at length is :attr:`phase`."""
         if self.state == "queued" and self.phase:
-            return self.phase
+            return self.phase.split(":")[0].split(" ")[0]
         return self.state.replace("_", " ")
+
+    def progress_text(self) -> str:
+        failed = f", {self.units_failed} failed" if self.units_failed else ""
+        units = f" ({self.units_done:,}/{self.units_total:,}{failed})" if self.units_total else ""
+        return f"{100 * self.fraction:.0f}%{units}"
 
     def eta_text(self) -> str:
         if self.eta_s is None or self.state not in ACTIVE:
@@ -172,7 +182,7 @@ class JobBoard(QObject):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self._bar(f"Cannot start: {exc}", Qgis.Warning)
+            self._bar(tr("Cannot start: {why}").format(why=exc.outside()), Qgis.Warning)
             return None
         self._counter += 1
         workdir = str(runner.default_workdir(spec))
@@ -203,7 +213,7 @@ class JobBoard(QObject):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self._bar(f"Cannot resume: {exc}", Qgis.Warning)
+            self._bar(tr("Cannot resume: {why}").format(why=exc.outside()), Qgis.Warning)
             return None
         workdir, job_id = entry.workdir, entry.job_id
         previous, entry.winding_down = entry.winding_down, None
@@ -293,6 +303,7 @@ class JobBoard(QObject):
     # -- after (main thread, from the task's finished()) -----------------------------------------
     def _succeeded(self, key: str, result: JobResult) -> None:
         entry = self.jobs[key]
+        self._note_who_stopped(entry, result.state)
         entry.task = None
         entry.result = result
         entry.state = result.state
@@ -302,21 +313,30 @@ class JobBoard(QObject):
         if entry.state == "completed":
             entry.fraction = 1.0
         self._record(entry)
-        if entry.load_results and entry.outputs:
+        self.refresh_entry(key)
+        # Layers for a job that got to its end; a cancelled or failed job's files stay on disk
+        # (Load shows them, Resume completes the job) instead of looking like its result.
+        if entry.load_results and entry.outputs and result.finished:
             self.load_results(key, result)
         if entry.state == "completed":
             where = f" in {entry.output_dir}" if entry.output_dir else ""
             self._bar(f"Job {entry.name} finished: {len(entry.outputs)} file(s){where}.", Qgis.Success)
         elif entry.state == "cancelled":
-            self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.",
-                      Qgis.Info)
+            self._bar(self._stopped_text(entry), Qgis.Info)
         else:
             log.error("job %s: %s: %s", entry.name, entry.state, entry.message)
             self._bar(f"Job {entry.name} {entry.state.replace('_', ' ')}: {reword(entry.message)}",
                       Qgis.Critical if entry.state == "failed" else Qgis.Warning)
-        self.refresh_entry(key)
         self.changed.emit(key)
         self.jobFinished.emit(key, entry.state)
+
+    @staticmethod
+    def _stopped_text(entry: JobEntry) -> str:
+        if not entry.files_done:
+            return tr("Job {name} cancelled before a file was finished: Resume completes it.").format(name=entry.name)
+        return tr("Job {name} cancelled: {done} of {total} file(s) kept, not loaded (Load shows them). "
+                  "Resume completes it.").format(name=entry.name, done=entry.files_done,
+                                                 total=entry.files_total or "?")
 
     def _failed(self, key: str, message: str, details: str) -> None:
         entry = self.jobs[key]
@@ -339,15 +359,24 @@ class JobBoard(QObject):
         self.changed.emit(key)
         self.jobFinished.emit(key, "failed")
 
+    def _note_who_stopped(self, entry: JobEntry, state: str) -> None:
+        """A run cancelled without the user's Cancel (QGIS cancels every task when it is
+        closed with jobs running) is an unfinished job, offered at QGIS's next start; one the
+        user cancelled waits in the list."""
+        if state == "cancelled" and entry.state != "cancelling" and entry.job_id:
+            log.info("job %s stopped by QGIS; offered for resume at the next start", entry.name)
+            set_stopped_at_shutdown(sorted(set(stopped_at_shutdown()) | {entry.job_id}))
+
     def _cancelled(self, key: str) -> None:
         entry = self.jobs[key]
+        self._note_who_stopped(entry, "cancelled")
         entry.winding_down = getattr(entry.task, "engine_thread", None)
         entry.task = None
         entry.state = "cancelled"
         entry.eta_s = None
         log.info("job %s cancelled; finished units are kept, resume to complete it", entry.name)
-        self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.", Qgis.Info)
         self.refresh_entry(key)
+        self._bar(self._stopped_text(entry), Qgis.Info)
         self.changed.emit(key)
         self.jobFinished.emit(key, "cancelled")
 
@@ -361,8 +390,11 @@ class JobBoard(QObject):
                 entry.units_done = status.units_done
                 entry.units_total = status.units_total
                 entry.units_failed = status.units_failed
+                entry.files_done, entry.files_total = status.outputs_done, status.outputs_total
                 if entry.units_total:
                     entry.fraction = status.fraction
+                if entry.state not in ("completed", "completed_with_failures"):
+                    entry.outputs = list(status.output_paths)  # the finished files, for Load
 
     def load_results(self, key: str, result: Optional[JobResult] = None) -> List[Any]:
         """The job's outputs as layers in its group; zonal tables joined to the zone layer."""
@@ -378,6 +410,10 @@ class JobBoard(QObject):
             return []
         job_id = entry.job_id or key
         loaded = layers.load_results(self.project, entry.name, result, job_id)
+        if not result.finished and entry.task is None:
+            self._bar(tr("Job {name} is not finished: {done} of {total} file(s) loaded. Resume completes it.").format(
+                name=entry.name, done=len(result.rasters) + len(result.tables), total=entry.files_total or "?"),
+                Qgis.Info)
         if result.zonal_tables and entry.job_id:
             try:
                 spec = runner.spec_of(entry.job_id, entry.workdir)
@@ -467,7 +503,38 @@ def _copy_status(entry: JobEntry, status: JobStatus) -> None:
     entry.units_done = status.units_done
     entry.units_total = status.units_total
     entry.units_failed = status.units_failed
+    entry.files_done, entry.files_total = status.outputs_done, status.outputs_total
     entry.fraction = status.fraction
+
+
+#: The Jobs tab's columns.
+COLUMN_JOB, COLUMN_STATE, COLUMN_PROGRESS, COLUMN_LEFT = range(4)
+
+
+class JobProgressBar(QProgressBar):
+    """A job's progress with its text inside the bar, as wide as that text needs: the
+    Progress column (sized to its contents) grows to fit it and never cuts it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setRange(0, 1000)
+        self.setTextVisible(True)
+        self.setMaximumHeight(18)
+
+    def text_width(self) -> int:
+        return self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.fontMetrics().averageCharWidth() + 8
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(max(60, self.text_width()), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return self.sizeHint()
+
+    def show_progress(self, fraction: float, text: str) -> None:
+        self.setValue(int(round(1000 * max(0.0, min(1.0, fraction)))))
+        if text != self.format():
+            self.setFormat(text)
+            self.updateGeometry()
 
 
 class JobsView(QObject):
@@ -481,7 +548,7 @@ class JobsView(QObject):
         tree = form.treeJobs
         header = tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(COLUMN_JOB, QHeaderView.Stretch)
         for column in range(1, tree.columnCount()):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
         board.changed.connect(self.update)
@@ -503,6 +570,7 @@ class JobsView(QObject):
             fn(job_id)
 
     def update(self, job_id: str = "") -> None:
+        tree = self.form.treeJobs
         ids = [job_id] if job_id else list(self.board.jobs)
         for jid in ids:
             entry = self.board.jobs.get(jid)
@@ -512,26 +580,22 @@ class JobsView(QObject):
             if item is None:
                 item = QTreeWidgetItem()
                 item.setData(0, Qt.UserRole, jid)
-                self.form.treeJobs.insertTopLevelItem(0, item)
+                tree.insertTopLevelItem(0, item)
                 self.items[jid] = item
-            item.setText(0, entry.name)
-            item.setToolTip(0, f"{entry.job_id or 'planning…'}\n{entry.spec_path}")
-            item.setText(1, entry.state_text())
-            failed = f", {entry.units_failed} failed" if entry.units_failed else ""
-            units = f" ({entry.units_done}/{entry.units_total}{failed})" if entry.units_total else ""
-            text = f"{100 * entry.fraction:.0f}%{units}"
-            item.setToolTip(2, text)  # drawn by the bar only: the item's own text showed under it
-            bar = self.form.treeJobs.itemWidget(item, 2)
+            item.setText(COLUMN_JOB, entry.name)
+            item.setToolTip(COLUMN_JOB, f"{entry.job_id or 'planning…'}\n{entry.spec_path}")
+            item.setText(COLUMN_STATE, entry.state_text())
+            item.setToolTip(COLUMN_STATE, entry.phase if entry.state == "queued" and entry.phase else "")
+            text = entry.progress_text()
+            item.setToolTip(COLUMN_PROGRESS, text)  # drawn by the bar only: the item's own text showed under it
+            bar = tree.itemWidget(item, COLUMN_PROGRESS)
             if bar is None:
-                bar = QProgressBar()
-                bar.setRange(0, 1000)
-                bar.setTextVisible(True)
-                bar.setMaximumHeight(18)
-                self.form.treeJobs.setItemWidget(item, 2, bar)
-            bar.setValue(int(round(1000 * max(0.0, min(1.0, entry.fraction)))))
-            bar.setFormat(text)
-            item.setText(3, entry.rate_text())
-            item.setText(4, entry.eta_text())
+                bar = JobProgressBar()
+                tree.setItemWidget(item, COLUMN_PROGRESS, bar)
+            bar.show_progress(entry.fraction, text)
+            item.setText(COLUMN_LEFT, entry.eta_text())
+            item.setToolTip(COLUMN_LEFT, tr("Time left at the pace measured so far") if entry.eta_text() else "")
+        tree.header().setSectionResizeMode(COLUMN_PROGRESS, QHeaderView.ResizeToContents)  # to the bar's text
         self._selection_changed()
 
     def _selection_changed(self) -> None:
@@ -550,7 +614,9 @@ class JobsView(QObject):
             return
         lines = [f"<b>{entry.name}</b> — {entry.job_id or 'planning…'}"]
         if entry.state == "running":
-            lines.append(format_measured(entry.run_units_done, entry.elapsed_s, entry.eta_s))
+            measured = format_measured(entry.run_units_done, entry.elapsed_s, entry.eta_s)
+            rate = entry.rate_text()
+            lines.append(measured + (f" — {rate}" if rate and entry.run_units_done else ""))
         elif entry.state == "queued" and entry.phase:
             lines.append(entry.phase + " …")
         if entry.message:
@@ -562,4 +628,3 @@ class JobsView(QObject):
             more = f" and {len(entry.outputs) - 4} more" if len(entry.outputs) > 4 else ""
             lines.append("Files: " + ", ".join(names) + more)
         f.lblJobDetail.setText("<br>".join(lines))
-

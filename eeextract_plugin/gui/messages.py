@@ -52,6 +52,13 @@ FIELD_LABELS: Dict[str, str] = {
     "zonal.polygons": "Zones",
     "zonal.id_field": "Zone ID",
     "zonal.statistics": "Statistics",
+    # made from the settings dialog's Jobs tab (qgis_settings.ConnectionSettings.execution_dict)
+    "execution": "EE Extract settings → Jobs",
+    "execution.max_concurrent_requests": "EE Extract settings → Concurrent requests",
+    "execution.requests_per_second": "EE Extract settings → Requests per second",
+    "execution.engine": "EE Extract settings → Run requests on",
+    "execution.request_kind": "EE Extract settings → Run requests on",
+    "execution.dask_scheduler": "EE Extract settings → Dask scheduler",
 }
 
 def _type_label(value: str) -> str:
@@ -75,12 +82,13 @@ PHRASES = (
      lambda m: f"(choose Type “{_type_label(m.group(1))}”)"),
     (re.compile(r"is a IMAGE_COLLECTION\b"), lambda m: "is an image collection"),
     (re.compile(r"is an? IMAGE\b"), lambda m: "is an image"),
+    (re.compile(r"or use engine 'threads'"), lambda m: "or run requests on “This computer (in QGIS)”"),
     (re.compile(r"is not an Earth Engine asset ID: ''"),
      lambda m: "type the ID of an Earth Engine image or image collection"),
     (re.compile(r"grid of (\d+) x (\d+) pixels is larger than ([0-9.e+]+)"), _grid_too_large),
 )
 
-_FIELD_IN_TEXT = re.compile(r"\b(?:name|kind|source|region|grid|output|method|table|zonal)(?:\.[a-z_]+)*\b")
+_FIELD_IN_TEXT = re.compile(r"\b(?:name|kind|source|region|grid|output|method|table|zonal|execution)(?:\.[a-z_]+)*\b")
 
 
 def label_of(field: str) -> str:

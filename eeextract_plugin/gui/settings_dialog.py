@@ -1,16 +1,21 @@
-"""The connection settings dialog (``settings_dialog.ui``, loaded at run time)."""
+"""The settings dialog (``settings_dialog.ui``, loaded at run time): the Earth Engine connection
+on its first tab; how jobs run (the project's quota, the engine, zonal statistics) and the
+defaults for new jobs on its second."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 from qgis.core import QgsApplication
 from qgis.PyQt import uic
 from qgis.PyQt.QtWidgets import QDialog, QWidget
 
 from eeextract_plugin import qgis_settings as qs
+from eeextract_plugin.gui.wrapped_labels import WrappedLabelHeights
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import CallableTask
 
@@ -39,6 +44,15 @@ _GUIDANCE = {
 }
 
 
+#: The "Run requests on" choices: the spec's ``execution.engine`` → the dialog's words.
+ENGINE_LABELS = {"threads": "This computer (in QGIS)", "dask": "A Dask cluster"}
+
+
+def dask_installed() -> bool:
+    """Whether QGIS's Python has Dask's client (looked up, not imported)."""
+    return importlib.util.find_spec("distributed") is not None and importlib.util.find_spec("dask") is not None
+
+
 class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
     """Edits :class:`~eeextract_plugin.qgis_settings.ConnectionSettings`."""
 
@@ -50,7 +64,11 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         self.setMinimumWidth(560)
         self._authcfg = ""
         self._email = ""
+        self._note = self.lblNote.text()
+        for value in ("threads", "dask"):
+            self.cmbEngine.addItem(tr(ENGINE_LABELS[value]), value)
         self.cmbMode.currentIndexChanged.connect(self._mode_changed)
+        self.cmbEngine.currentIndexChanged.connect(self._engine_changed)
         self.btnStoreKey.clicked.connect(self._store_key)
         self.btnTest.clicked.connect(self.test_connection)
         self._test_task: Any = None
@@ -62,6 +80,9 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         from eeextract_plugin.settings_extras import add_extras
 
         self.extras = add_extras(self)  # "Sign in with Google", the zonal statistics engine
+        self.label_heights = WrappedLabelHeights(self)
+        self.label_heights.watch(self.lblGuidance, self.lblKeyStatus, self.lblTest, self.lblNote,
+                                 self.lblEngineNote, *self.extras.wrapped_labels())
 
     # -- settings <-> widgets ------------------------------------------------------------------
     def set_settings(self, conn: qs.ConnectionSettings) -> None:
@@ -70,6 +91,9 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         self.txtCustomUrl.setText(conn.custom_url)
         self.chkHighVolume.setChecked(conn.high_volume)
         self.spnConcurrency.setValue(int(conn.concurrency))
+        self.spnRequestRate.setValue(float(conn.requests_per_second))
+        self.cmbEngine.setCurrentIndex(max(0, self.cmbEngine.findData(conn.engine)))
+        self.txtDaskScheduler.setText(conn.dask_scheduler)
         self.fileOutputFolder.setFilePath(conn.output_folder)
         self.txtBucket.setText(conn.bucket)
         self.txtDriveFolder.setText(conn.drive_folder)
@@ -77,6 +101,7 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         self._email = conn.service_account_email
         self._show_key_status()
         self._mode_changed()
+        self._engine_changed()
 
     def settings(self) -> qs.ConnectionSettings:
         return qs.ConnectionSettings(
@@ -85,6 +110,9 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
             custom_url=self.txtCustomUrl.text().strip(),
             high_volume=self.chkHighVolume.isChecked(),
             concurrency=self.spnConcurrency.value(),
+            requests_per_second=self.spnRequestRate.value(),
+            engine=self.cmbEngine.currentData() or "threads",
+            dask_scheduler=self.txtDaskScheduler.text().strip(),
             output_folder=self.fileOutputFolder.filePath().strip(),
             bucket=self.txtBucket.text().strip(),
             drive_folder=self.txtDriveFolder.text().strip(),
@@ -103,11 +131,41 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         self.chkHighVolume.setEnabled(mode in (qs.MODE_PERSISTENT, qs.MODE_SERVICE_ACCOUNT))
         self.txtProject.setPlaceholderText(
             "sandbox" if mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "my-cloud-project")
-        # A wrapped label in a grid does not ask for its height: give it, then fit the dialog.
-        width = self.minimumWidth() - 80  # the narrowest the label gets in this dialog
-        spare = self.lblGuidance.fontMetrics().lineSpacing()
-        self.lblGuidance.setMinimumHeight(self.lblGuidance.heightForWidth(width) + spare)
-        self.adjustSize()
+        self._show_note()
+
+    def _engine_changed(self, *_args: object) -> None:
+        dask = self.cmbEngine.currentData() == "dask"
+        self.txtDaskScheduler.setEnabled(dask)
+        if not dask:
+            note = tr("Requests run in QGIS, in the background.")
+        elif dask_installed():
+            note = tr("Requests run as tasks on the cluster; QGIS keeps the quota and the job's record.")
+        else:
+            note = tr("Dask is not installed in QGIS's Python (pip install \"dask[distributed]\"): "
+                      "jobs would stop before they start.")
+        self.lblEngineNote.setText(note)
+        self._show_note()
+
+    def _show_note(self, error: Optional[qs.SettingsError] = None) -> None:
+        """The line above the buttons: what is wrong (naming the field as this dialog does), or
+        the note on secrets."""
+        if error is None:
+            self.lblNote.setText(self._note)
+            return
+        self.lblNote.setText(f"<span style='color:#b00'><b>{error}</b></span>")
+        widget = self._field_widgets().get(error.field)
+        if widget is not None:  # the tab with the field, the cursor in it
+            page = next((p for p in (self.pageConnection, self.pageJobs) if p.isAncestorOf(widget)), None)
+            if page is not None:
+                self.tabsSettings.setCurrentWidget(page)
+            widget.setFocus()
+
+    def _field_widgets(self) -> Dict[str, QWidget]:
+        return {qs.field_label("project"): self.txtProject, qs.field_label("custom_url"): self.txtCustomUrl,
+                qs.field_label("service_account"): self.fileKey,
+                qs.field_label("concurrency"): self.spnConcurrency,
+                qs.field_label("requests_per_second"): self.spnRequestRate,
+                qs.field_label("engine"): self.cmbEngine, qs.field_label("dask_scheduler"): self.txtDaskScheduler}
 
     def _show_key_status(self) -> None:
         if self._authcfg:
@@ -137,7 +195,7 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         try:
             resolved = self._sessions.resolve_with(conn)
         except qs.SettingsError as exc:
-            self.lblTest.setText(f"<span style='color:#b00'>{exc}</span>")
+            self.lblTest.setText(f"<span style='color:#b00'>{exc}</span>")  # its field is on this form
             return
         self.lblTest.setText("Testing …")
 
@@ -168,7 +226,7 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         try:
             conn.validate()
         except qs.SettingsError as exc:
-            self.lblNote.setText(f"<b>{exc}</b>")
+            self._show_note(exc)
             return
         qs.save_settings(conn)
         super().accept()

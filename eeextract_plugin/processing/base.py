@@ -43,6 +43,7 @@ from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.runner import default_workdir, resumable_job, resume_job, run_job
 from eeextract_plugin.core.spec import MAX_CONCURRENCY, REDUCERS, JobSpec
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
 from eeextract_plugin.processing.messages import parameter_message, reword_fields
@@ -59,7 +60,10 @@ CONNECTION_HELP = (
     "project</i> and <i>Credentials</i> when set; otherwise from the environment variables "
     "<code>EEEXTRACT_URL</code>, <code>EEEXTRACT_PROJECT</code>, <code>EEEXTRACT_CREDENTIALS</code> "
     "(useful with <code>qgis_process</code>); otherwise from the plugin's connection settings. "
-    "All rows of a batch share one Earth Engine session.</p>"
+    "<i>Credentials</i>: <code>persistent</code> (your Google account's, as "
+    "<code>earthengine authenticate</code> saved them), <code>none</code> (a sandbox) or the path "
+    "of a service-account key file. <i>Concurrent requests</i>: your project's quota (Earth "
+    "Engine's default is 40). All rows of a batch share one Earth Engine session.</p>"
     "<h3>Cancel and resume</h3>"
     "<p>Cancelling stops the job; finished parts are kept. Running the algorithm again with the "
     "same parameters resumes it and fetches only what is missing.</p>"
@@ -172,24 +176,24 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def _add_connection_parameters(self) -> None:
         self.add_advanced(
             QgsProcessingParameterString(
-                self.EE_URL, "Earth Engine URL (empty: settings / EEEXTRACT_URL)", optional=True
+                self.EE_URL, tr("Earth Engine URL (empty: the plugin's settings)"), optional=True
             )
         )
         self.add_advanced(
             QgsProcessingParameterString(
-                self.EE_PROJECT, "Cloud project (empty: settings / EEEXTRACT_PROJECT)", optional=True
+                self.EE_PROJECT, tr("Cloud project (empty: the plugin's settings)"), optional=True
             )
         )
         self.add_advanced(
             QgsProcessingParameterString(
                 self.EE_CREDENTIALS,
-                "Credentials: persistent, none, or a service-account key file (empty: settings)",
+                tr("Credentials (empty: the plugin's settings)"),
                 optional=True,
             )
         )
         self.add_advanced(
             QgsProcessingParameterNumber(
-                self.CONCURRENCY, "Project's concurrent requests (0: the plugin's setting; Earth Engine's default quota is 40)",
+                self.CONCURRENCY, tr("Concurrent requests (0: the plugin's setting)"),
                 type=QgsProcessingParameterNumber.Integer, minValue=0, maxValue=MAX_CONCURRENCY, defaultValue=0,
                 optional=True,
             )
@@ -236,7 +240,8 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             try:
                 self._connection = self.connection(parameters, context)
             except Exception as error:  # noqa: BLE001 - reported by session()
-                self._connection_error = f"Earth Engine connection: {error}"
+                where = error.outside() if hasattr(error, "outside") else error  # a setting: where it is
+                self._connection_error = f"Earth Engine connection: {where}"
         return True
 
     def session(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback) -> Any:
@@ -564,10 +569,10 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
 
     def add_filter_parameters(self) -> None:
         self.addParameter(QgsProcessingParameterString(
-            self.FILTER, "Image property filters, e.g. CLOUDY_PIXEL_PERCENTAGE < 20; SPACECRAFT == S2A",
+            self.FILTER, tr("Image property filters (e.g. CLOUDY_PIXEL_PERCENTAGE < 20)"),
             optional=True))
         self.addParameter(QgsProcessingParameterString(
-            self.NORMALIZED_DIFFERENCE, "Normalized difference of two bands, e.g. B8,B4 (optional)",
+            self.NORMALIZED_DIFFERENCE, tr("Normalized difference of two bands (e.g. B8,B4)"),
             optional=True))
         self.add_advanced(QgsProcessingParameterString(
             self.INDEX_NAME, "Name of the normalized difference band", defaultValue="NDVI", optional=True))

@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import (
     GRID_HELP,
     SOURCE_HELP,
@@ -43,7 +44,8 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         "Cloud-Optimized GeoTIFF. The job is persistent: run it again to resume.</p>"
         + SOURCE_HELP
         + GRID_HELP
-        + "<p><b>Bucket</b> / <b>Drive folder</b>: empty uses the plugin's settings. Private "
+        + "<p><b>Export to</b> <code>export_gcs</code>: a Cloud Storage <b>bucket</b>; "
+        "<code>export_drive</code>: a <b>Drive folder</b>. Empty uses the plugin's settings. Private "
         "buckets are read with the connection's credentials.</p>"
     )
 
@@ -53,14 +55,14 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         self.add_grid_parameters()
         self.add_nodata_parameter()
         self.addParameter(static_enum(
-            self.DESTINATION, "Export to (export_gcs: a Cloud Storage bucket, export_drive: a Drive folder)",
+            self.DESTINATION, tr("Export to (Cloud Storage or Drive)"),
             DESTINATIONS, "export_gcs"))
         self.addParameter(QgsProcessingParameterString(
             self.BUCKET, "Cloud Storage bucket (empty: settings)", optional=True))
         self.addParameter(QgsProcessingParameterString(
             self.DRIVE_FOLDER, "Drive folder (empty: settings)", optional=True))
         self.add_advanced(QgsProcessingParameterString(
-            self.PREFIX, "File name prefix of the exported parts (empty: the job's)", optional=True))
+            self.PREFIX, tr("Prefix of the exported parts (empty: the job's)"), optional=True))
         self.add_advanced(QgsProcessingParameterNumber(
             self.FILE_DIMENSIONS, "Part size (pixels a side, a multiple of 256)",
             type=QgsProcessingParameterNumber.Integer, minValue=256, defaultValue=12800))

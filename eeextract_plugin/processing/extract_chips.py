@@ -17,6 +17,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import (
     GRID_HELP,
     SOURCE_HELP,
@@ -68,9 +69,9 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
         self.addParameter(static_enum(
             self.FORMAT, "Format (COG, GEO_TIFF, PNG / JPEG visualized, NPY)", FORMATS, "COG"))
         self.addParameter(QgsProcessingParameterString(
-            self.VIS_MIN, "Visualization min (PNG/JPEG; one value or one per band)", optional=True))
+            self.VIS_MIN, tr("PNG/JPEG stretch minimum (one, or one per band)"), optional=True))
         self.addParameter(QgsProcessingParameterString(
-            self.VIS_MAX, "Visualization max (PNG/JPEG; one value or one per band)", optional=True))
+            self.VIS_MAX, tr("PNG/JPEG stretch maximum (one, or one per band)"), optional=True))
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Chips folder"))
         self.addParameter(QgsProcessingParameterFeatureSink(
             self.FOOTPRINTS, "Chip footprints", QgsProcessing.TypeVectorPolygon))

@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import GRID_HELP, EngineJobAlgorithm, static_enum
 from eeextract_plugin.processing.results import write_footprints
 
@@ -35,8 +36,9 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
         "<p>The images of an Earth Engine image collection over an extent, between two dates "
         "(start inclusive, end exclusive), after optional property filters "
         "(<code>CLOUDY_PIXEL_PERCENTAGE &lt; 20; SPACECRAFT_NAME == Sentinel-2A</code>):</p>"
-        "<ul><li><b>One raster per image</b>, named by the image; or</li>"
-        "<li><b>One composite per date window</b> of <i>window</i> days (0: one composite of the "
+        "<ul><li><b>One raster per image</b> (<i>Outputs</i> <code>per_image</code>), named by "
+        "the image; or</li>"
+        "<li><b>One composite per date window</b> (<code>composite</code>) of <i>window</i> days (0: one composite of the "
         "whole range), reduced with the <b>reducer</b>.</li></ul>"
         "<p>An optional <b>normalized difference</b> (e.g. <code>B8,B4</code> for NDVI) is added "
         "as a band.</p>"
@@ -50,7 +52,7 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
                                    dates_optional=False, reducer=True)
         self.add_filter_parameters()
         self.addParameter(static_enum(
-            self.MODE, "Outputs (per_image: one raster per image, composite: one per date window)",
+            self.MODE, tr("Outputs (per_image or composite)"),
             MODES, "per_image"))
         self.addParameter(QgsProcessingParameterNumber(
             self.WINDOW_DAYS, "Date window (days; 0: the whole range)",

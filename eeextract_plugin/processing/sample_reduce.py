@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import (
     GROUP_TABLES,
     SOURCE_HELP,
@@ -41,8 +42,8 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
     OUTPUT = "OUTPUT"
     HELP = (
         "<p>Computes in Earth Engine, for each feature of the input layer, the image's band values "
-        "at the point (<b>sampleRegions</b>) or the <b>reducer</b> of its pixels over the polygon "
-        "(<b>reduceRegions</b>) at <b>scale</b> metres. Nearby features share one request.</p>"
+        "at the point (<b>Operation</b> <code>sample</code>) or the <b>reducer</b> of its pixels "
+        "over the polygon (<code>reduce_regions</code>) at <b>scale</b> metres. Nearby features share one request.</p>"
         + SOURCE_HELP
         + "<p><b>Output</b>: the features with one field per band (GeoPackage); a CSV is written "
         "next to it.</p>"
@@ -55,7 +56,7 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
             [QgsProcessing.TypeVectorPoint, QgsProcessing.TypeVectorPolygon]))
         self.add_id_field_parameter(self.INPUT, "Id field (kept in the output)")
         self.addParameter(static_enum(
-            self.OPERATION, "Operation (sample: values at points, reduce_regions: reducer per polygon)",
+            self.OPERATION, tr("Operation (sample or reduce_regions)"),
             OPERATIONS, "sample"))
         self.addParameter(QgsProcessingParameterNumber(
             self.SCALE, "Scale (metres; 0: the image's)", type=QgsProcessingParameterNumber.Double,

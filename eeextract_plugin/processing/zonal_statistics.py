@@ -20,6 +20,7 @@ from qgis.core import (
     QgsProcessingParameterVectorDestination,
 )
 
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import (
     GROUP_TABLES,
     EEExtractAlgorithm,
@@ -81,7 +82,7 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
         self.addParameter(QgsProcessingParameterString(
             self.STATISTICS, "Statistics (comma separated)", defaultValue="count,mean,min,max"))
         self.addParameter(static_enum(
-            self.ENGINE, "Engine (exactextract: partial-pixel weighting, rasterstats: pixel centres)",
+            self.ENGINE, tr("Engine"),
             names, names[default]))
         self.addParameter(QgsProcessingParameterFileDestination(
             self.OUTPUT_TABLE, "Statistics table", "CSV files (*.csv)"))

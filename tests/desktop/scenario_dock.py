@@ -19,7 +19,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QPoint, Qt
-from qgis.PyQt.QtWidgets import QApplication, QToolButton
+from qgis.PyQt.QtWidgets import QApplication, QToolButton, QWidget
 from qgis.utils import iface, plugins
 
 WORK = Path(os.environ["EEX_DESKTOP_WORK"])
@@ -81,6 +81,62 @@ def open_the_dock(ui):
 open_the_dock.required = True
 
 
+def settings_by_clicking(ui):
+    """The dock's Settings… opens the settings dialog: at its default size no text is cut off or
+    drawn over another, on either tab and for the Google account; an empty Cloud project is
+    named as the form names it (not as a menu path); the request rate typed on the Jobs tab
+    reaches the job the dock builds."""
+    dock = _dock()
+    yield ui.click(dock.form.btnSettings)
+    yield ui.until(lambda: ui.modal("SettingsDialog"), 10, "the settings dialog")
+    dialog = ui.modal("SettingsDialog")
+    yield ui.wait(400)
+    screen = QApplication.primaryScreen().availableGeometry()
+    ui.note("dialog size", [dialog.width(), dialog.height()])
+    ui.check("it fits on the screen", screen.contains(dialog.frameGeometry()) or (
+        dialog.width() <= screen.width() and dialog.height() <= screen.height()), [dialog.width(), dialog.height()])
+
+    def layout_ok(where):
+        cut, over = U.clipped_texts(dialog), U.overlapping_siblings(dialog)
+        ui.check(f"{where}: no text cut off or drawn over another", not cut and not over, cut + over)
+
+    layout_ok("Connection tab, custom URL")
+    ui.shot("settings-connection")
+    yield from ui.choose(dialog.cmbMode, "My Earth Engine account (persistent credentials)")
+    yield ui.wait(300)
+    layout_ok("Connection tab, Google account")
+    ui.shot("settings-google-account")
+    yield from ui.type_text(dialog.txtProject, "")
+    bar = dialog.tabsSettings.tabBar()
+    yield ui.click(bar, bar.tabRect(1).center())
+    yield ui.wait(300)
+    layout_ok("Jobs tab")
+    ui.check("the request rate is Earth Engine's default", dialog.spnRequestRate.value() == 100,
+             dialog.spnRequestRate.value())
+    yield from ui.type_text(dialog.spnRequestRate.lineEdit(), "50")
+    ui.shot("settings-jobs")
+    yield ui.click(ui.button(dialog, "OK"))
+    yield ui.wait(300)
+    note = dialog.lblNote.text()
+    ui.check("OK with no Cloud project: the field is named as on the form, not by a menu path",
+             dialog.isVisible() and "Cloud project: required" in note and "Settings" not in note
+             and "→" not in note, note)
+    ui.check("the tab with the field is shown, the cursor in it",
+             dialog.tabsSettings.currentWidget() is dialog.pageConnection and dialog.txtProject.hasFocus())
+    layout_ok("with the complaint")
+    ui.shot("settings-cloud-project-missing")
+    yield from ui.choose(dialog.cmbMode, "Custom URL")
+    yield from ui.type_text(dialog.txtProject, "sandbox")
+    yield ui.click(ui.button(dialog, "OK"))
+    yield ui.until(lambda: not dialog.isVisible(), 5, "the dialog closed")
+    try:
+        execution = dock.job_form.spec_dict().get("execution")
+    except Exception as exc:  # noqa: BLE001 - recorded
+        execution = repr(exc)
+    ui.check("the job gets the request rate typed", isinstance(execution, dict)
+             and execution.get("requests_per_second") == 50.0 and "engine" not in execution, execution)
+
+
 def pick_type_asset_and_bands(ui):
     f = _dock().form
     yield from ui.choose(f.cmbSourceType, "Image asset")
@@ -122,6 +178,45 @@ def wheel_over_the_form(ui):
     ui.check("the form scrolled", scroll.verticalScrollBar().value() != start,
              [start, scroll.verticalScrollBar().value()])
     yield from ui.scroll_to(scroll, f.grpSource)
+
+
+def fold_and_unfold_sections(ui):
+    """A click on a section's title folds it and another unfolds it; its title stays under the
+    pointer both times, the rows it shows are the same after, and no blank room is left once
+    the form is scrolled back to its top."""
+    dock = _dock()
+    f = dock.form
+    scroll = f.scrollJob
+    viewport = scroll.viewport()
+    moved, rows_changed, folded = [], [], []
+    for section in (f.grpRegion, f.grpOutput, f.grpAfter):
+        yield from ui.scroll_to(scroll, section)
+        for _ in range(2):  # the title in the upper part of the view, the form scrolled down
+            ui.wheel(viewport, QPoint(3, viewport.height() // 2), -120)
+            yield ui.wait(40)
+        y = section.mapTo(viewport, QPoint(0, 0)).y()
+        if y < 0:
+            yield from ui.scroll_to(scroll, section)
+            y = section.mapTo(viewport, QPoint(0, 0)).y()
+        rows = sorted(w.objectName() for w in section.findChildren(QWidget) if w.isVisible() and w.objectName())
+        yield ui.click(section, ui.section_title(section), settle_ms=400)
+        after_fold = section.mapTo(viewport, QPoint(0, 0)).y()
+        folded.append(bool(section.property("collapsed")))
+        ui.shot(f"folded-{section.objectName()}")
+        yield ui.click(section, ui.section_title(section), settle_ms=400)
+        after_unfold = section.mapTo(viewport, QPoint(0, 0)).y()
+        again = sorted(w.objectName() for w in section.findChildren(QWidget) if w.isVisible() and w.objectName())
+        if abs(after_fold - y) > 1 or abs(after_unfold - y) > 1:
+            moved.append({section.title(): [y, after_fold, after_unfold]})
+        if rows != again:
+            rows_changed.append({section.title(): sorted(set(rows) ^ set(again))})
+    ui.check("each click folded a section", all(folded) and len(folded) == 3, folded)
+    ui.check("the title stays under the pointer", not moved, moved)
+    ui.check("unfolded, a section shows the rows it showed", not rows_changed, rows_changed)
+    yield from ui.scroll_to(scroll, f.grpSource)
+    yield ui.wait(100)
+    ui.check("no blank room at the end once scrolled back", dock.folding.room.height() == 0,
+             dock.folding.room.height())
 
 
 def draw_a_rectangle(ui):
@@ -222,6 +317,18 @@ def cancel_then_resume(ui):
     item = dock.jobs_view.items[entry.key]
     yield ui.click(tree.viewport(), tree.visualItemRect(item).center())
     yield ui.until(lambda: f.btnJobCancel.isEnabled(), 5, "Cancel enabled")
+    try:  # the first units' pace: measured, and the time left from it
+        yield ui.until(lambda: "left at this pace" in f.lblJobDetail.text() and item.text(3), 2, "the pace")
+    except TimeoutError:
+        pass
+    ui.note("while running", [item.text(c) for c in range(tree.columnCount())] + [f.lblJobDetail.text()])
+    ui.check("the Jobs tab shows the measured pace and the time left from it",
+             "measured:" in f.lblJobDetail.text() and "left at this pace" in f.lblJobDetail.text()
+             and item.text(3).endswith(("s", "min", "days")), [item.text(3), f.lblJobDetail.text()])
+    problems = U.jobs_table_problems(tree)
+    ui.check("the Jobs table is readable at the dock's width", not problems, problems)
+    ui.shot("job-running")
+    layers_before = set(QgsProject.instance().mapLayers())
     done_at_cancel = entry.units_done
     clicked = time.monotonic()
     yield ui.click(f.btnJobCancel, settle_ms=50)
@@ -237,14 +344,36 @@ def cancel_then_resume(ui):
              [done_at_cancel, entry.units_done, entry.units_total])
     failed = [m for m in U.read_jsonl(WORK / "messages.log") if "Task failed" in m["message"]]
     ui.check("QGIS does not call the cancel a failed task", not failed, failed)
+    yield ui.wait(300)
+    added = set(QgsProject.instance().mapLayers()) - layers_before
+    ui.check("no finished image is loaded as if it were the job's result", not added,
+             [QgsProject.instance().mapLayer(i).name() for i in added])
+    said = [t for t in U.message_bar_texts() if "s2-per-image" in t]
+    ui.check("the message says the finished files are kept and what Load and Resume do",
+             said and "kept, not loaded (Load shows them)" in said[-1] and "Resume completes" in said[-1], said)
     ui.shot("job-cancelled")
+    yield ui.until(lambda: f.btnJobLoad.isEnabled(), 5, "Load enabled")
+    yield ui.click(f.btnJobLoad)
+    shown = [QgsProject.instance().mapLayer(i) for i in set(QgsProject.instance().mapLayers()) - layers_before]
+    shown = [x for x in shown if isinstance(x, QgsRasterLayer)]
+    ui.check("Load shows the finished files", len(shown) == entry.files_done >= 1,
+             [[x.name() for x in shown], entry.files_done])
     yield ui.until(lambda: f.btnJobResume.isEnabled(), 5, "Resume enabled")
     yield ui.click(f.btnJobResume)
     yield ui.until(lambda: entry.task is None and entry.state not in ("queued", "running", "cancelling"), 120,
                    "the resumed job to end")
     ui.check("Resume completes the job", entry.state == "completed", [entry.state, entry.message])
     ui.check("every image is there", entry.units_done == entry.units_total, [entry.units_done, entry.units_total])
+    rasters = [QgsProject.instance().mapLayer(i).source() for i in set(QgsProject.instance().mapLayers()) - layers_before
+               if isinstance(QgsProject.instance().mapLayer(i), QgsRasterLayer)]
+    ui.check("each image is one layer, none twice", len(rasters) == len(set(rasters)) == entry.files_total,
+             [len(rasters), len(set(rasters)), entry.files_total])
     ui.shot("job-resumed")
+
+
+def algorithm_dialogs_fit(ui):
+    """Each Processing algorithm's dialog at this screen size: no parameter label cut off."""
+    yield from U.algorithm_dialogs(ui)
 
 
 def quit_with_a_job_running(ui):
@@ -267,6 +396,7 @@ def quit_with_a_job_running(ui):
 
 quit_with_a_job_running.always = True
 
-STEPS = [open_the_dock, pick_type_asset_and_bands, wheel_over_the_form, draw_a_rectangle,
-         run_and_see_the_layer, an_existing_output_is_refused_before_run, cancel_then_resume,
+STEPS = [open_the_dock, settings_by_clicking, pick_type_asset_and_bands, wheel_over_the_form,
+         fold_and_unfold_sections, draw_a_rectangle, run_and_see_the_layer,
+         an_existing_output_is_refused_before_run, cancel_then_resume, algorithm_dialogs_fit,
          quit_with_a_job_running]

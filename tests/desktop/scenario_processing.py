@@ -1,7 +1,10 @@
-"""The Processing toolbox as a user drives it: an algorithm found by typing in the toolbox's
-search box and opened with Enter, its fields typed in, the output left at "Save to temporary
-file" with "Open output file after running" checked, Run clicked; then the same algorithm as a
-batch of three rows of which one fails; then QGIS quit with Ctrl+Q."""
+"""QGIS started again on the profile of the dock's session (which quit with a job running): the
+"unfinished job(s)" message, its "Show jobs" button, the dock at 1920 x 1080, Resume, and the
+message gone once the job completed. Then the Processing toolbox as a user drives it: an
+algorithm found by typing in the toolbox's search box and opened with Enter, its fields typed
+in, the output left at "Save to temporary file" with "Open output file after running" checked,
+Run clicked; then the same algorithm as a batch of three rows of which one fails; every
+algorithm's dialog checked for cut labels; then QGIS quit with Ctrl+Q."""
 
 from __future__ import annotations
 
@@ -15,11 +18,12 @@ from qgis.PyQt.QtWidgets import (
     QApplication,
     QCheckBox,
     QDockWidget,
+    QLabel,
     QLineEdit,
     QTextEdit,
     QToolButton,
 )
-from qgis.utils import iface
+from qgis.utils import iface, plugins
 
 WORK = Path(os.environ["EEX_DESKTOP_WORK"])
 EXTENT = "7.0,7.02,46.0,46.01 [EPSG:4326]"
@@ -51,6 +55,61 @@ def _line_edit(widget):
         return widget
     edits = [e for e in widget.findChildren(QLineEdit) if e.isVisibleTo(widget)]
     return edits[0] if edits else None
+
+
+def _dock():
+    return plugins["eeextract_plugin"].dock
+
+
+def resume_the_unfinished_job(ui):
+    """The message offering the job QGIS was closed on; "Show jobs" opens the dock on its Jobs
+    tab (its layout checked at this screen size on both tabs); Resume completes the job and
+    the message goes."""
+    window = iface.mainWindow()
+    window.setGeometry(QApplication.primaryScreen().availableGeometry())
+    window.activateWindow()
+    bar = iface.messageBar()
+
+    def offer():
+        return next((item for item in bar.items() if "unfinished job" in " ".join(
+            w.text() for w in item.findChildren(QLabel)) + (item.text() or "")), None)
+
+    yield ui.until(offer, 15, "the unfinished-jobs message")
+    item = offer()
+    ui.shot("unfinished-job-offered")
+    yield ui.click(ui.button(item, "Show jobs"))
+    yield ui.until(lambda: _dock() is not None and _dock().isVisible(), 10, "the dock")
+    yield ui.wait(600)
+    dock = _dock()
+    f = dock.form
+    ui.check("the dock opens on its Jobs tab", f.tabs.currentIndex() == 1, f.tabs.currentIndex())
+    ui.note("dock size", [dock.width(), dock.height()])
+    problems = U.jobs_table_problems(f.treeJobs) + U.clipped_texts(dock) + U.overlapping_siblings(dock)
+    ui.check("Jobs tab at 1920 x 1080: nothing cut off or drawn over another", not problems, problems)
+    yield ui.click(f.tabs.tabBar(), f.tabs.tabBar().tabRect(0).center())
+    yield ui.wait(300)
+    problems = U.clipped_texts(dock) + U.overlapping_siblings(dock)
+    ui.check("New job tab at 1920 x 1080: nothing cut off or drawn over another", not problems, problems)
+    ui.shot("dock-1920")
+    yield ui.click(f.tabs.tabBar(), f.tabs.tabBar().tabRect(1).center())
+    entry = next((e for e in dock.board.jobs.values() if e.name == "s2-quit"), None)
+    if entry is None:
+        raise AssertionError(f"no s2-quit row: {[e.name for e in dock.board.jobs.values()]}")
+    tree = f.treeJobs
+    row = dock.jobs_view.items[entry.key]
+    yield ui.click(tree.viewport(), tree.visualItemRect(row).center())
+    yield ui.until(lambda: f.btnJobResume.isEnabled(), 5, "Resume enabled")
+    yield ui.click(f.btnJobResume)
+    yield ui.until(lambda: entry.task is None and entry.state not in ("queued", "running", "cancelling"), 120,
+                   "the resumed job to end")
+    ui.check("the job completed", entry.state == "completed", [entry.state, entry.message])
+    yield ui.wait(300)
+    ui.check("the unfinished-jobs message is gone", offer() is None, U.message_bar_texts())
+    ui.shot("unfinished-job-resumed")
+    action = plugins["eeextract_plugin"].toggle_action  # the panel closed again: the toolbox's place
+    button = next(b for b in window.findChildren(QToolButton) if b.defaultAction() is action and b.isVisible())
+    yield ui.click(button)
+    yield ui.until(lambda: not dock.isVisible(), 5, "the dock closed")
 
 
 def open_algorithm(ui):
@@ -167,6 +226,11 @@ def batch_with_a_failing_row(ui):
     yield ui.until(lambda: ui.modal("BatchAlgorithmDialog") is None, 5, "the batch dialog closed")
 
 
+def algorithm_dialogs_fit(ui):
+    """Each algorithm's dialog at this screen size: no parameter label cut off."""
+    yield from U.algorithm_dialogs(ui)
+
+
 def quit_qgis(ui):
     """Ctrl+Q (the dialogs closed first), answering what QGIS asks."""
     for dialog in (ui.modal("AlgorithmDialog"), ui.modal("BatchAlgorithmDialog")):
@@ -177,4 +241,5 @@ def quit_qgis(ui):
 
 quit_qgis.always = True
 
-STEPS = [open_algorithm, run_with_temporary_output, batch_with_a_failing_row, quit_qgis]
+STEPS = [resume_the_unfinished_job, open_algorithm, run_with_temporary_output, batch_with_a_failing_row,
+         algorithm_dialogs_fit, quit_qgis]

@@ -1,7 +1,8 @@
 """The real QGIS desktop under Xvfb, driven with real input events (tests/desktop/driver.py):
-the dock at 1366 x 768 inside a network namespace with only a loopback interface, against a
-sandbox whose requests take 1.5 s; then the Processing toolbox at 1920 x 1080 with the embedded
-sandbox. Each test reads one step of a session and asserts what the user saw. Screenshots of
+the dock and the settings at 1366 x 768 inside a network namespace with only a loopback
+interface, against a sandbox whose requests take 1.5 s; then QGIS started again on the same
+profile at 1920 x 1080 (the job it was closed on resumed, the dock's layout, the Processing
+toolbox). Each test reads one step of a session and asserts what the user saw. Screenshots of
 every step: the session's ``shots/`` folder (printed on failure); ``EEX_DESKTOP_SHOTS=<dir>``
 copies them there."""
 
@@ -46,19 +47,19 @@ def dock_session(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def processing_session(tmp_path_factory):
+def processing_session(dock_session):
+    """QGIS started again on the dock session's profile (it quit with a job running), at
+    1920 x 1080, against a sandbox served by another process as a user runs one (`eeextract
+    sandbox`): the embedded one needs shapely in QGIS's Python built against QGIS's own GEOS,
+    and refuses a PyPI wheel there with one line (tests/qgis covers that message)."""
     if REASON:
         pytest.skip(REASON)
-    work = tmp_path_factory.mktemp("desktop-processing")
+    work = dock_session.work.parent
     port = harness.free_port()
-    # A sandbox served by another process, as a user runs one (`eeextract sandbox`): the
-    # embedded one needs shapely in QGIS's Python built against QGIS's own GEOS, and refuses a
-    # PyPI wheel there with one line (tests/qgis covers that message).
-    profile = harness.make_profile(work / "profile", {"eeextract": {
-        "mode": "custom_url", "custom_url": f"http://127.0.0.1:{port}", "project": "sandbox",
-        "output_folder": str(work / "output")}})
-    session = harness.run_session("scenario_processing", work / "session", profile, "1920x1080",
-                                  netns=harness.netns_available(), sandbox_args=["--workers", "0"],
+    url = f"http://127.0.0.1:{port}"  # the sandbox's new port (the URL Processing reads too)
+    harness.update_settings(work / "profile", "eeextract", {"custom_url": url, "url": url})
+    session = harness.run_session("scenario_processing", work / "session-processing", work / "profile",
+                                  "1920x1080", netns=harness.netns_available(), sandbox_args=["--workers", "0"],
                                   sandbox_port=port, timeout_s=300)
     _keep_shots(session, "processing")
     return session
@@ -70,10 +71,10 @@ def _assert_step(session: harness.Session, step: str) -> None:
     assert session.step(step)["checks"] or step.startswith("quit"), f"{step} checked nothing"
 
 
-@pytest.mark.parametrize("step", ["open_the_dock", "pick_type_asset_and_bands", "wheel_over_the_form",
-                                  "draw_a_rectangle", "run_and_see_the_layer",
-                                  "an_existing_output_is_refused_before_run", "cancel_then_resume",
-                                  "quit_with_a_job_running"])
+@pytest.mark.parametrize("step", ["open_the_dock", "settings_by_clicking", "pick_type_asset_and_bands",
+                                  "wheel_over_the_form", "fold_and_unfold_sections", "draw_a_rectangle",
+                                  "run_and_see_the_layer", "an_existing_output_is_refused_before_run",
+                                  "cancel_then_resume", "algorithm_dialogs_fit", "quit_with_a_job_running"])
 def test_the_dock_by_mouse_and_keyboard(dock_session, step):
     _assert_step(dock_session, step)
 
@@ -92,7 +93,8 @@ def test_nothing_leaves_the_machine_during_a_sandbox_session(dock_session, proce
         assert not session.non_loopback(), session.non_loopback()[:10]
 
 
-@pytest.mark.parametrize("step", ["open_algorithm", "run_with_temporary_output", "batch_with_a_failing_row"])
+@pytest.mark.parametrize("step", ["resume_the_unfinished_job", "open_algorithm", "run_with_temporary_output",
+                                  "batch_with_a_failing_row", "algorithm_dialogs_fit"])
 def test_processing_by_mouse_and_keyboard(processing_session, step):
     _assert_step(processing_session, step)
 
@@ -115,3 +117,11 @@ def test_no_python_warning_or_traceback_for_ordinary_use(dock_session, processin
             if m["tag"] == "EE Extract" and text.startswith(("INFO ", "WARNING ", "ERROR ")):
                 noisy.append(f"level word in the text: {text[:120]}")
     assert not noisy, noisy
+
+
+def test_nothing_on_qgis_stderr_from_proj(dock_session, processing_session):
+    """No "proj_create: unrecognized format" (a non-CRS string handed to PROJ) in what QGIS
+    printed on its terminal."""
+    for session in (dock_session, processing_session):
+        lines = [line for line in session.qgis_log.splitlines() if "proj_create" in line or "PROJ:" in line]
+        assert not lines, lines[:5]

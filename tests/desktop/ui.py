@@ -179,6 +179,15 @@ class Ui:
             yield Wait(40)
         raise AssertionError(f"could not scroll {widget.objectName()} into view")
 
+    @staticmethod
+    def section_title(section: QWidget) -> QPoint:
+        """The middle of a collapsible section's title text (where a user clicks to fold it)."""
+        arrow = next((c for c in section.children() if isinstance(c, QAbstractButton)), None)  # its own
+        left = arrow.geometry().right() + 4 if arrow is not None else 8
+        width = section.fontMetrics().horizontalAdvance(section.title())
+        y = arrow.geometry().center().y() if arrow is not None else section.fontMetrics().height() // 2
+        return QPoint(left + width // 2, y)
+
     def choose(self, combo: QComboBox, text: str, exact: bool = True):
         """Open the combo's list with a click and click the item reading ``text``."""
         yield self.click(combo)
@@ -275,6 +284,7 @@ def clipped_texts(root: QWidget) -> List[str]:
             rect = w.contentsRect()
             if w.textFormat() == Qt.RichText or (w.textFormat() == Qt.AutoText and Qt.mightBeRichText(text)):
                 doc = QTextDocument()
+                doc.setDocumentMargin(0)  # as QLabel lays rich text out
                 doc.setDefaultFont(w.font())
                 doc.setHtml(text)
                 if w.wordWrap():
@@ -401,3 +411,86 @@ def quit_gesture(ui: Ui, tasks_end_within_s: float = 2.0):
         presses += 1
         yield ui.key(window, Qt.Key_Q, Qt.ControlModifier)
         yield Wait(700)
+
+
+def jobs_table_problems(tree: Any) -> List[str]:
+    """What a user could not read in the Jobs table: a cell text wider than its column, a
+    progress bar whose text does not fit in it, an item text drawn under a bar, a column
+    beyond the table's right edge."""
+    problems: List[str] = []
+    viewport = tree.viewport()
+    fm = tree.fontMetrics()
+    header = tree.header()
+    # the space a cell and a header section keep around their text (the style's margins)
+    cell = 2 * (tree.style().pixelMetric(QStyle.PM_FocusFrameHMargin, None, tree) + 1)
+    head = 2 * header.style().pixelMetric(QStyle.PM_HeaderMargin, None, header)
+    if tree.horizontalScrollBar().maximum() > 0:
+        problems.append(f"the table scrolls sideways by {tree.horizontalScrollBar().maximum()} px")
+    for column in range(tree.columnCount()):
+        right = header.sectionViewportPosition(column) + header.sectionSize(column)
+        if right > viewport.width() + 1:
+            problems.append(f"column {tree.headerItem().text(column)!r} ends at {right}, the table at {viewport.width()}")
+        if header.fontMetrics().horizontalAdvance(tree.headerItem().text(column)) + head > header.sectionSize(column):
+            problems.append(f"header {tree.headerItem().text(column)!r} cut in {header.sectionSize(column)} px")
+    for row in range(tree.topLevelItemCount()):
+        item = tree.topLevelItem(row)
+        for column in range(tree.columnCount()):
+            bar = tree.itemWidget(item, column)
+            if bar is not None:
+                if item.text(column):
+                    problems.append(f"row {row}: {item.text(column)!r} drawn under the bar")
+                need = bar.fontMetrics().horizontalAdvance(bar.text())
+                if need + 6 > bar.width():
+                    problems.append(f"row {row}: bar text {bar.text()!r} needs {need} px, the bar is {bar.width()}")
+                continue
+            text = item.text(column)
+            if column > 0 and text and fm.horizontalAdvance(text) + cell > header.sectionSize(column):
+                problems.append(f"row {row}: {text!r} cut in {header.sectionSize(column)} px")
+    return problems
+
+
+def message_bar_texts() -> List[str]:
+    """The texts of the message bar's items (the one shown and those queued behind it)."""
+    from qgis.PyQt.QtWidgets import QLabel, QTextEdit
+    from qgis.utils import iface
+
+    texts = []
+    for item in iface.messageBar().items():
+        parts = [item.text()] if hasattr(item, "text") and item.text() else []
+        parts += [w.toPlainText() for w in item.findChildren(QTextEdit)]
+        parts += [w.text() for w in item.findChildren(QLabel)]
+        texts.append(" ".join(p for p in parts if p))
+    return texts
+
+
+def algorithm_dialogs(ui: Ui, provider_id: str = "eeextract"):
+    """Every algorithm's dialog as the toolbox opens it (its own parameters widget), its
+    Advanced Parameters unfolded by a click on their title: no label cut off."""
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtWidgets import QGroupBox
+    from qgis.utils import iface
+
+    provider = QgsApplication.processingRegistry().providerById(provider_id)
+    cut_off = {}
+    registry = QgsApplication.processingRegistry()
+    for listed in provider.algorithms():
+        # A new instance, as the toolbox makes one: the dialog owns (and deletes) the algorithm
+        # it shows; the provider's own instances must stay.
+        algorithm = registry.createAlgorithmById(listed.id())
+        dialog = algorithm.createCustomParametersWidget(iface.mainWindow())
+        dialog.show()
+        yield Wait(250)
+        panel = dialog.mainWidget()
+        for group in panel.findChildren(QGroupBox):
+            if group.property("collapsed"):  # QGIS remembers the last state: unfold only
+                yield ui.click(group, ui.section_title(group), settle_ms=150)
+        yield Wait(150)
+        problems = clipped_texts(panel)
+        if problems:
+            cut_off[algorithm.id()] = problems
+        if algorithm.name() in ("extract_collection", "export_mosaic"):  # the longest labels
+            ui.shot(f"dialog-{algorithm.name()}")
+        dialog.close()
+        dialog.deleteLater()
+        yield Wait(50)
+    ui.check("no parameter label is cut off in any algorithm's dialog", not cut_off, cut_off)

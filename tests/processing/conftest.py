@@ -12,6 +12,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _PROVIDERS = []  # Python providers must stay referenced while registered
 
 
+@pytest.fixture(autouse=True)
+def canvas_with_a_crs(qgis_canvas):
+    """The map canvas has a CRS, as QGIS's always has (the project's). Processing builds every
+    run's expression context from the canvas (``dataobjects.createExpressionContext``); with
+    pytest-qgis's bare canvas that asked PROJ for the operation of an empty CRS, and PROJ printed
+    "proj_create: unrecognized format / unknown name" on stderr at every run."""
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    if not qgis_canvas.mapSettings().destinationCrs().isValid():
+        qgis_canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+
+
 @pytest.fixture()
 def eeextract_provider(qgis_processing):
     """The EE Extract provider in the processing registry (as the plugin's initProcessing does),

@@ -150,6 +150,10 @@ def test_form_errors_name_the_field(dock, tmp_path):
     (BadInput(field="grid", reason="grid of 1360044 x 1429283 pixels is larger than 1e+12"),
      "Scale: the output would be 1,360,044 × 1,429,283 pixels, more than 1,000,000,000,000: "
      "choose a larger Scale or a smaller region"),
+    (BadInput(field="execution.engine", reason="'dask' needs the Python packages dask and distributed, which "
+              "are not installed here (pip install \"dask[distributed]\"); or use engine 'threads'"),
+     "EE Extract settings → Run requests on: 'dask' needs the Python packages dask and distributed, which "
+     "are not installed here (pip install \"dask[distributed]\"); or run requests on “This computer (in QGIS)”"),
     (RuntimeError("Please authorize access to your Earth Engine account by running\n\nearthengine "
                   "authenticate\n\nin your command line"),
      "Please authorize access to your Earth Engine account by running earthengine authenticate "
@@ -160,7 +164,7 @@ def test_the_engines_messages_in_the_forms_words(error, said):
     the form's labels and choices, never a spec field path."""
     text = form_message(error)
     assert text == said
-    assert "\n" not in text and not re.search(r"\b(source|output|grid|region)\.[a-z]", text)
+    assert "\n" not in text and not re.search(r"\b(source|output|grid|region|execution)\.[a-z]", text)
 
 
 def test_region_from_selected_features_and_canvas(dock, qgis_iface, example_copy, tmp_path):

@@ -107,14 +107,22 @@ def test_cancel_stops_the_job_and_resume_completes_it_with_the_same_pixels(board
     assert (_pixels(entry.outputs[0]) == _pixels(reference.outputs[0])).all()
 
 
-def _cancelled_midway(board, spec):
+def _cancelled_midway(board, spec, after_units=1, by="user"):
+    """The job started, then cancelled once ``after_units`` are done: by the user (the Jobs
+    tab's Cancel) or by QGIS (which cancels every task when it is closed)."""
     from qgis.PyQt.QtCore import Qt
 
     original_launch = board.launch
 
     def launch_and_cancel(task):
-        task.progress_detail.connect(lambda d: d.get("units_done", 0) >= 1 and task.cancel(),
-                                     Qt.DirectConnection)
+        def cancel(detail):
+            if detail.get("units_done", 0) < after_units or task.is_cancelled():
+                return
+            if by == "user":
+                board.cancel(next(k for k, e in board.jobs.items() if e.task is task))
+            else:
+                task.cancel()
+        task.progress_detail.connect(cancel, Qt.DirectConnection)
         original_launch(task)
 
     board.launch = launch_and_cancel
@@ -122,6 +130,45 @@ def _cancelled_midway(board, spec):
         return board.start(spec)
     finally:
         board.launch = original_launch
+
+
+def per_image_spec(out_dir, name="s2-per-image") -> JobSpec:
+    return JobSpec.from_dict({
+        "version": 1, "name": name, "kind": "collection",
+        "source": {"type": "collection", "asset_id": "SANDBOX/S2_SR", "start": "2019-06-01",
+                   "end": "2019-07-01", "bands": ["B4", "B3", "B2"], "mode": "per_image"},
+        "region": {"type": "bbox", "bbox": [-8.45, 38.43, -8.44, 38.44], "crs": "EPSG:4326"},
+        "output": {"directory": str(out_dir), "format": "GEO_TIFF", "name": name},
+        "execution": {"max_concurrent_requests": 1}})
+
+
+def test_a_cancelled_job_of_many_files_loads_none_of_them_as_its_result(board, qgis_iface, tmp_path):
+    """One file per image, cancelled after the first: its finished files stay on disk and are
+    not added as if they were the job's result; the message says how many there are and what
+    Load and Resume do. Load shows them (saying the job is not finished); Resume completes the
+    job and each file is then one layer, none twice."""
+    from qgis.core import Qgis
+
+    bar = qgis_iface.messageBar()
+    bar.clear_messages()
+    entry = _cancelled_midway(board, per_image_spec(tmp_path / "out"), after_units=3)
+    assert entry.state == "cancelled", entry.message
+    assert 1 <= entry.files_done < entry.files_total, (entry.files_done, entry.files_total)
+    assert _group_layers("s2-per-image") == []
+    said = [m for m in bar.get_messages(Qgis.Info) if "s2-per-image" in m]
+    assert said and f"{entry.files_done} of {entry.files_total} file(s) kept, not loaded" in said[-1]
+    assert "Load shows them" in said[-1] and "Resume completes it" in said[-1]
+    assert len(entry.outputs) == entry.files_done  # what Load shows
+
+    board.load_results(entry.key)  # the Load button
+    shown = [lyr.source() for lyr in _group_layers("s2-per-image")]
+    assert sorted(shown) == sorted(entry.outputs)
+    assert any("is not finished" in m for m in bar.get_messages(Qgis.Info))
+
+    board.resume(entry.key)
+    assert entry.state == "completed", entry.message
+    rasters = [lyr.source() for lyr in _group_layers("s2-per-image") if lyr.type() == lyr.RasterLayer]
+    assert len(rasters) == len(set(rasters)) == entry.files_total >= 2
 
 
 def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tmp_path):
@@ -133,6 +180,9 @@ def test_jobs_survive_a_restart_and_are_offered_for_resume(board, qgis_iface, tm
 
     crashed = _cancelled_midway(board, dem_spec(tmp_path / "a", name="restartable", tile_size=64))
     cancelled = _cancelled_midway(board, dem_spec(tmp_path / "b", name="user-cancelled", tile_size=64))
+    from eeextract_plugin.gui.jobs import stopped_at_shutdown
+
+    assert stopped_at_shutdown() == []  # the user's Cancel: nothing to offer at the next start
     assert crashed.state == cancelled.state == "cancelled"
     # QGIS was killed while the first job ran: the registry says running, its process is gone.
     with Registry(default_registry_path(crashed.workdir)) as reg:
@@ -176,6 +226,19 @@ def test_jobs_running_when_qgis_closes_are_offered_at_the_next_start(board, qgis
     board.jobs[stopped.key] = JobEntry(key=stopped.key, name="closing", workdir=stopped.workdir,
                                        job_id=stopped.job_id, task=RunningTask())
     board.shutdown()  # plugin unload as QGIS closes
+    assert stopped_at_shutdown() == [stopped.job_id]
+    plugin = eeextract_plugin.classFactory(qgis_iface)
+    assert [j.id for j in plugin.unfinished_jobs()] == [stopped.job_id]
+
+
+def test_a_job_qgis_cancels_as_it_closes_is_offered_at_the_next_start(board, qgis_iface, tmp_path):
+    """QGIS closed with a job running asks to cancel its tasks: that run is stopped, not
+    cancelled by the user, and the next start offers it."""
+    import eeextract_plugin
+    from eeextract_plugin.gui.jobs import stopped_at_shutdown
+
+    stopped = _cancelled_midway(board, dem_spec(tmp_path / "a", name="closing", tile_size=64), by="qgis")
+    assert stopped.state == "cancelled"
     assert stopped_at_shutdown() == [stopped.job_id]
     plugin = eeextract_plugin.classFactory(qgis_iface)
     assert [j.id for j in plugin.unfinished_jobs()] == [stopped.job_id]

@@ -32,10 +32,15 @@ def test_settings_round_trip_and_are_shared_with_processing(clean_settings):
 
 
 def test_validation_names_the_setting(clean_settings):
-    with pytest.raises(qs.SettingsError, match="Cloud project"):
+    """Named by the settings dialog's labels; outside the dialog, also where the setting is."""
+    with pytest.raises(qs.SettingsError, match="^Cloud project: required") as raised:
         qs.ConnectionSettings(mode=qs.MODE_PERSISTENT).validate()
-    with pytest.raises(qs.SettingsError, match="concurrency"):
+    assert "Settings" not in str(raised.value)  # shown inside Settings itself, beside the field
+    assert raised.value.outside().endswith("(EE Extract settings → Cloud project)")
+    with pytest.raises(qs.SettingsError, match="^Concurrent requests: "):
         qs.ConnectionSettings(mode=qs.MODE_SANDBOX, concurrency=0).validate()
+    with pytest.raises(qs.SettingsError, match="^Dask scheduler: must be a scheduler address"):
+        qs.ConnectionSettings(mode=qs.MODE_SANDBOX, engine="dask", dask_scheduler="host:8786").validate()
     qs.ConnectionSettings(mode=qs.MODE_SANDBOX).validate()
 
 
