@@ -5,6 +5,7 @@ Every user-visible string of the QGIS side goes through :func:`tr`::
     tr("Run")                                        # a plain string
     tr("Job {name} finished.").format(name=name)     # values: placeholders, never concatenation
     tr("%n file(s)", None, count)                    # plurals: Qt's %n and the count, positional
+    tr("%Ln request(s)", None, count)                # %Ln: the count with the locale's separators
     tr("Open", "a job file")                         # the same English for two meanings
 
 Those are the forms ``pylupdate5`` extracts (``make translations``; see
@@ -53,7 +54,7 @@ _installed: List[object] = []  # the translator this plugin installed (at most o
 def tr(text: str, disambiguation: Optional[str] = None, n: int = -1) -> str:
     """``text`` in QGIS's language (the English ``text`` when there is no translation)."""
     if QCoreApplication is None:  # pragma: no cover - without Qt
-        return text.replace("%n", str(n)) if n >= 0 else text
+        return text.replace("%Ln", f"{n:,}").replace("%n", str(n)) if n >= 0 else text
     return QCoreApplication.translate(CONTEXT, text, disambiguation, n)
 
 
