@@ -9,6 +9,7 @@ unfinished ones are offered for resume.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -25,8 +26,9 @@ from eeextract_plugin.core import runner
 from eeextract_plugin.core.errors import BadInput, EEExtractError, JobNotFound, SessionError
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.status import RESUMABLE, JobStatus
-from eeextract_plugin.core.wording import format_duration, format_measured, format_rate
+from eeextract_plugin.core.wording import format_duration, format_rate
 from eeextract_plugin.gui.messages import form_message, reword
+from eeextract_plugin.i18n import PLUGIN_NAME, number, tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
 
@@ -66,8 +68,8 @@ class JobEntry:
 
     def state_text(self) -> str:
         if self.state == "queued" and self.phase:
-            return self.phase
-        return self.state.replace("_", " ")
+            return phase_text(self.phase)
+        return state_label(self.state)
 
     def eta_text(self) -> str:
         if self.eta_s is None or self.state not in ACTIVE:
@@ -75,11 +77,29 @@ class JobEntry:
         return format_duration(self.eta_s)
 
 
+# What a starting job is doing before its first unit (ids; the list shows phase_text()).
 PHASE_STARTING = "starting"
 PHASE_WAITING = "waiting for the cancelled run to stop"
 PHASE_CONNECTING = "connecting to Earth Engine"
 PHASE_PLANNING = "planning: asking Earth Engine about the source"
 PHASE_RESUMING = "resuming: reading what is done"
+
+
+def phase_text(phase: str) -> str:
+    """A phase in the user's language."""
+    return {PHASE_STARTING: tr("starting"),
+            PHASE_WAITING: tr("waiting for the cancelled run to stop"),
+            PHASE_CONNECTING: tr("connecting to Earth Engine"),
+            PHASE_PLANNING: tr("planning: asking Earth Engine about the source"),
+            PHASE_RESUMING: tr("resuming: reading what is done")}.get(phase, phase)
+
+
+def state_label(state: str) -> str:
+    """A job's state (the registry's word) in the user's language."""
+    return {"planned": tr("planned"), "queued": tr("queued"), "running": tr("running"),
+            "cancelling": tr("cancelling"), "cancelled": tr("cancelled"), "failed": tr("failed"),
+            "completed": tr("completed"), "completed_with_failures": tr("completed with failures"),
+            "interrupted": tr("interrupted"), "not started": tr("not started")}.get(state, state.replace("_", " "))
 
 WORKDIRS_KEY = "eeextract/workdirs"
 STOPPED_KEY = "eeextract/stopped_at_shutdown"  # job ids stopped because QGIS closed
@@ -172,7 +192,7 @@ class JobBoard(QObject):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self._bar(f"Cannot start: {exc}", Qgis.Warning)
+            self._bar(tr("Cannot start: {error}").format(error=exc), Qgis.Warning)
             return None
         self._counter += 1
         workdir = str(runner.default_workdir(spec))
@@ -203,7 +223,7 @@ class JobBoard(QObject):
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
-            self._bar(f"Cannot resume: {exc}", Qgis.Warning)
+            self._bar(tr("Cannot resume: {error}").format(error=exc), Qgis.Warning)
             return None
         workdir, job_id = entry.workdir, entry.job_id
         previous, entry.winding_down = entry.winding_down, None
@@ -305,15 +325,16 @@ class JobBoard(QObject):
         if entry.load_results and entry.outputs:
             self.load_results(key, result)
         if entry.state == "completed":
-            where = f" in {entry.output_dir}" if entry.output_dir else ""
-            self._bar(f"Job {entry.name} finished: {len(entry.outputs)} file(s){where}.", Qgis.Success)
+            text = (tr("Job {name} finished: %Ln file(s) in {folder}.", None, len(entry.outputs)) if entry.output_dir
+                    else tr("Job {name} finished: %Ln file(s).", None, len(entry.outputs)))
+            self._bar(text.format(name=entry.name, folder=entry.output_dir), Qgis.Success)
         elif entry.state == "cancelled":
-            self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.",
-                      Qgis.Info)
+            self._bar(_cancelled_text(entry.name), Qgis.Info)
         else:
             log.error("job %s: %s: %s", entry.name, entry.state, entry.message)
-            self._bar(f"Job {entry.name} {entry.state.replace('_', ' ')}: {reword(entry.message)}",
-                      Qgis.Critical if entry.state == "failed" else Qgis.Warning)
+            self._bar(tr("Job {name} {state}: {message}").format(
+                name=entry.name, state=state_label(entry.state), message=reword(entry.message)),
+                Qgis.Critical if entry.state == "failed" else Qgis.Warning)
         self.refresh_entry(key)
         self.changed.emit(key)
         self.jobFinished.emit(key, entry.state)
@@ -327,7 +348,8 @@ class JobBoard(QObject):
             # list, nothing to resume; said in the form's words.
             log.warning("job %s not started: %s", entry.name, message)
             del self.jobs[key]
-            self._bar(f"Job {entry.name} not started: {form_message(error)}", Qgis.Warning)
+            self._bar(tr("Job {name} not started: {message}").format(name=entry.name, message=form_message(error)),
+                      Qgis.Warning)
             self.changed.emit("")
             self.jobFinished.emit(key, "not started")
             return
@@ -335,7 +357,7 @@ class JobBoard(QObject):
         entry.eta_s = None
         entry.message = message
         log.error("job %s failed: %s\n%s", entry.name, message, details)
-        self._bar(f"Job {entry.name} failed: {reword(message)}", Qgis.Critical)
+        self._bar(tr("Job {name} failed: {message}").format(name=entry.name, message=reword(message)), Qgis.Critical)
         self.changed.emit(key)
         self.jobFinished.emit(key, "failed")
 
@@ -346,7 +368,7 @@ class JobBoard(QObject):
         entry.state = "cancelled"
         entry.eta_s = None
         log.info("job %s cancelled; finished units are kept, resume to complete it", entry.name)
-        self._bar(f"Job {entry.name} cancelled. Finished units are kept: Resume completes it.", Qgis.Info)
+        self._bar(_cancelled_text(entry.name), Qgis.Info)
         self.refresh_entry(key)
         self.changed.emit(key)
         self.jobFinished.emit(key, "cancelled")
@@ -372,7 +394,8 @@ class JobBoard(QObject):
             try:
                 result = runner.result_of(entry.job_id, entry.workdir)
             except (JobNotFound, OSError, EEExtractError) as exc:
-                self._bar(f"Cannot load the results of {entry.name}: {exc}", Qgis.Warning)
+                self._bar(tr("Cannot load the results of {name}: {error}").format(name=entry.name, error=exc),
+                          Qgis.Warning)
                 return []
         if result is None:
             return []
@@ -397,7 +420,8 @@ class JobBoard(QObject):
         added: List[Any] = []
         if zones is None:
             uri = zonal.polygons + (f"|layername={zonal.layer}" if zonal.layer else "")
-            zones = layers.load_table(uri, self.project, group, job_id, name=f"{entry.name} zones")
+            zones = layers.load_table(uri, self.project, group, job_id,
+                                      name=tr("{job} zones").format(job=entry.name))
             if zones is not None:
                 added.append(zones)
         existing = {lyr.source() for lyr in self.project.mapLayers().values()}
@@ -421,7 +445,7 @@ class JobBoard(QObject):
 
     def _bar(self, text: str, level: Any) -> None:
         try:
-            self.iface.messageBar().pushMessage("EE Extract", text, level=level, duration=8)
+            self.iface.messageBar().pushMessage(PLUGIN_NAME, text, level=level, duration=8)
         except Exception:  # noqa: BLE001
             log.info("%s", text)
 
@@ -450,6 +474,10 @@ class JobBoard(QObject):
                 entry.task = None
         if stopped:  # offered for resume when QGIS starts again
             set_stopped_at_shutdown(sorted(set(stopped_at_shutdown()) | set(stopped)))
+
+
+def _cancelled_text(name: str) -> str:
+    return tr("Job {name} cancelled. Finished units are kept: Resume completes it.").format(name=name)
 
 
 def _list_jobs(workdir: str) -> List[JobStatus]:
@@ -515,11 +543,9 @@ class JobsView(QObject):
                 self.form.treeJobs.insertTopLevelItem(0, item)
                 self.items[jid] = item
             item.setText(0, entry.name)
-            item.setToolTip(0, f"{entry.job_id or 'planning…'}\n{entry.spec_path}")
+            item.setToolTip(0, f"{entry.job_id or tr('planning…')}\n{entry.spec_path}")
             item.setText(1, entry.state_text())
-            failed = f", {entry.units_failed} failed" if entry.units_failed else ""
-            units = f" ({entry.units_done}/{entry.units_total}{failed})" if entry.units_total else ""
-            text = f"{100 * entry.fraction:.0f}%{units}"
+            text = progress_text(entry)
             item.setToolTip(2, text)  # drawn by the bar only: the item's own text showed under it
             bar = self.form.treeJobs.itemWidget(item, 2)
             if bar is None:
@@ -548,18 +574,44 @@ class JobsView(QObject):
         if entry is None:
             f.lblJobDetail.setText("")
             return
-        lines = [f"<b>{entry.name}</b> — {entry.job_id or 'planning…'}"]
+        lines = [f"<b>{entry.name}</b> — {entry.job_id or tr('planning…')}"]
         if entry.state == "running":
-            lines.append(format_measured(entry.run_units_done, entry.elapsed_s, entry.eta_s))
+            lines.append(measured_text(entry.run_units_done, entry.elapsed_s, entry.eta_s))
         elif entry.state == "queued" and entry.phase:
-            lines.append(entry.phase + " …")
+            lines.append(phase_text(entry.phase) + " …")
         if entry.message:
             lines.append(reword(entry.message))
         if entry.output_dir:
-            lines.append(f"Folder: {entry.output_dir}")
+            lines.append(tr("Folder: {folder}").format(folder=entry.output_dir))
         if entry.outputs:
-            names = [Path(p).name for p in entry.outputs[:4]]
-            more = f" and {len(entry.outputs) - 4} more" if len(entry.outputs) > 4 else ""
-            lines.append("Files: " + ", ".join(names) + more)
+            names = ", ".join(Path(p).name for p in entry.outputs[:4])
+            more = len(entry.outputs) - 4
+            lines.append(tr("Files: {names} and %Ln more", None, more).format(names=names) if more > 0
+                         else tr("Files: {names}").format(names=names))
         f.lblJobDetail.setText("<br>".join(lines))
+
+
+def progress_text(entry: JobEntry) -> str:
+    """The progress bar's text: percent, and units done of all (and failed)."""
+    percent = f"{100 * entry.fraction:.0f}%"
+    if not entry.units_total:
+        return percent
+    if entry.units_failed:
+        return tr("{percent} ({done}/{total}, {failed} failed)").format(
+            percent=percent, done=entry.units_done, total=entry.units_total, failed=entry.units_failed)
+    return f"{percent} ({entry.units_done}/{entry.units_total})"
+
+
+def measured_text(units_done: int, elapsed_s: Optional[float], eta_s: Optional[float]) -> str:
+    """What a running job has measured (the core's ``format_measured``, in the user's
+    language): its pace so far, and the time left at that pace."""
+    if not units_done or not elapsed_s:
+        return tr("measuring the first requests…")
+    per_unit = elapsed_s / units_done
+    each = number(per_unit, max(0, 1 - math.floor(math.log10(per_unit))))  # two significant digits
+    text = tr("measured: %Ln unit(s) in {elapsed} ({each} s each)", None, units_done).format(
+        elapsed=format_duration(elapsed_s), each=each)
+    if eta_s is None:
+        return text
+    return tr("{measured}; about {left} left at this pace").format(measured=text, left=format_duration(eta_s))
 
