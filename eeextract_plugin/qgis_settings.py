@@ -18,11 +18,12 @@ from typing import Any, Dict, Optional
 from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsSettings
 
 from eeextract_plugin.core.spec import DEFAULT_CONCURRENCY, MAX_CONCURRENCY  # the core's one rule
+from eeextract_plugin.i18n import tr
 
 log = logging.getLogger(__name__)
 
 SETTINGS_PREFIX = "eeextract"
-AUTH_CONFIG_NAME = "EE Extract service account"
+AUTH_CONFIG_NAME = "EE Extract service account"  # i18n: not translated (finds the config again)
 
 MODE_PERSISTENT = "persistent"
 MODE_SERVICE_ACCOUNT = "service_account"
@@ -31,12 +32,12 @@ MODE_CUSTOM_URL = "custom_url"
 MODES = (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT, MODE_SANDBOX, MODE_CUSTOM_URL)
 
 
-PERSISTENT_GUIDANCE = (
-    "Uses your Google account's Earth Engine credentials: <b>Sign in with Google</b> below (your "
-    "browser opens Google's consent page), or those the Earth Engine command line saved "
-    "(<code>earthengine authenticate</code>) — the two share one file. The Cloud project must "
-    "have the Earth Engine API enabled; <b>Check project</b> makes one call to see that it does."
-)
+def persistent_guidance() -> str:
+    return tr(
+        "Uses your Google account's Earth Engine credentials: <b>Sign in with Google</b> below (your "
+        "browser opens Google's consent page), or those the Earth Engine command line saved "
+        "(<code>earthengine authenticate</code>) — the two share one file. The Cloud project must "
+        "have the Earth Engine API enabled; <b>Check project</b> makes one call to see that it does.")
 
 
 class SettingsError(ValueError):
@@ -61,20 +62,25 @@ class ConnectionSettings:
 
     def validate(self) -> None:
         if self.mode not in MODES:
-            raise SettingsError(f"connection mode: {self.mode!r} is not one of {', '.join(MODES)}")
+            raise SettingsError(tr("connection mode: {mode} is not one of {modes}").format(
+                mode=repr(self.mode), modes=", ".join(MODES)))
         if self.mode in (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT) and not self.project.strip():
-            raise SettingsError("Cloud project: required to use Earth Engine (Settings → Project)")
+            raise SettingsError(project_required())
         if self.mode == MODE_CUSTOM_URL and not self.custom_url.strip().startswith(("http://", "https://")):
-            raise SettingsError("custom URL: must start with http:// or https://")
+            raise SettingsError(tr("custom URL: must start with http:// or https://"))
         if self.mode == MODE_SERVICE_ACCOUNT and not self.service_account_authcfg:
-            raise SettingsError("service account: no key stored yet (Settings → Key file)")
+            raise SettingsError(tr("service account: no key stored yet (Settings → Key file)"))
         if not 1 <= int(self.concurrency) <= MAX_CONCURRENCY:
-            raise SettingsError(f"concurrency: must be between 1 and {MAX_CONCURRENCY}")
+            raise SettingsError(tr("concurrency: must be between 1 and {max}").format(max=MAX_CONCURRENCY))
 
     def effective_project(self) -> str:
         if self.mode in (MODE_SANDBOX,) and not self.project.strip():
             return "sandbox"
         return self.project.strip()
+
+
+def project_required() -> str:
+    return tr("Cloud project: required to use Earth Engine (Settings → Project)")
 
 
 def _key(name: str) -> str:
@@ -147,14 +153,15 @@ def read_key_file(path: str) -> Dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SettingsError(f"key file: cannot read {path}: {exc.strerror}") from None
+        raise SettingsError(tr("key file: cannot read {path}: {error}").format(path=path, error=exc.strerror)) from None
     except ValueError:
-        raise SettingsError(f"key file: {path} is not JSON") from None
+        raise SettingsError(tr("key file: {path} is not JSON").format(path=path)) from None
     if not isinstance(data, dict) or data.get("type") != "service_account":
-        raise SettingsError(f"key file: {path} is not a service-account key (type must be service_account)")
+        raise SettingsError(tr("key file: {path} is not a service-account key (type must be service_account)").format(
+            path=path))
     for needed in ("client_email", "private_key"):
         if not data.get(needed):
-            raise SettingsError(f"key file: {path} has no {needed}")
+            raise SettingsError(tr("key file: {path} has no {field}").format(path=path, field=needed))
     return data
 
 
@@ -166,9 +173,9 @@ def store_service_account_key(path: str, existing_authcfg: str = "") -> tuple[st
     key = read_key_file(path)
     manager = QgsApplication.authManager()
     if manager.isDisabled():
-        raise SettingsError("QGIS authentication database is disabled; cannot store the key")
+        raise SettingsError(tr("QGIS authentication database is disabled; cannot store the key"))
     if not manager.masterPasswordIsSet() and not manager.setMasterPassword(True):
-        raise SettingsError("QGIS master password not given; the key was not stored")
+        raise SettingsError(tr("QGIS master password not given; the key was not stored"))
     config = QgsAuthMethodConfig("Basic")
     if existing_authcfg:
         manager.loadAuthenticationConfig(existing_authcfg, config, False)
@@ -184,7 +191,7 @@ def store_service_account_key(path: str, existing_authcfg: str = "") -> tuple[st
         result = manager.storeAuthenticationConfig(config)
         ok = result[0] if isinstance(result, tuple) else bool(result)
     if not ok or not config.id():
-        raise SettingsError("QGIS authentication database refused to store the key")
+        raise SettingsError(tr("QGIS authentication database refused to store the key"))
     log.info("service-account key for %s stored in the QGIS auth database", key["client_email"])
     return config.id(), key["client_email"]
 
@@ -197,11 +204,11 @@ def load_service_account_key(authcfg: str) -> Dict[str, Any]:
     ok = result[0] if isinstance(result, tuple) else bool(result)
     password = config.config("password") if ok else ""
     if not password:
-        raise SettingsError("service account: the stored key was not found in the QGIS auth database")
+        raise SettingsError(tr("service account: the stored key was not found in the QGIS auth database"))
     try:
         return json.loads(password)
     except ValueError:
-        raise SettingsError("service account: the stored key is not valid JSON") from None
+        raise SettingsError(tr("service account: the stored key is not valid JSON")) from None
 
 
 def remove_service_account_key(authcfg: str) -> None:

@@ -17,13 +17,12 @@ from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin import qgis_zonal
 from eeextract_plugin.auth import google_oauth as oauth
 from eeextract_plugin.auth.widget import SignInRow
+from eeextract_plugin.i18n import tr
 
-ENGINE_LABELS = {
-    "auto": "Automatic (the job's engine when it is safe in QGIS, else QGIS's)",
-    "qgis": "QGIS's zonal statistics",
-    "exactextract": "exactextract",
-    "rasterstats": "rasterstats",
-}
+
+def engine_labels():
+    return {"auto": tr("Automatic (the job's engine when it is safe in QGIS, else QGIS's)"),
+            "qgis": tr("QGIS's zonal statistics"), "exactextract": "exactextract", "rasterstats": "rasterstats"}
 
 
 class SettingsExtras:
@@ -39,14 +38,15 @@ class SettingsExtras:
                                  endpoint=self._endpoint, endpoints=endpoints,
                                  launch=lambda task: dialog.launch(task),
                                  on_signed_in=self._signed_in, **kwargs)
-        self.lblAccount = QLabel("Google account", dialog)
+        self.lblAccount = QLabel(tr("Google account"), dialog)
         grid.addWidget(self.lblAccount, row, 0)
         grid.addWidget(self.sign_in, row, 1)
 
         self.cmbZonalEngine = QComboBox(dialog)
         self.cmbZonalEngine.setObjectName("cmbZonalEngineSetting")
+        labels = engine_labels()
         for value in qgis_zonal.CHOICES:
-            self.cmbZonalEngine.addItem(ENGINE_LABELS.get(value, value), value)
+            self.cmbZonalEngine.addItem(labels.get(value, value), value)
         current = qgis_zonal.load_engine_setting()
         self.cmbZonalEngine.setCurrentIndex(max(0, self.cmbZonalEngine.findData(current)))
         self.lblZonal = QLabel(dialog)
@@ -57,7 +57,7 @@ class SettingsExtras:
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.cmbZonalEngine, 0)
         column.addWidget(self.lblZonal, 1)
-        grid.addWidget(QLabel("Zonal statistics", dialog), row + 1, 0)
+        grid.addWidget(QLabel(tr("Zonal statistics"), dialog), row + 1, 0)
         grid.addWidget(box, row + 1, 1)
         self.cmbZonalEngine.currentIndexChanged.connect(self._engine_changed)
         self._engine_changed()
@@ -86,7 +86,7 @@ class SettingsExtras:
             problem = sandbox_problem()
             if problem:
                 label = self.dialog.lblGuidance
-                label.setText(label.text() + f"<br><b>Not available here</b>: {problem}.")
+                label.setText(label.text() + "<br>" + tr("<b>Not available here</b>: {problem}.").format(problem=problem))
 
     def _engine_changed(self, *_args: Any) -> None:
         self.lblZonal.setText(qgis_zonal.engine_report(self.cmbZonalEngine.currentData()))

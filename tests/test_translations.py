@@ -53,7 +53,7 @@ TEXT_KEYWORDS = {"text", "title", "message", "caption", "filter", "description",
 TEXT_CLASSES = re.compile(
     r"^(QAction|QPushButton|QCheckBox|QLabel|QRadioButton|QGroupBox|QToolButton|QMenu|QgsDockWidget"
     r"|QgsProcessingParameter\w+|QgsProcessingOutput\w+|QgsProcessingException|QgsTask|CallableTask"
-    r"|SettingsError|FormError|BadInput|SessionError|Cancelled|SignInError|SignInRefused|SignInCancelled"
+    r"|SettingsError|FormError|BadInput|SessionError|Cancelled|SignInError|SignInRefused|SignInCancelled|ZonalError"
     r"|QgsMessageBarItem)$")
 #: Where a class's text arguments start (parameters and outputs: after their name).
 TEXT_FROM = {"QgsProcessingParameter": 1, "QgsProcessingOutput": 1}
