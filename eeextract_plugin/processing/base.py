@@ -1,9 +1,10 @@
 """What every EE Extract algorithm shares: connection parameters, parameter → spec helpers,
 the run wrapper that maps the engine's progress, cancellation and errors onto Processing.
 
-An algorithm subclass defines ``NAME``, ``DISPLAY_NAME``, ``GROUP``/``GROUP_ID``, ``HELP``,
-``define_parameters()`` and ``execute(parameters, context, feedback)``; ``execute`` translates the
-parameters into the engine's job spec and calls the engine, nothing more (SLYR's rule).
+An algorithm subclass defines ``NAME``, ``GROUP`` (an id), ``displayName()`` and ``help_text()``
+(in the user's language: :func:`~eeextract_plugin.i18n.tr`), ``define_parameters()`` and
+``execute(parameters, context, feedback)``; ``execute`` translates the parameters into the engine's
+job spec and calls the engine, nothing more (SLYR's rule).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.runner import default_workdir, resumable_job, resume_job, run_job
 from eeextract_plugin.core.spec import MAX_CONCURRENCY, REDUCERS, JobSpec
+from eeextract_plugin.i18n import number, tr
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
 from eeextract_plugin.processing.messages import parameter_message, reword_fields
@@ -50,27 +52,31 @@ from eeextract_plugin.processing.provider import ICON
 
 log = logging.getLogger(__name__)
 
-GROUP_EXTRACT = ("extract", "Extract from Earth Engine")
-GROUP_TABLES = ("tables", "Statistics and tables")
+# The algorithms' groups: ids (stable in models), named in the user's language by group_name().
+GROUP_EXTRACT = "extract"
+GROUP_TABLES = "tables"
 
-CONNECTION_HELP = (
-    "<h3>Earth Engine connection</h3>"
-    "<p>The connection comes from the advanced parameters <i>Earth Engine URL</i>, <i>Cloud "
-    "project</i> and <i>Credentials</i> when set; otherwise from the environment variables "
-    "<code>EEEXTRACT_URL</code>, <code>EEEXTRACT_PROJECT</code>, <code>EEEXTRACT_CREDENTIALS</code> "
-    "(useful with <code>qgis_process</code>); otherwise from the plugin's connection settings. "
-    "All rows of a batch share one Earth Engine session.</p>"
-    "<h3>Cancel and resume</h3>"
-    "<p>Cancelling stops the job; finished parts are kept. Running the algorithm again with the "
-    "same parameters resumes it and fetches only what is missing.</p>"
-)
+
+def group_name(group_id: str) -> str:
+    return {GROUP_EXTRACT: tr("Extract from Earth Engine"), GROUP_TABLES: tr("Statistics and tables")}[group_id]
+
+
+def connection_help() -> str:
+    return (
+        tr("<h3>Earth Engine connection</h3>"
+           "<p>The connection comes from the advanced parameters <i>Earth Engine URL</i>, <i>Cloud "
+           "project</i> and <i>Credentials</i> when set; otherwise from the environment variables "
+           "<code>EEEXTRACT_URL</code>, <code>EEEXTRACT_PROJECT</code>, <code>EEEXTRACT_CREDENTIALS</code> "
+           "(useful with <code>qgis_process</code>); otherwise from the plugin's connection settings. "
+           "All rows of a batch share one Earth Engine session.</p>")
+        + tr("<h3>Cancel and resume</h3>"
+             "<p>Cancelling stops the job; finished parts are kept. Running the algorithm again with the "
+             "same parameters resumes it and fetches only what is missing.</p>"))
 
 
 class EEExtractAlgorithm(QgsProcessingAlgorithm):
     NAME = ""
-    DISPLAY_NAME = ""
     GROUP = GROUP_EXTRACT
-    HELP = ""
     TAGS: Tuple[str, ...] = ()
     #: Whether the algorithm talks to Earth Engine (adds the connection parameters).
     USES_EARTH_ENGINE = True
@@ -87,20 +93,23 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def name(self) -> str:
         return self.NAME
 
-    def displayName(self) -> str:
-        return self.DISPLAY_NAME
+    def displayName(self) -> str:  # pragma: no cover - every algorithm names itself
+        raise NotImplementedError
 
     def group(self) -> str:
-        return self.GROUP[1]
+        return group_name(self.GROUP)
 
     def groupId(self) -> str:
-        return self.GROUP[0]
+        return self.GROUP
 
     def tags(self) -> List[str]:
         return ["earth engine", "gee", "google", *self.TAGS]
 
+    def help_text(self) -> str:  # pragma: no cover - every algorithm says what it does
+        raise NotImplementedError
+
     def shortHelpString(self) -> str:
-        return self.HELP + (CONNECTION_HELP if self.USES_EARTH_ENGINE else "")
+        return self.help_text() + (connection_help() if self.USES_EARTH_ENGINE else "")
 
     def icon(self) -> QIcon:
         return QIcon(str(ICON))
@@ -146,14 +155,15 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             except QgsProcessingException as error:
                 outcome["message"] = str(error)
             except Cancelled as error:
-                outcome["message"] = str(error) or "Cancelled."
+                outcome["message"] = str(error) or tr("Cancelled.")
             except BadInput as error:  # the user's input: said in the dialog's words, no traceback
                 outcome["message"] = parameter_message(self, error)
             except EEExtractError as error:  # no session, a job Earth Engine refuses: no traceback
                 outcome["message"] = reword_fields(self, describe_error(error))
             except Exception as error:  # a bug: its traceback for the log's debug view
                 feedback.pushDebugInfo(traceback.format_exc())
-                outcome["message"] = ("Cancelled: " if feedback.isCanceled() else "") + describe_error(error)
+                outcome["message"] = (tr("Cancelled: {error}") if feedback.isCanceled() else "{error}").format(
+                    error=describe_error(error))
         if "results" in outcome:
             return outcome["results"]
         # Raised outside the handlers, chained to nothing, with this frame holding no reference to
@@ -170,30 +180,18 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(parameter)
 
     def _add_connection_parameters(self) -> None:
-        self.add_advanced(
-            QgsProcessingParameterString(
-                self.EE_URL, "Earth Engine URL (empty: settings / EEEXTRACT_URL)", optional=True
-            )
-        )
-        self.add_advanced(
-            QgsProcessingParameterString(
-                self.EE_PROJECT, "Cloud project (empty: settings / EEEXTRACT_PROJECT)", optional=True
-            )
-        )
-        self.add_advanced(
-            QgsProcessingParameterString(
-                self.EE_CREDENTIALS,
-                "Credentials: persistent, none, or a service-account key file (empty: settings)",
-                optional=True,
-            )
-        )
-        self.add_advanced(
-            QgsProcessingParameterNumber(
-                self.CONCURRENCY, "Project's concurrent requests (0: the plugin's setting; Earth Engine's default quota is 40)",
-                type=QgsProcessingParameterNumber.Integer, minValue=0, maxValue=MAX_CONCURRENCY, defaultValue=0,
-                optional=True,
-            )
-        )
+        self.add_advanced(QgsProcessingParameterString(
+            self.EE_URL, tr("Earth Engine URL (empty: settings / EEEXTRACT_URL)"), optional=True))
+        self.add_advanced(QgsProcessingParameterString(
+            self.EE_PROJECT, tr("Cloud project (empty: settings / EEEXTRACT_PROJECT)"), optional=True))
+        self.add_advanced(QgsProcessingParameterString(
+            self.EE_CREDENTIALS, tr("Credentials: persistent, none, or a service-account key file (empty: settings)"),
+            optional=True))
+        self.add_advanced(QgsProcessingParameterNumber(
+            self.CONCURRENCY,
+            tr("Project's concurrent requests (0: the plugin's setting; Earth Engine's default quota is 40)"),
+            type=QgsProcessingParameterNumber.Integer, minValue=0, maxValue=MAX_CONCURRENCY, defaultValue=0,
+            optional=True))
 
     # -- translation helpers ----------------------------------------------------------------
     def output_path(self, parameters: Dict[str, Any], name: str, context: QgsProcessingContext) -> str:
@@ -236,7 +234,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             try:
                 self._connection = self.connection(parameters, context)
             except Exception as error:  # noqa: BLE001 - reported by session()
-                self._connection_error = f"Earth Engine connection: {error}"
+                self._connection_error = tr("Earth Engine connection: {error}").format(error=error)
         return True
 
     def session(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback) -> Any:
@@ -244,13 +242,13 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         if getattr(self, "_connection_error", None):
             raise QgsProcessingException(self._connection_error)
         connection = getattr(self, "_connection", None) or self.connection(parameters, context)
-        feedback.pushInfo(f"Earth Engine: {connection.describe()}")
+        feedback.pushInfo(tr("Earth Engine: {connection}").format(connection=connection.describe()))
         return open_session(connection)
 
     @staticmethod
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
-            raise Cancelled("Cancelled by the user.")
+            raise Cancelled(tr("Cancelled by the user."))
 
 
 #: The smallest size at which an algorithm dialog shows its fields and help without cutting.
@@ -315,7 +313,7 @@ def _release_finished_frames() -> None:
 def crs_code(crs: QgsCoordinateReferenceSystem) -> str:
     """An EE-friendly CRS string: the authority code when there is one, else WKT."""
     if not crs.isValid():
-        raise QgsProcessingException("The CRS is not valid.")
+        raise QgsProcessingException(tr("The CRS is not valid."))
     authid = crs.authid()
     if authid and ":" in authid and not authid.upper().startswith("USER:"):
         return authid
@@ -377,16 +375,20 @@ def work_folder(output: str) -> Path:
 # -- parameter blocks shared by the extraction algorithms -------------------------------------
 
 REDUCER_CHOICES = REDUCERS  # the spec's reducers (core.spec); "median" is the default here
-SOURCE_HELP = (
-    "<p><b>Asset ID</b>: an Earth Engine image (or, where dates are given, image collection) ID, "
-    "e.g. <code>COPERNICUS/S2_SR_HARMONIZED</code>. <b>Expression</b> (advanced): instead of an "
-    "asset, the JSON the Python client produces with "
-    "<code>ee.serializer.encode(obj, for_cloud_api=True)</code> — never Python source.</p>"
-)
-GRID_HELP = (
-    "<p><b>CRS</b> and <b>scale</b> (output CRS units per pixel): empty or 0 keep the source's "
-    "native grid; pixels are snapped to the native grid when CRS and scale allow.</p>"
-)
+
+
+def source_help() -> str:
+    return tr(
+        "<p><b>Asset ID</b>: an Earth Engine image (or, where dates are given, image collection) ID, "
+        "e.g. <code>COPERNICUS/S2_SR_HARMONIZED</code>. <b>Expression</b> (advanced): instead of an "
+        "asset, the JSON the Python client produces with "
+        "<code>ee.serializer.encode(obj, for_cloud_api=True)</code> — never Python source.</p>")
+
+
+def grid_help() -> str:
+    return tr(
+        "<p><b>CRS</b> and <b>scale</b> (output CRS units per pixel): empty or 0 keep the source's "
+        "native grid; pixels are snapped to the native grid when CRS and scale allow.</p>")
 
 
 class EngineJobAlgorithm(EEExtractAlgorithm):
@@ -411,31 +413,31 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
     KIND = "mosaic"
 
     # -- parameter blocks -------------------------------------------------------------------
-    def add_source_parameters(self, asset_label: str = "Asset ID", expression: bool = True,
+    def add_source_parameters(self, asset_label: Optional[str] = None, expression: bool = True,
                               dates: bool = False, dates_optional: bool = True,
                               reducer: bool = False, reducer_default: str = "median") -> None:
-        self.addParameter(QgsProcessingParameterString(self.ASSET, asset_label, optional=expression))
+        self.addParameter(QgsProcessingParameterString(self.ASSET, asset_label or tr("Asset ID"), optional=expression))
         self.addParameter(
-            QgsProcessingParameterString(self.BANDS, "Bands (comma separated; empty: all)", optional=True)
+            QgsProcessingParameterString(self.BANDS, tr("Bands (comma separated; empty: all)"), optional=True)
         )
         if dates:
             self.addParameter(QgsProcessingParameterString(
-                self.START, "Start date (YYYY-MM-DD, inclusive)", optional=dates_optional))
+                self.START, tr("Start date (YYYY-MM-DD, inclusive)"), optional=dates_optional))
             self.addParameter(QgsProcessingParameterString(
-                self.END, "End date (YYYY-MM-DD, exclusive)", optional=dates_optional))
+                self.END, tr("End date (YYYY-MM-DD, exclusive)"), optional=dates_optional))
         if reducer:
-            self.addParameter(static_enum(self.REDUCER, "Reducer", REDUCER_CHOICES, reducer_default))
+            self.addParameter(static_enum(self.REDUCER, tr("Reducer"), REDUCER_CHOICES, reducer_default))
         if expression:
             expr = QgsProcessingParameterString(
-                self.EXPRESSION, "Expression (serialized JSON, instead of an asset ID)",
+                self.EXPRESSION, tr("Expression (serialized JSON, instead of an asset ID)"),
                 multiLine=True, optional=True)
             self.add_advanced(expr)
 
     def add_grid_parameters(self, scale_default: float = 0.0) -> None:
         self.addParameter(QgsProcessingParameterCrs(
-            self.CRS, "Output CRS (empty: the source's)", optional=True))
+            self.CRS, tr("Output CRS (empty: the source's)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            self.SCALE, "Scale: output CRS units per pixel (0: the source's)",
+            self.SCALE, tr("Scale: output CRS units per pixel (0: the source's)"),
             type=QgsProcessingParameterNumber.Double, minValue=0.0, defaultValue=scale_default,
             optional=True))
 
@@ -443,7 +445,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
 
     def add_nodata_parameter(self) -> None:
         self.add_advanced(QgsProcessingParameterNumber(
-            self.NODATA, "NoData value for masked pixels (empty: none)",
+            self.NODATA, tr("NoData value for masked pixels (empty: none)"),
             type=QgsProcessingParameterNumber.Double, optional=True))
 
     def nodata(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[float]:
@@ -452,11 +454,12 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         return self.parameterAsDouble(parameters, self.NODATA, context)
 
     def add_extent_parameter(self) -> None:
-        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, "Extent (with its CRS)"))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent (with its CRS)")))
 
-    def add_id_field_parameter(self, parent: str, label: str = "Id field (names the outputs)") -> None:
+    def add_id_field_parameter(self, parent: str, label: Optional[str] = None) -> None:
         self.addParameter(QgsProcessingParameterField(
-            self.ID_FIELD, label, parentLayerParameterName=parent, optional=True))
+            self.ID_FIELD, label or tr("Id field (names the outputs)"), parentLayerParameterName=parent,
+            optional=True))
 
     # -- translation --------------------------------------------------------------------------
     def composite_source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
@@ -482,7 +485,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         ``result.rasters`` or ``result.tables``); ``what`` names it in the error."""
         found = [p for p in paths if p.endswith(suffix)]
         if len(found) != 1:
-            raise QgsProcessingException(f"Expected one {what}, the engine wrote {paths}")
+            raise QgsProcessingException(tr("Expected one {what}, the engine wrote {paths}").format(
+                what=what, paths=paths))
         return found[0]
 
     def source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext,
@@ -498,9 +502,9 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             start = self.parameterAsString(parameters, self.START, context).strip()
             end = self.parameterAsString(parameters, self.END, context).strip()
         if asset and expression:
-            raise QgsProcessingException("Give an asset ID or an expression, not both.")
+            raise QgsProcessingException(tr("Give an asset ID or an expression, not both."))
         if not asset and not expression:
-            raise QgsProcessingException("An asset ID (or an expression) is required.")
+            raise QgsProcessingException(tr("An asset ID (or an expression) is required."))
         source: Dict[str, Any]
         if expression:
             source = {"type": "expression", "expression": expression}
@@ -532,7 +536,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         rectangle = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         if rectangle.isNull() or rectangle.isEmpty():
-            raise QgsProcessingException("The extent is empty.")
+            raise QgsProcessingException(tr("The extent is empty."))
         if not crs.isValid():
             crs = QgsCoordinateReferenceSystem("EPSG:4326")
         return {"type": "bbox", "bbox": bbox_list(rectangle), "crs": crs_code(crs)}
@@ -542,11 +546,12 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         """A vector parameter as a file the engine reads (QGIS writes a copy when it must:
         memory layers, selections, other providers)."""
         source = self.parameterAsSource(parameters, name, context)
+        label = self.parameterDefinition(name).description()
         if source is None:
-            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: cannot read the layer.")
+            raise QgsProcessingException(tr("{parameter}: cannot read the layer.").format(parameter=label))
         if source.featureCount() == 0:
-            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: the layer has no "
-                                         "features (or none selected): choose one that has some.")
+            raise QgsProcessingException(tr("{parameter}: the layer has no features (or none selected): choose "
+                                            "one that has some.").format(parameter=label))
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, ["gpkg", "geojson", "shp"], "gpkg", feedback
         )
@@ -564,15 +569,15 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
 
     def add_filter_parameters(self) -> None:
         self.addParameter(QgsProcessingParameterString(
-            self.FILTER, "Image property filters, e.g. CLOUDY_PIXEL_PERCENTAGE < 20; SPACECRAFT == S2A",
+            self.FILTER, tr("Image property filters, e.g. CLOUDY_PIXEL_PERCENTAGE < 20; SPACECRAFT == S2A"),
             optional=True))
         self.addParameter(QgsProcessingParameterString(
-            self.NORMALIZED_DIFFERENCE, "Normalized difference of two bands, e.g. B8,B4 (optional)",
+            self.NORMALIZED_DIFFERENCE, tr("Normalized difference of two bands, e.g. B8,B4 (optional)"),
             optional=True))
         self.add_advanced(QgsProcessingParameterString(
-            self.INDEX_NAME, "Name of the normalized difference band", defaultValue="NDVI", optional=True))
+            self.INDEX_NAME, tr("Name of the normalized difference band"), defaultValue="NDVI", optional=True))
         self.add_advanced(QgsProcessingParameterNumber(
-            self.MAX_IMAGES, "At most this many images (0: no limit)",
+            self.MAX_IMAGES, tr("At most this many images (0: no limit)"),
             type=QgsProcessingParameterNumber.Integer, minValue=0, defaultValue=0, optional=True))
 
     def collection_options(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
@@ -584,7 +589,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         nd = split_list(self.parameterAsString(parameters, self.NORMALIZED_DIFFERENCE, context))
         if nd:
             if len(nd) != 2:
-                raise QgsProcessingException("The normalized difference needs exactly two bands, e.g. B8,B4.")
+                raise QgsProcessingException(tr("The normalized difference needs exactly two bands, e.g. B8,B4."))
             name = self.parameterAsString(parameters, self.INDEX_NAME, context).strip() or "NDVI"
             options["index"] = {"name": name, "normalized_difference": nd}
         if parameters.get(self.MAX_IMAGES) not in (None, ""):
@@ -634,16 +639,18 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             raise
         workdir = getattr(result, "workdir", "")
         if not result.ok:
-            where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"
+            where = tr("job {job}, state kept in {folder}: it can be resumed").format(job=result.job_id, folder=workdir)
             if result.state == "cancelled" or feedback.isCanceled():
-                raise QgsProcessingException(f"Cancelled after {result.units_done} of "
-                                             f"{result.units_total} units{where}")
-            raise QgsProcessingException(f"{reword_fields(self, result.message or result.state)}{where}")
+                raise QgsProcessingException(tr("Cancelled after {done} of %Ln units ({where})", None,
+                                                result.units_total).format(done=result.units_done, where=where))
+            raise QgsProcessingException(tr("{message} ({where})").format(
+                message=reword_fields(self, result.message or result.state), where=where))
         for notice in result.notices:
             feedback.pushWarning(notice)
-        feedback.pushInfo(
-            f"Job {result.job_id}: {result.units_done} units, {result.bytes / 1e6:.1f} MB in "
-            f"{result.elapsed_s:.1f} s; {len(result.outputs)} output(s)")
+        feedback.pushInfo(tr("Job {job}: {units} units, {megabytes} MB in {seconds} s; %Ln output(s)", None,
+                             len(result.outputs)).format(
+            job=result.job_id, units=number(result.units_done), megabytes=number(result.bytes / 1e6, 1),
+            seconds=number(result.elapsed_s, 1)))
         outputs = self.collect_outputs(result, spec, parameters, context, feedback)
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)
@@ -657,11 +664,12 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         session = self.session(parameters, context, feedback)
         self.check_cancelled(feedback)
         feedback.setProgress(2)
-        feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
+        feedback.pushInfo(tr("Job {name}: {kind} of {source}").format(
+            name=spec.name, kind=spec.kind, source=spec.source.asset_id or tr("an expression")))
         progress, cancel = FeedbackProgress(feedback, start=2, end=95), CancelToken(feedback.isCanceled)
         previous = resumable_job(spec, default_workdir(spec))
         if previous:
-            feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
+            feedback.pushInfo(tr("Resuming job {job}: units already fetched are not fetched again").format(job=previous))
             return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
         def planned(summary: Any) -> None:
             for line in summary.lines():
@@ -680,4 +688,4 @@ def parse_filters(text: str) -> List[Dict[str, Any]]:
     try:
         return filters.parse_filters(text)
     except BadInput as error:
-        raise QgsProcessingException(f"Image property filters: {error.reason}") from error
+        raise QgsProcessingException(tr("Image property filters: {reason}").format(reason=error.reason)) from error

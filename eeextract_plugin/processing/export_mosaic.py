@@ -14,10 +14,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import (
-    GRID_HELP,
-    SOURCE_HELP,
     EngineJobAlgorithm,
+    grid_help,
+    source_help,
     static_enum,
 )
 from eeextract_plugin.processing.results import move_file
@@ -27,7 +28,6 @@ DESTINATIONS = ("export_gcs", "export_drive")
 
 class ExportMosaicAlgorithm(EngineJobAlgorithm):
     NAME = "export_mosaic"
-    DISPLAY_NAME = "Export and mosaic (Cloud Storage / Drive)"
     TAGS = ("export", "batch", "cloud storage", "gcs", "drive", "mosaic", "large")
     KIND = "mosaic"
     DESTINATION = "DESTINATION"
@@ -36,16 +36,21 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
     PREFIX = "PREFIX"
     FILE_DIMENSIONS = "FILE_DIMENSIONS"
     OUTPUT = "OUTPUT"
-    HELP = (
-        "<p>For regions too large for direct requests: submits batch exports "
-        "(<code>Export.image.toCloudStorage</code> / <code>toDrive</code>), follows them, "
-        "downloads every part (paged listing, checksums) and mosaics them into one "
-        "Cloud-Optimized GeoTIFF. The job is persistent: run it again to resume.</p>"
-        + SOURCE_HELP
-        + GRID_HELP
-        + "<p><b>Bucket</b> / <b>Drive folder</b>: empty uses the plugin's settings. Private "
-        "buckets are read with the connection's credentials.</p>"
-    )
+
+    def displayName(self) -> str:
+        return tr("Export and mosaic (Cloud Storage / Drive)")
+
+    def help_text(self) -> str:
+        return (
+            tr("<p>For regions too large for direct requests: submits batch exports "
+               "(<code>Export.image.toCloudStorage</code> / <code>toDrive</code>), follows them, "
+               "downloads every part (paged listing, checksums) and mosaics them into one "
+               "Cloud-Optimized GeoTIFF. The job is persistent: run it again to resume.</p>")
+            + source_help()
+            + grid_help()
+            + tr("<p><b>Bucket</b> / <b>Drive folder</b>: empty uses the plugin's settings. Private "
+               "buckets are read with the connection's credentials.</p>")
+        )
 
     def define_parameters(self) -> None:
         self.add_source_parameters()
@@ -53,18 +58,18 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         self.add_grid_parameters()
         self.add_nodata_parameter()
         self.addParameter(static_enum(
-            self.DESTINATION, "Export to (export_gcs: a Cloud Storage bucket, export_drive: a Drive folder)",
+            self.DESTINATION, tr("Export to (export_gcs: a Cloud Storage bucket, export_drive: a Drive folder)"),
             DESTINATIONS, "export_gcs"))
         self.addParameter(QgsProcessingParameterString(
-            self.BUCKET, "Cloud Storage bucket (empty: settings)", optional=True))
+            self.BUCKET, tr("Cloud Storage bucket (empty: settings)"), optional=True))
         self.addParameter(QgsProcessingParameterString(
-            self.DRIVE_FOLDER, "Drive folder (empty: settings)", optional=True))
+            self.DRIVE_FOLDER, tr("Drive folder (empty: settings)"), optional=True))
         self.add_advanced(QgsProcessingParameterString(
-            self.PREFIX, "File name prefix of the exported parts (empty: the job's)", optional=True))
+            self.PREFIX, tr("File name prefix of the exported parts (empty: the job's)"), optional=True))
         self.add_advanced(QgsProcessingParameterNumber(
-            self.FILE_DIMENSIONS, "Part size (pixels a side, a multiple of 256)",
+            self.FILE_DIMENSIONS, tr("Part size (pixels a side, a multiple of 256)"),
             type=QgsProcessingParameterNumber.Integer, minValue=256, defaultValue=12800))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Output raster"))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Output raster")))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -78,12 +83,12 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         if destination == "export_gcs":
             bucket = self.parameterAsString(parameters, self.BUCKET, context).strip() or _setting("bucket")
             if not bucket:
-                raise QgsProcessingException("A Cloud Storage bucket is required (parameter or settings).")
+                raise QgsProcessingException(tr("A Cloud Storage bucket is required (parameter or settings)."))
             method["bucket"] = bucket
         else:
             folder = self.parameterAsString(parameters, self.DRIVE_FOLDER, context).strip() or _setting("drive_folder")
             if not folder:
-                raise QgsProcessingException("A Drive folder is required (parameter or settings).")
+                raise QgsProcessingException(tr("A Drive folder is required (parameter or settings)."))
             method["folder"] = folder
         prefix = self.parameterAsString(parameters, self.PREFIX, context).strip()
         if prefix:
