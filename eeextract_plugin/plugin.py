@@ -21,7 +21,7 @@ from eeextract_plugin.qgis_session import SessionSource
 
 log = logging.getLogger(__name__)
 
-MENU = "&EE Extract"  # the plugin's name: not translated (QGIS's Raster menu keys on it)
+MENU = "&EE Extract"  # i18n: not translated (the plugin's name; QGIS's Raster menu keys on it)
 ICON = Path(__file__).resolve().parent / "resources" / "icon.svg"
 
 

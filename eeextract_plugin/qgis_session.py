@@ -271,7 +271,7 @@ def _initialise_service_account(core_session: Any, config: Any, key: Dict[str, A
     # The engine's credentials field names a file; say "service account" without a path.
     from dataclasses import replace
 
-    return core_session.Session(replace(config, credentials="service-account (QGIS auth database)"), ee)
+    return core_session.Session(replace(config, credentials="service-account (QGIS auth database)"), ee)  # i18n: not translated (the engine's credentials field, logged)
 
 
 def forget_session() -> None:

@@ -50,7 +50,7 @@ def load_engine_setting(settings: Optional[QgsSettings] = None) -> str:
 
 def save_engine_setting(value: str, settings: Optional[QgsSettings] = None) -> None:
     if value not in CHOICES:
-        raise ValueError(f"zonal engine must be one of {', '.join(CHOICES)}, not {value!r}")
+        raise ValueError(f"zonal engine must be one of {', '.join(CHOICES)}, not {value!r}")  # i18n: not translated (a programming error)
     (settings or QgsSettings()).setValue(SETTING, value)
 
 

@@ -393,7 +393,7 @@ class ExtractionTask(EETask):
 
 def _spent(*_args: Any) -> Any:
     """The work function of a finished task (released: it may refer to the task)."""
-    raise RuntimeError("this task has finished; a QgsTask runs once")
+    raise RuntimeError("this task has finished; a QgsTask runs once")  # i18n: not translated (a programming error)
 
 
 def _without_tracebacks(exc: BaseException) -> BaseException:

@@ -38,7 +38,7 @@ TEXT_METHODS = {
     "setSuffix": (0,), "setPrefix": (0,), "setTabText": (1,), "setTabToolTip": (1,),
     "setItemText": (1,), "setHeaderLabel": (0,), "setHeaderLabels": (0,), "addItem": (0, 1),
     "insertItem": (1, 2), "addItems": (0,), "setLabelText": (0,), "showMessage": (0,),
-    "setProgressText": (0,), "setFormat": (0,), "setCheckedItems": (),
+    "setProgressText": (0,), "setFormat": (0,), "setCheckedItems": (), "single_output": (2,),
     # the message bar and Processing's feedback
     "pushMessage": "*", "pushWarning": "*", "pushInfo": "*", "pushSuccess": "*", "pushCritical": "*",
     "pushCommandInfo": "*", "pushConsoleInfo": "*", "pushFormattedMessage": "*", "reportError": "*",
@@ -162,6 +162,53 @@ def untranslated(path: Path) -> List[Finding]:
     return found
 
 
+_LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
+
+
+def loose_sentences(path: Path) -> List[Finding]:
+    """Every other literal of a module that reads as words ("two words", "a phrase: like this"),
+    not passed through tr(): whatever path it takes to the screen (a dictionary of labels, a
+    constant, a helper's argument), it is either translated or says why not on its line
+    (``# i18n: not translated (why)``). Docstrings and log messages (the log panel is the
+    developers' English, as QGIS's own) are not looked at."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skip.add(id(body[0].value))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            is_log = (isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS
+                      and isinstance(func.value, ast.Name) and func.value.id in ("log", "logger", "logging"))
+            if is_log or (isinstance(func, ast.Name) and func.id == "tr"):
+                skip.update(id(sub) for sub in ast.walk(node))
+        elif isinstance(node, ast.JoinedStr):  # an f-string is read whole, its parts not again
+            skip.update(id(v) for v in node.values)
+    rel = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        else:
+            continue
+        text = re.sub(r"<[^>]*>|\{[^}]*\}|&\w+;|%\w", " ", text)
+        if not re.search(r"[A-Za-z]{2,}[ ,:;]+[A-Za-z]{2,}", text):
+            continue
+        span = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        if any(EXEMPT.search(lines[i - 1]) for i in span):
+            continue
+        found.append(Finding(rel, node.lineno, "words outside tr()", " ".join(text.split())[:80]))
+    return found
+
+
 def qgis_side_modules() -> List[Path]:
     py, _ui = translations.sources()
     return [p for p in py if p.name != "i18n.py"]
@@ -245,6 +292,25 @@ def test_the_checker_sees_untranslated_strings(tmp_path):
 def test_every_user_visible_string_of_the_qgis_side_goes_through_tr():
     found = [f for path in qgis_side_modules() for f in untranslated(path)]
     assert not found, "user-visible text not passed through tr():\n" + "\n".join(map(str, found))
+
+
+def test_no_words_escape_tr_on_the_qgis_side():
+    """Labels in dictionaries, constants, helpers' arguments: translated, or exempted with a reason."""
+    found = [f for path in qgis_side_modules() for f in loose_sentences(path)]
+    assert not found, "words not passed through tr() (wrap them, or say on the line why not: " \
+        "# i18n: not translated (why)):\n" + "\n".join(map(str, found))
+
+
+def test_the_loose_check_sees_a_dictionary_of_labels(tmp_path):
+    module = tmp_path / "probe.py"
+    module.write_text(
+        '"""A docstring, with words."""\n'
+        'LABELS = {"mosaic": "Mosaic (one raster)", "chips": tr("Chips around points")}\n'
+        'log.info("words in the log: %s", x)\n'
+        'KEY = "eeextract/workdirs"\n'
+        'NAME = "EE Extract"  # i18n: not translated (a name)\n'
+        'text = f"<b>{name}</b> and more"\n', encoding="utf-8")
+    assert sorted(f.line for f in loose_sentences(module)) == [2, 6]
 
 
 def test_tr_is_called_in_the_forms_pylupdate5_extracts():

@@ -127,7 +127,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         body = (f"<!doctype html><meta charset='utf-8'><title>{PLUGIN_NAME}</title>"
                 f"<p style='font:16px sans-serif;margin:3em'>{html.escape(text)}</p>").encode()
         self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", "text/html; charset=utf-8")  # i18n: not translated (an HTTP header)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

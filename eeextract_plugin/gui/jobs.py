@@ -79,10 +79,10 @@ class JobEntry:
 
 # What a starting job is doing before its first unit (ids; the list shows phase_text()).
 PHASE_STARTING = "starting"
-PHASE_WAITING = "waiting for the cancelled run to stop"
-PHASE_CONNECTING = "connecting to Earth Engine"
-PHASE_PLANNING = "planning: asking Earth Engine about the source"
-PHASE_RESUMING = "resuming: reading what is done"
+PHASE_WAITING = "waiting for the cancelled run to stop"  # i18n: not translated (ids: phase_text() says them)
+PHASE_CONNECTING = "connecting to Earth Engine"  # i18n: not translated (ids: phase_text() says them)
+PHASE_PLANNING = "planning: asking Earth Engine about the source"  # i18n: not translated (ids: phase_text() says them)
+PHASE_RESUMING = "resuming: reading what is done"  # i18n: not translated (ids: phase_text() says them)
 
 
 def phase_text(phase: str) -> str:
@@ -99,7 +99,7 @@ def state_label(state: str) -> str:
     return {"planned": tr("planned"), "queued": tr("queued"), "running": tr("running"),
             "cancelling": tr("cancelling"), "cancelled": tr("cancelled"), "failed": tr("failed"),
             "completed": tr("completed"), "completed_with_failures": tr("completed with failures"),
-            "interrupted": tr("interrupted"), "not started": tr("not started")}.get(state, state.replace("_", " "))
+            "interrupted": tr("interrupted"), "not started": tr("not started")}.get(state, state.replace("_", " "))  # i18n: not translated (state ids)
 
 WORKDIRS_KEY = "eeextract/workdirs"
 STOPPED_KEY = "eeextract/stopped_at_shutdown"  # job ids stopped because QGIS closed
@@ -351,7 +351,7 @@ class JobBoard(QObject):
             self._bar(tr("Job {name} not started: {message}").format(name=entry.name, message=form_message(error)),
                       Qgis.Warning)
             self.changed.emit("")
-            self.jobFinished.emit(key, "not started")
+            self.jobFinished.emit(key, "not started")  # i18n: not translated (a state id)
             return
         entry.state = "failed"
         entry.eta_s = None

@@ -77,15 +77,15 @@ def _grid_too_large(match: re.Match[str]) -> str:
 #: The engine's instructions, written for job files, said as the form would (before field paths
 #: are replaced by labels).
 PHRASES = (
-    (re.compile(r"\(?set output\.overwrite to replace it\)?"),
+    (re.compile(r"\(?set output\.overwrite to replace it\)?"),  # i18n: not translated (the engine's English, matched)
      lambda m: tr("(check “{label}” to replace it)").format(label=tr("Replace existing output files"))),
-    (re.compile(r"\(?use source\.type '(\w+)'\)?"),
+    (re.compile(r"\(?use source\.type '(\w+)'\)?"),  # i18n: not translated (the engine's English, matched)
      lambda m: tr("(choose {type} “{value}”)").format(type=tr("Type"), value=_type_label(m.group(1)))),
     (re.compile(r"is a IMAGE_COLLECTION\b"), lambda m: tr("is an image collection")),
-    (re.compile(r"is an? IMAGE\b"), lambda m: tr("is an image")),
-    (re.compile(r"is not an Earth Engine asset ID: ''"),
+    (re.compile(r"is an? IMAGE\b"), lambda m: tr("is an image")),  # i18n: not translated (the engine's English, matched)
+    (re.compile(r"is not an Earth Engine asset ID: ''"),  # i18n: not translated (the engine's English, matched)
      lambda m: tr("type the ID of an Earth Engine image or image collection")),
-    (re.compile(r"grid of (\d+) x (\d+) pixels is larger than ([0-9.e+]+)"), _grid_too_large),
+    (re.compile(r"grid of (\d+) x (\d+) pixels is larger than ([0-9.e+]+)"), _grid_too_large),  # i18n: not translated (the engine's English, matched)
 )
 
 _FIELD_IN_TEXT = re.compile(r"\b(?:name|kind|source|region|grid|output|method|table|zonal)(?:\.[a-z_]+)*\b")

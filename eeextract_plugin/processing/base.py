@@ -103,7 +103,7 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         return self.GROUP
 
     def tags(self) -> List[str]:
-        return ["earth engine", "gee", "google", *self.TAGS]
+        return ["earth engine", "gee", "google", *self.TAGS]  # i18n: not translated (search tags, with the translated name)
 
     def help_text(self) -> str:  # pragma: no cover - every algorithm says what it does
         raise NotImplementedError
@@ -342,7 +342,7 @@ def describe_error(error: BaseException) -> str:
     message = str(error).strip() or name
     module = type(error).__module__.rpartition("_vendor.")[2]  # the ZIP's private copy of ee too
     if name == "EEException" or module == "ee" or module.startswith("ee."):
-        return f"Earth Engine: {message}"
+        return f"Earth Engine: {message}"  # i18n: not translated (a name: where the message comes from)
     return message
 
 

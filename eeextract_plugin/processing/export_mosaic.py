@@ -28,7 +28,7 @@ DESTINATIONS = ("export_gcs", "export_drive")
 
 class ExportMosaicAlgorithm(EngineJobAlgorithm):
     NAME = "export_mosaic"
-    TAGS = ("export", "batch", "cloud storage", "gcs", "drive", "mosaic", "large")
+    TAGS = ("export", "batch", "cloud storage", "gcs", "drive", "mosaic", "large")  # i18n: not translated (search tags)
     KIND = "mosaic"
     DESTINATION = "DESTINATION"
     BUCKET = "BUCKET"
@@ -109,7 +109,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        mosaic = self.single_output(result.rasters, ".tif", "mosaic")
+        mosaic = self.single_output(result.rasters, ".tif", tr("mosaic"))
         return {self.OUTPUT: move_file(mosaic, self.destination(parameters, context))}
 
 

@@ -32,7 +32,7 @@ FORMATS = ("COG", "GEO_TIFF", "PNG", "JPEG", "NPY")
 
 class ExtractChipsAlgorithm(EngineJobAlgorithm):
     NAME = "extract_chips"
-    TAGS = ("chips", "patches", "points", "training data", "deep learning")
+    TAGS = ("chips", "patches", "points", "training data", "deep learning")  # i18n: not translated (search tags)
     KIND = "chips"
     POINTS = "POINTS"
     CHIP_SIZE = "CHIP_SIZE"

@@ -24,7 +24,7 @@ MODES = ("per_image", "composite")
 
 class ExtractCollectionAlgorithm(EngineJobAlgorithm):
     NAME = "extract_collection"
-    TAGS = ("collection", "time series", "composite", "per image", "date window")
+    TAGS = ("collection", "time series", "composite", "per image", "date window")  # i18n: not translated (search tags)
     KIND = "collection"
     MODE = "MODE"
     WINDOW_DAYS = "WINDOW_DAYS"

@@ -62,5 +62,5 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        raster = self.single_output(result.rasters, ".tif", "raster")
+        raster = self.single_output(result.rasters, ".tif", tr("raster"))
         return {self.OUTPUT: move_file(raster, self.destination(parameters, context))}

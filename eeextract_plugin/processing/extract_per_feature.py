@@ -22,7 +22,7 @@ from eeextract_plugin.processing.results import write_footprints
 
 class ExtractPerFeatureAlgorithm(EngineJobAlgorithm):
     NAME = "extract_per_feature"
-    TAGS = ("per feature", "polygons", "fields", "parcels", "download", "raster")
+    TAGS = ("per feature", "polygons", "fields", "parcels", "download", "raster")  # i18n: not translated (search tags)
     KIND = "features"
     PRIVATE_OUTPUT_FOLDER = False
     POLYGONS = "POLYGONS"

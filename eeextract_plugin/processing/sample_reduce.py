@@ -99,7 +99,7 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
         destination = self.destination(parameters, context)
-        path = move_file(self.single_output(result.tables, ".gpkg", "GeoPackage"), destination)
+        path = move_file(self.single_output(result.tables, ".gpkg", tr("GeoPackage")), destination)
         id_field = spec.region.id_field or ""
         rename_id_field_gpkg(path, id_field)
         for table in (p for p in result.tables if p.endswith(".csv")):

@@ -25,7 +25,7 @@ from eeextract_plugin.processing.results import move_file, rename_id_column_csv
 class TimeSeriesAlgorithm(EngineJobAlgorithm):
     NAME = "time_series"
     GROUP = GROUP_TABLES
-    TAGS = ("time series", "ndvi", "reduceRegions", "collection", "table")
+    TAGS = ("time series", "ndvi", "reduceRegions", "collection", "table")  # i18n: not translated (search tags)
     KIND = "timeseries"
     REGIONS = "REGIONS"
     OUTPUT = "OUTPUT"
@@ -83,6 +83,6 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        path = move_file(self.single_output(result.tables, ".csv", "CSV table"), self.destination(parameters, context))
+        path = move_file(self.single_output(result.tables, ".csv", tr("CSV table")), self.destination(parameters, context))
         rename_id_column_csv(path, spec.region.id_field or "")
         return {self.OUTPUT: path}

@@ -84,7 +84,7 @@ class ZonalStatisticsAlgorithm(EEExtractAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             self.ID_FIELD, tr("Zone id field"), parentLayerParameterName=self.ZONES))
         self.addParameter(QgsProcessingParameterString(
-            self.STATISTICS, tr("Statistics (comma separated)"), defaultValue="count,mean,min,max"))
+            self.STATISTICS, tr("Statistics (comma separated)"), defaultValue="count,mean,min,max"))  # i18n: not translated (statistic ids)
         self.addParameter(static_enum(
             self.ENGINE, tr("Engine (exactextract: partial-pixel weighting, rasterstats: pixel centres)"),
             names, names[default]))
