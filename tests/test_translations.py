@@ -229,8 +229,14 @@ def tr_calls(path: Path) -> List[TrCall]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     rel = str(path.relative_to(ROOT))
     calls = []
+    in_fstring = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for sub in ast.walk(node)}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
+            continue
+        if id(node) in in_fstring and isinstance(node.func, ast.Name) and node.func.id == "tr":
+            calls.append(TrCall(rel, node.lineno, None, None, False,
+                                "tr() inside an f-string: pylupdate5 reads the f-string as one string and "
+                                "never sees it"))
             continue
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in ("tr", "translate", "trUtf8"):
@@ -389,6 +395,18 @@ def test_translations_keep_placeholders_and_markup(pt_br_ts):
             if wanted != got or _tags(m.source) != _tags(form):
                 bad.append(f"{m.source[:60]!r} → {form[:60]!r}")
     assert not bad, "\n".join(bad)
+
+
+def test_a_label_reads_the_same_in_code_and_in_the_forms(pt_br_ts):
+    """The dock's messages name fields by their labels ("Asset ID: …"): the code's translation
+    of a label (context EEExtract) is the form's (the .ui's context), so a message names the
+    field as the form shows it."""
+    by_context = {}
+    for m in translations.read_ts(pt_br_ts):
+        if m.kind not in ("obsolete", "vanished") and not m.numerus:
+            by_context.setdefault(m.source, {})[m.context] = m.translations[0]
+    differ = {source: seen for source, seen in by_context.items() if len(set(seen.values())) > 1}
+    assert not differ, differ
 
 
 def test_make_translations_compiles_a_qm(tmp_path, pt_br_ts):

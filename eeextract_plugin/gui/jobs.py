@@ -543,7 +543,7 @@ class JobsView(QObject):
                 self.form.treeJobs.insertTopLevelItem(0, item)
                 self.items[jid] = item
             item.setText(0, entry.name)
-            item.setToolTip(0, f"{entry.job_id or tr('planning…')}\n{entry.spec_path}")
+            item.setToolTip(0, "\n".join((entry.job_id or tr("planning…"), entry.spec_path)))
             item.setText(1, entry.state_text())
             text = progress_text(entry)
             item.setToolTip(2, text)  # drawn by the bar only: the item's own text showed under it
@@ -574,7 +574,8 @@ class JobsView(QObject):
         if entry is None:
             f.lblJobDetail.setText("")
             return
-        lines = [f"<b>{entry.name}</b> — {entry.job_id or tr('planning…')}"]
+        job = entry.job_id or tr("planning…")
+        lines = [f"<b>{entry.name}</b> — {job}"]
         if entry.state == "running":
             lines.append(measured_text(entry.run_units_done, entry.elapsed_s, entry.eta_s))
         elif entry.state == "queued" and entry.phase:
