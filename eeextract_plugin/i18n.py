@@ -89,10 +89,11 @@ def qgis_locale(settings: Optional[object] = None) -> str:
     return QLocale.system().name() if QLocale is not None else "en"
 
 
-def qm_candidates(locale: str, folders: Iterable[Path] = QM_FOLDERS) -> List[Path]:
+def qm_candidates(locale: str, folders: Optional[Iterable[Path]] = None) -> List[Path]:
     """The compiled translations that would serve ``locale``, best first: the exact locale
     (``pt_BR``), the language alone (``pt``), then another country's translation of the same
     language (a ``pt_PT`` user reads the ``pt_BR`` one rather than English)."""
+    folders = list(QM_FOLDERS if folders is None else folders)
     code = locale.replace("-", "_").split(".")[0].split("@")[0]
     language = code.split("_")[0]
     found: List[Path] = []
@@ -105,7 +106,7 @@ def qm_candidates(locale: str, folders: Iterable[Path] = QM_FOLDERS) -> List[Pat
     return found
 
 
-def install_translator(locale: Optional[str] = None, folders: Iterable[Path] = QM_FOLDERS) -> Optional[Path]:
+def install_translator(locale: Optional[str] = None, folders: Optional[Iterable[Path]] = None) -> Optional[Path]:
     """Load the translation for ``locale`` (QGIS's when None) and install it in the application.
     Returns the ``.qm`` loaded, or None (English: no translation for that locale, or English
     itself). Idempotent: a translator installed earlier by this module is replaced. Reads files
