@@ -25,6 +25,7 @@ text, with ``%n`` replaced.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Iterable, List, Optional
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 #: their own: the form's name, as ``uic`` asks for them).
 CONTEXT = "EEExtract"
 #: The plugin's name: a name, the same in every language.
-PLUGIN_NAME = "EE Extract"
+PLUGIN_NAME = "EE Extract"  # i18n: not translated (a name)
 #: ``eeextract_<locale>.qm``
 QM_PREFIX = "eeextract_"
 
@@ -156,5 +157,43 @@ def number(value: float, decimals: int = 0) -> str:
     return QLocale().toString(float(value), "f", decimals)
 
 
+def _decimal_point(text: str) -> str:
+    """The core's numbers ("9.5 s", "1.2 MB") with the locale's decimal separator."""
+    point = QLocale().decimalPoint() if QLocale is not None else "."
+    return re.sub(r"(?<=\d)\.(?=\d)", point, text) if point != "." else text
+
+
+def duration(seconds: Optional[float]) -> str:
+    """A duration as the core words it (:func:`~eeextract_plugin.core.wording.format_duration`:
+    the one rule of its units), in the user's language: the core's few words translated, its
+    decimals with the locale's separator."""
+    from eeextract_plugin.core.wording import format_duration
+
+    text = format_duration(seconds)
+    if text == "unknown":
+        return tr("unknown", "a duration")
+    if text == "under 1 s":
+        return tr("under 1 s")
+    days = re.fullmatch(r"([\d.]+) days", text)
+    if days:
+        return tr("{n} days").format(n=_decimal_point(days.group(1)))
+    return _decimal_point(text)
+
+
+def size(n_bytes: Optional[float]) -> str:
+    """A size as the core words it (``1.2 MB``), in the user's language."""
+    from eeextract_plugin.core.wording import format_bytes
+
+    text = format_bytes(n_bytes)
+    return tr("unknown", "a size") if text == "unknown" else _decimal_point(text)
+
+
+def rate(bytes_per_s: Optional[float]) -> str:
+    """A transfer rate as the core words it (``1.2 MB/s``), in the user's language."""
+    from eeextract_plugin.core.wording import format_rate
+
+    return _decimal_point(format_rate(bytes_per_s))
+
+
 __all__ = ["tr", "CONTEXT", "PLUGIN_NAME", "qgis_locale", "qm_candidates", "install_translator",
-           "remove_translator", "installed", "number"]
+           "remove_translator", "installed", "number", "duration", "size", "rate"]

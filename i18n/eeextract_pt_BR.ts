@@ -402,19 +402,9 @@
         <translation>Usar só as feições selecionadas da camada</translation>
     </message>
     <message>
-        <location filename="../eeextract_plugin/gui/dock.py"/>
-        <source>min, max (e.g. 0, 3000)</source>
-        <translation>mín, máx (ex.: 0, 3000)</translation>
-    </message>
-    <message>
-        <location filename="../eeextract_plugin/gui/dock.py"/>
-        <source>PNG / JPEG are 8-bit pictures: the value range stretched to 0–255, for every band (1 or 3 bands)</source>
-        <translation>PNG / JPEG são imagens de 8 bits: o intervalo de valores é esticado para 0–255, em cada banda (1 ou 3 bandas)</translation>
-    </message>
-    <message>
         <location filename="../eeextract_plugin/gui/messages.py"/>
         <source>Replace existing output files</source>
-        <translation>Substituir arquivos de saída existentes</translation>
+        <translation>Substituir arquivos existentes</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.py"/>
@@ -449,7 +439,7 @@
     <message>
         <location filename="../eeextract_plugin/gui/dock.py"/>
         <source>bucket or Drive folder (exports only)</source>
-        <translation>bucket ou pasta do Drive (só exportações)</translation>
+        <translation>bucket ou pasta (só exportações)</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.py"/>
@@ -683,7 +673,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/job_form.py"/>
         <source>Chips around points</source>
-        <translation>Recortes (chips) em torno de pontos</translation>
+        <translation>Recortes (chips) nos pontos</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/job_form.py"/>
@@ -704,16 +694,6 @@ Iniciar mesmo assim?</translation>
         <location filename="../eeextract_plugin/processing/time_series.py"/>
         <source>Time series per region</source>
         <translation>Série temporal por região</translation>
-    </message>
-    <message>
-        <location filename="../eeextract_plugin/gui/job_form.py"/>
-        <source>Statistics per polygon (reduceRegions)</source>
-        <translation>Estatísticas por polígono (reduceRegions)</translation>
-    </message>
-    <message>
-        <location filename="../eeextract_plugin/gui/job_form.py"/>
-        <source>Values at points (sample)</source>
-        <translation>Valores nos pontos (sample)</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/job_form.py"/>
@@ -965,7 +945,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/messages.py"/>
         <source>Job name</source>
-        <translation>Nome do trabalho</translation>
+        <translation>Nome</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/messages.py"/>
@@ -983,9 +963,9 @@ Iniciar mesmo assim?</translation>
         <translation>Tipo</translation>
     </message>
     <message>
-        <location filename="../eeextract_plugin/processing/base.py"/>
+        <location filename="../eeextract_plugin/gui/messages.py"/>
         <source>Asset ID</source>
-        <translation>ID do asset</translation>
+        <translation>Asset</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/messages.py"/>
@@ -2027,7 +2007,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/settings_extras.py"/>
         <source>Automatic (the job&apos;s engine when it is safe in QGIS, else QGIS&apos;s)</source>
-        <translation>Automático (o motor do trabalho quando é seguro no QGIS, senão o do QGIS)</translation>
+        <translation>Automático (o do trabalho, se for seguro no QGIS)</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/settings_extras.py"/>
@@ -2054,6 +2034,59 @@ Iniciar mesmo assim?</translation>
         <source>planning…</source>
         <translation>planejando…</translation>
     </message>
+    <message>
+        <location filename="../eeextract_plugin/gui/dock.py"/>
+        <source>min, max</source>
+        <translation>mín, máx</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/gui/dock.py"/>
+        <source>PNG / JPEG are 8-bit pictures: the value range (min, max, e.g. 0, 3000) stretched to 0–255, for every band (1 or 3 bands)</source>
+        <translation>PNG / JPEG são imagens de 8 bits: o intervalo de valores (mín, máx, ex.: 0, 3000) é esticado para 0–255, em cada banda (1 ou 3 bandas)</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/gui/dock.py"/>
+        <source>Statistics per polygon: Earth Engine&apos;s reduceRegions, with the reducer beside; values at points: its sample</source>
+        <translation>Estatísticas por polígono: o reduceRegions do Earth Engine, com o redutor ao lado; valores nos pontos: o sample dele</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/gui/job_form.py"/>
+        <source>Statistics per polygon</source>
+        <translation>Estatísticas por polígono</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/gui/job_form.py"/>
+        <source>Values at points</source>
+        <translation>Valores nos pontos</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/processing/base.py"/>
+        <source>Asset ID</source>
+        <comment>Processing parameter</comment>
+        <translation>ID do asset</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/i18n.py"/>
+        <source>unknown</source>
+        <comment>a duration</comment>
+        <translation>desconhecido</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/i18n.py"/>
+        <source>under 1 s</source>
+        <translation>menos de 1 s</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/i18n.py"/>
+        <source>{n} days</source>
+        <translation>{n} dias</translation>
+    </message>
+    <message>
+        <location filename="../eeextract_plugin/i18n.py"/>
+        <source>unknown</source>
+        <comment>a size</comment>
+        <translation>desconhecido</translation>
+    </message>
 </context>
 <context>
     <name>EEExtractDock</name>
@@ -2075,7 +2108,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
         <source>Asset ID</source>
-        <translation>ID do asset</translation>
+        <translation>Asset</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
@@ -2130,7 +2163,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
         <source>whole range</source>
-        <translation>período inteiro</translation>
+        <translation>inteiro</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
@@ -2140,7 +2173,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
         <source>Length of each composite window; &apos;whole range&apos; makes one composite.</source>
-        <translation>Duração de cada janela de composição; 'período inteiro' faz uma única composição.</translation>
+        <translation>Duração de cada janela de composição; 'inteiro' faz uma única composição do período.</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
@@ -2250,7 +2283,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
         <source>Job name</source>
-        <translation>Nome do trabalho</translation>
+        <translation>Nome</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
@@ -2260,7 +2293,7 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
         <source>file prefix</source>
-        <translation>prefixo dos arquivos</translation>
+        <translation>prefixo</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
@@ -2290,12 +2323,12 @@ Iniciar mesmo assim?</translation>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
         <source>Load results as layers</source>
-        <translation>Carregar resultados como camadas</translation>
+        <translation>Carregar resultados no mapa</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>
         <source>Mosaic many outputs (a VRT over them)</source>
-        <translation>Mosaicar muitas saídas (um VRT sobre elas)</translation>
+        <translation>Mosaicar as saídas (um VRT)</translation>
     </message>
     <message>
         <location filename="../eeextract_plugin/gui/dock.ui"/>

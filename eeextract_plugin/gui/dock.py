@@ -45,13 +45,12 @@ from eeextract_plugin.core.assets import AssetInfo, describe_asset
 from eeextract_plugin.core.errors import BadInput, EEExtractError
 from eeextract_plugin.core.plan import PlanSummary
 from eeextract_plugin.core.spec import RASTER_FORMATS, TABLE_FORMATS, JobSpec
-from eeextract_plugin.core.wording import format_bytes, format_duration
 from eeextract_plugin.gui.expression import expression_from_python
 from eeextract_plugin.gui.job_form import JobForm, set_combo_value
 from eeextract_plugin.gui.jobs import JobBoard, JobsView
 from eeextract_plugin.gui.map_tool import RectangleMapTool
 from eeextract_plugin.gui.messages import form_message
-from eeextract_plugin.i18n import PLUGIN_NAME, number, tr
+from eeextract_plugin.i18n import PLUGIN_NAME, duration, number, size, tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import CallableTask
 
@@ -121,17 +120,17 @@ def time_bound_text(seconds: Optional[float]) -> str:
     """A plan's time bound said as what it is (the core's ``format_time_bound``, in the user's
     language): the least the job can take when Earth Engine answers as fast as the quota allows."""
     return tr("{duration} at best, if Earth Engine answers at full speed (heavy computations take longer)").format(
-        duration=format_duration(seconds))
+        duration=duration(seconds))
 
 
 def estimate_text(estimate: PlanSummary) -> str:
     """The estimate line: the plan's figures, and its time as the bound it is."""
     files = tr("%Ln file(s)", None, estimate.outputs)
-    work = tr("{pixels} px, {size}").format(pixels=number(estimate.pixels), size=format_bytes(estimate.bytes))
+    work = tr("{pixels} px, {size}").format(pixels=number(estimate.pixels), size=size(estimate.bytes))
     if estimate.method != "direct":  # batch exports
         tasks = tr("%Ln export task(s)", None, estimate.export_tasks)
         return tr("{work}, {tasks}, {files}, ≈ {duration} by batch export").format(
-            work=work, tasks=tasks, files=files, duration=format_duration(estimate.lower_bound_s))
+            work=work, tasks=tasks, files=files, duration=duration(estimate.lower_bound_s))
     requests = tr("%Ln request(s)", None, estimate.requests)
     if estimate.table:
         return tr("{requests}, {files}; {time}").format(
@@ -146,7 +145,7 @@ def _g(value: float) -> str:
 
 
 def _at_least(seconds: float) -> str:
-    return format_duration(seconds) if seconds < 1 else "≥ " + format_duration(seconds)
+    return duration(seconds) if seconds < 1 else "≥ " + duration(seconds)
 
 
 def estimate_tooltip(e: PlanSummary) -> str:
@@ -162,7 +161,7 @@ def estimate_tooltip(e: PlanSummary) -> str:
     if e.batch_s is not None:
         batch = tr("≈ {duration} by %Ln Export task(s) ({startup} s to start each task, {running} running at "
                    "once, {speed} MP/s each)", None, e.export_tasks or e.outputs).format(
-            duration=format_duration(e.batch_s), startup=_g(e.export_startup_s),
+            duration=duration(e.batch_s), startup=_g(e.export_startup_s),
             running=number(e.export_running_tasks), speed=_g(e.export_megapixels_per_s))
     chosen, other = (batch, direct) if e.method != "direct" else (direct, batch)
     method = tr("Method: {method}").format(method=e.method)
@@ -176,7 +175,7 @@ def estimate_tooltip(e: PlanSummary) -> str:
                       n=number(e.requests), units=number(e.units), tile=number(e.tile_size)),
                   tr("Pixels: {n}").format(n=number(e.pixels)),
                   tr("Data: {size} ({counted} as Earth Engine counts it, with mask bytes)").format(
-                      size=format_bytes(e.bytes), counted=format_bytes(e.request_bytes))]
+                      size=size(e.bytes), counted=size(e.request_bytes))]
     lines.append(tr("Time: {time}").format(time=chosen or direct))
     if other and chosen:
         lines.append(tr("Otherwise: {time}").format(time=other))
@@ -264,9 +263,9 @@ class EEExtractDock(QgsDockWidget):
         f.chkSelectedOnly.setToolTip(tr("Use only the layer's selected features"))
         f.wRegionLayer = self._pair(f.layoutRegion, f.cmbRegionLayer, f.chkSelectedOnly, "wRegionLayer")
         f.txtVisRange = QLineEdit()
-        f.txtVisRange.setPlaceholderText(tr("min, max (e.g. 0, 3000)"))
-        f.txtVisRange.setToolTip(tr("PNG / JPEG are 8-bit pictures: the value range stretched to 0–255, "
-                                    "for every band (1 or 3 bands)"))
+        f.txtVisRange.setPlaceholderText(tr("min, max"))
+        f.txtVisRange.setToolTip(tr("PNG / JPEG are 8-bit pictures: the value range (min, max, e.g. 0, 3000) "
+                                    "stretched to 0–255, for every band (1 or 3 bands)"))
         f.wFormat = self._pair(f.layoutOutput, f.cmbFormat, f.txtVisRange, "wFormat")
         f.chkOverwrite = QCheckBox(tr("Replace existing output files"))
         f.chkOverwrite.setToolTip(tr("Without it, a job whose files already exist stops before it starts"))
@@ -302,6 +301,10 @@ class EEExtractDock(QgsDockWidget):
             "not the default here"))
         f.cmbCollectionMode.setToolTip(tr("One output per image, or a composite per window of days "
                                           "(whole range: one composite), reduced with the reducer"))
+        f.cmbTableOperation.setToolTip(tr("Statistics per polygon: Earth Engine's reduceRegions, with the "
+                                          "reducer beside; values at points: its sample"))
+        f.layoutTable.setStretch(0, 2)
+        f.layoutTable.setStretch(1, 1)
         f.layoutCollectionMode.setStretch(0, 2)
         f.layoutCollectionMode.setStretch(1, 1)
         f.layoutCollectionMode.setStretch(2, 1)

@@ -79,8 +79,7 @@ def kind_labels() -> Dict[str, str]:
 
 
 def table_operation_labels() -> Dict[str, str]:
-    return {"reduce_regions": tr("Statistics per polygon (reduceRegions)"),
-            "sample": tr("Values at points (sample)")}
+    return {"reduce_regions": tr("Statistics per polygon"), "sample": tr("Values at points")}
 
 
 def method_labels() -> Dict[str, str]:

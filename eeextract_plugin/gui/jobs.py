@@ -26,9 +26,8 @@ from eeextract_plugin.core import runner
 from eeextract_plugin.core.errors import BadInput, EEExtractError, JobNotFound, SessionError
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.status import RESUMABLE, JobStatus
-from eeextract_plugin.core.wording import format_duration, format_rate
 from eeextract_plugin.gui.messages import form_message, reword
-from eeextract_plugin.i18n import PLUGIN_NAME, number, tr
+from eeextract_plugin.i18n import PLUGIN_NAME, duration, number, rate, tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
 
@@ -64,7 +63,7 @@ class JobEntry:
     winding_down: Any = None  # a cancelled run's thread, finishing its requests in flight
 
     def rate_text(self) -> str:
-        return format_rate(self.rate_bytes_s) if self.state == "running" else ""
+        return rate(self.rate_bytes_s) if self.state == "running" else ""
 
     def state_text(self) -> str:
         if self.state == "queued" and self.phase:
@@ -74,7 +73,7 @@ class JobEntry:
     def eta_text(self) -> str:
         if self.eta_s is None or self.state not in ACTIVE:
             return ""
-        return format_duration(self.eta_s)
+        return duration(self.eta_s)
 
 
 # What a starting job is doing before its first unit (ids; the list shows phase_text()).
@@ -611,8 +610,8 @@ def measured_text(units_done: int, elapsed_s: Optional[float], eta_s: Optional[f
     per_unit = elapsed_s / units_done
     each = number(per_unit, max(0, 1 - math.floor(math.log10(per_unit))))  # two significant digits
     text = tr("measured: %Ln unit(s) in {elapsed} ({each} s each)", None, units_done).format(
-        elapsed=format_duration(elapsed_s), each=each)
+        elapsed=duration(elapsed_s), each=each)
     if eta_s is None:
         return text
-    return tr("{measured}; about {left} left at this pace").format(measured=text, left=format_duration(eta_s))
+    return tr("{measured}; about {left} left at this pace").format(measured=text, left=duration(eta_s))
 

@@ -416,7 +416,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
     def add_source_parameters(self, asset_label: Optional[str] = None, expression: bool = True,
                               dates: bool = False, dates_optional: bool = True,
                               reducer: bool = False, reducer_default: str = "median") -> None:
-        self.addParameter(QgsProcessingParameterString(self.ASSET, asset_label or tr("Asset ID"), optional=expression))
+        self.addParameter(QgsProcessingParameterString(self.ASSET, asset_label or tr("Asset ID", "Processing parameter"),
+                                                     optional=expression))
         self.addParameter(
             QgsProcessingParameterString(self.BANDS, tr("Bands (comma separated; empty: all)"), optional=True)
         )

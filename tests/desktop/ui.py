@@ -275,6 +275,7 @@ def clipped_texts(root: QWidget) -> List[str]:
             rect = w.contentsRect()
             if w.textFormat() == Qt.RichText or (w.textFormat() == Qt.AutoText and Qt.mightBeRichText(text)):
                 doc = QTextDocument()
+                doc.setDocumentMargin(0)  # as QLabel lays out its rich text
                 doc.setDefaultFont(w.font())
                 doc.setHtml(text)
                 if w.wordWrap():

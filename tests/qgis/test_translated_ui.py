@@ -90,15 +90,15 @@ def test_qgis_in_brazilian_portuguese_shows_the_plugin_in_portuguese(qgis_locale
         f = dock.form
         # The .ui's strings (context EEExtractDock) and the code's (context EEExtract).
         assert f.grpSource.title() == "Fonte"
-        assert f.lbl_layoutSource_1.text() == "ID do asset"
+        assert f.lbl_layoutSource_1.text() == "Asset"
         assert f.grpOutput.title() == "Saída" and f.lbl_layoutOutput_0.text() == "SRC"
         assert f.btnRun.text() == "Executar" and f.btnJobResume.text() == "Retomar"
         assert f.tabs.tabText(0) == "Novo trabalho" and f.tabs.tabText(1) == "Trabalhos"
         assert f.treeJobs.headerItem().text(1) == "Estado"
         assert f.cmbKind.itemText(f.cmbKind.findData("mosaic")) == "Mosaico (um raster)"
-        assert f.cmbKind.itemText(f.cmbKind.findData("chips")) == "Recortes (chips) em torno de pontos"
+        assert f.cmbKind.itemText(f.cmbKind.findData("chips")) == "Recortes (chips) nos pontos"
         assert f.cmbMethod.itemText(f.cmbMethod.findData("export_gcs")) == "Exportar para o Cloud Storage"
-        assert f.chkOverwrite.text() == "Substituir arquivos de saída existentes"
+        assert f.chkOverwrite.text() == "Substituir arquivos existentes"
         assert f.chkZonal.text() == "Estatísticas zonais"
         assert f.spnScale.specialValueText() == "nativa"
         assert plugin.toggle_action.toolTip().startswith("Mostrar o painel do EE Extract")
@@ -118,8 +118,8 @@ def test_qgis_in_brazilian_portuguese_shows_the_plugin_in_portuguese(qgis_locale
 
         assert form_message(BadInput(field="output.overwrite", reason="/x/a.tif exists (set output.overwrite to "
                                      "replace it)")) == \
-            "Substituir arquivos de saída existentes: /x/a.tif exists (marque “Substituir arquivos de saída " \
-            "existentes” para substituí-lo)"
+            "Substituir arquivos existentes: /x/a.tif exists (marque “Substituir arquivos existentes” para " \
+            "substituí-lo)"
     finally:
         plugin.unload()
     # Unloaded: the translation is gone with the plugin.
@@ -326,3 +326,31 @@ def test_every_algorithm_names_and_explains_itself_through_translation(marking_t
             seen.append((f"{name} output {output.name()}", output.description()))
     problems = _unmarked(seen)
     assert not problems, "shown without going through translation:\n" + "\n".join(problems)
+
+
+def test_durations_sizes_and_rates_in_the_users_language(qgis_locale):
+    """The core's durations and sizes (its one rule of units) said in Portuguese, with the
+    locale's decimal comma: no English word left, whatever the value."""
+    from qgis.PyQt.QtCore import QLocale
+
+    from eeextract_plugin import i18n
+
+    qgis_locale("pt_BR")
+    i18n.install_translator()
+    previous = QLocale()
+    QLocale.setDefault(QLocale("pt_BR"))  # QGIS makes locale/globalLocale Qt's default
+    try:
+        assert i18n.duration(None) == "desconhecido"
+        assert i18n.duration(0.4) == "menos de 1 s"
+        assert i18n.duration(9.5) == "9,5 s"
+        assert i18n.duration(75) == "1 min 15 s"
+        assert i18n.duration(200000) == "2,3 dias"
+        assert i18n.size(1234567) == "1,2 MB" and i18n.size(None) == "desconhecido"
+        assert i18n.rate(1234567) == "1,2 MB/s"
+        english = {"unknown", "under", "days", "day", "hours", "seconds", "minutes"}
+        for seconds in [None, 0, 0.2, 1, 5.5, 30, 59.7, 61, 600, 3599, 3600, 7322, 86400, 172800, 1e7]:
+            text = i18n.duration(seconds)
+            assert not set(re.findall(r"[A-Za-z]+", text)) & english, text
+            assert not re.search(r"\d\.\d", text), text
+    finally:
+        QLocale.setDefault(previous)
