@@ -30,6 +30,8 @@ from qgis.core import (
     QgsVectorLayerJoinInfo,
 )
 
+from eeextract_plugin.i18n import tr
+
 log = logging.getLogger(__name__)
 
 RAMP_NAME = "Viridis"
@@ -189,7 +191,7 @@ def load_results(
         if lyr.customProperty(JOB_PROPERTY) == job_id and job_id
     }
     if result.index and result.index not in existing:
-        lyr = load_table(result.index, project, group, job_id, name=f"{job_name} footprints")
+        lyr = load_table(result.index, project, group, job_id, name=tr("{job} footprints").format(job=job_name))
         if lyr is not None:
             loaded.append(lyr)
     if result.vrt and result.vrt not in existing:

@@ -2087,6 +2087,11 @@ Iniciar mesmo assim?</translation>
         <comment>a size</comment>
         <translation>desconhecido</translation>
     </message>
+    <message>
+        <location filename="../eeextract_plugin/layers.py"/>
+        <source>{job} footprints</source>
+        <translation>contornos de {job}</translation>
+    </message>
 </context>
 <context>
     <name>EEExtractDock</name>
