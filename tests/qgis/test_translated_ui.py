@@ -354,3 +354,27 @@ def test_durations_sizes_and_rates_in_the_users_language(qgis_locale):
             assert not re.search(r"\d\.\d", text), text
     finally:
         QLocale.setDefault(previous)
+
+
+def test_the_plugin_manager_describes_the_plugin_in_portuguese(qgis_app, monkeypatch):
+    """QGIS's plugin manager reads metadata.txt's translated fields (``description[pt_BR]``…)
+    for the system's locale: the Portuguese description, about and tags."""
+    import importlib
+
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtCore import QLocale
+
+    monkeypatch.syspath_prepend(str(Path(QgsApplication.pkgDataPath()) / "python"))
+    installer_data = importlib.import_module("pyplugin_installer.installer_data")
+
+    class Brazil(QLocale):
+        @staticmethod
+        def system():
+            return QLocale("pt_BR")
+
+    monkeypatch.setattr(installer_data, "QLocale", Brazil)
+    plugin = installer_data.Plugins().getInstalledPlugin("eeextract_plugin", str(ROOT / "eeextract_plugin"), False)
+    assert plugin["error"] == "", plugin["error_details"]
+    assert plugin["description"].startswith("Extração em massa de dados de imagens do Google Earth Engine")
+    assert plugin["about"].startswith("O EE Extract tira dados de imagens")
+    assert "sensoriamento remoto" in plugin["tags"]
