@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test demo bench lint format sandbox clean package
+.PHONY: setup test demo bench lint format sandbox clean package translations
 
 setup:
 	@bash scripts/setup.sh
@@ -27,11 +27,17 @@ format: setup
 # The plugin ZIP for QGIS's "Install from ZIP" and a plugins.xml (custom repository):
 # dist/eeextract_plugin-<version>.zip. BASE_URL=https://host/path/ sets where plugins.xml says
 # the ZIP is served (default: the dist folder as a file:// URL).
-package: setup
+package: setup translations
 	$(PY) scripts/package.py
+
+# The QGIS side's strings into i18n/eeextract_<locale>.ts (pylupdate5), compiled into .qm files
+# (lrelease; built, not committed). `$(PY) scripts/translations.py --new es` starts a language,
+# `--check` lists what is left to translate.
+translations: setup
+	$(PY) scripts/translations.py
 
 sandbox: setup
 	$(PY) -m eeextract_plugin.sandbox --port 8765
 
 clean:
-	rm -rf demo-output bench-output .pytest_cache .ruff_cache build/package dist
+	rm -rf demo-output bench-output .pytest_cache .ruff_cache build/package dist i18n/*.qm

@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from qgis.core import Qgis, QgsApplication
-from qgis.PyQt.QtCore import QCoreApplication, Qt, QTimer
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
-from eeextract_plugin import qgis_logging, qgis_zonal
+from eeextract_plugin import i18n, qgis_logging, qgis_zonal
+from eeextract_plugin.i18n import PLUGIN_NAME, tr
 from eeextract_plugin.qgis_session import SessionSource
 
 log = logging.getLogger(__name__)
 
-MENU = "&EE Extract"
+MENU = "&EE Extract"  # i18n: not translated (the plugin's name; QGIS's Raster menu keys on it)
 ICON = Path(__file__).resolve().parent / "resources" / "icon.svg"
 
 
@@ -57,12 +58,12 @@ class EEExtractPlugin:
         self.log_handler = qgis_logging.install(self._push_to_bar)
         self.initProcessing()
         icon = QIcon(str(ICON))
-        self.toggle_action = QAction(icon, self.tr("EE Extract"), self.iface.mainWindow())
+        self.toggle_action = QAction(icon, PLUGIN_NAME, self.iface.mainWindow())
         self.toggle_action.setObjectName("eeextract_toggle_dock")
         self.toggle_action.setCheckable(True)
-        self.toggle_action.setToolTip(self.tr("Show the EE Extract panel: extract Earth Engine data"))
+        self.toggle_action.setToolTip(tr("Show the EE Extract panel: extract Earth Engine data"))
         self.toggle_action.toggled.connect(self._toggle_dock)
-        settings_action = QAction(self.tr("EE Extract settings…"), self.iface.mainWindow())
+        settings_action = QAction(tr("EE Extract settings…"), self.iface.mainWindow())
         settings_action.setObjectName("eeextract_settings")
         settings_action.triggered.connect(self.show_settings)
         self.iface.addToolBarIcon(self.toggle_action)
@@ -98,16 +99,16 @@ class EEExtractPlugin:
         if not jobs:
             return
         names = ", ".join(j.name for j in jobs[:3]) + (" …" if len(jobs) > 3 else "")
-        text = f"{len(jobs)} unfinished job(s) can be resumed: {names}"
+        text = tr("%n unfinished job(s) can be resumed: {names}", None, len(jobs)).format(names=names)
         bar = self.iface.messageBar()
         try:
-            widget = bar.createMessage("EE Extract", text)
-            button = QPushButton(self.tr("Show jobs"), widget)
+            widget = bar.createMessage(PLUGIN_NAME, text)
+            button = QPushButton(tr("Show jobs"), widget)
             button.clicked.connect(self.show_jobs)
             widget.layout().addWidget(button)
             self.resume_message = bar.pushWidget(widget, Qgis.Info, 0) or widget
         except (AttributeError, TypeError):  # a minimal iface (tests) has no createMessage
-            bar.pushMessage("EE Extract", text, level=Qgis.Info)
+            bar.pushMessage(PLUGIN_NAME, text, level=Qgis.Info)
 
     def _job_finished(self, *_a: Any) -> None:
         """The "unfinished job(s)" message goes once no job it spoke of is left unfinished."""
@@ -122,9 +123,6 @@ class EEExtractPlugin:
     def show_jobs(self) -> None:
         dock = self.show_dock()
         dock.form.tabs.setCurrentIndex(1)
-
-    def tr(self, text: str) -> str:
-        return QCoreApplication.translate("EEExtractPlugin", text)
 
     def _ensure_dock(self) -> Any:
         if self.dock is None:
@@ -194,3 +192,4 @@ class EEExtractPlugin:
         qgis_zonal.uninstall()
         qgis_logging.uninstall(self.log_handler)
         self.log_handler = None
+        i18n.remove_translator()  # classFactory installed it

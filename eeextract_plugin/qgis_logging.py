@@ -15,13 +15,13 @@ from typing import Callable, Optional
 from qgis.core import Qgis, QgsMessageLog
 from qgis.PyQt.QtCore import QObject, Qt, pyqtSignal
 
-LOG_TAG = "EE Extract"
+LOG_TAG = "EE Extract"  # i18n: not translated (the log panel's tab: the plugin's name)
 ROOT_LOGGER = "eeextract_plugin"
 
 # Never let anything looking like a secret reach the log panel (belt and braces: the code
 # does not log secrets, but a library error message could echo a token or a key).
 _SECRET_PATTERNS = [
-    re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)", re.S),
+    re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----).*?(-----END [A-Z ]*PRIVATE KEY-----)", re.S),  # i18n: not translated (a pattern)
     re.compile(r'("private_key"\s*:\s*")[^"]*(")'),
     re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+"),
     re.compile(r"(access_token=)[^&\s]+"),

@@ -65,7 +65,7 @@ def shapely_problem() -> str:
         except Exception as exc:  # noqa: BLE001 - reported to the user below
             ok = False
             log.warning("shapely self-check failed: %s", exc)
-        _SHAPELY_CHECKED = "" if ok else (
+        _SHAPELY_CHECKED = "" if ok else tr(
             "the shapely package in this QGIS does not work with QGIS's own GEOS library "
             "(geometries come out empty). Install a shapely built against it, e.g. "
             "'pip install --no-binary shapely shapely' (needs the GEOS development files) or your "
@@ -73,11 +73,6 @@ def shapely_problem() -> str:
     return _SHAPELY_CHECKED
 
 
-SANDBOX_HOWTO = (
-    "the embedded sandbox needs shapely and pyproj in QGIS's Python: on Linux install "
-    "python3-shapely and python3-pyproj, on Windows run 'pip install shapely pyproj' in the "
-    "OSGeo4W Shell, on macOS in QGIS's Python; or start a sandbox outside QGIS "
-    "('eeextract sandbox') and connect with Custom URL")
 
 
 def sandbox_problem() -> str:
@@ -93,7 +88,10 @@ def sandbox_problem() -> str:
         except (ImportError, ValueError):
             missing.append(module)
     if missing:
-        return f"{' and '.join(missing)} not found: {SANDBOX_HOWTO}"
+        return tr("{modules} not found: the embedded sandbox needs shapely and pyproj in QGIS's Python: on "
+                  "Linux install python3-shapely and python3-pyproj, on Windows run 'pip install shapely "
+                  "pyproj' in the OSGeo4W Shell, on macOS in QGIS's Python; or start a sandbox outside QGIS "
+                  "('eeextract sandbox') and connect with Custom URL").format(modules=" + ".join(missing))
     return shapely_problem()
 
 
@@ -220,9 +218,10 @@ def open_session(conn: ResolvedConnection) -> Any:
         return _SESSION
 
 
-NOT_SIGNED_IN = ("Not signed in to Earth Engine on this computer: run 'earthengine authenticate' "
-                 "in a terminal (or choose a service-account key in EE Extract's settings), then "
-                 "try again")
+def not_signed_in() -> str:
+    return tr("Not signed in to Earth Engine on this computer: run 'earthengine authenticate' "
+              "in a terminal (or choose a service-account key in EE Extract's settings), then "
+              "try again")
 
 
 @contextmanager
@@ -251,7 +250,7 @@ def _check_signed_in(core_session: Any) -> None:
     try:
         ee.data.get_persistent_credentials()
     except Exception:  # noqa: BLE001 - ee raises EEException; google-auth its own errors
-        raise core_session.SessionError(NOT_SIGNED_IN) from None
+        raise core_session.SessionError(not_signed_in()) from None
 
 
 def _initialise_service_account(core_session: Any, config: Any, key: Dict[str, Any]) -> Any:
@@ -265,13 +264,13 @@ def _initialise_service_account(core_session: Any, config: Any, key: Dict[str, A
     try:
         ee.Initialize(**kwargs)
     except Exception as exc:  # noqa: BLE001 - reported with Earth Engine's message
-        raise core_session.SessionError(
-            f"Earth Engine initialisation failed at {config.endpoint}: {exc}") from None
+        raise core_session.SessionError(tr("Earth Engine initialisation failed at {endpoint}: {error}").format(
+            endpoint=config.endpoint, error=exc)) from None
     ee.data.setMaxRetries(0)  # one retry layer: the engine's fetcher
     # The engine's credentials field names a file; say "service account" without a path.
     from dataclasses import replace
 
-    return core_session.Session(replace(config, credentials="service-account (QGIS auth database)"), ee)
+    return core_session.Session(replace(config, credentials="service-account (QGIS auth database)"), ee)  # i18n: not translated (the engine's credentials field, logged)
 
 
 def forget_session() -> None:

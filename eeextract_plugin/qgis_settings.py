@@ -29,7 +29,7 @@ from eeextract_plugin.i18n import tr
 log = logging.getLogger(__name__)
 
 SETTINGS_PREFIX = "eeextract"
-AUTH_CONFIG_NAME = "EE Extract service account"
+AUTH_CONFIG_NAME = "EE Extract service account"  # i18n: not translated (finds the config again)
 
 MODE_PERSISTENT = "persistent"
 MODE_SERVICE_ACCOUNT = "service_account"
@@ -38,12 +38,12 @@ MODE_CUSTOM_URL = "custom_url"
 MODES = (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT, MODE_SANDBOX, MODE_CUSTOM_URL)
 
 
-PERSISTENT_GUIDANCE = (
-    "Uses your Google account's Earth Engine credentials: <b>Sign in with Google</b> below (your "
-    "browser opens Google's consent page), or those the Earth Engine command line saved "
-    "(<code>earthengine authenticate</code>) — the two share one file. The Cloud project must "
-    "have the Earth Engine API enabled; <b>Check project</b> makes one call to see that it does."
-)
+def persistent_guidance() -> str:
+    return tr(
+        "Uses your Google account's Earth Engine credentials: <b>Sign in with Google</b> below (your "
+        "browser opens Google's consent page), or those the Earth Engine command line saved "
+        "(<code>earthengine authenticate</code>) — the two share one file. The Cloud project must "
+        "have the Earth Engine API enabled; <b>Check project</b> makes one call to see that it does.")
 
 
 class SettingsError(ValueError):
@@ -65,26 +65,27 @@ class SettingsError(ValueError):
         return tr("{message} (EE Extract settings → {field})").format(message=str(self), field=self.field)
 
 
-#: The settings dialog's label of each setting that has one (the ``execution`` fields of a job
-#: spec are made from the settings of the "Jobs" tab).
-FIELD_LABELS = {
-    "project": "Cloud project",
-    "custom_url": "URL",
-    "service_account": "Key file",
-    "concurrency": "Concurrent requests",
-    "requests_per_second": "Requests per second",
-    "engine": "Run requests on",
-    "dask_scheduler": "Dask scheduler",
-    "execution.max_concurrent_requests": "Concurrent requests",
-    "execution.requests_per_second": "Requests per second",
-    "execution.engine": "Run requests on",
-    "execution.request_kind": "Run requests on",
-    "execution.dask_scheduler": "Dask scheduler",
-}
+def field_labels() -> Dict[str, str]:
+    """The settings dialog's label of each setting that has one, in the user's language (the
+    ``execution`` fields of a job spec are made from the settings of the "Jobs" tab)."""
+    return {
+        "project": tr("Cloud project"),
+        "custom_url": tr("URL"),
+        "service_account": tr("Key file"),
+        "concurrency": tr("Concurrent requests"),
+        "requests_per_second": tr("Requests per second"),
+        "engine": tr("Run requests on"),
+        "dask_scheduler": tr("Dask scheduler"),
+        "execution.max_concurrent_requests": tr("Concurrent requests"),
+        "execution.requests_per_second": tr("Requests per second"),
+        "execution.engine": tr("Run requests on"),
+        "execution.request_kind": tr("Run requests on"),
+        "execution.dask_scheduler": tr("Dask scheduler"),
+    }
 
 
 def field_label(name: str) -> str:
-    return tr(FIELD_LABELS.get(name, name))
+    return field_labels().get(name, name)
 
 
 @dataclass
@@ -108,7 +109,8 @@ class ConnectionSettings:
 
     def validate(self) -> None:
         if self.mode not in MODES:
-            raise SettingsError(f"connection mode: {self.mode!r} is not one of {', '.join(MODES)}")
+            raise SettingsError(tr("connection mode: {mode} is not one of {modes}").format(
+                mode=repr(self.mode), modes=", ".join(MODES)))
         if self.mode in (MODE_PERSISTENT, MODE_SERVICE_ACCOUNT) and not self.project.strip():
             raise SettingsError(tr("required to use Earth Engine: type your project's ID"),
                                 field_label("project"))
@@ -214,14 +216,15 @@ def read_key_file(path: str) -> Dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SettingsError(f"key file: cannot read {path}: {exc.strerror}") from None
+        raise SettingsError(tr("key file: cannot read {path}: {error}").format(path=path, error=exc.strerror)) from None
     except ValueError:
-        raise SettingsError(f"key file: {path} is not JSON") from None
+        raise SettingsError(tr("key file: {path} is not JSON").format(path=path)) from None
     if not isinstance(data, dict) or data.get("type") != "service_account":
-        raise SettingsError(f"key file: {path} is not a service-account key (type must be service_account)")
+        raise SettingsError(tr("key file: {path} is not a service-account key (type must be service_account)").format(
+            path=path))
     for needed in ("client_email", "private_key"):
         if not data.get(needed):
-            raise SettingsError(f"key file: {path} has no {needed}")
+            raise SettingsError(tr("key file: {path} has no {field}").format(path=path, field=needed))
     return data
 
 
@@ -233,9 +236,9 @@ def store_service_account_key(path: str, existing_authcfg: str = "") -> tuple[st
     key = read_key_file(path)
     manager = QgsApplication.authManager()
     if manager.isDisabled():
-        raise SettingsError("QGIS authentication database is disabled; cannot store the key")
+        raise SettingsError(tr("QGIS authentication database is disabled; cannot store the key"))
     if not manager.masterPasswordIsSet() and not manager.setMasterPassword(True):
-        raise SettingsError("QGIS master password not given; the key was not stored")
+        raise SettingsError(tr("QGIS master password not given; the key was not stored"))
     config = QgsAuthMethodConfig("Basic")
     if existing_authcfg:
         manager.loadAuthenticationConfig(existing_authcfg, config, False)
@@ -251,7 +254,7 @@ def store_service_account_key(path: str, existing_authcfg: str = "") -> tuple[st
         result = manager.storeAuthenticationConfig(config)
         ok = result[0] if isinstance(result, tuple) else bool(result)
     if not ok or not config.id():
-        raise SettingsError("QGIS authentication database refused to store the key")
+        raise SettingsError(tr("QGIS authentication database refused to store the key"))
     log.info("service-account key for %s stored in the QGIS auth database", key["client_email"])
     return config.id(), key["client_email"]
 
@@ -264,11 +267,11 @@ def load_service_account_key(authcfg: str) -> Dict[str, Any]:
     ok = result[0] if isinstance(result, tuple) else bool(result)
     password = config.config("password") if ok else ""
     if not password:
-        raise SettingsError("service account: the stored key was not found in the QGIS auth database")
+        raise SettingsError(tr("service account: the stored key was not found in the QGIS auth database"))
     try:
         return json.loads(password)
     except ValueError:
-        raise SettingsError("service account: the stored key is not valid JSON") from None
+        raise SettingsError(tr("service account: the stored key is not valid JSON")) from None
 
 
 def remove_service_account_key(authcfg: str) -> None:

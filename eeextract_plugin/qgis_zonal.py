@@ -31,6 +31,7 @@ from eeextract_plugin.core.zonal import (
     unregister_engine,
 )
 from eeextract_plugin.core.zonal.engines import empty_row
+from eeextract_plugin.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def load_engine_setting(settings: Optional[QgsSettings] = None) -> str:
 
 def save_engine_setting(value: str, settings: Optional[QgsSettings] = None) -> None:
     if value not in CHOICES:
-        raise ValueError(f"zonal engine must be one of {', '.join(CHOICES)}, not {value!r}")
+        raise ValueError(f"zonal engine must be one of {', '.join(CHOICES)}, not {value!r}")  # i18n: not translated (a programming error)
     (settings or QgsSettings()).setValue(SETTING, value)
 
 
@@ -61,8 +62,8 @@ def unsafe_reason(engine: str) -> Optional[str]:
     for module in NATIVE_MODULES.get(engine, ()):  # checked without importing anything
         libs = bundled_native_libraries(module)
         if libs:
-            return (f"engine '{engine}': the {module} package brings its own native libraries "
-                    f"({libs}), which clash with QGIS's")
+            return tr("engine '{engine}': the {module} package brings its own native libraries ({libs}), "
+                      "which clash with QGIS's").format(engine=engine, module=module, libs=libs)
     return engine_problem(engine)
 
 
@@ -85,10 +86,10 @@ def engine_report(setting: Optional[str] = None) -> str:
     wanted = "exactextract" if setting == AUTO else setting
     reason = unsafe_reason(wanted)
     if reason:
-        return f"QGIS's zonal statistics run ({reason})."
+        return tr("QGIS's zonal statistics run ({reason}).").format(reason=reason)
     if wanted == "qgis":
-        return "QGIS's zonal statistics run (pixel centres; tiny zones weighted by area)."
-    return f"{wanted} runs."
+        return tr("QGIS's zonal statistics run (pixel centres; tiny zones weighted by area).")
+    return tr("{engine} runs.").format(engine=wanted)
 
 
 class QgisZonalEngine:
@@ -103,14 +104,13 @@ class QgisZonalEngine:
 
         unsupported = [s.name for s in stats if s.name not in QGIS_STATISTICS]
         if unsupported:
-            raise ZonalError(
-                f"engine 'qgis' (QGIS's zonal statistics) does not compute {', '.join(unsupported)}; "
-                f"it computes {', '.join(QGIS_STATISTICS)}")
+            raise ZonalError(tr("engine 'qgis' (QGIS's zonal statistics) does not compute {missing}; it computes "
+                                "{known}").format(missing=", ".join(unsupported), known=", ".join(QGIS_STATISTICS)))
         self.raster = raster
         self.stats = stats
         self._layer = QgsRasterLayer(raster.path, "eeextract-zonal", "gdal")
         if not self._layer.isValid():
-            raise ZonalError(f"raster {raster.path}: QGIS cannot read it")
+            raise ZonalError(tr("raster {path}: QGIS cannot read it").format(path=raster.path))
         self._provider = self._layer.dataProvider()
         self._cell_x = self._layer.rasterUnitsPerPixelX()
         self._cell_y = self._layer.rasterUnitsPerPixelY()

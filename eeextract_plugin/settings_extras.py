@@ -19,12 +19,10 @@ from eeextract_plugin.auth import google_oauth as oauth
 from eeextract_plugin.auth.widget import SignInRow
 from eeextract_plugin.i18n import tr
 
-ENGINE_LABELS = {
-    "auto": "Automatic",
-    "qgis": "QGIS's zonal statistics",
-    "exactextract": "exactextract",
-    "rasterstats": "rasterstats",
-}
+
+def engine_labels():
+    return {"auto": tr("Automatic"),
+            "qgis": tr("QGIS's zonal statistics"), "exactextract": "exactextract", "rasterstats": "rasterstats"}
 
 
 class SettingsExtras:
@@ -40,15 +38,16 @@ class SettingsExtras:
                                  endpoint=self._endpoint, endpoints=endpoints,
                                  launch=lambda task: dialog.launch(task),
                                  on_signed_in=self._signed_in, **kwargs)
-        self.lblAccount = QLabel("Google account", dialog)
+        self.lblAccount = QLabel(tr("Google account"), dialog)
         grid.addWidget(self.lblAccount, row, 0)
         grid.addWidget(self.sign_in, row, 1)
 
         self.cmbZonalEngine = QComboBox(dialog)
         self.cmbZonalEngine.setObjectName("cmbZonalEngineSetting")
         self.cmbZonalEngine.setToolTip(tr("Automatic: the job's engine when it is safe in QGIS, else QGIS's own"))
+        labels = engine_labels()
         for value in qgis_zonal.CHOICES:
-            self.cmbZonalEngine.addItem(tr(ENGINE_LABELS.get(value, value)), value)
+            self.cmbZonalEngine.addItem(labels.get(value, value), value)
         current = qgis_zonal.load_engine_setting()
         self.cmbZonalEngine.setCurrentIndex(max(0, self.cmbZonalEngine.findData(current)))
         self.lblZonal = QLabel(dialog)
@@ -57,7 +56,7 @@ class SettingsExtras:
         # On the "Jobs" tab when the dialog has one (a row for the choice, a line for what it means).
         jobs = getattr(dialog, "layoutJobs", grid)
         at = jobs.rowCount()
-        jobs.addWidget(QLabel("Zonal statistics", dialog), at, 0)
+        jobs.addWidget(QLabel(tr("Zonal statistics"), dialog), at, 0)
         jobs.addWidget(self.cmbZonalEngine, at, 1)
         jobs.addWidget(self.lblZonal, at + 1, 0, 1, 2)
         self.cmbZonalEngine.currentIndexChanged.connect(self._engine_changed)
@@ -87,7 +86,7 @@ class SettingsExtras:
             problem = sandbox_problem()
             if problem:
                 label = self.dialog.lblGuidance
-                label.setText(label.text() + f"<br><b>Not available here</b>: {problem}.")
+                label.setText(label.text() + "<br>" + tr("<b>Not available here</b>: {problem}.").format(problem=problem))
 
     def _engine_changed(self, *_args: Any) -> None:
         # A path in the report may break after any "/" (a zero-width space): it wraps, not widens.

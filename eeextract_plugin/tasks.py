@@ -50,6 +50,7 @@ from qgis.core import QgsTask
 from qgis.PyQt.QtCore import QTimer, pyqtSignal
 
 from eeextract_plugin.core.errors import Cancelled
+from eeextract_plugin.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -349,7 +350,7 @@ class ExtractionTask(EETask):
         run_job: Callable[..., Any],
         flags: QgsTask.Flags = QgsTask.CanCancel,
     ) -> None:
-        super().__init__(f"EE Extract: {job_name}", flags)
+        super().__init__(tr("EE Extract: {job}").format(job=job_name), flags)
         self.job_id = job_id
         self.job_name = job_name
         self._run_job = run_job
@@ -392,7 +393,7 @@ class ExtractionTask(EETask):
 
 def _spent(*_args: Any) -> Any:
     """The work function of a finished task (released: it may refer to the task)."""
-    raise RuntimeError("this task has finished; a QgsTask runs once")
+    raise RuntimeError("this task has finished; a QgsTask runs once")  # i18n: not translated (a programming error)
 
 
 def _without_tracebacks(exc: BaseException) -> BaseException:

@@ -5,7 +5,9 @@ folder or a web server a custom plugin repository for it.
     python scripts/package.py [--dist dist] [--base-url https://host/path/] [--wheels build/wheels]
 
 The ZIP holds one folder, ``eeextract_plugin/``: the plugin's code, metadata.txt, the icon,
-compiled translations (``i18n/*.qm`` when present) — no tests, no caches, no symlinks — and
+compiled translations (``i18n/eeextract_<locale>.qm``, compiled here from the committed
+``i18n/*.ts`` with lrelease; ``.qm`` files already built are taken when lrelease is missing)
+— no tests, no caches, no symlinks — and
 ``eeextract_plugin/_vendor/``: the pure-Python packages the plugin needs that QGIS does not ship
 (earthengine-api and its dependencies, pinned in ``scripts/vendor-requirements.txt``), with their
 licences in ``_vendor/licenses/``. No compiled extension goes in; the build fails if one does.
@@ -361,6 +363,28 @@ def plugins_xml(meta: Dict[str, str], zip_name: str, base_url: str, updated: str
     return "\n".join(lines) + "\n"
 
 
+def pack_translations(root: Path, target: Path) -> List[Path]:
+    """The plugin's translations into ``target``: every ``i18n/*.ts`` compiled (the ZIP always
+    carries the committed translations, whatever was built before); without lrelease, the
+    ``.qm`` files already built (``make translations``)."""
+    sources = sorted((root / "i18n").glob("eeextract_*.ts"))
+    if sources and (shutil.which("lrelease") or Path("/usr/lib/qt5/bin/lrelease").exists()):
+        sys.path.insert(0, str(ROOT / "scripts"))
+        try:
+            import translations
+        finally:
+            sys.path.remove(str(ROOT / "scripts"))
+        return [translations.compile_ts(ts, target / f"{ts.stem}.qm") for ts in sources]
+    if sources:
+        print("package: lrelease not found (Debian package qttools5-dev-tools): packing the .qm files "
+              "already built", flush=True)
+    packed = []
+    for qm in sorted((root / "i18n").glob("*.qm")) + sorted((root / PLUGIN / "i18n").glob("*.qm")):
+        target.mkdir(parents=True, exist_ok=True)
+        packed.append(Path(shutil.copyfile(qm, target / qm.name)))
+    return packed
+
+
 def build(dist: Path, wheel_cache: Path, base_url: Optional[str] = None,
           stage_root: Optional[Path] = None, root: Path = ROOT) -> Path:
     """Writes ``dist/eeextract_plugin-<version>.zip`` and ``dist/plugins.xml`` from the plugin
@@ -375,10 +399,7 @@ def build(dist: Path, wheel_cache: Path, base_url: Optional[str] = None,
         shutil.rmtree(stage_root)
     stage = stage_root / PLUGIN
     _copy_tree(root / PLUGIN, stage, skip={"_vendor", "i18n"}, root=root)
-    qms = sorted((root / "i18n").glob("*.qm")) + sorted((root / PLUGIN / "i18n").glob("*.qm"))
-    for qm in qms:
-        (stage / "i18n").mkdir(exist_ok=True)
-        shutil.copyfile(qm, stage / "i18n" / qm.name)
+    pack_translations(root, stage / "i18n")
     vendor_dir = stage / "_vendor"
     vendor_dir.mkdir()
     pins = pinned_requirements()

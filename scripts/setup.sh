@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# pyqt5-dev-tools: pylupdate5, qttools5-dev-tools: lrelease (make translations)
 DEBIAN_PACKAGES=(python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-pyqt5 python3-venv
-                 python3-pip xvfb xauth)
+                 python3-pip xvfb xauth pyqt5-dev-tools qttools5-dev-tools)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from eeextract_plugin.i18n import PLUGIN_NAME, tr
+
 log = logging.getLogger(__name__)
 
 GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
@@ -109,22 +111,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(self.path).query))
         if query.get("state") != self.server.state or not ({"code", "error"} & set(query)):
-            self._page(400, "This page is not part of an EE Extract sign-in.")
+            self._page(400, tr("This page is not part of an EE Extract sign-in."))
             return
         if self.server.result is None:
             self.server.result = query
         if "code" in query:
-            self._page(200, "Signed in to Google for Earth Engine. You can close this tab and "
-                            "return to QGIS.")
+            self._page(200, tr("Signed in to Google for Earth Engine. You can close this tab and return to QGIS."))
         else:
-            self._page(200, "Sign-in was not completed (" + query.get("error", "error")
-                       + "). You can close this tab and return to QGIS.")
+            self._page(200, tr("Sign-in was not completed ({error}). You can close this tab and return to "
+                               "QGIS.").format(error=query.get("error", "error")))
 
     def _page(self, status: int, text: str) -> None:
-        body = (f"<!doctype html><meta charset='utf-8'><title>EE Extract</title>"
-                f"<p style='font:16px sans-serif;margin:3em'>{text}</p>").encode()
+        import html
+
+        body = (f"<!doctype html><meta charset='utf-8'><title>{PLUGIN_NAME}</title>"
+                f"<p style='font:16px sans-serif;margin:3em'>{html.escape(text)}</p>").encode()
         self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", "text/html; charset=utf-8")  # i18n: not translated (an HTTP header)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -170,7 +173,7 @@ class SignIn:
                cancelled: Optional[Callable[[], bool]] = None) -> Path:
         """Waits for the browser, gets the refresh token, stores it; returns the file written."""
         if self._listener is None:
-            raise SignInError("sign-in was not started")
+            raise SignInError(tr("sign-in was not started"))
         try:
             answer = self._wait(timeout_s, cancelled)
         finally:
@@ -178,8 +181,8 @@ class SignIn:
         if "error" in answer:
             error = answer["error"]
             if error == "access_denied":
-                raise SignInRefused("Google sign-in was refused (consent not given)")
-            raise SignInError(f"Google sign-in failed: {error}")
+                raise SignInRefused(tr("Google sign-in was refused (consent not given)"))
+            raise SignInError(tr("Google sign-in failed: {error}").format(error=error))
         refresh_token = self._exchange(answer["code"])
         ee = _ee()
         path = credentials_path()
@@ -195,10 +198,10 @@ class SignIn:
         deadline = time.monotonic() + timeout_s
         while self._listener.result is None:
             if self._cancel.is_set() or (cancelled is not None and cancelled()):
-                raise SignInCancelled("Google sign-in cancelled")
+                raise SignInCancelled(tr("Google sign-in cancelled"))
             if time.monotonic() > deadline:
-                raise SignInError(f"Google sign-in timed out after {timeout_s:.0f} s "
-                                  "(the browser never came back)")
+                raise SignInError(tr("Google sign-in timed out after {seconds} s (the browser never came back)").format(
+                    seconds=f"{timeout_s:.0f}"))
             self._listener.handle_request()
         return self._listener.result
 
@@ -212,12 +215,13 @@ class SignIn:
             with urllib.request.urlopen(self.endpoints.token_uri, data, timeout=60) as response:
                 body = json.loads(response.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
-            raise SignInError(f"Google refused the sign-in code ({_oauth_error(exc)})") from None
+            raise SignInError(tr("Google refused the sign-in code ({error})").format(error=_oauth_error(exc))) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SignInError(f"cannot reach Google's token endpoint ({type(exc).__name__})") from None
+            raise SignInError(tr("cannot reach Google's token endpoint ({error})").format(
+                error=type(exc).__name__)) from None
         token = body.get("refresh_token")
         if not token:
-            raise SignInError("Google's answer holds no refresh token")
+            raise SignInError(tr("Google's answer holds no refresh token"))
         return str(token)
 
 
@@ -246,7 +250,7 @@ def stored_credentials(endpoints: OAuthEndpoints = GOOGLE) -> Any:
     try:
         stored = json.loads(credentials_path().read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise SignInError("not signed in (no Earth Engine credentials on this computer)") from None
+        raise SignInError(tr("not signed in (no Earth Engine credentials on this computer)")) from None
     return Credentials(None, refresh_token=stored.get("refresh_token"),
                        token_uri=endpoints.token_uri,
                        client_id=stored.get("client_id", ee.oauth.CLIENT_ID),
@@ -260,7 +264,7 @@ def check_project(project: str, endpoints: OAuthEndpoints = GOOGLE, url: str = E
     Returns a line for the user; raises :class:`SignInError` saying what is wrong."""
     project = (project or "").strip()
     if not project:
-        raise SignInError("Cloud project: required to use Earth Engine (Settings → Project)")
+        raise SignInError(tr("Cloud project: required to use Earth Engine (Settings → Project)"))
     from google.auth.exceptions import RefreshError
     from google.auth.transport.requests import AuthorizedSession
 
@@ -269,24 +273,26 @@ def check_project(project: str, endpoints: OAuthEndpoints = GOOGLE, url: str = E
     try:
         response = session.get(target, params={"pageSize": 1}, timeout=timeout_s)
     except RefreshError:
-        raise SignInError("the stored Google sign-in is no longer valid: sign in again") from None
+        raise SignInError(tr("the stored Google sign-in is no longer valid: sign in again")) from None
     except Exception as exc:  # noqa: BLE001 - connection errors of several libraries
-        raise SignInError(f"cannot reach Earth Engine at {url} ({type(exc).__name__})") from None
+        raise SignInError(tr("cannot reach Earth Engine at {url} ({error})").format(
+            url=url, error=type(exc).__name__)) from None
     finally:
         session.close()
     if response.status_code == 200:
-        return f"Cloud project {project} can use Earth Engine."
+        return tr("Cloud project {project} can use Earth Engine.").format(project=project)
     try:
         message = response.json().get("error", {}).get("message", "")
     except ValueError:
         message = ""
     if response.status_code in (401, 403):
-        raise SignInError(f"Cloud project {project}: not usable with Earth Engine "
-                          f"({message or response.reason})")
+        raise SignInError(tr("Cloud project {project}: not usable with Earth Engine ({reason})").format(
+            project=project, reason=message or response.reason))
     if response.status_code == 404:
-        raise SignInError(f"Cloud project {project}: not found ({message or 'no such project'})")
-    raise SignInError(f"Cloud project {project}: Earth Engine answered HTTP {response.status_code} "
-                      f"({message or response.reason})")
+        raise SignInError(tr("Cloud project {project}: not found ({reason})").format(
+            project=project, reason=message or tr("no such project")))
+    raise SignInError(tr("Cloud project {project}: Earth Engine answered HTTP {status} ({reason})").format(
+        project=project, status=response.status_code, reason=message or response.reason))
 
 
 def sign_out(endpoints: OAuthEndpoints = GOOGLE, revoke: bool = True) -> bool:
@@ -318,8 +324,8 @@ def sign_out(endpoints: OAuthEndpoints = GOOGLE, revoke: bool = True) -> bool:
 def describe_status() -> Tuple[bool, str]:
     """(signed in?, a line for the settings dialog)."""
     if signed_in():
-        return True, f"Signed in (credentials in {credentials_path()})."
-    return False, "Not signed in."
+        return True, tr("Signed in (credentials in {path}).").format(path=credentials_path())
+    return False, tr("Not signed in.")
 
 
 __all__ = ["GOOGLE", "OAuthEndpoints", "SignIn", "SignInCancelled", "SignInError", "SignInRefused",

@@ -18,6 +18,7 @@ from qgis.PyQt.QtGui import QDesktopServices
 from qgis.PyQt.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from eeextract_plugin.auth import google_oauth as oauth
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.tasks import CallableTask
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,15 @@ class SignInRow(QWidget):
         self.task: Any = None
         self.flow: Optional[oauth.SignIn] = None
 
-        self.btnSignIn = QPushButton("Sign in with Google", self)
+        self.btnSignIn = QPushButton(tr("Sign in with Google"), self)
         self.btnSignIn.setObjectName("btnSignIn")
-        self.btnSignIn.setToolTip("Opens Google's consent page in your browser; the credentials are "
-                                  "stored where 'earthengine authenticate' stores them.")
-        self.btnCheck = QPushButton("Check project", self)
+        self.btnSignIn.setToolTip(tr("Opens Google's consent page in your browser; the credentials are "
+                                     "stored where 'earthengine authenticate' stores them."))
+        self.btnCheck = QPushButton(tr("Check project"), self)
         self.btnCheck.setObjectName("btnCheckProject")
-        self.btnCancel = QPushButton("Cancel", self)
+        self.btnCancel = QPushButton(tr("Cancel"), self)
         self.btnCancel.setObjectName("btnCancelSignIn")
-        self.btnSignOut = QPushButton("Sign out", self)
+        self.btnSignOut = QPushButton(tr("Sign out"), self)
         self.btnSignOut.setObjectName("btnSignOut")
         self.lblStatus = QLabel(self)
         self.lblStatus.setObjectName("lblSignInStatus")
@@ -83,7 +84,7 @@ class SignInRow(QWidget):
         signed, status = oauth.describe_status()
         busy = self.busy()
         self.btnSignIn.setEnabled(not busy)
-        self.btnSignIn.setText("Sign in again" if signed else "Sign in with Google")
+        self.btnSignIn.setText(tr("Sign in again") if signed else tr("Sign in with Google"))
         self.btnCheck.setEnabled(signed and not busy)
         self.btnSignOut.setEnabled(signed and not busy)
         self.btnCancel.setVisible(busy)
@@ -99,7 +100,8 @@ class SignInRow(QWidget):
         try:
             url = flow.start()
         except OSError as exc:
-            self.refresh(f"Cannot wait for Google's answer on this computer ({exc.strerror or exc}).", False)
+            self.refresh(tr("Cannot wait for Google's answer on this computer ({error}).").format(
+                error=exc.strerror or exc), False)
             return
         self.flow = flow
         project, endpoint, endpoints = self.project().strip(), self.endpoint(), self.endpoints
@@ -107,16 +109,17 @@ class SignInRow(QWidget):
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> str:
             flow.finish(cancelled=cancelled)
             if not project:
-                return "Signed in. Enter the Cloud project to use, then Check project."
+                return tr("Signed in. Enter the Cloud project to use, then Check project.")
             try:
-                return "Signed in. " + oauth.check_project(project, endpoints, endpoint)
+                return tr("Signed in. {project_check}").format(
+                    project_check=oauth.check_project(project, endpoints, endpoint))
             except oauth.SignInError as exc:
-                raise oauth.SignInError(f"Signed in, but {exc}") from None
+                raise oauth.SignInError(tr("Signed in, but {error}").format(error=exc)) from None
 
-        self._start(CallableTask("EE Extract: sign in to Google", work),
-                    "Waiting for your answer in the browser … (Cancel stops waiting)")
+        self._start(CallableTask(tr("EE Extract: sign in to Google"), work),
+                    tr("Waiting for your answer in the browser … (Cancel stops waiting)"))
         if not self.open_browser(url):
-            self.refresh(f"Open this page in your browser to sign in: {url}")
+            self.refresh(tr("Open this page in your browser to sign in: {url}").format(url=url))
 
     def check_project(self) -> None:
         if self.busy():
@@ -126,7 +129,7 @@ class SignInRow(QWidget):
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> str:
             return oauth.check_project(project, endpoints, endpoint)
 
-        self._start(CallableTask("EE Extract: check the Cloud project", work), "Checking the project …")
+        self._start(CallableTask(tr("EE Extract: check the Cloud project"), work), tr("Checking the project …"))
 
     def sign_out(self) -> None:
         if self.busy():
@@ -135,9 +138,9 @@ class SignInRow(QWidget):
 
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> str:
             oauth.sign_out(endpoints)
-            return "Signed out: the Earth Engine credentials were removed from this computer."
+            return tr("Signed out: the Earth Engine credentials were removed from this computer.")
 
-        self._start(CallableTask("EE Extract: sign out of Google", work), "Signing out …")
+        self._start(CallableTask(tr("EE Extract: sign out of Google"), work), tr("Signing out …"))
 
     def cancel(self) -> None:
         if self.flow is not None:
@@ -173,7 +176,7 @@ class SignInRow(QWidget):
 
     def _cancelled(self) -> None:
         self._done()
-        self.refresh("Sign-in cancelled.", False)
+        self.refresh(tr("Sign-in cancelled."), False)
 
     def shutdown(self) -> None:
         """The dialog closes: stop waiting, forget the task."""

@@ -45,14 +45,13 @@ from eeextract_plugin.core.assets import AssetInfo, describe_asset
 from eeextract_plugin.core.errors import BadInput, EEExtractError
 from eeextract_plugin.core.plan import PlanSummary
 from eeextract_plugin.core.spec import RASTER_FORMATS, TABLE_FORMATS, JobSpec
-from eeextract_plugin.core.wording import format_bytes, format_time_bound
 from eeextract_plugin.gui.expression import expression_from_python
 from eeextract_plugin.gui.job_form import JobForm, set_combo_value
 from eeextract_plugin.gui.jobs import JobBoard, JobsView
 from eeextract_plugin.gui.map_tool import RectangleMapTool
 from eeextract_plugin.gui.messages import form_message
 from eeextract_plugin.gui.section_folding import SectionFolding
-from eeextract_plugin.i18n import tr
+from eeextract_plugin.i18n import PLUGIN_NAME, duration, number, size, tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import CallableTask
 
@@ -70,7 +69,7 @@ class ScaleSpinBox(QDoubleSpinBox):
         super().__init__(parent)
         self.setDecimals(15)
         self.setRange(0.0, 1e6)
-        self.setSpecialValueText("native")
+        self.setSpecialValueText(tr("native"))
         self.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt's name)
@@ -86,7 +85,7 @@ class ScaleSpinBox(QDoubleSpinBox):
         from qgis.PyQt.QtGui import QValidator
 
         t = text.strip()
-        if t in ("", "native", ".", "-"):
+        if t in ("", self.specialValueText(), ".", "-"):
             return QValidator.Intermediate, text, pos
         try:
             float(t.replace(",", "."))
@@ -97,26 +96,93 @@ class ScaleSpinBox(QDoubleSpinBox):
 
 def asset_summary(info: AssetInfo) -> str:
     """What the dock shows under the asset ID (rich text)."""
-    kind = {"IMAGE": "Image", "IMAGE_COLLECTION": "Image collection"}.get(info.type, info.type.title())
-    parts = [f"<b>{kind}</b>" + (f" — {info.title}" if info.title else "")]
+    kind = {"IMAGE": tr("Image"), "IMAGE_COLLECTION": tr("Image collection")}.get(info.type, info.type.title())
+    title = html.escape(info.title or "")
+    parts = [tr("<b>{kind}</b> — {title}").format(kind=kind, title=title) if title else f"<b>{kind}</b>"]
     if info.bands:
         names = ", ".join(b.name for b in info.bands[:12]) + (" …" if len(info.bands) > 12 else "")
-        parts.append(f"{len(info.bands)} band(s): {names}")
-        scale = f"{info.native_scale:g}" if info.native_scale else "?"
-        which = "first image's grid" if info.is_collection else "native grid"
-        parts.append(f"{which}: {info.native_crs or '?'}, {scale} units/pixel")
+        parts.append(tr("%n band(s): {names}", None, len(info.bands)).format(names=names))
+        scale = number(info.native_scale, _decimals(info.native_scale)) if info.native_scale else "?"
+        line = (tr("first image's grid: {crs}, {scale} units/pixel") if info.is_collection
+                else tr("native grid: {crs}, {scale} units/pixel"))
+        parts.append(line.format(crs=info.native_crs or "?", scale=scale))
     if info.start or info.end:
-        parts.append(f"dates: {info.start[:10] or '?'} to {info.end[:10] or '?'}")
+        parts.append(tr("dates: {start} to {end}").format(start=info.start[:10] or "?", end=info.end[:10] or "?"))
     return "<br>".join(parts)
+
+
+def _decimals(value: float) -> int:
+    """Enough decimals to show ``value`` as ``{:g}`` would (10 → 0, 0.000277… → 8)."""
+    text = f"{value:.6g}"
+    return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+
+
+def time_bound_text(seconds: Optional[float]) -> str:
+    """A plan's time bound said as what it is (the core's ``format_time_bound``, in the user's
+    language): the least the job can take when Earth Engine answers as fast as the quota allows."""
+    return tr("{duration} at best, if Earth Engine answers at full speed (heavy computations take longer)").format(
+        duration=duration(seconds))
 
 
 def estimate_text(estimate: PlanSummary) -> str:
     """The estimate line: the plan's figures, and its time as the bound it is."""
-    if estimate.method != "direct":
-        return estimate.short_line()
-    work = (f"{estimate.pixels:,} px, {format_bytes(estimate.bytes)}, " if not estimate.table else "")
-    return (f"{work}{estimate.requests:,} request(s), {estimate.outputs:,} file(s); "
-            f"{format_time_bound(estimate.lower_bound_s)}")
+    files = tr("%Ln file(s)", None, estimate.outputs)
+    work = tr("{pixels} px, {size}").format(pixels=number(estimate.pixels), size=size(estimate.bytes))
+    if estimate.method != "direct":  # batch exports
+        tasks = tr("%Ln export task(s)", None, estimate.export_tasks)
+        return tr("{work}, {tasks}, {files}, ≈ {duration} by batch export").format(
+            work=work, tasks=tasks, files=files, duration=duration(estimate.lower_bound_s))
+    requests = tr("%Ln request(s)", None, estimate.requests)
+    if estimate.table:
+        return tr("{requests}, {files}; {time}").format(
+            requests=requests, files=files, time=time_bound_text(estimate.lower_bound_s))
+    return tr("{work}, {requests}, {files}; {time}").format(
+        work=work, requests=requests, files=files, time=time_bound_text(estimate.lower_bound_s))
+
+
+def _g(value: float) -> str:
+    """A decimal number as ``{:g}`` writes it, in the user's locale."""
+    return number(value, _decimals(value))
+
+
+def _at_least(seconds: float) -> str:
+    return duration(seconds) if seconds < 1 else "≥ " + duration(seconds)
+
+
+def estimate_tooltip(e: PlanSummary) -> str:
+    """The estimate's details (the figures of the core's ``PlanSummary.lines()``, in the user's
+    language): method, files, requests, pixels and bytes, the chosen method's time and the
+    other's, and what the time bound assumes."""
+    latency = (tr("{fixed} s per request") if e.table else tr("{fixed} s + {per_mp} s/MP per request")).format(
+        fixed=_g(e.latency_fixed_s), per_mp=_g(e.latency_per_megapixel_s))
+    direct = tr("{bound} by direct requests (at the quota: {in_flight} requests in flight, {per_s} requests/s, "
+                "{latency})").format(bound=_at_least(e.direct_s), in_flight=number(e.max_concurrent),
+                                     per_s=_g(e.max_requests_per_s), latency=latency)
+    batch = None
+    if e.batch_s is not None:
+        batch = tr("≈ {duration} by %Ln Export task(s) ({startup} s to start each task, {running} running at "
+                   "once, {speed} MP/s each)", None, e.export_tasks or e.outputs).format(
+            duration=duration(e.batch_s), startup=_g(e.export_startup_s),
+            running=number(e.export_running_tasks), speed=_g(e.export_megapixels_per_s))
+    chosen, other = (batch, direct) if e.method != "direct" else (direct, batch)
+    method = tr("Method: {method}").format(method=e.method)
+    lines = [f"{method} — {e.method_reason}" if e.method_reason else method,
+             tr("Files: {n}").format(n=number(e.outputs))]
+    if e.table:
+        lines.append(tr("Requests: {n} (features grouped in grid cells, one request each)").format(
+            n=number(e.requests)))
+    else:
+        lines += [tr("Requests: {n} (work units {units}, tiles up to {tile} px a side)").format(
+                      n=number(e.requests), units=number(e.units), tile=number(e.tile_size)),
+                  tr("Pixels: {n}").format(n=number(e.pixels)),
+                  tr("Data: {size} ({counted} as Earth Engine counts it, with mask bytes)").format(
+                      size=size(e.bytes), counted=size(e.request_bytes))]
+    lines.append(tr("Time: {time}").format(time=chosen or direct))
+    if other and chosen:
+        lines.append(tr("Otherwise: {time}").format(time=other))
+    lines += ["", tr("A lower bound. Once the job runs, the Jobs tab shows the rate measured and the time "
+                     "left from it.")]
+    return "\n".join(lines)
 
 
 class WheelGuard(QObject):
@@ -142,7 +208,7 @@ class EEExtractDock(QgsDockWidget):
 
     def __init__(self, iface: Any, sessions: SessionSource, parent: Optional[QWidget] = None,
                  board: Optional[JobBoard] = None) -> None:
-        super().__init__("EE Extract", parent)
+        super().__init__(PLUGIN_NAME, parent)
         self.iface = iface
         self.sessions = sessions
         self.form = FORM_CLASS()
@@ -198,16 +264,16 @@ class EEExtractDock(QgsDockWidget):
         old.setParent(None)
         old.deleteLater()
         # "Selected only" next to the region layer; PNG/JPEG stretch next to the format.
-        f.chkSelectedOnly = QCheckBox("Selected only")
-        f.chkSelectedOnly.setToolTip("Use only the layer's selected features")
+        f.chkSelectedOnly = QCheckBox(tr("Selected only"))
+        f.chkSelectedOnly.setToolTip(tr("Use only the layer's selected features"))
         f.wRegionLayer = self._pair(f.layoutRegion, f.cmbRegionLayer, f.chkSelectedOnly, "wRegionLayer")
         f.txtVisRange = QLineEdit()
-        f.txtVisRange.setPlaceholderText("min, max (e.g. 0, 3000)")
-        f.txtVisRange.setToolTip("PNG / JPEG are 8-bit pictures: the value range stretched to 0–255, "
-                                 "for every band (1 or 3 bands)")
+        f.txtVisRange.setPlaceholderText(tr("min, max"))
+        f.txtVisRange.setToolTip(tr("PNG / JPEG are 8-bit pictures: the value range (min, max, e.g. 0, 3000) "
+                                    "stretched to 0–255, for every band (1 or 3 bands)"))
         f.wFormat = self._pair(f.layoutOutput, f.cmbFormat, f.txtVisRange, "wFormat")
-        f.chkOverwrite = QCheckBox("Replace existing output files")
-        f.chkOverwrite.setToolTip("Without it, a job whose files already exist stops before it starts")
+        f.chkOverwrite = QCheckBox(tr("Replace existing output files"))
+        f.chkOverwrite.setToolTip(tr("Without it, a job whose files already exist stops before it starts"))
         f.layoutAfter.addWidget(f.chkOverwrite, f.layoutAfter.rowCount(), 0, 1, 2)
         today = QDate.currentDate()
         f.dateStart.setDate(today.addYears(-1))
@@ -220,7 +286,7 @@ class EEExtractDock(QgsDockWidget):
         f.cmbZoneLayer.setAllowEmptyLayer(True)
         f.cmbZoneIdField.setLayer(None)
         f.crsOutput.setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
-        f.txtJobName.setText(f"job-{date.today().isoformat()}")
+        f.txtJobName.setText(f"job-{date.today().isoformat()}")  # i18n: not translated (names files)
         # The estimate line says why Run is off: room for three lines of it at any dock width.
         margins = f.lblEstimate.contentsMargins()
         f.lblEstimate.setMinimumHeight(3 * f.lblEstimate.fontMetrics().lineSpacing() + 2 * f.lblEstimate.frameWidth()
@@ -234,12 +300,16 @@ class EEExtractDock(QgsDockWidget):
         for grid in (f.layoutSource, f.layoutRegion, f.layoutOutput, f.layoutAfter):
             grid.setColumnStretch(0, 0)
             grid.setColumnStretch(1, 1)
-        f.cmbZonalEngine.setToolTip(
+        f.cmbZonalEngine.setToolTip(tr(
             "rasterstats: pixel-centre rule (as EEDL). exactextract: partial-pixel weights, faster "
             "on many zones; its PyPI wheel bundles GEOS and has crashed QGIS on Linux, so it is "
-            "not the default here")
-        f.cmbCollectionMode.setToolTip("One output per image, or a composite per window of days "
-                                       "(whole range: one composite), reduced with the reducer")
+            "not the default here"))
+        f.cmbCollectionMode.setToolTip(tr("One output per image, or a composite per window of days "
+                                          "(whole range: one composite), reduced with the reducer"))
+        f.cmbTableOperation.setToolTip(tr("Statistics per polygon: Earth Engine's reduceRegions, with the "
+                                          "reducer beside; values at points: its sample"))
+        f.layoutTable.setStretch(0, 2)
+        f.layoutTable.setStretch(1, 1)
         f.layoutCollectionMode.setStretch(0, 2)
         f.layoutCollectionMode.setStretch(1, 1)
         f.layoutCollectionMode.setStretch(2, 1)
@@ -374,16 +444,16 @@ class EEExtractDock(QgsDockWidget):
         dest.blockSignals(True)
         if m == "export_gcs":
             dest.setText(destinations.get(m, conn.bucket))
-            dest.setPlaceholderText("Cloud Storage bucket")
+            dest.setPlaceholderText(tr("Cloud Storage bucket"))
         elif m == "export_drive":
             dest.setText(destinations.get(m, conn.drive_folder))
-            dest.setPlaceholderText("Drive folder")
+            dest.setPlaceholderText(tr("Drive folder"))
         elif m == "auto":
             dest.setText(destinations.get(m, conn.bucket))
-            dest.setPlaceholderText("bucket (optional, for batch)")
+            dest.setPlaceholderText(tr("bucket (optional, for batch)"))
         else:
             dest.setText("")
-            dest.setPlaceholderText("bucket or Drive folder (exports only)")
+            dest.setPlaceholderText(tr("bucket or Drive folder (exports only)"))
         dest.blockSignals(False)
         self._update_visibility()
 
@@ -443,14 +513,14 @@ class EEExtractDock(QgsDockWidget):
         mode = jf.region_mode()
         text = ""
         if mode == "drawn":
-            text = "Drag a rectangle on the map." if jf.drawn is None else (
+            text = tr("Drag a rectangle on the map.") if jf.drawn is None else (
                 f"{jf.drawn.toString(4)} ({jf.drawn_crs.authid()})")
         elif mode == "canvas":
-            text = "The map's current extent."
+            text = tr("The map's current extent.")
         elif mode == "selected":
             layer = self.form.cmbRegionLayer.currentLayer()
             n = layer.selectedFeatureCount() if isinstance(layer, QgsVectorLayer) else 0
-            text = f"{n} selected feature(s)."
+            text = tr("%Ln selected feature(s).", None, n)
         self.form.lblRegionSummary.setText(text)
 
     def _canvas_extent_changed(self) -> None:
@@ -484,8 +554,8 @@ class EEExtractDock(QgsDockWidget):
         order = ", ".join(self.job_form.selected_bands())
         QTimer.singleShot(0, self._reorder_bands)
         self.form.cmbBands.setToolTip(
-            f"Output bands, in this order: {order}" if order else
-            "Bands to extract, in the order you check them; none checked means all bands.")
+            tr("Output bands, in this order: {order}").format(order=order) if order else
+            tr("Bands to extract, in the order you check them; none checked means all bands."))
 
     def set_bands(self, available: List[str], checked: List[str]) -> None:
         self.job_form.set_bands(available, checked)
@@ -543,7 +613,7 @@ class EEExtractDock(QgsDockWidget):
         """Look the asset ID up in a background task; show bands, native grid, dates."""
         asset_id = self.form.txtAssetId.text().strip()
         if self.job_form.source_type() == "expression" or not asset_id:
-            self.form.lblAssetInfo.setText("Type an asset ID.")
+            self.form.lblAssetInfo.setText(tr("Type an asset ID."))
             return
         try:
             conn = self.sessions.resolve()
@@ -551,12 +621,12 @@ class EEExtractDock(QgsDockWidget):
             self.form.lblAssetInfo.setText(tr("Cannot check: {why}").format(why=exc.outside()))
             return
         self._cancel_task(self._asset_task)
-        self.form.lblAssetInfo.setText(f"Checking {asset_id} …")
+        self.form.lblAssetInfo.setText(tr("Checking {asset} …").format(asset=asset_id))
 
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
             return describe_asset(open_session(conn), asset_id)
 
-        task = CallableTask(f"EE Extract: check {asset_id}", work)
+        task = CallableTask(tr("EE Extract: check {asset}").format(asset=asset_id), work)
         task.succeeded.connect(lambda info, a=asset_id: self._asset_checked(a, info))
         task.failed.connect(lambda msg, _d, a=asset_id: self._asset_failed(a, msg))
         self._asset_task = task
@@ -584,26 +654,26 @@ class EEExtractDock(QgsDockWidget):
 
     def _expression_edited(self) -> None:
         if self.job_form.source_type() == "expression" and self.job_form.expression is not None:
-            self.form.lblExpressionStatus.setText("Edited: convert again before running.")
+            self.form.lblExpressionStatus.setText(tr("Edited: convert again before running."))
 
     def convert_expression(self) -> None:
         """Run the typed Python (it runs code: the form says so) in a task; keep the JSON."""
         code = self.form.txtExpression.toPlainText()
         if not code.strip():
-            self.form.lblExpressionStatus.setText("Type an expression first.")
+            self.form.lblExpressionStatus.setText(tr("Type an expression first."))
             return
         try:
             conn = self.sessions.resolve()
         except qs.SettingsError as exc:
             self.form.lblExpressionStatus.setText(exc.outside())
             return
-        self.form.lblExpressionStatus.setText("Converting …")
+        self.form.lblExpressionStatus.setText(tr("Converting …"))
 
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
             session = open_session(conn)
             return expression_from_python(code, session.ee)
 
-        task = CallableTask("EE Extract: convert expression", work)
+        task = CallableTask(tr("EE Extract: convert expression"), work)
         task.succeeded.connect(self._expression_converted)
         task.failed.connect(lambda msg, _d: self.form.lblExpressionStatus.setText(
             f"<span style='color:#b00'>{msg}</span>"))
@@ -613,7 +683,7 @@ class EEExtractDock(QgsDockWidget):
     def _expression_converted(self, expression: Dict[str, Any]) -> None:
         self.job_form.expression = expression
         n = len(expression.get("values", {}))
-        self.form.lblExpressionStatus.setText(f"Converted: {n} serialized value(s) stored in the job.")
+        self.form.lblExpressionStatus.setText(tr("Converted: %Ln serialized value(s) stored in the job.", None, n))
         self.schedule_estimate()
 
     def schedule_estimate(self, *_a: object) -> None:
@@ -623,13 +693,14 @@ class EEExtractDock(QgsDockWidget):
         """Run is off and the estimate line says why (bad input is refused before Run)."""
         self.last_estimate = None
         self.form.btnRun.setEnabled(False)
-        self.form.btnRun.setToolTip(f"Cannot run: {why}")
-        self.form.lblEstimate.setText(f"<span style='color:#b00'>Cannot run — {html.escape(why)}</span>")
+        self.form.btnRun.setToolTip(tr("Cannot run: {reason}").format(reason=why))
+        self.form.lblEstimate.setText("<span style='color:#b00'>{}</span>".format(
+            tr("Cannot run — {reason}").format(reason=html.escape(why))))
         self.form.lblEstimate.setToolTip(why)
 
     def _allow(self, text: str, tooltip: str = "") -> None:
         self.form.btnRun.setEnabled(True)
-        self.form.btnRun.setToolTip("Start the job (it runs in the background; see the Jobs tab)")
+        self.form.btnRun.setToolTip(tr("Start the job (it runs in the background; see the Jobs tab)"))
         self.form.lblEstimate.setText(html.escape(text))
         self.form.lblEstimate.setToolTip(tooltip)
 
@@ -647,12 +718,12 @@ class EEExtractDock(QgsDockWidget):
             self._refuse(exc.outside())
             return
         self._cancel_task(self._estimate_task)
-        self._allow("Estimate: planning …")
+        self._allow(tr("Estimate: planning …"))
 
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> Any:
             return runner.estimate_job(spec, open_session(conn), check_outputs=True)
 
-        task = CallableTask("EE Extract: estimate", work)
+        task = CallableTask(tr("EE Extract: estimate"), work)
         planned = spec.to_dict()
         task.succeeded.connect(lambda est: self._estimate_done(planned, est))
         task.failed.connect(partial(self._estimate_failed, planned, task))
@@ -672,16 +743,15 @@ class EEExtractDock(QgsDockWidget):
         if isinstance(error, BadInput):
             self._refuse(form_message(error))
         else:  # no connection now: the estimate is missing, not the input wrong
-            self._allow(f"Estimate: — ({form_message(error) if error else message})")
+            self._allow(tr("Estimate: — ({reason})").format(reason=form_message(error) if error else message))
 
     def _estimate_done(self, spec_dict: Dict[str, Any], estimate: PlanSummary) -> None:
         if self._current_spec() != spec_dict:
             return  # the form changed while planning: a newer estimate is on its way
         self.last_estimate = (spec_dict, estimate)
-        note = " — large: you will be asked to confirm" if estimate.huge else ""
-        tooltip = "\n".join(estimate.lines()) + "\n\nA lower bound: " + estimate.assumptions() + \
-            ". Once the job runs, the Jobs tab shows the rate measured and the time left from it."
-        self._allow(f"Estimate: {estimate_text(estimate)}{note}", tooltip)
+        text = (tr("Estimate: {estimate} — large: you will be asked to confirm") if estimate.huge
+                else tr("Estimate: {estimate}")).format(estimate=estimate_text(estimate))
+        self._allow(text, estimate_tooltip(estimate))
 
     # ------------------------------------------------------------------------------ running
     def run_clicked(self) -> None:
@@ -689,15 +759,15 @@ class EEExtractDock(QgsDockWidget):
             out = Path(self.job_form.output_folder())
             spec = self.build_spec(copy_dir=out / ".eeextract-inputs")
         except BadInput as exc:
-            self.iface.messageBar().pushWarning("EE Extract", form_message(exc))
+            self.iface.messageBar().pushWarning(PLUGIN_NAME, form_message(exc))
             return
         estimate = None
         if self.last_estimate is not None and self.last_estimate[0] == self.build_spec().to_dict():
             estimate = self.last_estimate[1]
         if estimate is not None and estimate.huge:  # the core's one rule (core.plan.is_huge)
             answer = QMessageBox.question(
-                self, "EE Extract: a large job",
-                f"This job is large:\n\n{estimate_text(estimate)}\n\nStart it anyway?",
+                self, tr("EE Extract: a large job"),
+                tr("This job is large:\n\n{estimate}\n\nStart it anyway?").format(estimate=estimate_text(estimate)),
                 QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
             if answer != QMessageBox.Yes:
                 return
@@ -718,7 +788,8 @@ class EEExtractDock(QgsDockWidget):
         try:
             self.load_spec(runner.spec_of(entry.job_id, entry.workdir))
         except (EEExtractError, OSError) as exc:
-            self.iface.messageBar().pushWarning("EE Extract", f"Cannot open job {entry.name}: {exc}")
+            self.iface.messageBar().pushWarning(PLUGIN_NAME, tr("Cannot open job {name}: {error}").format(
+                name=entry.name, error=exc))
             return False
         self.form.tabs.setCurrentIndex(0)
         return True
@@ -727,22 +798,22 @@ class EEExtractDock(QgsDockWidget):
         try:
             spec = self.build_spec()
         except BadInput as exc:
-            self.iface.messageBar().pushWarning("EE Extract", form_message(exc))
+            self.iface.messageBar().pushWarning(PLUGIN_NAME, form_message(exc))
             return
         start = str(Path(spec.output.directory) / f"{spec.name}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save job file", start, "Job files (*.json)")
+        path, _ = QFileDialog.getSaveFileName(self, tr("Save job file"), start, tr("Job files (*.json)"))
         if path:
             spec.to_file(path)
-            self.iface.messageBar().pushSuccess("EE Extract", f"Job saved to {path}")
+            self.iface.messageBar().pushSuccess(PLUGIN_NAME, tr("Job saved to {path}").format(path=path))
 
     def load_spec_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open job file", "", "Job files (*.json)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("Open job file"), "", tr("Job files (*.json)"))
         if not path:
             return
         try:
             self.load_spec(JobSpec.from_file(path))
         except BadInput as exc:
-            self.iface.messageBar().pushWarning("EE Extract", form_message(exc))
+            self.iface.messageBar().pushWarning(PLUGIN_NAME, form_message(exc))
 
     def _open_settings(self) -> None:
         from eeextract_plugin.gui.settings_dialog import SettingsDialog

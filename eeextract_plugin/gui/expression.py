@@ -11,6 +11,7 @@ import json
 from typing import Any, Dict
 
 from eeextract_plugin.gui.qgis_regions import FormError
+from eeextract_plugin.i18n import tr
 
 
 def expression_from_python(code: str, ee_module: Any) -> Dict[str, Any]:
@@ -21,7 +22,7 @@ def expression_from_python(code: str, ee_module: Any) -> Dict[str, Any]:
     """
     tree = ast.parse(code, filename="<expression>", mode="exec")
     if not tree.body:
-        raise FormError("expression: empty")
+        raise FormError(tr("The expression is empty: type Python that builds an Earth Engine object."))
     namespace: Dict[str, Any] = {"ee": ee_module}
     last = tree.body[-1]
     if isinstance(last, ast.Expr):
@@ -32,7 +33,7 @@ def expression_from_python(code: str, ee_module: Any) -> Dict[str, Any]:
         exec(compile(tree, "<expression>", "exec"), namespace)  # noqa: S102
         result = namespace.get("image")
     if result is None or not hasattr(result, "serialize"):
-        raise FormError("expression: the last line (or a variable 'image') must be an Earth Engine "
-                        "object, e.g. ee.Image('USGS/SRTMGL1_003')")
+        raise FormError(tr("The last line of the expression (or a variable 'image') must be an Earth Engine "
+                           "object, e.g. ee.Image('USGS/SRTMGL1_003')."))
     # A JSON round trip: plain dicts and lists only, exactly what a job file stores.
     return json.loads(json.dumps(ee_module.serializer.encode(result, for_cloud_api=True)))

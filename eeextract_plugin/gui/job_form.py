@@ -45,26 +45,47 @@ from eeextract_plugin.core.spec import (
 from eeextract_plugin.core.zonal.statistics import SIMPLE_STATISTICS
 from eeextract_plugin.gui import qgis_regions
 from eeextract_plugin.gui.qgis_regions import FormError
+from eeextract_plugin.i18n import tr
 
 log = logging.getLogger(__name__)
 
 # How the form collects a region (the dock's own notion; the spec has bbox, geometry or file).
 REGION_MODES = ("canvas", "layer_extent", "selected", "per_feature", "drawn", "points")
 
-# The form's words for the spec's choices (the spec's words are the items' data).
-SOURCE_TYPE_LABELS = {"asset": "Image asset", "collection": "Image collection",
-                      "expression": "Expression (Python, ee)"}
-COLLECTION_MODE_LABELS = {"per_image": "One per image", "composite": "Composite"}
-REGION_MODE_LABELS = {"canvas": "Map canvas extent", "layer_extent": "Layer extent",
-                      "selected": "Selected features", "per_feature": "One output per feature",
-                      "drawn": "Rectangle drawn on the map", "points": "Points (chips or samples)"}
-KIND_LABELS = {"mosaic": "Mosaic (one raster)", "chips": "Chips around points",
-               "collection": "One raster per image or window", "features": "One raster per feature",
-               "table": "Table computed in Earth Engine", "timeseries": "Time series per region"}
-TABLE_OPERATION_LABELS = {"reduce_regions": "Statistics per polygon (reduceRegions)",
-                          "sample": "Values at points (sample)"}
-METHOD_LABELS = {"auto": "Automatic (direct or batch)", "direct": "Direct (parallel requests)", "export_gcs": "Export to Cloud Storage",
-                 "export_drive": "Export to Drive"}
+# The form's words for the spec's choices (the spec's words are the items' data), in the user's
+# language (functions: translated when the form is filled, never at import). Reducers, zonal
+# statistics, formats and zonal engines keep their own names: they are Earth Engine's, the
+# output columns' and the tools' names.
+def source_type_labels() -> Dict[str, str]:
+    return {"asset": tr("Image asset"), "collection": tr("Image collection"),
+            "expression": tr("Expression (Python, ee)")}
+
+
+def collection_mode_labels() -> Dict[str, str]:
+    return {"per_image": tr("One per image"), "composite": tr("Composite")}
+
+
+def region_mode_labels() -> Dict[str, str]:
+    return {"canvas": tr("Map canvas extent"), "layer_extent": tr("Layer extent"),
+            "selected": tr("Selected features"), "per_feature": tr("One output per feature"),
+            "drawn": tr("Rectangle drawn on the map"), "points": tr("Points (chips or samples)")}
+
+
+def kind_labels() -> Dict[str, str]:
+    return {"mosaic": tr("Mosaic (one raster)"), "chips": tr("Chips around points"),
+            "collection": tr("One raster per image or window"), "features": tr("One raster per feature"),
+            "table": tr("Table computed in Earth Engine"), "timeseries": tr("Time series per region")}
+
+
+def table_operation_labels() -> Dict[str, str]:
+    return {"reduce_regions": tr("Statistics per polygon"), "sample": tr("Values at points")}
+
+
+def method_labels() -> Dict[str, str]:
+    return {"auto": tr("Automatic (direct or batch)"), "direct": tr("Direct (parallel requests)"),
+            "export_gcs": tr("Export to Cloud Storage"), "export_drive": tr("Export to Drive")}
+
+
 FORMAT_CHOICES = RASTER_FORMATS + tuple(f for f in ("CSV+GPKG", "CSV", "GPKG") if f in TABLE_FORMATS)
 DEFAULT_REDUCER = "median"
 DEFAULT_TABLE_REDUCER = "mean"
@@ -114,15 +135,15 @@ class JobForm:
 
     def fill_choices(self) -> None:
         f = self.ui
-        fill_combo(f.cmbSourceType, SOURCE_TYPES, SOURCE_TYPE_LABELS, "asset")
-        fill_combo(f.cmbCollectionMode, COLLECTION_MODES, COLLECTION_MODE_LABELS, "per_image")
+        fill_combo(f.cmbSourceType, SOURCE_TYPES, source_type_labels(), "asset")
+        fill_combo(f.cmbCollectionMode, COLLECTION_MODES, collection_mode_labels(), "per_image")
         fill_combo(f.cmbReducer, REDUCERS, None, DEFAULT_REDUCER)
-        fill_combo(f.cmbRegionMode, REGION_MODES, REGION_MODE_LABELS, "canvas")
-        fill_combo(f.cmbKind, KINDS, KIND_LABELS, "mosaic")
-        fill_combo(f.cmbTableOperation, TABLE_OPERATIONS[::-1], TABLE_OPERATION_LABELS, "reduce_regions")
+        fill_combo(f.cmbRegionMode, REGION_MODES, region_mode_labels(), "canvas")
+        fill_combo(f.cmbKind, KINDS, kind_labels(), "mosaic")
+        fill_combo(f.cmbTableOperation, TABLE_OPERATIONS[::-1], table_operation_labels(), "reduce_regions")
         fill_combo(f.cmbTableReducer, REDUCERS, None, DEFAULT_TABLE_REDUCER)
         fill_combo(f.cmbFormat, FORMAT_CHOICES, None, "COG")
-        fill_combo(f.cmbMethod, METHODS, METHOD_LABELS, "auto")
+        fill_combo(f.cmbMethod, METHODS, method_labels(), "auto")
         fill_combo(f.cmbZonalEngine, ZONAL_ENGINES, None, DEFAULT_ZONAL_ENGINE)
         f.cmbZonalStats.clear()
         f.cmbZonalStats.addItems(list(SIMPLE_STATISTICS))
@@ -209,7 +230,7 @@ class JobForm:
     def output_folder(self) -> str:
         folder = self.ui.fileOutputFolder.filePath().strip()
         if not folder:
-            raise FormError(field="output.directory", reason="choose where results are written")
+            raise FormError(field="output.directory", reason=tr("choose where results are written"))
         return str(Path(folder).expanduser().resolve())
 
     def spec_dict(self, copy_dir: Optional[Path] = None) -> Dict[str, Any]:
@@ -271,7 +292,7 @@ class JobForm:
         src: Dict[str, Any] = {"type": st}
         if st == "expression":
             if self.expression is None:
-                raise FormError(field="source.expression", reason="type Python and press Convert first")
+                raise FormError(field="source.expression", reason=tr("type Python and press Convert first"))
             src["expression"] = self.expression
         else:
             src["asset_id"] = f.txtAssetId.text().strip()
@@ -299,15 +320,15 @@ class JobForm:
             return qgis_regions.region_from_extent(canvas.extent(), canvas.mapSettings().destinationCrs())
         if mode == "drawn":
             if self.drawn is None:
-                raise FormError(field="region", reason="draw a rectangle on the map first")
+                raise FormError(field="region", reason=tr("draw a rectangle on the map first"))
             return qgis_regions.region_from_extent(self.drawn, self.drawn_crs)
         layer = f.cmbRegionLayer.currentLayer()
         if layer is None:
-            raise FormError(field="region", reason="choose a layer")
+            raise FormError(field="region", reason=tr("choose a layer"))
         if mode == "layer_extent":
             return qgis_regions.region_from_extent(layer.extent(), layer.crs())
         if not isinstance(layer, QgsVectorLayer):
-            raise FormError(field="region", reason="choose a vector layer")
+            raise FormError(field="region", reason=tr("choose a vector layer"))
         id_field = f.cmbRegionIdField.currentField()
         if mode == "selected":
             return qgis_regions.region_from_features(layer, True, False)
@@ -324,7 +345,7 @@ class JobForm:
             low, high = None, None
         if low is None or high is None or not low < high:
             raise FormError(field="output.visualization",
-                            reason="PNG / JPEG need the value range to stretch, as 'min, max' (e.g. 0, 3000)")
+                            reason=tr("PNG / JPEG need the value range to stretch, as 'min, max' (e.g. 0, 3000)"))
         vis: Dict[str, Any] = {"min": [low], "max": [high]}
         bands = self.selected_bands()
         if len(bands) in (1, 3):
@@ -335,13 +356,13 @@ class JobForm:
         f = self.ui
         layer = f.cmbZoneLayer.currentLayer()
         if not isinstance(layer, QgsVectorLayer):
-            raise FormError(field="zonal.polygons", reason="choose a polygon layer")
+            raise FormError(field="zonal.polygons", reason=tr("choose a polygon layer"))
         id_field = f.cmbZoneIdField.currentField()
         if not id_field:
-            raise FormError(field="zonal.id_field", reason="choose the zone ID field")
+            raise FormError(field="zonal.id_field", reason=tr("choose the zone ID field"))
         source = qgis_regions.layer_file(layer)
         if source is None:
-            target = (copy_dir or Path(self.output_folder())) / f"{layer.name()}-zones.geojson"
+            target = (copy_dir or Path(self.output_folder())) / f"{layer.name()}-zones.geojson"  # i18n: not translated (a file)
             path = qgis_regions.write_features_geojson(layer, False, target) if copy_dir else str(target)
             source = {"path": path}
         zonal: Dict[str, Any] = {"polygons": source["path"], "id_field": id_field,
@@ -362,9 +383,9 @@ class JobForm:
         if s.type == "expression":
             self.expression = s.expression
             f.txtExpression.blockSignals(True)
-            f.txtExpression.setPlainText("# loaded from a job file: the serialized expression is kept")
+            f.txtExpression.setPlainText(tr("# loaded from a job file: the serialized expression is kept"))
             f.txtExpression.blockSignals(False)
-            f.lblExpressionStatus.setText("Expression loaded from the job file.")
+            f.lblExpressionStatus.setText(tr("Expression loaded from the job file."))
         else:
             f.txtAssetId.setText(s.asset_id or "")
         self.set_bands(list(s.bands or []), list(s.bands or []))
@@ -444,7 +465,7 @@ class JobForm:
     def layer_for_geometry(self, name: str, geometry: Dict[str, Any], crs: str) -> Optional[QgsVectorLayer]:
         """A memory layer holding a spec's inline geometry (one feature per part)."""
         kind = "Point" if geometry.get("type") in ("Point", "MultiPoint") else "Polygon"
-        layer = QgsVectorLayer(f"{kind}?crs={crs}", f"{name} region", "memory")
+        layer = QgsVectorLayer(f"{kind}?crs={crs}", tr("{job} region").format(job=name), "memory")
         parts = qgis_regions.geometry_from_geojson(geometry).asGeometryCollection()
         feats = []
         for part in parts:

@@ -9,6 +9,7 @@ unfinished ones are offered for resume.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -25,9 +26,8 @@ from eeextract_plugin.core import runner
 from eeextract_plugin.core.errors import BadInput, EEExtractError, JobNotFound, SessionError
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.status import RESUMABLE, JobStatus
-from eeextract_plugin.core.wording import format_duration, format_measured, format_rate
 from eeextract_plugin.gui.messages import form_message, reword
-from eeextract_plugin.i18n import tr
+from eeextract_plugin.i18n import PLUGIN_NAME, duration, number, rate, tr
 from eeextract_plugin.qgis_session import SessionSource, open_session
 from eeextract_plugin.tasks import ExtractionTask
 
@@ -65,31 +65,53 @@ class JobEntry:
     winding_down: Any = None  # a cancelled run's thread, finishing its requests in flight
 
     def rate_text(self) -> str:
-        return format_rate(self.rate_bytes_s) if self.state == "running" else ""
+        return rate(self.rate_bytes_s) if self.state == "running" else ""
 
     def state_text(self) -> str:
         """One or two words for the State column ("connecting", "running", "completed with
         failures"); what a starting job is doing at length is :attr:`phase`."""
         if self.state == "queued" and self.phase:
-            return self.phase.split(":")[0].split(" ")[0]
-        return self.state.replace("_", " ")
-
-    def progress_text(self) -> str:
-        failed = f", {self.units_failed} failed" if self.units_failed else ""
-        units = f" ({self.units_done:,}/{self.units_total:,}{failed})" if self.units_total else ""
-        return f"{100 * self.fraction:.0f}%{units}"
+            return phase_word(self.phase)
+        return state_label(self.state)
 
     def eta_text(self) -> str:
         if self.eta_s is None or self.state not in ACTIVE:
             return ""
-        return format_duration(self.eta_s)
+        return duration(self.eta_s)
 
 
+# What a starting job is doing before its first unit (ids; the list shows phase_text()).
 PHASE_STARTING = "starting"
-PHASE_WAITING = "waiting for the cancelled run to stop"
-PHASE_CONNECTING = "connecting to Earth Engine"
-PHASE_PLANNING = "planning: asking Earth Engine about the source"
-PHASE_RESUMING = "resuming: reading what is done"
+PHASE_WAITING = "waiting for the cancelled run to stop"  # i18n: not translated (ids: phase_text() says them)
+PHASE_CONNECTING = "connecting to Earth Engine"  # i18n: not translated (ids: phase_text() says them)
+PHASE_PLANNING = "planning: asking Earth Engine about the source"  # i18n: not translated (ids: phase_text() says them)
+PHASE_RESUMING = "resuming: reading what is done"  # i18n: not translated (ids: phase_text() says them)
+
+
+def phase_text(phase: str) -> str:
+    """A phase in the user's language."""
+    return {PHASE_STARTING: tr("starting"),
+            PHASE_WAITING: tr("waiting for the cancelled run to stop"),
+            PHASE_CONNECTING: tr("connecting to Earth Engine"),
+            PHASE_PLANNING: tr("planning: asking Earth Engine about the source"),
+            PHASE_RESUMING: tr("resuming: reading what is done")}.get(phase, phase)
+
+
+def phase_word(phase: str) -> str:
+    """A phase in one or two words, for the State column (:func:`phase_text` says it at length)."""
+    return {PHASE_STARTING: tr("starting"),
+            PHASE_WAITING: tr("waiting"),
+            PHASE_CONNECTING: tr("connecting"),
+            PHASE_PLANNING: tr("planning"),
+            PHASE_RESUMING: tr("resuming")}.get(phase, phase)
+
+
+def state_label(state: str) -> str:
+    """A job's state (the registry's word) in the user's language."""
+    return {"planned": tr("planned"), "queued": tr("queued"), "running": tr("running"),
+            "cancelling": tr("cancelling"), "cancelled": tr("cancelled"), "failed": tr("failed"),
+            "completed": tr("completed"), "completed_with_failures": tr("completed with failures"),
+            "interrupted": tr("interrupted"), "not started": tr("not started")}.get(state, state.replace("_", " "))  # i18n: not translated (state ids)
 
 WORKDIRS_KEY = "eeextract/workdirs"
 STOPPED_KEY = "eeextract/stopped_at_shutdown"  # job ids stopped because QGIS closed
@@ -319,14 +341,16 @@ class JobBoard(QObject):
         if entry.load_results and entry.outputs and result.finished:
             self.load_results(key, result)
         if entry.state == "completed":
-            where = f" in {entry.output_dir}" if entry.output_dir else ""
-            self._bar(f"Job {entry.name} finished: {len(entry.outputs)} file(s){where}.", Qgis.Success)
+            text = (tr("Job {name} finished: %Ln file(s) in {folder}.", None, len(entry.outputs)) if entry.output_dir
+                    else tr("Job {name} finished: %Ln file(s).", None, len(entry.outputs)))
+            self._bar(text.format(name=entry.name, folder=entry.output_dir), Qgis.Success)
         elif entry.state == "cancelled":
             self._bar(self._stopped_text(entry), Qgis.Info)
         else:
             log.error("job %s: %s: %s", entry.name, entry.state, entry.message)
-            self._bar(f"Job {entry.name} {entry.state.replace('_', ' ')}: {reword(entry.message)}",
-                      Qgis.Critical if entry.state == "failed" else Qgis.Warning)
+            self._bar(tr("Job {name} {state}: {message}").format(
+                name=entry.name, state=state_label(entry.state), message=reword(entry.message)),
+                Qgis.Critical if entry.state == "failed" else Qgis.Warning)
         self.changed.emit(key)
         self.jobFinished.emit(key, entry.state)
 
@@ -347,15 +371,16 @@ class JobBoard(QObject):
             # list, nothing to resume; said in the form's words.
             log.warning("job %s not started: %s", entry.name, message)
             del self.jobs[key]
-            self._bar(f"Job {entry.name} not started: {form_message(error)}", Qgis.Warning)
+            self._bar(tr("Job {name} not started: {message}").format(name=entry.name, message=form_message(error)),
+                      Qgis.Warning)
             self.changed.emit("")
-            self.jobFinished.emit(key, "not started")
+            self.jobFinished.emit(key, "not started")  # i18n: not translated (a state id)
             return
         entry.state = "failed"
         entry.eta_s = None
         entry.message = message
         log.error("job %s failed: %s\n%s", entry.name, message, details)
-        self._bar(f"Job {entry.name} failed: {reword(message)}", Qgis.Critical)
+        self._bar(tr("Job {name} failed: {message}").format(name=entry.name, message=reword(message)), Qgis.Critical)
         self.changed.emit(key)
         self.jobFinished.emit(key, "failed")
 
@@ -404,7 +429,8 @@ class JobBoard(QObject):
             try:
                 result = runner.result_of(entry.job_id, entry.workdir)
             except (JobNotFound, OSError, EEExtractError) as exc:
-                self._bar(f"Cannot load the results of {entry.name}: {exc}", Qgis.Warning)
+                self._bar(tr("Cannot load the results of {name}: {error}").format(name=entry.name, error=exc),
+                          Qgis.Warning)
                 return []
         if result is None:
             return []
@@ -433,7 +459,8 @@ class JobBoard(QObject):
         added: List[Any] = []
         if zones is None:
             uri = zonal.polygons + (f"|layername={zonal.layer}" if zonal.layer else "")
-            zones = layers.load_table(uri, self.project, group, job_id, name=f"{entry.name} zones")
+            zones = layers.load_table(uri, self.project, group, job_id,
+                                      name=tr("{job} zones").format(job=entry.name))
             if zones is not None:
                 added.append(zones)
         existing = {lyr.source() for lyr in self.project.mapLayers().values()}
@@ -457,7 +484,7 @@ class JobBoard(QObject):
 
     def _bar(self, text: str, level: Any) -> None:
         try:
-            self.iface.messageBar().pushMessage("EE Extract", text, level=level, duration=8)
+            self.iface.messageBar().pushMessage(PLUGIN_NAME, text, level=level, duration=8)
         except Exception:  # noqa: BLE001
             log.info("%s", text)
 
@@ -583,10 +610,10 @@ class JobsView(QObject):
                 tree.insertTopLevelItem(0, item)
                 self.items[jid] = item
             item.setText(COLUMN_JOB, entry.name)
-            item.setToolTip(COLUMN_JOB, f"{entry.job_id or 'planning…'}\n{entry.spec_path}")
+            item.setToolTip(COLUMN_JOB, "\n".join((entry.job_id or tr("planning…"), entry.spec_path)))
             item.setText(COLUMN_STATE, entry.state_text())
-            item.setToolTip(COLUMN_STATE, entry.phase if entry.state == "queued" and entry.phase else "")
-            text = entry.progress_text()
+            item.setToolTip(COLUMN_STATE, phase_text(entry.phase) if entry.state == "queued" and entry.phase else "")
+            text = progress_text(entry)
             item.setToolTip(COLUMN_PROGRESS, text)  # drawn by the bar only: the item's own text showed under it
             bar = tree.itemWidget(item, COLUMN_PROGRESS)
             if bar is None:
@@ -612,19 +639,48 @@ class JobsView(QObject):
         if entry is None:
             f.lblJobDetail.setText("")
             return
-        lines = [f"<b>{entry.name}</b> — {entry.job_id or 'planning…'}"]
+        job = entry.job_id or tr("planning…")
+        lines = [f"<b>{entry.name}</b> — {job}"]
         if entry.state == "running":
-            measured = format_measured(entry.run_units_done, entry.elapsed_s, entry.eta_s)
-            rate = entry.rate_text()
-            lines.append(measured + (f" — {rate}" if rate and entry.run_units_done else ""))
+            measured = measured_text(entry.run_units_done, entry.elapsed_s, entry.eta_s)
+            pace = entry.rate_text()
+            lines.append(measured + (f" — {pace}" if pace and entry.run_units_done else ""))
         elif entry.state == "queued" and entry.phase:
-            lines.append(entry.phase + " …")
+            lines.append(phase_text(entry.phase) + " …")
         if entry.message:
             lines.append(reword(entry.message))
         if entry.output_dir:
-            lines.append(f"Folder: {entry.output_dir}")
+            lines.append(tr("Folder: {folder}").format(folder=entry.output_dir))
         if entry.outputs:
-            names = [Path(p).name for p in entry.outputs[:4]]
-            more = f" and {len(entry.outputs) - 4} more" if len(entry.outputs) > 4 else ""
-            lines.append("Files: " + ", ".join(names) + more)
+            names = ", ".join(Path(p).name for p in entry.outputs[:4])
+            more = len(entry.outputs) - 4
+            lines.append(tr("Files: {names} and %Ln more", None, more).format(names=names) if more > 0
+                         else tr("Files: {names}").format(names=names))
         f.lblJobDetail.setText("<br>".join(lines))
+
+
+def progress_text(entry: JobEntry) -> str:
+    """The progress bar's text: percent, and units done of all (and failed)."""
+    percent = f"{100 * entry.fraction:.0f}%"
+    if not entry.units_total:
+        return percent
+    if entry.units_failed:
+        return tr("{percent} ({done}/{total}, {failed} failed)").format(
+            percent=percent, done=number(entry.units_done), total=number(entry.units_total),
+            failed=number(entry.units_failed))
+    return f"{percent} ({number(entry.units_done)}/{number(entry.units_total)})"
+
+
+def measured_text(units_done: int, elapsed_s: Optional[float], eta_s: Optional[float]) -> str:
+    """What a running job has measured (the core's ``format_measured``, in the user's
+    language): its pace so far, and the time left at that pace."""
+    if not units_done or not elapsed_s:
+        return tr("measuring the first requests…")
+    per_unit = elapsed_s / units_done
+    each = number(per_unit, max(0, 1 - math.floor(math.log10(per_unit))))  # two significant digits
+    text = tr("measured: %Ln unit(s) in {elapsed} ({each} s each)", None, units_done).format(
+        elapsed=duration(elapsed_s), each=each)
+    if eta_s is None:
+        return text
+    return tr("{measured}; about {left} left at this pace").format(measured=text, left=duration(eta_s))
+

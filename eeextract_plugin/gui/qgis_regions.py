@@ -25,6 +25,7 @@ from qgis.core import (
 )
 
 from eeextract_plugin.core.errors import BadInput
+from eeextract_plugin.i18n import tr
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,14 @@ class FormError(BadInput):
     """Something the form cannot turn into a spec; ``field`` names the spec field."""
 
 
+def _no_features(selected_only: bool) -> str:
+    return tr("no features selected") if selected_only else tr("the layer has no features")
+
+
 def crs_string(crs: QgsCoordinateReferenceSystem) -> str:
     """``EPSG:4326`` style when QGIS knows an authority id, WKT otherwise."""
     if not crs.isValid():
-        raise FormError("CRS: not a valid coordinate reference system")
+        raise FormError(tr("the CRS is not a valid coordinate reference system"))
     authid = crs.authid()
     if authid and not authid.upper().startswith("USER:"):  # USER:n means nothing outside QGIS
         return authid
@@ -49,7 +54,7 @@ def _round(v: float) -> float:
 
 def region_from_extent(extent: QgsRectangle, crs: QgsCoordinateReferenceSystem) -> Dict[str, Any]:
     if extent.isNull() or extent.isEmpty():
-        raise FormError("region: the extent is empty")
+        raise FormError(field="region", reason=tr("the extent is empty"))
     return {"type": "bbox",
             "bbox": [_round(extent.xMinimum()), _round(extent.yMinimum()),
                      _round(extent.xMaximum()), _round(extent.yMaximum())],
@@ -83,7 +88,7 @@ def geometry_geojson(layer: QgsVectorLayer, selected_only: bool) -> Dict[str, An
     feats = _features(layer, selected_only)
     geoms = [f.geometry() for f in feats if f.hasGeometry()]
     if not geoms:
-        raise FormError("region: no features" + (" selected" if selected_only else ""))
+        raise FormError(field="region", reason=_no_features(selected_only))
     collected = QgsGeometry.collectGeometry(geoms)
     if collected.isMultipart() and collected.constGet().numGeometries() == 1:
         collected = QgsGeometry(collected.constGet().geometryN(0).clone())  # one part: not Multi
@@ -96,7 +101,7 @@ def write_features_geojson(layer: QgsVectorLayer, selected_only: bool, path: Pat
     """A GeoJSON copy of the layer's (selected) features, in the layer's CRS, for the engine."""
     feats = _features(layer, selected_only)
     if not feats:
-        raise FormError("region: no features" + (" selected" if selected_only else ""))
+        raise FormError(field="region", reason=_no_features(selected_only))
     exporter = QgsJsonExporter(layer, 10)
     exporter.setTransformGeometries(False)
     collection = json.loads(exporter.exportFeatures(feats))
@@ -115,7 +120,7 @@ def region_from_features(layer: QgsVectorLayer, selected_only: bool, per_feature
     union of the (selected) features as an inline geometry.
     """
     if layer is None or not isinstance(layer, QgsVectorLayer):
-        raise FormError("region: choose a vector layer")
+        raise FormError(field="region", reason=tr("choose a vector layer"))
     crs = crs_string(layer.crs())
     if not per_feature:
         return {"type": "geometry", "geometry": geometry_geojson(layer, selected_only), "crs": crs}
@@ -142,5 +147,5 @@ def geometry_from_geojson(geometry: Dict[str, Any]) -> QgsGeometry:
 
     ogr_geometry = ogr.CreateGeometryFromJson(json.dumps(geometry))
     if ogr_geometry is None:
-        raise FormError(field="region.geometry", reason="is not a GeoJSON geometry")
+        raise FormError(field="region.geometry", reason=tr("is not a GeoJSON geometry"))
     return QgsGeometry.fromWkt(ogr_geometry.ExportToWkt())

@@ -25,27 +25,27 @@ FORM_CLASS, _ = uic.loadUiType(str(Path(__file__).with_name("settings_dialog.ui"
 
 _MODE_ORDER = (qs.MODE_PERSISTENT, qs.MODE_SERVICE_ACCOUNT, qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL)
 
-_GUIDANCE = {
-    qs.MODE_PERSISTENT: qs.PERSISTENT_GUIDANCE,
-    qs.MODE_SERVICE_ACCOUNT: (
-        "Choose the JSON key file of a service account registered for Earth Engine, then "
-        "<b>Store key</b>: the key is copied into QGIS's encrypted authentication database "
-        "(you may be asked for the master password); the file itself is not needed afterwards."
-    ),
-    qs.MODE_SANDBOX: (
-        "Starts the embedded sandbox inside QGIS on first use: a local server that speaks the "
-        "Earth Engine REST API with synthetic data (e.g. <code>SANDBOX/DEM</code>, "
-        "<code>SANDBOX/S2_SR</code>). No account, no network."
-    ),
-    qs.MODE_CUSTOM_URL: (
-        "An Earth Engine-compatible endpoint, e.g. a sandbox started with "
-        "<code>eeextract sandbox</code> or <code>python -m eeextract_plugin.sandbox</code>."
-    ),
-}
+def guidance(mode: str) -> str:
+    """What a way of connecting needs, in the user's language."""
+    return {
+        qs.MODE_PERSISTENT: qs.persistent_guidance(),
+        qs.MODE_SERVICE_ACCOUNT: tr(
+            "Choose the JSON key file of a service account registered for Earth Engine, then "
+            "<b>Store key</b>: the key is copied into QGIS's encrypted authentication database "
+            "(you may be asked for the master password); the file itself is not needed afterwards."),
+        qs.MODE_SANDBOX: tr(
+            "Starts the embedded sandbox inside QGIS on first use: a local server that speaks the "
+            "Earth Engine REST API with synthetic data (e.g. <code>SANDBOX/DEM</code>, "
+            "<code>SANDBOX/S2_SR</code>). No account, no network."),
+        qs.MODE_CUSTOM_URL: tr(
+            "An Earth Engine-compatible endpoint, e.g. a sandbox started with "
+            "<code>eeextract sandbox</code> or <code>python -m eeextract_plugin.sandbox</code>."),
+    }[mode]
 
 
-#: The "Run requests on" choices: the spec's ``execution.engine`` → the dialog's words.
-ENGINE_LABELS = {"threads": "This computer (in QGIS)", "dask": "A Dask cluster"}
+def engine_labels() -> Dict[str, str]:
+    """The "Run requests on" choices: the spec's ``execution.engine`` → the dialog's words."""
+    return {"threads": tr("This computer (in QGIS)"), "dask": tr("A Dask cluster")}
 
 
 def dask_installed() -> bool:
@@ -66,7 +66,7 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         self._email = ""
         self._note = self.lblNote.text()
         for value in ("threads", "dask"):
-            self.cmbEngine.addItem(tr(ENGINE_LABELS[value]), value)
+            self.cmbEngine.addItem(engine_labels()[value], value)
         self.cmbMode.currentIndexChanged.connect(self._mode_changed)
         self.cmbEngine.currentIndexChanged.connect(self._engine_changed)
         self.btnStoreKey.clicked.connect(self._store_key)
@@ -123,14 +123,14 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
     # -- behaviour -----------------------------------------------------------------------------
     def _mode_changed(self, *_args: object) -> None:
         mode = _MODE_ORDER[self.cmbMode.currentIndex()]
-        self.lblGuidance.setText(_GUIDANCE[mode])
+        self.lblGuidance.setText(guidance(mode))
         is_key = mode == qs.MODE_SERVICE_ACCOUNT
         for widget in (self.fileKey, self.wKey):
             widget.setEnabled(is_key)
         self.txtCustomUrl.setEnabled(mode == qs.MODE_CUSTOM_URL)
         self.chkHighVolume.setEnabled(mode in (qs.MODE_PERSISTENT, qs.MODE_SERVICE_ACCOUNT))
         self.txtProject.setPlaceholderText(
-            "sandbox" if mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "my-cloud-project")
+            "sandbox" if mode in (qs.MODE_SANDBOX, qs.MODE_CUSTOM_URL) else "my-cloud-project")  # i18n: notr (ids)
         self._show_note()
 
     def _engine_changed(self, *_args: object) -> None:
@@ -169,15 +169,16 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
 
     def _show_key_status(self) -> None:
         if self._authcfg:
-            self.lblKeyStatus.setText(f"Key of {self._email or 'a service account'} stored "
-                                      f"(auth config {self._authcfg}).")
+            text = (tr("Key of {email} stored (auth config {id}).") if self._email
+                    else tr("Key of a service account stored (auth config {id})."))
+            self.lblKeyStatus.setText(text.format(email=self._email, id=self._authcfg))
         else:
-            self.lblKeyStatus.setText("No key stored.")
+            self.lblKeyStatus.setText(tr("No key stored."))
 
     def _store_key(self) -> None:
         path = self.fileKey.filePath().strip()
         if not path:
-            self.lblKeyStatus.setText("Choose the key file first.")
+            self.lblKeyStatus.setText(tr("Choose the key file first."))
             return
         try:
             self._authcfg, self._email = qs.store_service_account_key(path, self._authcfg)
@@ -197,14 +198,14 @@ class SettingsDialog(QDialog, FORM_CLASS):  # type: ignore[misc,valid-type]
         except qs.SettingsError as exc:
             self.lblTest.setText(f"<span style='color:#b00'>{exc}</span>")  # its field is on this form
             return
-        self.lblTest.setText("Testing …")
+        self.lblTest.setText(tr("Testing …"))
 
         def work(progress: Callable[[float], None], cancelled: Callable[[], bool]) -> str:
             session = open_session(resolved)
             value = session.ee.Number(1).add(1).getInfo()
-            return f"Connected: {resolved.describe()} (1 + 1 = {value})"
+            return tr("Connected: {connection} (1 + 1 = {value})").format(connection=resolved.describe(), value=value)
 
-        task = CallableTask("EE Extract: test connection", work)
+        task = CallableTask(tr("EE Extract: test connection"), work)
         task.succeeded.connect(lambda text: self.lblTest.setText(f"<span style='color:#070'>{text}</span>"))
         task.failed.connect(lambda msg, _d: self.lblTest.setText(f"<span style='color:#b00'>{msg}</span>"))
         self._test_task = task

@@ -1,9 +1,10 @@
 """What every EE Extract algorithm shares: connection parameters, parameter → spec helpers,
 the run wrapper that maps the engine's progress, cancellation and errors onto Processing.
 
-An algorithm subclass defines ``NAME``, ``DISPLAY_NAME``, ``GROUP``/``GROUP_ID``, ``HELP``,
-``define_parameters()`` and ``execute(parameters, context, feedback)``; ``execute`` translates the
-parameters into the engine's job spec and calls the engine, nothing more (SLYR's rule).
+An algorithm subclass defines ``NAME``, ``GROUP`` (an id), ``displayName()`` and ``help_text()``
+(in the user's language: :func:`~eeextract_plugin.i18n.tr`), ``define_parameters()`` and
+``execute(parameters, context, feedback)``; ``execute`` translates the parameters into the engine's
+job spec and calls the engine, nothing more (SLYR's rule).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
+from eeextract_plugin import qgis_settings as qs
 from eeextract_plugin.core import filters
 from eeextract_plugin.core.errors import BadInput, Cancelled, EEExtractError
 from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.results import JobResult
 from eeextract_plugin.core.runner import default_workdir, resumable_job, resume_job, run_job
 from eeextract_plugin.core.spec import MAX_CONCURRENCY, REDUCERS, JobSpec
-from eeextract_plugin.i18n import tr
+from eeextract_plugin.i18n import number, tr
 from eeextract_plugin.processing.connection import open_session, resolve_connection
 from eeextract_plugin.processing.feedback import FeedbackProgress, engine_logs_to
 from eeextract_plugin.processing.messages import parameter_message, reword_fields
@@ -51,30 +53,34 @@ from eeextract_plugin.processing.provider import ICON
 
 log = logging.getLogger(__name__)
 
-GROUP_EXTRACT = ("extract", "Extract from Earth Engine")
-GROUP_TABLES = ("tables", "Statistics and tables")
+# The algorithms' groups: ids (stable in models), named in the user's language by group_name().
+GROUP_EXTRACT = "extract"
+GROUP_TABLES = "tables"
 
-CONNECTION_HELP = (
-    "<h3>Earth Engine connection</h3>"
-    "<p>The connection comes from the advanced parameters <i>Earth Engine URL</i>, <i>Cloud "
-    "project</i> and <i>Credentials</i> when set; otherwise from the environment variables "
-    "<code>EEEXTRACT_URL</code>, <code>EEEXTRACT_PROJECT</code>, <code>EEEXTRACT_CREDENTIALS</code> "
-    "(useful with <code>qgis_process</code>); otherwise from the plugin's connection settings. "
-    "<i>Credentials</i>: <code>persistent</code> (your Google account's, as "
-    "<code>earthengine authenticate</code> saved them), <code>none</code> (a sandbox) or the path "
-    "of a service-account key file. <i>Concurrent requests</i>: your project's quota (Earth "
-    "Engine's default is 40). All rows of a batch share one Earth Engine session.</p>"
-    "<h3>Cancel and resume</h3>"
-    "<p>Cancelling stops the job; finished parts are kept. Running the algorithm again with the "
-    "same parameters resumes it and fetches only what is missing.</p>"
-)
+
+def group_name(group_id: str) -> str:
+    return {GROUP_EXTRACT: tr("Extract from Earth Engine"), GROUP_TABLES: tr("Statistics and tables")}[group_id]
+
+
+def connection_help() -> str:
+    return (
+        tr("<h3>Earth Engine connection</h3>"
+           "<p>The connection comes from the advanced parameters <i>Earth Engine URL</i>, <i>Cloud "
+           "project</i> and <i>Credentials</i> when set; otherwise from the environment variables "
+           "<code>EEEXTRACT_URL</code>, <code>EEEXTRACT_PROJECT</code>, <code>EEEXTRACT_CREDENTIALS</code> "
+           "(useful with <code>qgis_process</code>); otherwise from the plugin's connection settings. "
+           "<i>Credentials</i>: <code>persistent</code> (your Google account's, as "
+           "<code>earthengine authenticate</code> saved them), <code>none</code> (a sandbox) or the path "
+           "of a service-account key file. <i>Concurrent requests</i>: your project's quota (Earth "
+           "Engine's default is 40). All rows of a batch share one Earth Engine session.</p>")
+        + tr("<h3>Cancel and resume</h3>"
+             "<p>Cancelling stops the job; finished parts are kept. Running the algorithm again with the "
+             "same parameters resumes it and fetches only what is missing.</p>"))
 
 
 class EEExtractAlgorithm(QgsProcessingAlgorithm):
     NAME = ""
-    DISPLAY_NAME = ""
     GROUP = GROUP_EXTRACT
-    HELP = ""
     TAGS: Tuple[str, ...] = ()
     #: Whether the algorithm talks to Earth Engine (adds the connection parameters).
     USES_EARTH_ENGINE = True
@@ -91,20 +97,23 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
     def name(self) -> str:
         return self.NAME
 
-    def displayName(self) -> str:
-        return self.DISPLAY_NAME
+    def displayName(self) -> str:  # pragma: no cover - every algorithm names itself
+        raise NotImplementedError
 
     def group(self) -> str:
-        return self.GROUP[1]
+        return group_name(self.GROUP)
 
     def groupId(self) -> str:
-        return self.GROUP[0]
+        return self.GROUP
 
     def tags(self) -> List[str]:
-        return ["earth engine", "gee", "google", *self.TAGS]
+        return ["earth engine", "gee", "google", *self.TAGS]  # i18n: not translated (search tags, with the translated name)
+
+    def help_text(self) -> str:  # pragma: no cover - every algorithm says what it does
+        raise NotImplementedError
 
     def shortHelpString(self) -> str:
-        return self.HELP + (CONNECTION_HELP if self.USES_EARTH_ENGINE else "")
+        return self.help_text() + (connection_help() if self.USES_EARTH_ENGINE else "")
 
     def icon(self) -> QIcon:
         return QIcon(str(ICON))
@@ -150,14 +159,15 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
             except QgsProcessingException as error:
                 outcome["message"] = str(error)
             except Cancelled as error:
-                outcome["message"] = str(error) or "Cancelled."
+                outcome["message"] = str(error) or tr("Cancelled.")
             except BadInput as error:  # the user's input: said in the dialog's words, no traceback
                 outcome["message"] = parameter_message(self, error)
             except EEExtractError as error:  # no session, a job Earth Engine refuses: no traceback
                 outcome["message"] = reword_fields(self, describe_error(error))
             except Exception as error:  # a bug: its traceback for the log's debug view
                 feedback.pushDebugInfo(traceback.format_exc())
-                outcome["message"] = ("Cancelled: " if feedback.isCanceled() else "") + describe_error(error)
+                outcome["message"] = (tr("Cancelled: {error}") if feedback.isCanceled() else "{error}").format(
+                    error=describe_error(error))
         if "results" in outcome:
             return outcome["results"]
         # Raised outside the handlers, chained to nothing, with this frame holding no reference to
@@ -236,12 +246,14 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         # start the embedded sandbox. A problem is kept and raised when the session is needed
         # (an exception here would reach the user only as "There were errors executing ...").
         self._connection, self._connection_error = None, None
+        # How jobs run (the settings' Jobs tab: quota, request rate, engine), as the dock's jobs.
+        self._execution = qs.load_settings().execution_dict() if self.USES_EARTH_ENGINE else {}
         if self.USES_EARTH_ENGINE:
             try:
                 self._connection = self.connection(parameters, context)
             except Exception as error:  # noqa: BLE001 - reported by session()
                 where = error.outside() if hasattr(error, "outside") else error  # a setting: where it is
-                self._connection_error = f"Earth Engine connection: {where}"
+                self._connection_error = tr("Earth Engine connection: {error}").format(error=where)
         return True
 
     def session(self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback) -> Any:
@@ -249,13 +261,13 @@ class EEExtractAlgorithm(QgsProcessingAlgorithm):
         if getattr(self, "_connection_error", None):
             raise QgsProcessingException(self._connection_error)
         connection = getattr(self, "_connection", None) or self.connection(parameters, context)
-        feedback.pushInfo(f"Earth Engine: {connection.describe()}")
+        feedback.pushInfo(tr("Earth Engine: {connection}").format(connection=connection.describe()))
         return open_session(connection)
 
     @staticmethod
     def check_cancelled(feedback: QgsProcessingFeedback) -> None:
         if feedback.isCanceled():
-            raise Cancelled("Cancelled by the user.")
+            raise Cancelled(tr("Cancelled by the user."))
 
 
 #: The smallest size at which an algorithm dialog shows its fields and help without cutting.
@@ -320,7 +332,7 @@ def _release_finished_frames() -> None:
 def crs_code(crs: QgsCoordinateReferenceSystem) -> str:
     """An EE-friendly CRS string: the authority code when there is one, else WKT."""
     if not crs.isValid():
-        raise QgsProcessingException("The CRS is not valid.")
+        raise QgsProcessingException(tr("The CRS is not valid."))
     authid = crs.authid()
     if authid and ":" in authid and not authid.upper().startswith("USER:"):
         return authid
@@ -349,7 +361,7 @@ def describe_error(error: BaseException) -> str:
     message = str(error).strip() or name
     module = type(error).__module__.rpartition("_vendor.")[2]  # the ZIP's private copy of ee too
     if name == "EEException" or module == "ee" or module.startswith("ee."):
-        return f"Earth Engine: {message}"
+        return f"Earth Engine: {message}"  # i18n: not translated (a name: where the message comes from)
     return message
 
 
@@ -382,16 +394,20 @@ def work_folder(output: str) -> Path:
 # -- parameter blocks shared by the extraction algorithms -------------------------------------
 
 REDUCER_CHOICES = REDUCERS  # the spec's reducers (core.spec); "median" is the default here
-SOURCE_HELP = (
-    "<p><b>Asset ID</b>: an Earth Engine image (or, where dates are given, image collection) ID, "
-    "e.g. <code>COPERNICUS/S2_SR_HARMONIZED</code>. <b>Expression</b> (advanced): instead of an "
-    "asset, the JSON the Python client produces with "
-    "<code>ee.serializer.encode(obj, for_cloud_api=True)</code> — never Python source.</p>"
-)
-GRID_HELP = (
-    "<p><b>CRS</b> and <b>scale</b> (output CRS units per pixel): empty or 0 keep the source's "
-    "native grid; pixels are snapped to the native grid when CRS and scale allow.</p>"
-)
+
+
+def source_help() -> str:
+    return tr(
+        "<p><b>Asset ID</b>: an Earth Engine image (or, where dates are given, image collection) ID, "
+        "e.g. <code>COPERNICUS/S2_SR_HARMONIZED</code>. <b>Expression</b> (advanced): instead of an "
+        "asset, the JSON the Python client produces with "
+        "<code>ee.serializer.encode(obj, for_cloud_api=True)</code> — never Python source.</p>")
+
+
+def grid_help() -> str:
+    return tr(
+        "<p><b>CRS</b> and <b>scale</b> (output CRS units per pixel): empty or 0 keep the source's "
+        "native grid; pixels are snapped to the native grid when CRS and scale allow.</p>")
 
 
 class EngineJobAlgorithm(EEExtractAlgorithm):
@@ -416,31 +432,32 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
     KIND = "mosaic"
 
     # -- parameter blocks -------------------------------------------------------------------
-    def add_source_parameters(self, asset_label: str = "Asset ID", expression: bool = True,
+    def add_source_parameters(self, asset_label: Optional[str] = None, expression: bool = True,
                               dates: bool = False, dates_optional: bool = True,
                               reducer: bool = False, reducer_default: str = "median") -> None:
-        self.addParameter(QgsProcessingParameterString(self.ASSET, asset_label, optional=expression))
+        self.addParameter(QgsProcessingParameterString(self.ASSET, asset_label or tr("Asset ID", "Processing parameter"),
+                                                     optional=expression))
         self.addParameter(
-            QgsProcessingParameterString(self.BANDS, "Bands (comma separated; empty: all)", optional=True)
+            QgsProcessingParameterString(self.BANDS, tr("Bands (comma separated; empty: all)"), optional=True)
         )
         if dates:
             self.addParameter(QgsProcessingParameterString(
-                self.START, "Start date (YYYY-MM-DD, inclusive)", optional=dates_optional))
+                self.START, tr("Start date (YYYY-MM-DD, inclusive)"), optional=dates_optional))
             self.addParameter(QgsProcessingParameterString(
-                self.END, "End date (YYYY-MM-DD, exclusive)", optional=dates_optional))
+                self.END, tr("End date (YYYY-MM-DD, exclusive)"), optional=dates_optional))
         if reducer:
-            self.addParameter(static_enum(self.REDUCER, "Reducer", REDUCER_CHOICES, reducer_default))
+            self.addParameter(static_enum(self.REDUCER, tr("Reducer"), REDUCER_CHOICES, reducer_default))
         if expression:
             expr = QgsProcessingParameterString(
-                self.EXPRESSION, "Expression (serialized JSON, instead of an asset ID)",
+                self.EXPRESSION, tr("Expression (serialized JSON, instead of an asset ID)"),
                 multiLine=True, optional=True)
             self.add_advanced(expr)
 
     def add_grid_parameters(self, scale_default: float = 0.0) -> None:
         self.addParameter(QgsProcessingParameterCrs(
-            self.CRS, "Output CRS (empty: the source's)", optional=True))
+            self.CRS, tr("Output CRS (empty: the source's)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            self.SCALE, "Scale: output CRS units per pixel (0: the source's)",
+            self.SCALE, tr("Scale: output CRS units per pixel (0: the source's)"),
             type=QgsProcessingParameterNumber.Double, minValue=0.0, defaultValue=scale_default,
             optional=True))
 
@@ -448,7 +465,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
 
     def add_nodata_parameter(self) -> None:
         self.add_advanced(QgsProcessingParameterNumber(
-            self.NODATA, "NoData value for masked pixels (empty: none)",
+            self.NODATA, tr("NoData value for masked pixels (empty: none)"),
             type=QgsProcessingParameterNumber.Double, optional=True))
 
     def nodata(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Optional[float]:
@@ -457,11 +474,12 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         return self.parameterAsDouble(parameters, self.NODATA, context)
 
     def add_extent_parameter(self) -> None:
-        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, "Extent (with its CRS)"))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Extent (with its CRS)")))
 
-    def add_id_field_parameter(self, parent: str, label: str = "Id field (names the outputs)") -> None:
+    def add_id_field_parameter(self, parent: str, label: Optional[str] = None) -> None:
         self.addParameter(QgsProcessingParameterField(
-            self.ID_FIELD, label, parentLayerParameterName=parent, optional=True))
+            self.ID_FIELD, label or tr("Id field (names the outputs)"), parentLayerParameterName=parent,
+            optional=True))
 
     # -- translation --------------------------------------------------------------------------
     def composite_source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
@@ -487,7 +505,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         ``result.rasters`` or ``result.tables``); ``what`` names it in the error."""
         found = [p for p in paths if p.endswith(suffix)]
         if len(found) != 1:
-            raise QgsProcessingException(f"Expected one {what}, the engine wrote {paths}")
+            raise QgsProcessingException(tr("Expected one {what}, the engine wrote {paths}").format(
+                what=what, paths=paths))
         return found[0]
 
     def source_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext,
@@ -503,9 +522,9 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             start = self.parameterAsString(parameters, self.START, context).strip()
             end = self.parameterAsString(parameters, self.END, context).strip()
         if asset and expression:
-            raise QgsProcessingException("Give an asset ID or an expression, not both.")
+            raise QgsProcessingException(tr("Give an asset ID or an expression, not both."))
         if not asset and not expression:
-            raise QgsProcessingException("An asset ID (or an expression) is required.")
+            raise QgsProcessingException(tr("An asset ID (or an expression) is required."))
         source: Dict[str, Any]
         if expression:
             source = {"type": "expression", "expression": expression}
@@ -537,7 +556,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         rectangle = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
         if rectangle.isNull() or rectangle.isEmpty():
-            raise QgsProcessingException("The extent is empty.")
+            raise QgsProcessingException(tr("The extent is empty."))
         if not crs.isValid():
             crs = QgsCoordinateReferenceSystem("EPSG:4326")
         return {"type": "bbox", "bbox": bbox_list(rectangle), "crs": crs_code(crs)}
@@ -547,11 +566,12 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         """A vector parameter as a file the engine reads (QGIS writes a copy when it must:
         memory layers, selections, other providers)."""
         source = self.parameterAsSource(parameters, name, context)
+        label = self.parameterDefinition(name).description()
         if source is None:
-            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: cannot read the layer.")
+            raise QgsProcessingException(tr("{parameter}: cannot read the layer.").format(parameter=label))
         if source.featureCount() == 0:
-            raise QgsProcessingException(f"{self.parameterDefinition(name).description()}: the layer has no "
-                                         "features (or none selected): choose one that has some.")
+            raise QgsProcessingException(tr("{parameter}: the layer has no features (or none selected): choose "
+                                            "one that has some.").format(parameter=label))
         path, layer_name = self.parameterAsCompatibleSourceLayerPathAndLayerName(
             parameters, name, context, ["gpkg", "geojson", "shp"], "gpkg", feedback
         )
@@ -575,9 +595,9 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             self.NORMALIZED_DIFFERENCE, tr("Normalized difference of two bands (e.g. B8,B4)"),
             optional=True))
         self.add_advanced(QgsProcessingParameterString(
-            self.INDEX_NAME, "Name of the normalized difference band", defaultValue="NDVI", optional=True))
+            self.INDEX_NAME, tr("Name of the normalized difference band"), defaultValue="NDVI", optional=True))
         self.add_advanced(QgsProcessingParameterNumber(
-            self.MAX_IMAGES, "At most this many images (0: no limit)",
+            self.MAX_IMAGES, tr("At most this many images (0: no limit)"),
             type=QgsProcessingParameterNumber.Integer, minValue=0, defaultValue=0, optional=True))
 
     def collection_options(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> Dict[str, Any]:
@@ -589,7 +609,7 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         nd = split_list(self.parameterAsString(parameters, self.NORMALIZED_DIFFERENCE, context))
         if nd:
             if len(nd) != 2:
-                raise QgsProcessingException("The normalized difference needs exactly two bands, e.g. B8,B4.")
+                raise QgsProcessingException(tr("The normalized difference needs exactly two bands, e.g. B8,B4."))
             name = self.parameterAsString(parameters, self.INDEX_NAME, context).strip() or "NDVI"
             options["index"] = {"name": name, "normalized_difference": nd}
         if parameters.get(self.MAX_IMAGES) not in (None, ""):
@@ -623,11 +643,11 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             private = work_folder(self.destination(parameters, context))
             raw.setdefault("output", {})["directory"] = str(private)
             raw["output"]["overwrite"] = True  # the folder is this output's alone
-        concurrency = 0
+        for name, value in (getattr(self, "_execution", None) or {}).items():
+            raw.setdefault("execution", {}).setdefault(name, value)
+        concurrency = 0  # the algorithm's own parameter wins over the settings' quota
         if parameters.get(self.CONCURRENCY) not in (None, ""):
             concurrency = self.parameterAsInt(parameters, self.CONCURRENCY, context)
-        connection = getattr(self, "_connection", None)
-        concurrency = concurrency or int(getattr(connection, "concurrency", 0) or 0)
         if concurrency:
             raw.setdefault("execution", {})["max_concurrent_requests"] = min(concurrency, MAX_CONCURRENCY)
         self.check_cancelled(feedback)
@@ -639,16 +659,18 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
             raise
         workdir = getattr(result, "workdir", "")
         if not result.ok:
-            where = f" (job {result.job_id}, state kept in {workdir}: it can be resumed)"
+            where = tr("job {job}, state kept in {folder}: it can be resumed").format(job=result.job_id, folder=workdir)
             if result.state == "cancelled" or feedback.isCanceled():
-                raise QgsProcessingException(f"Cancelled after {result.units_done} of "
-                                             f"{result.units_total} units{where}")
-            raise QgsProcessingException(f"{reword_fields(self, result.message or result.state)}{where}")
+                raise QgsProcessingException(tr("Cancelled after {done} of %Ln units ({where})", None,
+                                                result.units_total).format(done=result.units_done, where=where))
+            raise QgsProcessingException(tr("{message} ({where})").format(
+                message=reword_fields(self, result.message or result.state), where=where))
         for notice in result.notices:
             feedback.pushWarning(notice)
-        feedback.pushInfo(
-            f"Job {result.job_id}: {result.units_done} units, {result.bytes / 1e6:.1f} MB in "
-            f"{result.elapsed_s:.1f} s; {len(result.outputs)} output(s)")
+        feedback.pushInfo(tr("Job {job}: {units} units, {megabytes} MB in {seconds} s; %Ln output(s)", None,
+                             len(result.outputs)).format(
+            job=result.job_id, units=number(result.units_done), megabytes=number(result.bytes / 1e6, 1),
+            seconds=number(result.elapsed_s, 1)))
         outputs = self.collect_outputs(result, spec, parameters, context, feedback)
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)
@@ -662,11 +684,12 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         session = self.session(parameters, context, feedback)
         self.check_cancelled(feedback)
         feedback.setProgress(2)
-        feedback.pushInfo(f"Job {spec.name}: {spec.kind} of {spec.source.asset_id or 'an expression'}")
+        feedback.pushInfo(tr("Job {name}: {kind} of {source}").format(
+            name=spec.name, kind=spec.kind, source=spec.source.asset_id or tr("an expression")))
         progress, cancel = FeedbackProgress(feedback, start=2, end=95), CancelToken(feedback.isCanceled)
         previous = resumable_job(spec, default_workdir(spec))
         if previous:
-            feedback.pushInfo(f"Resuming job {previous}: units already fetched are not fetched again")
+            feedback.pushInfo(tr("Resuming job {job}: units already fetched are not fetched again").format(job=previous))
             return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
         def planned(summary: Any) -> None:
             for line in summary.lines():
@@ -685,4 +708,4 @@ def parse_filters(text: str) -> List[Dict[str, Any]]:
     try:
         return filters.parse_filters(text)
     except BadInput as error:
-        raise QgsProcessingException(f"Image property filters: {error.reason}") from error
+        raise QgsProcessingException(tr("Image property filters: {reason}").format(reason=error.reason)) from error

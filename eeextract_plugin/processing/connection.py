@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, Optional
 
 from eeextract_plugin import qgis_session
 from eeextract_plugin import qgis_settings as qs
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.qgis_session import ResolvedConnection
 
 ENV_URL = "EEEXTRACT_URL"
@@ -78,7 +79,8 @@ def _read_key(path: str) -> Dict[str, Any]:
     try:
         return qs.read_key_file(str(Path(path).expanduser()))
     except qs.SettingsError as error:
-        raise qs.SettingsError(f"EE_CREDENTIALS / {ENV_CREDENTIALS}: {error}") from None
+        raise qs.SettingsError(tr("{parameter} / {variable}: {error}").format(
+            parameter="EE_CREDENTIALS", variable=ENV_CREDENTIALS, error=error)) from None
 
 
 def resolve_connection(

@@ -16,9 +16,9 @@ from qgis.core import (
 
 from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import (
-    GRID_HELP,
-    SOURCE_HELP,
     EngineJobAlgorithm,
+    grid_help,
+    source_help,
     static_enum,
 )
 from eeextract_plugin.processing.results import move_file
@@ -28,8 +28,7 @@ DESTINATIONS = ("export_gcs", "export_drive")
 
 class ExportMosaicAlgorithm(EngineJobAlgorithm):
     NAME = "export_mosaic"
-    DISPLAY_NAME = "Export and mosaic (Cloud Storage / Drive)"
-    TAGS = ("export", "batch", "cloud storage", "gcs", "drive", "mosaic", "large")
+    TAGS = ("export", "batch", "cloud storage", "gcs", "drive", "mosaic", "large")  # i18n: not translated (search tags)
     KIND = "mosaic"
     DESTINATION = "DESTINATION"
     BUCKET = "BUCKET"
@@ -37,17 +36,22 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
     PREFIX = "PREFIX"
     FILE_DIMENSIONS = "FILE_DIMENSIONS"
     OUTPUT = "OUTPUT"
-    HELP = (
-        "<p>For regions too large for direct requests: submits batch exports "
-        "(<code>Export.image.toCloudStorage</code> / <code>toDrive</code>), follows them, "
-        "downloads every part (paged listing, checksums) and mosaics them into one "
-        "Cloud-Optimized GeoTIFF. The job is persistent: run it again to resume.</p>"
-        + SOURCE_HELP
-        + GRID_HELP
-        + "<p><b>Export to</b> <code>export_gcs</code>: a Cloud Storage <b>bucket</b>; "
-        "<code>export_drive</code>: a <b>Drive folder</b>. Empty uses the plugin's settings. Private "
-        "buckets are read with the connection's credentials.</p>"
-    )
+
+    def displayName(self) -> str:
+        return tr("Export and mosaic (Cloud Storage / Drive)")
+
+    def help_text(self) -> str:
+        return (
+            tr("<p>For regions too large for direct requests: submits batch exports "
+               "(<code>Export.image.toCloudStorage</code> / <code>toDrive</code>), follows them, "
+               "downloads every part (paged listing, checksums) and mosaics them into one "
+               "Cloud-Optimized GeoTIFF. The job is persistent: run it again to resume.</p>")
+            + source_help()
+            + grid_help()
+            + tr("<p><b>Export to</b> <code>export_gcs</code>: a Cloud Storage <b>bucket</b>; "
+                 "<code>export_drive</code>: a <b>Drive folder</b>. Empty uses the plugin's settings. Private "
+                 "buckets are read with the connection's credentials.</p>")
+        )
 
     def define_parameters(self) -> None:
         self.add_source_parameters()
@@ -58,15 +62,15 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
             self.DESTINATION, tr("Export to (Cloud Storage or Drive)"),
             DESTINATIONS, "export_gcs"))
         self.addParameter(QgsProcessingParameterString(
-            self.BUCKET, "Cloud Storage bucket (empty: settings)", optional=True))
+            self.BUCKET, tr("Cloud Storage bucket (empty: settings)"), optional=True))
         self.addParameter(QgsProcessingParameterString(
-            self.DRIVE_FOLDER, "Drive folder (empty: settings)", optional=True))
+            self.DRIVE_FOLDER, tr("Drive folder (empty: settings)"), optional=True))
         self.add_advanced(QgsProcessingParameterString(
             self.PREFIX, tr("Prefix of the exported parts (empty: the job's)"), optional=True))
         self.add_advanced(QgsProcessingParameterNumber(
-            self.FILE_DIMENSIONS, "Part size (pixels a side, a multiple of 256)",
+            self.FILE_DIMENSIONS, tr("Part size (pixels a side, a multiple of 256)"),
             type=QgsProcessingParameterNumber.Integer, minValue=256, defaultValue=12800))
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Output raster"))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Output raster")))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -80,12 +84,12 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
         if destination == "export_gcs":
             bucket = self.parameterAsString(parameters, self.BUCKET, context).strip() or _setting("bucket")
             if not bucket:
-                raise QgsProcessingException("A Cloud Storage bucket is required (parameter or settings).")
+                raise QgsProcessingException(tr("A Cloud Storage bucket is required (parameter or settings)."))
             method["bucket"] = bucket
         else:
             folder = self.parameterAsString(parameters, self.DRIVE_FOLDER, context).strip() or _setting("drive_folder")
             if not folder:
-                raise QgsProcessingException("A Drive folder is required (parameter or settings).")
+                raise QgsProcessingException(tr("A Drive folder is required (parameter or settings)."))
             method["folder"] = folder
         prefix = self.parameterAsString(parameters, self.PREFIX, context).strip()
         if prefix:
@@ -106,7 +110,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        mosaic = self.single_output(result.rasters, ".tif", "mosaic")
+        mosaic = self.single_output(result.rasters, ".tif", tr("mosaic"))
         return {self.OUTPUT: move_file(mosaic, self.destination(parameters, context))}
 
 

@@ -19,9 +19,9 @@ from qgis.core import (
 
 from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import (
-    GRID_HELP,
-    SOURCE_HELP,
     EngineJobAlgorithm,
+    grid_help,
+    source_help,
     split_list,
     static_enum,
 )
@@ -32,8 +32,7 @@ FORMATS = ("COG", "GEO_TIFF", "PNG", "JPEG", "NPY")
 
 class ExtractChipsAlgorithm(EngineJobAlgorithm):
     NAME = "extract_chips"
-    DISPLAY_NAME = "Extract chips at points"
-    TAGS = ("chips", "patches", "points", "training data", "deep learning")
+    TAGS = ("chips", "patches", "points", "training data", "deep learning")  # i18n: not translated (search tags)
     KIND = "chips"
     POINTS = "POINTS"
     CHIP_SIZE = "CHIP_SIZE"
@@ -43,39 +42,44 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     FOOTPRINTS = "FOOTPRINTS"
     CHIP_COUNT = "CHIP_COUNT"
-    HELP = (
-        "<p>One chip of <i>chip size</i> × <i>chip size</i> pixels centred on each point of the "
-        "layer, fetched in parallel (e.g. 4,000 RGB chips of 256 × 256 for training data). Files "
-        "are named by the <b>id field</b> (the feature id when empty).</p>"
-        + SOURCE_HELP
-        + "<p>With a <b>start</b> and <b>end date</b>, the asset is an image collection and chips "
-        "come from its composite over that range (with the <b>reducer</b>).</p>"
-        + GRID_HELP
-        + "<p><b>Format</b>: GeoTIFF keeps values and georeferencing; PNG / JPEG are visualized "
-        "with <b>min</b> / <b>max</b> (one value, or one per band).</p>"
-        "<p><b>Outputs</b>: the folder of chips and a polygon layer of chip footprints with the "
-        "point id and the chip's file.</p>"
-    )
+
+    def displayName(self) -> str:
+        return tr("Extract chips at points")
+
+    def help_text(self) -> str:
+        return (
+            tr("<p>One chip of <i>chip size</i> × <i>chip size</i> pixels centred on each point of the "
+               "layer, fetched in parallel (e.g. 4,000 RGB chips of 256 × 256 for training data). Files "
+               "are named by the <b>id field</b> (the feature id when empty).</p>")
+            + source_help()
+            + tr("<p>With a <b>start</b> and <b>end date</b>, the asset is an image collection and chips "
+               "come from its composite over that range (with the <b>reducer</b>).</p>")
+            + grid_help()
+            + tr("<p><b>Format</b>: GeoTIFF keeps values and georeferencing; PNG / JPEG are visualized "
+               "with <b>min</b> / <b>max</b> (one value, or one per band).</p>"
+               "<p><b>Outputs</b>: the folder of chips and a polygon layer of chip footprints with the "
+               "point id and the chip's file.</p>")
+        )
 
     def define_parameters(self) -> None:
         self.add_source_parameters(dates=True, reducer=True)
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.POINTS, "Points (chip centres)", [QgsProcessing.TypeVectorPoint]))
+            self.POINTS, tr("Points (chip centres)"), [QgsProcessing.TypeVectorPoint]))
         self.add_id_field_parameter(self.POINTS)
         self.add_grid_parameters()
         self.addParameter(QgsProcessingParameterNumber(
-            self.CHIP_SIZE, "Chip size (pixels a side)", type=QgsProcessingParameterNumber.Integer,
+            self.CHIP_SIZE, tr("Chip size (pixels a side)"), type=QgsProcessingParameterNumber.Integer,
             minValue=1, maxValue=32768, defaultValue=256))
         self.addParameter(static_enum(
-            self.FORMAT, "Format (COG, GEO_TIFF, PNG / JPEG visualized, NPY)", FORMATS, "COG"))
+            self.FORMAT, tr("Format (COG, GEO_TIFF, PNG / JPEG visualized, NPY)"), FORMATS, "COG"))
         self.addParameter(QgsProcessingParameterString(
-            self.VIS_MIN, tr("PNG/JPEG stretch minimum (one, or one per band)"), optional=True))
+            self.VIS_MIN, tr("Visualization min (PNG/JPEG; one value or one per band)"), optional=True))
         self.addParameter(QgsProcessingParameterString(
-            self.VIS_MAX, tr("PNG/JPEG stretch maximum (one, or one per band)"), optional=True))
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Chips folder"))
+            self.VIS_MAX, tr("Visualization max (PNG/JPEG; one value or one per band)"), optional=True))
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, tr("Chips folder")))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            self.FOOTPRINTS, "Chip footprints", QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputNumber(self.CHIP_COUNT, "Number of chips"))
+            self.FOOTPRINTS, tr("Chip footprints"), QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputNumber(self.CHIP_COUNT, tr("Number of chips")))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

@@ -16,7 +16,7 @@ from qgis.core import (
 )
 
 from eeextract_plugin.i18n import tr
-from eeextract_plugin.processing.base import GRID_HELP, EngineJobAlgorithm, static_enum
+from eeextract_plugin.processing.base import EngineJobAlgorithm, grid_help, static_enum
 from eeextract_plugin.processing.results import write_footprints
 
 MODES = ("per_image", "composite")
@@ -24,45 +24,49 @@ MODES = ("per_image", "composite")
 
 class ExtractCollectionAlgorithm(EngineJobAlgorithm):
     NAME = "extract_collection"
-    DISPLAY_NAME = "Extract image collection"
-    TAGS = ("collection", "time series", "composite", "per image", "date window")
+    TAGS = ("collection", "time series", "composite", "per image", "date window")  # i18n: not translated (search tags)
     KIND = "collection"
     MODE = "MODE"
     WINDOW_DAYS = "WINDOW_DAYS"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     INDEX = "INDEX"
     RASTER_COUNT = "RASTER_COUNT"
-    HELP = (
-        "<p>The images of an Earth Engine image collection over an extent, between two dates "
-        "(start inclusive, end exclusive), after optional property filters "
-        "(<code>CLOUDY_PIXEL_PERCENTAGE &lt; 20; SPACECRAFT_NAME == Sentinel-2A</code>):</p>"
-        "<ul><li><b>One raster per image</b> (<i>Outputs</i> <code>per_image</code>), named by "
-        "the image; or</li>"
-        "<li><b>One composite per date window</b> (<code>composite</code>) of <i>window</i> days (0: one composite of the "
-        "whole range), reduced with the <b>reducer</b>.</li></ul>"
-        "<p>An optional <b>normalized difference</b> (e.g. <code>B8,B4</code> for NDVI) is added "
-        "as a band.</p>"
-        + GRID_HELP
-        + "<p><b>Outputs</b>: the folder of rasters and an index layer with one footprint per "
-        "raster: file, image id or window, start and end dates.</p>"
-    )
+
+    def displayName(self) -> str:
+        return tr("Extract image collection")
+
+    def help_text(self) -> str:
+        return (
+            tr("<p>The images of an Earth Engine image collection over an extent, between two dates "
+               "(start inclusive, end exclusive), after optional property filters "
+               "(<code>CLOUDY_PIXEL_PERCENTAGE &lt; 20; SPACECRAFT_NAME == Sentinel-2A</code>):</p>"
+               "<ul><li><b>One raster per image</b> (<i>Outputs</i> <code>per_image</code>), named by "
+               "the image; or</li>"
+               "<li><b>One composite per date window</b> (<code>composite</code>) of <i>window</i> days (0: one composite of the "
+               "whole range), reduced with the <b>reducer</b>.</li></ul>"
+               "<p>An optional <b>normalized difference</b> (e.g. <code>B8,B4</code> for NDVI) is added "
+               "as a band.</p>")
+            + grid_help()
+            + tr("<p><b>Outputs</b>: the folder of rasters and an index layer with one footprint per "
+               "raster: file, image id or window, start and end dates.</p>")
+        )
 
     def define_parameters(self) -> None:
-        self.add_source_parameters(asset_label="Image collection ID", expression=False, dates=True,
+        self.add_source_parameters(asset_label=tr("Image collection ID"), expression=False, dates=True,
                                    dates_optional=False, reducer=True)
         self.add_filter_parameters()
         self.addParameter(static_enum(
             self.MODE, tr("Outputs (per_image or composite)"),
             MODES, "per_image"))
         self.addParameter(QgsProcessingParameterNumber(
-            self.WINDOW_DAYS, "Date window (days; 0: the whole range)",
+            self.WINDOW_DAYS, tr("Date window (days; 0: the whole range)"),
             type=QgsProcessingParameterNumber.Integer, minValue=0, defaultValue=0))
         self.add_extent_parameter()
         self.add_grid_parameters()
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, tr("Output folder")))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            self.INDEX, "Index of rasters", QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputNumber(self.RASTER_COUNT, "Number of rasters"))
+            self.INDEX, tr("Index of rasters"), QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputNumber(self.RASTER_COUNT, tr("Number of rasters")))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

@@ -10,33 +10,38 @@ from qgis.core import (
     QgsProcessingParameterRasterDestination,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm
+from eeextract_plugin.i18n import tr
+from eeextract_plugin.processing.base import EngineJobAlgorithm, grid_help, source_help
 from eeextract_plugin.processing.results import move_file
 
 
 class ExtractImageAlgorithm(EngineJobAlgorithm):
     NAME = "extract_image"
-    DISPLAY_NAME = "Extract image (direct)"
     TAGS = ("download", "raster", "mosaic", "getPixels", "computePixels")
     KIND = "mosaic"
     OUTPUT = "OUTPUT"
-    HELP = (
-        "<p>Downloads one region of an Earth Engine image as a Cloud-Optimized GeoTIFF, by many "
-        "parallel interactive requests (tiles sized under Earth Engine's request limits, retried "
-        "on 429 and server errors), then mosaicked.</p>"
-        + SOURCE_HELP
-        + "<p><b>Extent</b>: the region, in the CRS it is given in; it is reprojected to the "
-        "output CRS before tiling.</p>"
-        + GRID_HELP
-        + "<p><b>Output</b>: the raster (GeoTIFF); it can feed other algorithms of a model.</p>"
-    )
+
+    def displayName(self) -> str:
+        return tr("Extract image (direct)")
+
+    def help_text(self) -> str:
+        return (
+            tr("<p>Downloads one region of an Earth Engine image as a Cloud-Optimized GeoTIFF, by many "
+               "parallel interactive requests (tiles sized under Earth Engine's request limits, retried "
+               "on 429 and server errors), then mosaicked.</p>")
+            + source_help()
+            + tr("<p><b>Extent</b>: the region, in the CRS it is given in; it is reprojected to the "
+               "output CRS before tiling.</p>")
+            + grid_help()
+            + tr("<p><b>Output</b>: the raster (GeoTIFF); it can feed other algorithms of a model.</p>")
+        )
 
     def define_parameters(self) -> None:
         self.add_source_parameters()
         self.add_extent_parameter()
         self.add_grid_parameters()
         self.add_nodata_parameter()
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Output raster"))
+        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, tr("Output raster")))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -57,5 +62,5 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:
-        raster = self.single_output(result.rasters, ".tif", "raster")
+        raster = self.single_output(result.rasters, ".tif", tr("raster"))
         return {self.OUTPUT: move_file(raster, self.destination(parameters, context))}

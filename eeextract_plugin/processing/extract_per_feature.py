@@ -15,42 +15,47 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
 )
 
-from eeextract_plugin.processing.base import GRID_HELP, SOURCE_HELP, EngineJobAlgorithm
+from eeextract_plugin.i18n import tr
+from eeextract_plugin.processing.base import EngineJobAlgorithm, grid_help, source_help
 from eeextract_plugin.processing.results import write_footprints
 
 
 class ExtractPerFeatureAlgorithm(EngineJobAlgorithm):
     NAME = "extract_per_feature"
-    DISPLAY_NAME = "Extract image per feature"
-    TAGS = ("per feature", "polygons", "fields", "parcels", "download", "raster")
+    TAGS = ("per feature", "polygons", "fields", "parcels", "download", "raster")  # i18n: not translated (search tags)
     KIND = "features"
     PRIVATE_OUTPUT_FOLDER = False
     POLYGONS = "POLYGONS"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     INDEX = "INDEX"
     RASTER_COUNT = "RASTER_COUNT"
-    HELP = (
-        "<p>One raster per polygon of the layer (fields, parcels, basins), each on the output grid "
-        "over the polygon's extent, fetched in parallel and named by the <b>id field</b> (the "
-        "feature id when empty).</p>"
-        + SOURCE_HELP
-        + "<p>With a <b>start</b> and <b>end date</b>, the asset is an image collection and the "
-        "rasters come from its composite over that range (with the <b>reducer</b>).</p>"
-        + GRID_HELP
-        + "<p><b>Outputs</b>: the folder of rasters and an index layer with each raster's "
-        "footprint, feature id and file.</p>"
-    )
+
+    def displayName(self) -> str:
+        return tr("Extract image per feature")
+
+    def help_text(self) -> str:
+        return (
+            tr("<p>One raster per polygon of the layer (fields, parcels, basins), each on the output grid "
+               "over the polygon's extent, fetched in parallel and named by the <b>id field</b> (the "
+               "feature id when empty).</p>")
+            + source_help()
+            + tr("<p>With a <b>start</b> and <b>end date</b>, the asset is an image collection and the "
+               "rasters come from its composite over that range (with the <b>reducer</b>).</p>")
+            + grid_help()
+            + tr("<p><b>Outputs</b>: the folder of rasters and an index layer with each raster's "
+               "footprint, feature id and file.</p>")
+        )
 
     def define_parameters(self) -> None:
         self.add_source_parameters(dates=True, reducer=True)
         self.addParameter(QgsProcessingParameterFeatureSource(
-            self.POLYGONS, "Polygons", [QgsProcessing.TypeVectorPolygon]))
+            self.POLYGONS, tr("Polygons"), [QgsProcessing.TypeVectorPolygon]))
         self.add_id_field_parameter(self.POLYGONS)
         self.add_grid_parameters()
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, tr("Output folder")))
         self.addParameter(QgsProcessingParameterFeatureSink(
-            self.INDEX, "Index of rasters", QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputNumber(self.RASTER_COUNT, "Number of rasters"))
+            self.INDEX, tr("Index of rasters"), QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputNumber(self.RASTER_COUNT, tr("Number of rasters")))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

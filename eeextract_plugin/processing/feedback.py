@@ -14,6 +14,8 @@ from typing import Any, Iterator, Optional
 
 from qgis.core import QgsProcessingFeedback
 
+from eeextract_plugin.i18n import tr
+
 ENGINE_LOGGER = "eeextract_plugin.core"
 
 
@@ -87,11 +89,12 @@ def _status_text(progress: Any, label: str) -> str:
     done, total = _get(progress, "done", "units_done"), _get(progress, "total", "units_total")
     if done is None or not total:
         return ""
-    text = f"{label + ': ' if label else ''}{done}/{total} units"
     eta = _get(progress, "eta_s", "eta")
     if isinstance(eta, (int, float)) and eta > 0:
-        text += f", about {eta:.0f} s left"
-    return text
+        text = tr("{done}/{total} units, about {seconds} s left").format(done=done, total=total, seconds=f"{eta:.0f}")
+    else:
+        text = tr("{done}/{total} units").format(done=done, total=total)
+    return f"{label}: {text}" if label else text
 
 
 class FeedbackLogHandler(logging.Handler):

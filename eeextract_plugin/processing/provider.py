@@ -24,6 +24,8 @@ from typing import List
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from eeextract_plugin.i18n import PLUGIN_NAME, tr
+
 ICON = Path(__file__).resolve().parents[1] / "resources" / "icon.svg"
 
 
@@ -40,10 +42,10 @@ class EEExtractProvider(QgsProcessingProvider):
         return "eeextract"
 
     def name(self) -> str:
-        return "EE Extract"
+        return PLUGIN_NAME
 
     def longName(self) -> str:
-        return "EE Extract (Google Earth Engine bulk extraction)"
+        return tr("EE Extract (Google Earth Engine bulk extraction)")
 
     def icon(self) -> QIcon:
         return QIcon(str(ICON))

@@ -16,12 +16,12 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
 )
 
+from eeextract_plugin.i18n import tr
 from eeextract_plugin.processing.base import EngineJobAlgorithm
 
 
 class RunJobFileAlgorithm(EngineJobAlgorithm):
     NAME = "run_job_file"
-    DISPLAY_NAME = "Run a job file"
     TAGS = ("job", "json", "spec", "batch", "resume")
     PRIVATE_OUTPUT_FOLDER = False
     JOB = "JOB"
@@ -29,24 +29,29 @@ class RunJobFileAlgorithm(EngineJobAlgorithm):
     FOLDER = "FOLDER"
     OUTPUTS = "OUTPUTS"
     OUTPUT_COUNT = "OUTPUT_COUNT"
-    HELP = (
-        "<p>Runs an EE Extract job file (JSON, version 1: the format the dock saves and "
-        "<code>eeextract run</code> reads) as it is: any kind — mosaic, chips, collection, one "
-        "raster per feature, tables, time series — by direct requests or batch exports. Paths in "
-        "the file are relative to the file.</p>"
-        "<p><b>Output folder</b>: replaces the file's <code>output.directory</code> when given.</p>"
-        "<p><b>Outputs</b>: the folder and the list of files written.</p>"
-    )
+
+    def displayName(self) -> str:
+        return tr("Run a job file")
+
+    def help_text(self) -> str:
+        return (
+            tr("<p>Runs an EE Extract job file (JSON, version 1: the format the dock saves and "
+               "<code>eeextract run</code> reads) as it is: any kind — mosaic, chips, collection, one "
+               "raster per feature, tables, time series — by direct requests or batch exports. Paths in "
+               "the file are relative to the file.</p>"
+               "<p><b>Output folder</b>: replaces the file's <code>output.directory</code> when given.</p>"
+               "<p><b>Outputs</b>: the folder and the list of files written.</p>")
+        )
 
     def define_parameters(self) -> None:
         self.addParameter(QgsProcessingParameterFile(
-            self.JOB, "Job file (JSON)", extension="json"))
+            self.JOB, tr("Job file (JSON)"), extension="json"))
         self.addParameter(QgsProcessingParameterFolderDestination(
-            self.OUTPUT_FOLDER, "Output folder (empty: the job file's)", optional=True,
+            self.OUTPUT_FOLDER, tr("Output folder (empty: the job file's)"), optional=True,
             createByDefault=False))
-        self.addOutput(QgsProcessingOutputFolder(self.FOLDER, "Folder of the outputs"))
-        self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUTS, "Files written"))
-        self.addOutput(QgsProcessingOutputNumber(self.OUTPUT_COUNT, "Number of files written"))
+        self.addOutput(QgsProcessingOutputFolder(self.FOLDER, tr("Folder of the outputs")))
+        self.addOutput(QgsProcessingOutputMultipleLayers(self.OUTPUTS, tr("Files written")))
+        self.addOutput(QgsProcessingOutputNumber(self.OUTPUT_COUNT, tr("Number of files written")))
 
     def build_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext,
                    feedback: QgsProcessingFeedback) -> Dict[str, Any]:
@@ -56,7 +61,7 @@ class RunJobFileAlgorithm(EngineJobAlgorithm):
         try:
             spec = JobSpec.from_file(path)
         except SpecError as error:
-            raise QgsProcessingException(f"Job file: {error}") from error
+            raise QgsProcessingException(tr("Job file: {error}").format(error=error)) from error
         raw = spec.to_dict()
         folder = self.output_path(parameters, self.OUTPUT_FOLDER, context)
         if folder:

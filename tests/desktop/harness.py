@@ -133,13 +133,16 @@ def desktop_available() -> str:
 
 def make_profile(root: Path, settings: Dict[str, Dict[str, str]]) -> Path:
     """A fresh QGIS profile folder with the plugin installed (copied, as the plugin manager
-    unpacks it) and enabled, QGIS's start-up tips and version check off."""
+    unpacks it, with its compiled translations as the ZIP carries them) and enabled, QGIS's
+    start-up tips and version check off. ``settings`` may set QGIS's own, e.g.
+    ``{"locale": {"userLocale": "pt_BR", "overrideFlag": "true"}}``."""
     profile = root / "profiles" / "default"
     plugins = profile / "python" / "plugins"
     plugins.mkdir(parents=True, exist_ok=True)
     target = plugins / "eeextract_plugin"
     if not target.exists():
         shutil.copytree(PLUGIN, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        install_translations(target)
     (profile / "QGIS").mkdir(exist_ok=True)
     ini = profile / "QGIS" / "QGIS3.ini"
     sections: Dict[str, Dict[str, str]] = {
@@ -158,6 +161,16 @@ def make_profile(root: Path, settings: Dict[str, Dict[str, str]]) -> Path:
         lines.append("")
     ini.write_text("\n".join(lines), encoding="utf-8")
     return root
+
+
+def install_translations(plugin: Path) -> None:
+    """The .qm files ``make package`` puts into the ZIP, compiled from the repository's .ts."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import translations
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    translations.compile_all(plugin / "i18n")
 
 
 def update_settings(root: Path, section: str, values: Dict[str, str]) -> None:
@@ -183,6 +196,11 @@ def update_settings(root: Path, section: str, values: Dict[str, str]) -> None:
             out.append(f"[{section}]")
         out += [f"{k}={v}" for k, v in pending.items()]
     ini.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def locale_settings(locale: str) -> Dict[str, str]:
+    """QGIS's settings for "Override system locale" with ``locale`` (language and numbers)."""
+    return {"overrideFlag": "true", "userLocale": locale, "globalLocale": locale}
 
 
 def python_path(work: Path) -> str:
@@ -306,14 +324,16 @@ if __name__ == "__main__":
     parser.add_argument("--sandbox", default=None, help="sandbox arguments, e.g. '--latency-fixed 0.5'")
     parser.add_argument("--mode", default="custom_url")
     parser.add_argument("--concurrency", default="32")
+    parser.add_argument("--locale", default="", help="QGIS's locale, e.g. pt_BR (Override system locale)")
     a = parser.parse_args()
     work = Path(a.work or tempfile.mkdtemp(prefix="eex-desktop-"))
     profile = Path(a.profile) if a.profile else work / "profile"
     port = free_port()
-    make_profile(profile, {"eeextract": {"mode": a.mode, "project": "sandbox",
-                                         "custom_url": f"http://127.0.0.1:{port}",
-                                         "concurrency": a.concurrency,
-                                         "output_folder": str(work / "output")}})
+    settings = {"eeextract": {"mode": a.mode, "project": "sandbox", "custom_url": f"http://127.0.0.1:{port}",
+                              "concurrency": a.concurrency, "output_folder": str(work / "output")}}
+    if a.locale:
+        settings["locale"] = locale_settings(a.locale)
+    make_profile(profile, settings)
     s = run_session(a.scenario, work / "session", profile, a.screen, a.netns,
                     sandbox_args=a.sandbox.split() if a.sandbox is not None else None,
                     sandbox_port=port)

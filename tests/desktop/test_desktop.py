@@ -47,6 +47,25 @@ def dock_session(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def portuguese_session(tmp_path_factory):
+    """QGIS with "Override system locale" set to Brazilian Portuguese, the dock at 1366 x 768
+    against a sandbox (no latency), in the loopback-only namespace."""
+    if REASON:
+        pytest.skip(REASON)
+    work = tmp_path_factory.mktemp("desktop-pt-br")
+    port = harness.free_port()
+    profile = harness.make_profile(work / "profile", {
+        "eeextract": {"mode": "custom_url", "custom_url": f"http://127.0.0.1:{port}", "project": "sandbox",
+                      "concurrency": "8", "output_folder": str(work / "output")},
+        "locale": harness.locale_settings("pt_BR")})
+    session = harness.run_session("scenario_dock_pt_br", work / "session", profile, "1366x768",
+                                  netns=harness.netns_available(), sandbox_args=[], sandbox_port=port,
+                                  timeout_s=300)
+    _keep_shots(session, "dock-pt-BR")
+    return session
+
+
+@pytest.fixture(scope="module")
 def processing_session(dock_session):
     """QGIS started again on the dock session's profile (it quit with a job running), at
     1920 x 1080, against a sandbox served by another process as a user runs one (`eeextract
@@ -85,12 +104,21 @@ def test_qgis_quits_with_a_job_running(dock_session):
     assert checks and all(c["ok"] for c in checks), checks
 
 
-def test_nothing_leaves_the_machine_during_a_sandbox_session(dock_session, processing_session):
+def test_nothing_leaves_the_machine_during_a_sandbox_session(dock_session, processing_session, portuguese_session):
     if not getattr(dock_session, "netns", False):
         pytest.skip("cannot make a network namespace here (needs root, unshare and ip)")
-    for session in (dock_session, processing_session):
+    for session in (dock_session, processing_session, portuguese_session):
         assert session.network, "the audit hook saw the sandbox requests"
         assert not session.non_loopback(), session.non_loopback()[:10]
+
+
+@pytest.mark.parametrize("step", ["open_the_dock_in_portuguese", "a_collection_in_portuguese", "every_choice_fits",
+                                  "the_settings_in_portuguese", "the_toolbox_finds_it_in_portuguese"])
+def test_the_dock_and_the_toolbox_in_brazilian_portuguese(portuguese_session, step):
+    """Labels, choices, messages, the settings and the algorithm in Portuguese; the longer words
+    fit at the default dock width in every mode of the form."""
+    _assert_step(portuguese_session, step)
+    assert portuguese_session.returncode == 0 and not portuguese_session.timed_out, harness.summary(portuguese_session)
 
 
 @pytest.mark.parametrize("step", ["resume_the_unfinished_job", "open_algorithm", "run_with_temporary_output",
@@ -104,11 +132,11 @@ def test_qgis_quits_after_a_failed_batch_row(processing_session):
         harness.summary(processing_session)
 
 
-def test_no_python_warning_or_traceback_for_ordinary_use(dock_session, processing_session):
+def test_no_python_warning_or_traceback_for_ordinary_use(dock_session, processing_session, portuguese_session):
     """The log panel's Python warnings tab and the plugin's tab stay clean: no ResourceWarning,
     no deprecation, no traceback (a failing batch row is an ordinary user error)."""
     noisy = []
-    for session in (dock_session, processing_session):
+    for session in (dock_session, processing_session, portuguese_session):
         for m in session.messages:
             text = m["message"]
             if m["tag"] == "Python warning" and "eeextract" in text or (

@@ -148,6 +148,17 @@ def test_translations_are_packed_when_present(tmp_path):
         assert zf.read("eeextract_plugin/i18n/eeextract_fr.qm") == b"\x3c\xb8\x64\x18qm"
 
 
+def test_the_zip_carries_the_translations(plugin_zip):
+    """Every committed translation, compiled, in the plugin folder's i18n/ (where the plugin
+    looks for it)."""
+    with zipfile.ZipFile(plugin_zip) as zf:
+        names = set(zf.namelist())
+        for ts in sorted((REPO / "i18n").glob("eeextract_*.ts")):
+            qm = f"eeextract_plugin/i18n/{ts.stem}.qm"
+            assert qm in names, qm
+            assert zf.read(qm)[:4] == b"\x3c\xb8\x64\x18"  # a Qt .qm file
+
+
 # ------------------------------------------------------------------ Debian's QGIS, system Python
 @pytest.fixture(scope="module")
 def stock_qgis(plugin_zip, tmp_path_factory):
@@ -262,6 +273,25 @@ def test_stock_qgis_extracts_an_image_and_computes_zonal_statistics(stock_qgis, 
 
 # ------------------------------------------------------------------------------- the desktop
 @pytest.mark.qgis_desktop
+def test_stock_qgis_in_brazilian_portuguese_describes_the_algorithms_in_portuguese(stock_qgis, tmp_path):
+    """The ZIP's translation, loaded by the plugin in qgis_process for QGIS's locale (the
+    profile's "Override system locale" = pt_BR): the algorithm's name, its parameters and help
+    in Portuguese."""
+    env, _ = stock_qgis
+    profiles = tmp_path / "config"
+    shutil.copytree(Path(env["QGIS_CUSTOM_CONFIG_PATH"]) / "profiles", profiles / "profiles")
+    ini = profiles / "profiles" / "default" / "QGIS" / "QGIS3.ini"
+    text = ini.read_text(encoding="utf-8") if ini.exists() else ""
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_text(text + "\n[locale]\noverrideFlag=true\nuserLocale=pt_BR\nglobalLocale=pt_BR\n", encoding="utf-8")
+    done = subprocess.run([QGIS_PROCESS, "help", "eeextract:extract_image"],
+                          env=dict(env, QGIS_CUSTOM_CONFIG_PATH=str(profiles)), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Extrair imagem (direto)" in done.stdout, done.stdout[:2000]
+    assert "Extensão (com seu SRC)" in done.stdout and "Conexão com o Earth Engine" in done.stdout
+
+
 def test_the_zip_loads_in_the_desktop(plugin_zip, tmp_path):
     """The same ZIP in Debian's QGIS desktop under Xvfb, system Python only: the plugin loads,
     its dock and settings open (with "Sign in with Google"), a screenshot is taken

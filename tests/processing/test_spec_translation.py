@@ -148,3 +148,32 @@ def test_concurrency_parameter_reaches_the_spec(eeextract_provider, sandbox_url,
         "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]", "CONCURRENCY": 7,
         "OUTPUT": str(tmp_path / "c.tif")})
     assert seen[0].execution.max_concurrent_requests == 7
+
+
+def test_the_settings_jobs_tab_reaches_processing_jobs(eeextract_provider, sandbox_url, monkeypatch, tmp_path):
+    """The request rate and the quota typed on the settings' Jobs tab are the Processing jobs'
+    too (as the dock's); the algorithm's own Concurrent requests parameter still wins."""
+    import processing
+
+    from eeextract_plugin import qgis_settings as qs
+    from eeextract_plugin.processing import base
+
+    saved = qs.load_settings()
+    changed = qs.load_settings()
+    changed.requests_per_second, changed.concurrency = 12.5, 9
+    qs.save_settings(changed)
+    try:
+        monkeypatch.setenv("EEEXTRACT_URL", sandbox_url)
+        seen = []
+        real = base.run_job
+        monkeypatch.setattr(base, "run_job", lambda spec, *a, **k: seen.append(spec) or real(spec, *a, **k))
+        processing.run("eeextract:extract_image", {
+            "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]",
+            "OUTPUT": str(tmp_path / "a.tif")})
+        processing.run("eeextract:extract_image", {
+            "ASSET": "SANDBOX/DEM", "EXTENT": "7,7.01,46,46.01 [EPSG:4326]", "CONCURRENCY": 3,
+            "OUTPUT": str(tmp_path / "b.tif")})
+    finally:
+        qs.save_settings(saved)
+    assert (seen[0].execution.requests_per_second, seen[0].execution.max_concurrent_requests) == (12.5, 9)
+    assert (seen[1].execution.requests_per_second, seen[1].execution.max_concurrent_requests) == (12.5, 3)

@@ -69,6 +69,6 @@ def test_no_credentials_is_said_plainly_without_asking_the_metadata_server(
                                            high_volume=True, concurrency=8)
     with pytest.raises(SessionError) as raised:
         qgis_session.open_session(conn)
-    assert str(raised.value) == qgis_session.NOT_SIGNED_IN
+    assert str(raised.value) == qgis_session.not_signed_in()
     assert "\n" not in str(raised.value) and "--credentials" not in str(raised.value)
     assert not network_attempts, network_attempts  # not 169.254.169.254, not metadata.google.internal
