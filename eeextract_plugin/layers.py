@@ -5,7 +5,8 @@
 * Tables (zonal statistics, samples, time series): CSV or GeoPackage layers; a table with the
   zone id can be joined to the zone layer (:func:`join_table_to_zones`).
 * Many outputs (chips, per feature, per image): the footprint index the engine wrote (one
-  polygon per file, with its path) and, when asked for, the VRT over them.
+  polygon per file, with its path) drawn as outlines above the rasters (it never hides them),
+  and, when asked for, the VRT over them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, List, Optional
 from qgis.core import (
     QgsColorRampShader,
     QgsContrastEnhancement,
+    QgsFillSymbol,
     QgsLayerTreeGroup,
     QgsMapLayer,
     QgsMultiBandColorRenderer,
@@ -25,14 +27,18 @@ from qgis.core import (
     QgsRasterLayer,
     QgsRasterShader,
     QgsSingleBandPseudoColorRenderer,
+    QgsSingleSymbolRenderer,
     QgsStyle,
     QgsVectorLayer,
     QgsVectorLayerJoinInfo,
 )
 
+from eeextract_plugin.i18n import tr
+
 log = logging.getLogger(__name__)
 
 RAMP_NAME = "Viridis"
+FOOTPRINT_OUTLINE = "#e8710a"  # i18n: not translated (a colour)
 # The layer's custom property naming the job it came from (to find a job's layers again).
 JOB_PROPERTY = "eeextract/job_id"
 
@@ -83,6 +89,13 @@ def style_raster(layer: QgsRasterLayer) -> None:
         renderer.setClassificationMax(hi)
         layer.setRenderer(renderer)
     layer.triggerRepaint()
+
+
+def style_footprints(layer: QgsVectorLayer) -> None:
+    """Outlines only: a footprint index sits above the rasters it indexes and must not hide them."""
+    symbol = QgsFillSymbol.createSimple({"style": "no", "outline_color": FOOTPRINT_OUTLINE,  # i18n: not translated (symbol properties)
+                                         "outline_width": "0.4", "outline_width_unit": "MM"})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
 
 
 def _stretch(layer: QgsRasterLayer, band: int) -> tuple[float, float]:
@@ -189,8 +202,9 @@ def load_results(
         if lyr.customProperty(JOB_PROPERTY) == job_id and job_id
     }
     if result.index and result.index not in existing:
-        lyr = load_table(result.index, project, group, job_id, name=f"{job_name} footprints")
+        lyr = load_table(result.index, project, group, job_id, name=tr("{job} footprints").format(job=job_name))
         if lyr is not None:
+            style_footprints(lyr)
             loaded.append(lyr)
     if result.vrt and result.vrt not in existing:
         lyr = load_raster(result.vrt, project, group, job_id)

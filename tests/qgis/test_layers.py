@@ -82,6 +82,16 @@ def test_chips_are_indexed_by_a_footprint_layer(qgis_new_project, tmp_path, make
     footprint_layers = [lyr for lyr in loaded if lyr.name() == "chips footprints"]
     assert len(footprint_layers) == 1 and footprint_layers[0].featureCount() == 4
     assert footprint_layers[0].crs().authid() == "EPSG:4326"
+    # Drawn as outlines above the rasters (the first child of the job's group is drawn on top):
+    # the footprints never hide the pixels they index.
+    from qgis.PyQt.QtCore import Qt
+
+    symbol = footprint_layers[0].renderer().symbol()
+    assert symbol.symbolLayer(0).brushStyle() == Qt.NoBrush
+    assert symbol.symbolLayer(0).strokeStyle() == Qt.SolidLine
+    group = QgsProject.instance().layerTreeRoot().findGroup("chips")
+    order = [node.layer() for node in group.findLayers()]
+    assert order.index(footprint_layers[0]) < min(order.index(lyr) for lyr in loaded if lyr.type() == lyr.RasterLayer)
     paths = sorted(f["file"] for f in footprint_layers[0].getFeatures())
     assert paths == sorted([str(c) for c in chips] + [str(png)])
     # More chips than max_rasters: the index and the VRT stand for them, no raster layer per chip.
