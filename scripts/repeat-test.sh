@@ -44,7 +44,7 @@ for ((i = 1; i <= runs; i++)); do
     echo "run $i/$runs: passed in ${took}s (${summary:-no pytest summary})"
     if [ "${REPEAT_KEEP:-0}" != 1 ]; then
       # The clone and its QGIS profile (a checkout under /tmp keeps it in ~/.cache: see
-      # eeextract_plugin/pytest_offscreen.py, which names it after the checkout's path).
+      # eeextract_testing/offscreen.py, which names it after the checkout's path).
       profile="$HOME/.cache/eeextract-tests/$(printf %s "$(cd "$dir" && pwd -P)" | sha1sum | cut -c1-12)"
       rm -rf "$dir" "$profile"
     fi

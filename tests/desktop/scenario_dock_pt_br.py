@@ -16,8 +16,6 @@ from qgis.PyQt.QtCore import QPoint, QSettings, Qt
 from qgis.PyQt.QtWidgets import QApplication, QDockWidget, QLineEdit, QToolButton, QTreeView
 from qgis.utils import iface, plugins
 
-#: The settings dialog's row whose layout is cut off in every language (being redone elsewhere).
-SETTINGS_LAYOUT_PENDING = ("cmbZonalEngineSetting", "lblZonalEngine")
 #: The dock's combo boxes whose every choice is picked and looked at.
 COMBOS = ("cmbSourceType", "cmbCollectionMode", "cmbRegionMode", "cmbKind", "cmbTableOperation", "cmbMethod")
 
@@ -179,15 +177,19 @@ def the_settings_in_portuguese(ui):
     yield ui.until(lambda: ui.modal("SettingsDialog"), 10, "the settings dialog")
     dialog = ui.modal("SettingsDialog")
     yield ui.wait(600)
-    ui.check("its title and fields are in Portuguese", dialog.windowTitle() == "Configurações do EE Extract"
-             and dialog.grpConnection.title() == "Conexão com o Earth Engine", dialog.windowTitle())
-    problems = U.clipped_texts(dialog)
-    # The zonal-engine row is cut off in English as well: the settings dialog's layout is being
-    # redone (issue 10's remaining faults); noted here, checked for the rest of the dialog.
-    known = [p for p in problems if p.startswith(SETTINGS_LAYOUT_PENDING)]
-    ui.note("cut off in any language (the dialog's layout)", known)
-    problems = [p for p in problems if p not in known]
-    ui.check("no text cut off in the settings dialog", not problems, problems)
+    bar = dialog.tabsSettings.tabBar()
+    tabs = [bar.tabText(i) for i in range(bar.count())]
+    ui.check("its title and tabs are in Portuguese", dialog.windowTitle() == "Configurações do EE Extract"
+             and tabs == ["Conexão", "Trabalhos"], [dialog.windowTitle(), *tabs])
+    problems = [f"{tabs[0]}: {p}" for p in U.clipped_texts(dialog)]
+    yield ui.click(bar, bar.tabRect(1).center())  # the Jobs tab, as a user opens it
+    yield ui.wait(400)
+    ui.check("the Jobs tab opened by a click is in Portuguese",
+             dialog.tabsSettings.currentIndex() == 1 and dialog.grpJobs.title() == "Como os trabalhos rodam"
+             and dialog.cmbEngine.currentText() == "Este computador (no QGIS)",
+             [dialog.grpJobs.title(), dialog.cmbEngine.currentText()])
+    problems += [f"{tabs[1]}: {p}" for p in U.clipped_texts(dialog)]
+    ui.check("no text cut off in the settings dialog (both tabs)", not problems, problems)
     ui.shot("settings-pt-BR")
     yield ui.key(dialog, Qt.Key_Escape)
     yield ui.until(lambda: _closed(dialog), 5, "the dialog closed")
