@@ -21,14 +21,17 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
+    QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
     QgsProcessingParameterCrs,
     QgsProcessingParameterDefinition,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFeatureSink,
     QgsProcessingParameterField,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
@@ -627,9 +630,29 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
                    feedback: QgsProcessingFeedback) -> Dict[str, Any]:  # pragma: no cover
         raise NotImplementedError
 
+    #: The parameter of the single-file output (the destination next to which the private
+    #: folder is made); "" for algorithms that write into the user's folder.
+    SINGLE_OUTPUT = ""
+
     def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
         """The single-file destination next to which the private folder is made."""
-        return ""
+        return self.output_path(parameters, self.SINGLE_OUTPUT, context) if self.SINGLE_OUTPUT else ""
+
+    def add_folder_outputs(self, folder_label: str, index: str, index_label: str, count: str,
+                           count_label: str) -> None:
+        """The output folder of many rasters, their footprint index layer and their count."""
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, folder_label))
+        self.addParameter(QgsProcessingParameterFeatureSink(index, index_label, QgsProcessing.TypeVectorPolygon))
+        self.addOutput(QgsProcessingOutputNumber(count, count_label))
+
+    def table_spec(self, parameters: Dict[str, Any], context: QgsProcessingContext, operation: str,
+                   reducer: str) -> Dict[str, Any]:
+        """A job's ``table`` section: the operation, its reducer and the scale when one is given."""
+        table: Dict[str, Any] = {"operation": operation, "reducer": reducer}
+        scale = self.optional_scale(parameters, context)
+        if scale is not None:
+            table["scale"] = scale
+        return table
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

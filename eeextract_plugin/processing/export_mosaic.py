@@ -36,6 +36,7 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
     PREFIX = "PREFIX"
     FILE_DIMENSIONS = "FILE_DIMENSIONS"
     OUTPUT = "OUTPUT"
+    SINGLE_OUTPUT = OUTPUT
 
     def displayName(self) -> str:
         return tr("Export and mosaic (Cloud Storage / Drive)")
@@ -104,9 +105,6 @@ class ExportMosaicAlgorithm(EngineJobAlgorithm):
             "method": method,
             "output": {"format": "COG", "name": "image", "nodata": self.nodata(parameters, context)},
         }
-
-    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

@@ -9,10 +9,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
@@ -76,10 +73,8 @@ class ExtractChipsAlgorithm(EngineJobAlgorithm):
             self.VIS_MIN, tr("Visualization min (PNG/JPEG; one value or one per band)"), optional=True))
         self.addParameter(QgsProcessingParameterString(
             self.VIS_MAX, tr("Visualization max (PNG/JPEG; one value or one per band)"), optional=True))
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, tr("Chips folder")))
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.FOOTPRINTS, tr("Chip footprints"), QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputNumber(self.CHIP_COUNT, tr("Number of chips")))
+        self.add_folder_outputs(tr("Chips folder"), self.FOOTPRINTS, tr("Chip footprints"),
+                                self.CHIP_COUNT, tr("Number of chips"))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

@@ -6,12 +6,8 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from qgis.core import (
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterFeatureSink,
-    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
 )
 
@@ -63,10 +59,8 @@ class ExtractCollectionAlgorithm(EngineJobAlgorithm):
             type=QgsProcessingParameterNumber.Integer, minValue=0, defaultValue=0))
         self.add_extent_parameter()
         self.add_grid_parameters()
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, tr("Output folder")))
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.INDEX, tr("Index of rasters"), QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputNumber(self.RASTER_COUNT, tr("Number of rasters")))
+        self.add_folder_outputs(tr("Output folder"), self.INDEX, tr("Index of rasters"),
+                                self.RASTER_COUNT, tr("Number of rasters"))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

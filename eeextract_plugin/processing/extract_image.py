@@ -20,6 +20,7 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
     TAGS = ("download", "raster", "mosaic", "getPixels", "computePixels")
     KIND = "mosaic"
     OUTPUT = "OUTPUT"
+    SINGLE_OUTPUT = OUTPUT
 
     def displayName(self) -> str:
         return tr("Extract image (direct)")
@@ -56,9 +57,6 @@ class ExtractImageAlgorithm(EngineJobAlgorithm):
             "grid": self.grid_spec(parameters, context),
             "output": {"format": "COG", "name": "image", "nodata": self.nodata(parameters, context)},
         }
-
-    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

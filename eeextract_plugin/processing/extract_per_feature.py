@@ -9,10 +9,7 @@ from qgis.core import (
     QgsProcessing,
     QgsProcessingContext,
     QgsProcessingFeedback,
-    QgsProcessingOutputNumber,
-    QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
-    QgsProcessingParameterFolderDestination,
 )
 
 from eeextract_plugin.i18n import tr
@@ -52,10 +49,8 @@ class ExtractPerFeatureAlgorithm(EngineJobAlgorithm):
             self.POLYGONS, tr("Polygons"), [QgsProcessing.TypeVectorPolygon]))
         self.add_id_field_parameter(self.POLYGONS)
         self.add_grid_parameters()
-        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, tr("Output folder")))
-        self.addParameter(QgsProcessingParameterFeatureSink(
-            self.INDEX, tr("Index of rasters"), QgsProcessing.TypeVectorPolygon))
-        self.addOutput(QgsProcessingOutputNumber(self.RASTER_COUNT, tr("Number of rasters")))
+        self.add_folder_outputs(tr("Output folder"), self.INDEX, tr("Index of rasters"),
+                                self.RASTER_COUNT, tr("Number of rasters"))
 
     def build_spec(
         self, parameters: Dict[str, Any], context: QgsProcessingContext, feedback: QgsProcessingFeedback

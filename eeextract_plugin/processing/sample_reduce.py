@@ -39,6 +39,7 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
     INPUT = "INPUT"
     OPERATION = "OPERATION"
     OUTPUT = "OUTPUT"
+    SINGLE_OUTPUT = OUTPUT
 
     def displayName(self) -> str:
         return tr("Sample and reduce in Earth Engine")
@@ -75,13 +76,8 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
         output = self.output_path(parameters, self.OUTPUT, context)
         source = self.source_spec(parameters, context, collection=False)
         reducer = source.pop("reducer", "mean")
-        table: Dict[str, Any] = {
-            "operation": self.parameterAsEnumString(parameters, self.OPERATION, context),
-            "reducer": reducer,
-        }
-        scale = self.optional_scale(parameters, context)
-        if scale is not None:
-            table["scale"] = scale
+        table = self.table_spec(parameters, context, self.parameterAsEnumString(parameters, self.OPERATION, context),
+                                reducer)
         return {
             "version": 1,
             "name": self.job_name(self.NAME, output),
@@ -92,9 +88,6 @@ class SampleReduceAlgorithm(EngineJobAlgorithm):
             "table": table,
             "output": {"format": "CSV+GPKG", "name": "table"},
         }
-
-    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

@@ -29,6 +29,7 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
     KIND = "timeseries"
     REGIONS = "REGIONS"
     OUTPUT = "OUTPUT"
+    SINGLE_OUTPUT = OUTPUT
 
     def displayName(self) -> str:
         return tr("Time series per region")
@@ -63,10 +64,7 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
         output = self.output_path(parameters, self.OUTPUT, context)
         source = self.source_spec(parameters, context, collection=True)
         source.update(self.collection_options(parameters, context))
-        table: Dict[str, Any] = {"operation": "reduce_regions", "reducer": source.pop("reducer", "mean")}
-        scale = self.optional_scale(parameters, context)
-        if scale is not None:
-            table["scale"] = scale
+        table = self.table_spec(parameters, context, "reduce_regions", source.pop("reducer", "mean"))
         return {
             "version": 1,
             "name": self.job_name(self.NAME, output),
@@ -77,9 +75,6 @@ class TimeSeriesAlgorithm(EngineJobAlgorithm):
             "table": table,
             "output": {"format": "CSV", "name": "timeseries"},
         }
-
-    def destination(self, parameters: Dict[str, Any], context: QgsProcessingContext) -> str:
-        return self.output_path(parameters, self.OUTPUT, context)
 
     def collect_outputs(self, result: Any, spec: Any, parameters: Dict[str, Any],
                         context: QgsProcessingContext, feedback: QgsProcessingFeedback) -> Dict[str, Any]:

@@ -5,7 +5,6 @@ Runs against a sandbox whose requests take a while (a job lasts long enough to c
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -16,7 +15,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProject,
     QgsRasterLayer,
-    QgsVectorLayer,
 )
 from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtWidgets import QApplication, QToolButton, QWidget
@@ -38,29 +36,13 @@ def _first_request_after(t0: float) -> float:
     return float("inf")
 
 
-def _fields_layer() -> QgsVectorLayer:
-    x0, y0, x1, y1 = REGION
-    w, h = (x1 - x0) / 5, (y1 - y0) / 4
-    features = []
-    for i, (cx, cy) in enumerate([(1, 1), (2.6, 1.2), (3.7, 2.4), (1.4, 2.7)]):
-        ax, ay = x0 + cx * w, y0 + cy * h
-        ring = [[ax, ay], [ax + 0.8 * w, ay], [ax + 0.8 * w, ay + 0.7 * h], [ax, ay + 0.7 * h], [ax, ay]]
-        features.append({"type": "Feature", "properties": {"field_id": f"field-{i + 1}"},
-                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
-    path = WORK / "fields.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    layer = QgsVectorLayer(str(path), "fields", "ogr")
-    QgsProject.instance().addMapLayer(layer)
-    return layer
-
-
 def open_the_dock(ui):
     """The toolbar button opens the panel; at the default width no text is cut off."""
     window = iface.mainWindow()
     window.setGeometry(QApplication.primaryScreen().availableGeometry())
     window.activateWindow()
     QgsProject.instance().setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
-    ui.state["fields"] = _fields_layer()
+    ui.state["fields"] = U.fields_layer(WORK / "fields.geojson", REGION, "field_id", "field", "fields")
     canvas = iface.mapCanvas()
     canvas.setExtent(ui.state["fields"].extent().buffered(0.01))
     canvas.refresh()

@@ -6,14 +6,13 @@ the Processing toolbox finding the algorithm by its Portuguese name."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import ui as U  # noqa: N812 - the gestures module
-from qgis.core import QgsApplication, QgsCoordinateReferenceSystem, QgsProject, QgsVectorLayer
+from qgis.core import QgsApplication, QgsCoordinateReferenceSystem, QgsProject
 from qgis.PyQt.QtCore import QPoint, QSettings, Qt
-from qgis.PyQt.QtWidgets import QApplication, QDockWidget, QLineEdit, QToolButton, QTreeView
+from qgis.PyQt.QtWidgets import QApplication, QLineEdit, QToolButton, QTreeView
 from qgis.utils import iface, plugins
 
 #: The dock's combo boxes whose every choice is picked and looked at.
@@ -26,22 +25,6 @@ REGION = (-8.475, 38.418, -8.405, 38.462)  # fields near Évora, Portugal
 
 def _dock():
     return plugins["eeextract_plugin"].dock
-
-
-def _fields_layer() -> QgsVectorLayer:
-    x0, y0, x1, y1 = REGION
-    w, h = (x1 - x0) / 5, (y1 - y0) / 4
-    features = []
-    for i, (cx, cy) in enumerate([(1, 1), (2.6, 1.2), (3.7, 2.4), (1.4, 2.7)]):
-        ax, ay = x0 + cx * w, y0 + cy * h
-        ring = [[ax, ay], [ax + 0.8 * w, ay], [ax + 0.8 * w, ay + 0.7 * h], [ax, ay + 0.7 * h], [ax, ay]]
-        features.append({"type": "Feature", "properties": {"talhao": f"talhao-{i + 1}"},
-                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
-    path = WORK / "talhoes.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    layer = QgsVectorLayer(str(path), "talhões", "ogr")
-    QgsProject.instance().addMapLayer(layer)
-    return layer
 
 
 def _busy(task) -> bool:
@@ -77,7 +60,7 @@ def open_the_dock_in_portuguese(ui):
                             "overrideFlag": QSettings().value("locale/overrideFlag"),
                             "translation": QgsApplication.instance().translation()})
     QgsProject.instance().setCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
-    layer = _fields_layer()
+    layer = U.fields_layer(WORK / "talhoes.geojson", REGION, "talhao", "talhao", "talhões")
     canvas = iface.mapCanvas()
     canvas.setExtent(layer.extent().buffered(0.01))
     canvas.refresh()
@@ -198,12 +181,7 @@ def the_settings_in_portuguese(ui):
 def the_toolbox_finds_it_in_portuguese(ui):
     """Processamento ▸ Caixa de ferramentas (QGIS speaks Portuguese too); typing the Portuguese
     name finds the algorithm, Enter opens its dialog with Portuguese labels, none cut off."""
-    window = iface.mainWindow()
-    toolbox = window.findChild(QDockWidget, "ProcessingToolbox")
-    if toolbox is None or not toolbox.isVisible():
-        yield from U.menu_gesture(ui, "Processamento", "Caixa de ferramentas")
-        yield ui.until(lambda: window.findChild(QDockWidget, "ProcessingToolbox").isVisible(), 5, "the toolbox")
-        toolbox = window.findChild(QDockWidget, "ProcessingToolbox")
+    toolbox = yield from U.open_toolbox(ui, "Processamento", "Caixa de ferramentas")
     search = toolbox.findChild(QLineEdit, "searchBox")
     yield from ui.type_text(search, "Extrair imagem (direto)")
     yield ui.wait(600)

@@ -17,7 +17,6 @@ from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtWidgets import (
     QApplication,
     QCheckBox,
-    QDockWidget,
     QLabel,
     QLineEdit,
     QTextEdit,
@@ -118,11 +117,7 @@ def open_algorithm(ui):
     window.setGeometry(QApplication.primaryScreen().availableGeometry())
     window.activateWindow()
     yield ui.wait(400)
-    toolbox = window.findChild(QDockWidget, "ProcessingToolbox")
-    if toolbox is None or not toolbox.isVisible():
-        yield from U.menu_gesture(ui, "Processing", "Toolbox")
-        yield ui.until(lambda: window.findChild(QDockWidget, "ProcessingToolbox").isVisible(), 5, "toolbox")
-        toolbox = window.findChild(QDockWidget, "ProcessingToolbox")
+    toolbox = yield from U.open_toolbox(ui, "Processing", "Toolbox")
     search = toolbox.findChild(QLineEdit, "searchBox")
     yield from ui.type_text(search, "Extract image (direct)")
     yield ui.wait(500)

@@ -356,6 +356,38 @@ def now() -> float:
     return time.monotonic()
 
 
+def fields_layer(path: Path, region: tuple, id_field: str, id_prefix: str, name: str):
+    """Four field polygons inside ``region`` (lon/lat), written to ``path`` and added to the project."""
+    from qgis.core import QgsProject, QgsVectorLayer
+
+    x0, y0, x1, y1 = region
+    w, h = (x1 - x0) / 5, (y1 - y0) / 4
+    features = []
+    for i, (cx, cy) in enumerate([(1, 1), (2.6, 1.2), (3.7, 2.4), (1.4, 2.7)]):
+        ax, ay = x0 + cx * w, y0 + cy * h
+        ring = [[ax, ay], [ax + 0.8 * w, ay], [ax + 0.8 * w, ay + 0.7 * h], [ax, ay + 0.7 * h], [ax, ay]]
+        features.append({"type": "Feature", "properties": {id_field: f"{id_prefix}-{i + 1}"},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    layer = QgsVectorLayer(str(path), name, "ogr")
+    QgsProject.instance().addMapLayer(layer)
+    return layer
+
+
+def open_toolbox(ui: Ui, menu: str, item: str):
+    """The Processing toolbox, opened from its menu when it is not shown; yields gestures, returns it."""
+    from qgis.PyQt.QtWidgets import QDockWidget
+    from qgis.utils import iface
+
+    window = iface.mainWindow()
+    toolbox = window.findChild(QDockWidget, "ProcessingToolbox")
+    if toolbox is None or not toolbox.isVisible():
+        yield from menu_gesture(ui, menu, item)
+        yield ui.until(lambda: window.findChild(QDockWidget, "ProcessingToolbox").isVisible(), 5, "the toolbox")
+        toolbox = window.findChild(QDockWidget, "ProcessingToolbox")
+    return toolbox
+
+
 def menu_gesture(ui: Ui, *path: str):
     """Click through the main window's menus, e.g. ``("Processing", "Toolbox")``."""
     from qgis.PyQt.QtWidgets import QMenu
