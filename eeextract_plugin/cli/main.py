@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from eeextract_plugin.cli.progress_bar import ProgressBar
 from eeextract_plugin.core import registry as reg
@@ -45,7 +45,7 @@ from eeextract_plugin.core.errors import (
 from eeextract_plugin.core.export.status import export_tasks, format_tasks
 from eeextract_plugin.core.progress import CancelToken
 from eeextract_plugin.core.results import JobResult
-from eeextract_plugin.core.runner import JobRunner, cancel_job
+from eeextract_plugin.core.runner import JobRunner, cancel_job, with_execution
 from eeextract_plugin.core.session import SessionConfig, initialise
 from eeextract_plugin.core.spec import JobSpec
 from eeextract_plugin.core.status import job_status, list_jobs
@@ -103,9 +103,9 @@ def _env_number(name: str, kind: Any) -> Any:
         return None
 
 
-def _apply_quota_args(spec: JobSpec, args: argparse.Namespace) -> JobSpec:
-    """The command line's quota settings over the job file's (validated as the file is)."""
-    execution = spec.execution.to_dict()
+def _quota_overrides(args: argparse.Namespace) -> Dict[str, Any]:
+    """The command line's quota and engine settings, as ``execution`` fields."""
+    execution: Dict[str, Any] = {}
     if getattr(args, "concurrency", None):
         execution["max_concurrent_requests"] = args.concurrency
     if getattr(args, "rate", None):
@@ -115,9 +115,12 @@ def _apply_quota_args(spec: JobSpec, args: argparse.Namespace) -> JobSpec:
     if getattr(args, "dask", None):
         execution["engine"] = "dask"
         execution["dask_scheduler"] = args.dask
-    if execution == spec.execution.to_dict():
-        return spec
-    return JobSpec.from_dict({**spec.to_dict(), "execution": execution})
+    return execution
+
+
+def _apply_quota_args(spec: JobSpec, args: argparse.Namespace) -> JobSpec:
+    """The command line's quota settings over the job file's (validated as the file is)."""
+    return with_execution(spec, _quota_overrides(args))
 
 
 def _workdir_arg(p: argparse.ArgumentParser) -> None:
@@ -295,12 +298,12 @@ def _runner(args: argparse.Namespace, workdir: Path, label: str) -> Iterator[Job
             runner.close()
 
 
-def _run_and_report(runner: JobRunner, job_id: str) -> int:
+def _run_and_report(runner: JobRunner, job_id: str, execution: Optional[Dict[str, Any]] = None) -> int:
     """Runs a recorded job (Ctrl-C cancels it, keeping what is done), prints its result and
-    returns its exit code."""
+    returns its exit code. ``execution``: this run's quota and engine over the job's."""
     def go(token: Any) -> Any:
         runner.cancel = token
-        return runner.run(job_id)
+        return runner.run(job_id, execution=execution)
 
     result = _run_interruptibly(go)
     _print_result(result)
@@ -332,7 +335,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         job = runner.registry.find_job(args.job_id)
         if job is None:
             raise JobNotFound(args.job_id)
-        return _run_and_report(runner, job.id)
+        return _run_and_report(runner, job.id, _quota_overrides(args))
 
 
 def cmd_status(args: argparse.Namespace) -> int:

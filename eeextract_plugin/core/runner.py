@@ -215,13 +215,16 @@ class JobRunner:
         return job_id
 
     # -------------------------------------------------------------------------- running
-    def run(self, job_id: str, retry_failed: bool = True) -> JobResult:
+    def run(self, job_id: str, retry_failed: bool = True,
+            execution: Optional[Dict[str, Any]] = None) -> JobResult:
+        """Runs (or resumes) a recorded job. ``execution``: how hard this run pushes (quota,
+        rate, engine), over the recorded job's; what the job fetches never changes."""
         job = self.registry.job(job_id)
         if job is None:
             raise JobNotFound(job_id)
         self.claim(job_id)
         try:
-            spec = resolved_spec(job)
+            spec = with_execution(resolved_spec(job), execution)
             self._check_outputs_are_ours(job_id, spec)
             ctx = self.context()
             if retry_failed:
@@ -320,14 +323,15 @@ def run_job(spec: JobSpec, session: Any, workdir: Optional[Union[str, Path]] = N
 
 def resume_job(job_id: str, session: Any, workdir: Union[str, Path],
                progress: Optional[ProgressCallback] = None, cancel: Any = None,
-               retry_failed: bool = True) -> JobResult:
-    """Runs a recorded job again: only units not done are fetched; failed ones are retried."""
+               retry_failed: bool = True, execution: Optional[Dict[str, Any]] = None) -> JobResult:
+    """Runs a recorded job again: only units not done are fetched; failed ones are retried.
+    ``execution``: this run's quota, rate and engine over the recorded ones (see :meth:`JobRunner.run`)."""
     runner = JobRunner(session, workdir, progress=progress, cancel=cancel)
     try:
         job = runner.registry.find_job(job_id)
         if job is None:
             raise JobNotFound(job_id)
-        return runner.run(job.id, retry_failed=retry_failed)
+        return runner.run(job.id, retry_failed=retry_failed, execution=execution)
     finally:
         runner.close()
 
@@ -400,6 +404,17 @@ def cancel_job(job_id: str, workdir: Union[str, Path]) -> str:
             # Nobody runs it (never started, or its process died): cancelled now.
             r.set_job_state(job.id, reg.CANCELLED, "cancelled")
         return job.id
+
+
+def with_execution(spec: JobSpec, execution: Optional[Dict[str, Any]]) -> JobSpec:
+    """``spec`` with ``execution`` fields over its own (checked by the spec's rules, naming the
+    ``execution.*`` field at fault); the same spec when there is nothing to change."""
+    if not execution:
+        return spec
+    merged = {**spec.execution.to_dict(), **execution}
+    if merged == spec.execution.to_dict():
+        return spec
+    return JobSpec.from_dict({**spec.to_dict(), "execution": merged})
 
 
 def _what(spec_dict: dict) -> dict:

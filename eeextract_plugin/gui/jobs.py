@@ -239,6 +239,7 @@ class JobBoard(QObject):
             return None
         workdir, job_id = entry.workdir, entry.job_id
         previous, entry.winding_down = entry.winding_down, None
+        execution = qs.load_settings().execution_dict()  # the quota and engine set now (Jobs tab)
 
         def run_job(progress: Callable[[Any], None], is_cancelled: Callable[[], bool]) -> Any:
             if previous is not None and previous.is_alive():  # the cancelled run's last requests
@@ -248,7 +249,7 @@ class JobBoard(QObject):
             session = open_session(conn)
             progress({"message": PHASE_RESUMING})
             return runner.resume_job(job_id, session, workdir, progress=progress, cancel=is_cancelled,
-                                     retry_failed=retry_failed)
+                                     retry_failed=retry_failed, execution=execution)
 
         set_stopped_at_shutdown([j for j in stopped_at_shutdown() if j != job_id])
         self._launch(entry, ExtractionTask(job_id, entry.name, run_job))

@@ -713,7 +713,8 @@ class EngineJobAlgorithm(EEExtractAlgorithm):
         previous = resumable_job(spec, default_workdir(spec))
         if previous:
             feedback.pushInfo(tr("Resuming job {job}: units already fetched are not fetched again").format(job=previous))
-            return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel)
+            return spec, resume_job(previous, session, default_workdir(spec), progress=progress, cancel=cancel,
+                                    execution=spec.execution.to_dict())  # this run's quota and engine
         def planned(summary: Any) -> None:
             for line in summary.lines():
                 feedback.pushInfo(line)

@@ -193,3 +193,28 @@ def test_restricted_mode_drops_concurrency_at_once_says_so_and_the_job_completes
         assert not [w for w in recwarn if "restricted mode" in str(w.message)]
     finally:
         server.stop()
+
+
+def test_a_resumed_job_runs_at_the_quota_given_now_and_fetches_the_same(tmp_path_factory, tmp_path):
+    """`eeextract resume --concurrency N`, the dock's Resume after the Jobs tab changed, Processing
+    running the same parameters again: the run pushes as hard as it is told now; what it fetches is
+    the recorded job's. A wrong value is refused naming the execution field."""
+    from eeextract_plugin.core.errors import BadInput
+    from eeextract_plugin.core.runner import resume_job
+
+    server = _server(tmp_path_factory, latency=(0.3, 0.0))
+    try:
+        session = initialise(SessionConfig(url=server.url, credentials="none", project="sandbox"))
+        runner = JobRunner(session, tmp_path / "w")
+        try:
+            job_id = runner.create(_many_units(tmp_path / "out", 8))  # recorded at the default quota
+        finally:
+            runner.close()
+        with pytest.raises(BadInput, match="max_concurrent_requests"):
+            resume_job(job_id, session, tmp_path / "w", execution={"max_concurrent_requests": 0})
+        result = resume_job(job_id, session, tmp_path / "w", execution={"max_concurrent_requests": 3})
+        assert result.ok, result.message
+        assert result.stats.highest_limit <= 3 and server.limiter.peak_in_flight <= 3
+        assert len(result.rasters) == 1
+    finally:
+        server.stop()
