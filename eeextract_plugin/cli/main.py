@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job_id")
     p.add_argument("--no-progress", action="store_true")
     _workdir_arg(p)
+    _quota_args(p)  # this run's quota and engine, over the job's
     _connection_args(p)
 
     p = sub.add_parser("cancel", help="ask a running job to stop (it stays resumable)")

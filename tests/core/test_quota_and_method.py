@@ -212,9 +212,23 @@ def test_a_resumed_job_runs_at_the_quota_given_now_and_fetches_the_same(tmp_path
             runner.close()
         with pytest.raises(BadInput, match="max_concurrent_requests"):
             resume_job(job_id, session, tmp_path / "w", execution={"max_concurrent_requests": 0})
+        runner = JobRunner(session, tmp_path / "w")
+        try:
+            second = runner.create(_many_units(tmp_path / "out2", 8))
+        finally:
+            runner.close()
         result = resume_job(job_id, session, tmp_path / "w", execution={"max_concurrent_requests": 3})
         assert result.ok, result.message
         assert result.stats.highest_limit <= 3 and server.limiter.peak_in_flight <= 3
         assert len(result.rasters) == 1
+        # The command line's resume takes the same settings.
+        from eeextract_plugin.cli.main import main
+
+        with server.limiter._lock:  # the peak of this run only
+            server.limiter._peak = 0
+        assert main(["resume", second, "--workdir", str(tmp_path / "w"), "--no-progress", "--url", server.url,
+                     "--credentials", "none", "--project", "sandbox", "--concurrency", "2"]) == 0
+        assert 0 < server.limiter.peak_in_flight <= 2
+        assert (tmp_path / "out2").is_dir() and any((tmp_path / "out2").iterdir())
     finally:
         server.stop()
