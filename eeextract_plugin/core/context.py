@@ -64,14 +64,16 @@ class ExecutionContext:
                 log.warning("%s", message)
                 tracker.message(message)
 
-        # A unit fetched through a URL makes two requests (create it, then GET it): half as
-        # many units a second keep the project under its request rate.
+        # A unit fetched through a URL makes two requests (create it, then GET it): it takes
+        # two of the rate's tokens, so the project stays under its request rate.
         per_unit = 2 if execution.request_kind == "url" else 1
         return {"max_concurrency": execution.max_concurrent_requests,
                 "policy": self.retry_policy or RetryPolicy(max_retries=execution.max_retries),
                 "adaptive": execution.adaptive,
-                "requests_per_second": execution.requests_per_second / per_unit,
+                "requests_per_second": execution.requests_per_second,
+                "requests_per_unit": per_unit,
                 "quota_status": getattr(self.session, "quota", None),
+                "shared_quota": getattr(self.session, "shared_quota", None),
                 "restricted_concurrency": execution.restricted_concurrency,
                 "on_restricted": restricted}
 

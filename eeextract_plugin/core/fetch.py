@@ -38,6 +38,7 @@ from eeextract_plugin.core.quota import (
     DEFAULT_CONCURRENCY,
     DEFAULT_RESTRICTED_CONCURRENCY,
     ConcurrencyController,
+    ProjectQuota,
     QuotaStatus,
     RequestRateLimiter,
 )
@@ -175,11 +176,19 @@ class TileFetcher(Generic[T]):
                  requests_per_second: float = 0.0,
                  quota_status: Optional[QuotaStatus] = None,
                  restricted_concurrency: int = DEFAULT_RESTRICTED_CONCURRENCY,
-                 on_restricted: Optional[Callable[[int], None]] = None) -> None:
+                 on_restricted: Optional[Callable[[int], None]] = None,
+                 shared_quota: Optional[ProjectQuota] = None,
+                 requests_per_unit: float = 1.0) -> None:
         self.handler = handler
         self.workers = max(1, int(max_concurrency))
-        self.limiter = ConcurrencyController(self.workers, initial=initial_concurrency, adaptive=adaptive)
-        self.rate = RequestRateLimiter(requests_per_second)
+        if shared_quota is not None:  # the project's, shared with the session's other jobs
+            self.limiter = shared_quota.controller(self.workers, adaptive, initial_concurrency)
+            self.rate = shared_quota.rate(requests_per_second)
+        else:
+            self.limiter = ConcurrencyController(self.workers, initial=initial_concurrency, adaptive=adaptive)
+            self.rate = RequestRateLimiter(requests_per_second)
+        self._requests_per_unit = max(1.0, float(requests_per_unit))
+        self._rate_waited_at_start = self.rate.waited_s
         self.policy = policy or RetryPolicy()
         self.cancel = cancel or CancelToken()
         self.on_done = on_done
@@ -259,7 +268,7 @@ class TileFetcher(Generic[T]):
         self.stats.lowest_limit = self.limiter.lowest
         self.stats.highest_limit = self.limiter.highest
         self.stats.final_limit = self.limiter.limit
-        self.stats.rate_wait_s = self.rate.waited_s
+        self.stats.rate_wait_s = self.rate.waited_s - self._rate_waited_at_start
         if self._abort is not None:
             raise self._abort
         return self.stats
@@ -274,7 +283,7 @@ class TileFetcher(Generic[T]):
             level = self.limiter.acquire(lambda: self._stop())
             if not level:
                 return None
-            if not self.rate.take(lambda: self._stop()):
+            if not self.rate.take(lambda: self._stop(), self._requests_per_unit):
                 self.limiter.release()
                 return None
             with self._lock:

@@ -18,6 +18,9 @@ parallelism. The numbers are the project's and may change: they are settings
   engine itself does not cause "Requests per second" 429s.
 - :class:`QuotaStatus` — per session: whether Earth Engine said the project is restricted (read
   from every response's headers); listeners are told once when it happens.
+- :class:`ProjectQuota` — per session: the controller and the rate limiter that every job run
+  on that session shares, so two jobs at once (the dock runs several; Processing's batch rows
+  share the session) stay within the project's quota together instead of each taking all of it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 log = logging.getLogger(__name__)
 
@@ -152,24 +155,56 @@ class RequestRateLimiter:
         self._lock = threading.Lock()
         self.waited_s = 0.0
 
-    def take(self, cancelled: Optional[Callable[[], bool]] = None) -> bool:
-        """Waits for a token; False when cancelled while waiting."""
+    def take(self, cancelled: Optional[Callable[[], bool]] = None, cost: float = 1.0) -> bool:
+        """Waits for ``cost`` tokens (the requests one unit makes); False when cancelled while
+        waiting."""
         if self.rate <= 0:
             return True
+        cost = min(max(float(cost), 0.0), self.capacity)
         while True:
             with self._lock:
                 now = self._clock()
                 self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
                 self._stamp = now
-                if self._tokens >= 1.0 - 1e-9:
-                    self._tokens = max(0.0, self._tokens - 1.0)
+                if self._tokens >= cost - 1e-9:
+                    self._tokens = max(0.0, self._tokens - cost)
                     return True
-                wait = (1.0 - self._tokens) / self.rate
+                wait = (cost - self._tokens) / self.rate
             if cancelled is not None and cancelled():
                 return False
             wait = min(max(wait, 0.0005), 0.1)
             self.waited_s += wait
             self._sleep(wait)
+
+
+class ProjectQuota:
+    """One project's quota as the jobs of one session share it: one concurrency controller and
+    one request-rate limiter for all of them (thread-safe; made on first use).
+
+    Jobs asking with the same settings share them; a job with other settings (another
+    concurrency or rate typed for it) gets its own pair, as a separate project would."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._controllers: Dict[Tuple[int, bool], ConcurrencyController] = {}
+        self._rates: Dict[float, RequestRateLimiter] = {}
+
+    def controller(self, maximum: int, adaptive: bool = True,
+                   initial: Optional[int] = None) -> ConcurrencyController:
+        key = (max(1, int(maximum)), bool(adaptive))
+        with self._lock:
+            found = self._controllers.get(key)
+            if found is None:
+                found = self._controllers[key] = ConcurrencyController(key[0], initial=initial, adaptive=adaptive)
+            return found
+
+    def rate(self, requests_per_second: float) -> RequestRateLimiter:
+        key = float(requests_per_second)
+        with self._lock:
+            found = self._rates.get(key)
+            if found is None:
+                found = self._rates[key] = RequestRateLimiter(key)
+            return found
 
 
 class QuotaStatus:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from eeextract_plugin.core.errors import SessionError
-from eeextract_plugin.core.quota import QuotaStatus
+from eeextract_plugin.core.quota import ProjectQuota, QuotaStatus
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ class Session:
     ee: Any
     #: What Earth Engine says of the project's quota (restricted mode), from response headers.
     quota: QuotaStatus = field(default_factory=QuotaStatus)
+    #: The project's quota shared by every job run on this session (at once or one after another).
+    shared_quota: ProjectQuota = field(default_factory=ProjectQuota)
 
     def __repr__(self) -> str:  # never show credentials
         return f"Session({self.config.describe()})"

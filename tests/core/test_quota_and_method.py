@@ -232,3 +232,30 @@ def test_a_resumed_job_runs_at_the_quota_given_now_and_fetches_the_same(tmp_path
         assert (tmp_path / "out2").is_dir() and any((tmp_path / "out2").iterdir())
     finally:
         server.stop()
+
+
+def test_two_jobs_at_once_on_one_session_share_the_projects_quota(tmp_path_factory, tmp_path):
+    """The dock runs several jobs at once and Processing's batch rows share a session: together
+    they stay within the project's 40 in flight and draw no 429 (each alone would take all 40)."""
+    import threading
+
+    server = _server(tmp_path_factory, latency=(0.5, 0.0))  # 40 in flight, 100/s: as Earth Engine
+    try:
+        session = initialise(SessionConfig(url=server.url, credentials="none", project="sandbox"))
+        results = {}
+
+        def run(name: str) -> None:
+            results[name] = run_job(_many_units(tmp_path / name, 14), session, workdir=tmp_path / f"w-{name}")
+
+        jobs = [threading.Thread(target=run, args=(name,)) for name in ("a", "b")]
+        for job in jobs:
+            job.start()
+        for job in jobs:
+            job.join(120)
+        assert all(r.ok for r in results.values()), [r.message for r in results.values()]
+        assert server.limiter.peak_in_flight <= 40
+        assert sum(r.stats.rate_limited for r in results.values()) == 0
+        # and the shared level did reach the project's quota
+        assert max(r.stats.highest_limit for r in results.values()) == 40
+    finally:
+        server.stop()
