@@ -174,3 +174,30 @@ def test_a_client_killed_mid_job_is_resumed_from_the_registry(dask_cluster, refe
         assert sha(result.rasters[0]) == reference[10]
     finally:
         server.stop()
+
+
+def test_a_job_started_in_threads_is_resumed_on_the_cluster_with_the_same_pixels(dask_cluster, reference, tmp_path,
+                                                                                 monkeypatch):
+    """`eeextract resume JOB --dask ADDRESS`: the resumed run goes to the cluster (its workers
+    make the requests); what it fetches is the recorded job's, byte for byte."""
+    import eeextract_plugin.core.runner as runner_module
+    from eeextract_plugin.cli.main import main
+
+    server = start_sandbox(tmp_path, latency=(0.05, 0.0))
+    try:
+        runner = JobRunner(session_for(server.url), tmp_path / "w")
+        try:
+            job_id = runner.create(many_tiles(tmp_path / "out", 10))  # recorded to run in threads
+        finally:
+            runner.close()
+        schedulers = []
+        on_cluster = runner_module.run_on_cluster
+        monkeypatch.setattr(runner_module, "run_on_cluster", lambda ctx, job, spec, *rest: (
+            schedulers.append(spec.execution.dask_scheduler) or on_cluster(ctx, job, spec, *rest)))
+        code = main(["resume", job_id, "--workdir", str(tmp_path / "w"), "--no-progress", "--url", server.url,
+                     "--credentials", "none", "--project", "sandbox", "--dask", dask_cluster.scheduler_address])
+        assert code == 0 and schedulers == [dask_cluster.scheduler_address]
+        rasters = sorted((tmp_path / "out").glob("*.tif"))
+        assert len(rasters) == 1 and sha(rasters[0]) == reference[10]
+    finally:
+        server.stop()
