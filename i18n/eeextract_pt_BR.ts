@@ -2227,6 +2227,11 @@ Iniciar mesmo assim?</translation>
         <source>Automatic: the job&apos;s engine when it is safe in QGIS, else QGIS&apos;s own</source>
         <translation>Automático: o motor do trabalho quando é seguro no QGIS, senão o do próprio QGIS</translation>
     </message>
+    <message>
+        <location filename="../eeextract_plugin/gui/jobs.py"/>
+        <source>Open folder</source>
+        <translation>Abrir pasta</translation>
+    </message>
 </context>
 <context>
     <name>EEExtractDock</name>

@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
 from qgis.PyQt.QtCore import QObject, QSize, Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices
-from qgis.PyQt.QtWidgets import QHeaderView, QProgressBar, QTreeWidgetItem
+from qgis.PyQt.QtWidgets import QHeaderView, QProgressBar, QPushButton, QTreeWidgetItem
 
 from eeextract_plugin import layers, project_jobs
 from eeextract_plugin import qgis_settings as qs
@@ -342,9 +342,12 @@ class JobBoard(QObject):
         if entry.load_results and entry.outputs and result.finished:
             self.load_results(key, result)
         if entry.state == "completed":
-            text = (tr("Job {name} finished: %Ln file(s) in {folder}.", None, len(entry.outputs)) if entry.output_dir
+            # The folder by its name (a whole path wraps out of the message bar), with a button
+            # that opens it; the path is the button's tooltip.
+            folder = Path(entry.output_dir).name if entry.output_dir else ""
+            text = (tr("Job {name} finished: %Ln file(s) in {folder}.", None, len(entry.outputs)) if folder
                     else tr("Job {name} finished: %Ln file(s).", None, len(entry.outputs)))
-            self._bar(text.format(name=entry.name, folder=entry.output_dir), Qgis.Success)
+            self._bar(text.format(name=entry.name, folder=folder), Qgis.Success, folder=entry.output_dir)
         elif entry.state == "cancelled":
             self._bar(self._stopped_text(entry), Qgis.Info)
         else:
@@ -483,9 +486,22 @@ class JobBoard(QObject):
             job_id=entry.job_id, name=entry.name, spec_path=entry.spec_path,
             workdir=entry.workdir, outputs=list(entry.outputs)))
 
-    def _bar(self, text: str, level: Any) -> None:
+    def _bar(self, text: str, level: Any, folder: str = "") -> None:
+        """A message in QGIS's message bar; with ``folder``, a button that opens it."""
+        bar = self.iface.messageBar()
+        if folder:
+            try:
+                widget = bar.createMessage(PLUGIN_NAME, text)
+                button = QPushButton(tr("Open folder"), widget)
+                button.setToolTip(folder)
+                button.clicked.connect(partial(QDesktopServices.openUrl, QUrl.fromLocalFile(folder)))
+                widget.layout().addWidget(button)
+                bar.pushWidget(widget, level, 8)
+                return
+            except (AttributeError, TypeError):  # a minimal iface (tests) has no createMessage
+                pass
         try:
-            self.iface.messageBar().pushMessage(PLUGIN_NAME, text, level=level, duration=8)
+            bar.pushMessage(PLUGIN_NAME, text, level=level, duration=8)
         except Exception:  # noqa: BLE001
             log.info("%s", text)
 

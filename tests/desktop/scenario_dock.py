@@ -17,7 +17,7 @@ from qgis.core import (
     QgsRasterLayer,
 )
 from qgis.PyQt.QtCore import QPoint, Qt
-from qgis.PyQt.QtWidgets import QApplication, QToolButton, QWidget
+from qgis.PyQt.QtWidgets import QApplication, QLabel, QPushButton, QTextEdit, QToolButton, QWidget
 from qgis.utils import iface, plugins
 
 WORK = Path(os.environ["EEX_DESKTOP_WORK"])
@@ -255,6 +255,12 @@ def run_and_see_the_layer(ui):
              len(rasters) == 1 and rasters[0].bandCount() == 3
              and [n.split(": ")[-1] for n in names[0]] == ["B4", "B3", "B2"], names)
     yield ui.wait(500)
+    items = [i for i in iface.messageBar().items() if "s2-rgb finished" in " ".join(
+        w.text() for w in i.findChildren(QLabel)) + " ".join(w.toPlainText() for w in i.findChildren(QTextEdit))]
+    buttons = [b for i in items for b in i.findChildren(QPushButton) if b.text() == "Open folder"]
+    ui.check("the finished message names the folder and opens it by a button (the whole path would wrap)",
+             len(buttons) == 1 and buttons[0].toolTip() == entry.output_dir
+             and entry.output_dir not in " ".join(U.message_bar_texts()), U.message_bar_texts())
     ui.shot("job-completed")
 
 
