@@ -7,6 +7,8 @@ worker and main threads), so the tests need no event loop and no waiting.
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import pytest
 
@@ -107,9 +109,11 @@ def test_cancel_stops_the_job_and_resume_completes_it_with_the_same_pixels(board
     assert (_pixels(entry.outputs[0]) == _pixels(reference.outputs[0])).all()
 
 
-def _cancelled_midway(board, spec, after_units=1, by="user"):
+def _cancelled_midway(board, spec, after_units=1, by="user", after_a_file_in=None):
     """The job started, then cancelled once ``after_units`` are done: by the user (the Jobs
-    tab's Cancel) or by QGIS (which cancels every task when it is closed)."""
+    tab's Cancel) or by QGIS (which cancels every task when it is closed). ``after_a_file_in``:
+    a folder where at least one output must be finished first (the fetching thread waits for
+    the writing one: without it, whether a file is written before the cancel is a race)."""
     from qgis.PyQt.QtCore import Qt
 
     original_launch = board.launch
@@ -118,6 +122,11 @@ def _cancelled_midway(board, spec, after_units=1, by="user"):
         def cancel(detail):
             if detail.get("units_done", 0) < after_units or task.is_cancelled():
                 return
+            if after_a_file_in is not None:
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline and not any(
+                        not f.name.startswith(".") for f in Path(after_a_file_in).glob("*.tif")):  # not a .part
+                    time.sleep(0.02)
             if by == "user":
                 board.cancel(next(k for k, e in board.jobs.items() if e.task is task))
             else:
@@ -151,7 +160,7 @@ def test_a_cancelled_job_of_many_files_loads_none_of_them_as_its_result(board, q
 
     bar = qgis_iface.messageBar()
     bar.clear_messages()
-    entry = _cancelled_midway(board, per_image_spec(tmp_path / "out"), after_units=3)
+    entry = _cancelled_midway(board, per_image_spec(tmp_path / "out"), after_units=3, after_a_file_in=tmp_path / "out")
     assert entry.state == "cancelled", entry.message
     assert 1 <= entry.files_done < entry.files_total, (entry.files_done, entry.files_total)
     assert _group_layers("s2-per-image") == []
