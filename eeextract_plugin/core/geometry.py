@@ -29,6 +29,19 @@ def _ogr() -> Any:
     return ogr
 
 
+def _parsed(create: str, text: str, what: str) -> Any:
+    """An OGR geometry from ``text`` by ``ogr.<create>``, or :class:`GeometryError` saying what
+    GDAL did not like."""
+    try:
+        with quiet_gdal() as messages:
+            g = getattr(_ogr(), create)(text)
+    except RuntimeError as exc:
+        raise GeometryError(f"bad {what} ({exc})") from None
+    if g is None:
+        raise GeometryError(f"bad {what} ({'; '.join(messages) or 'unreadable'})")
+    return g
+
+
 class GeometryError(ValueError):
     """Input that is not a geometry (bad WKB, WKT or GeoJSON)."""
 
@@ -59,14 +72,7 @@ class Geometry:
 
     @classmethod
     def from_wkt(cls, text: str) -> Geometry:
-        try:
-            with quiet_gdal() as messages:
-                g = _ogr().CreateGeometryFromWkt(text)
-        except RuntimeError as exc:
-            raise GeometryError(f"bad WKT ({exc})") from None
-        if g is None:
-            raise GeometryError(f"bad WKT ({'; '.join(messages) or 'unreadable'})")
-        return cls(g)
+        return cls(_parsed("CreateGeometryFromWkt", text, "WKT"))
 
     @classmethod
     def from_geojson(cls, obj: Dict[str, Any]) -> Geometry:
@@ -88,14 +94,7 @@ class Geometry:
             text = json.dumps(obj, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise GeometryError(str(exc)) from None
-        try:
-            with quiet_gdal() as messages:
-                g = _ogr().CreateGeometryFromJson(text)
-        except RuntimeError as exc:
-            raise GeometryError(f"bad GeoJSON ({exc})") from None
-        if g is None:
-            raise GeometryError(f"bad GeoJSON ({'; '.join(messages) or 'unreadable'})")
-        return cls(g)
+        return cls(_parsed("CreateGeometryFromJson", text, "GeoJSON"))
 
     # -- what it is ---------------------------------------------------------------------------
     @property

@@ -93,12 +93,7 @@ class ClusterUnits:
                 self._event.set()
             except Exception:  # noqa: BLE001 - the scheduler is away: nothing to stop there
                 log.debug("could not set the cancel event", exc_info=True)
-        pending = [f for f in futures if not f.done()]
-        if pending:
-            try:
-                self.client.cancel(pending, force=True)
-            except Exception:  # noqa: BLE001
-                log.debug("could not cancel tasks", exc_info=True)
+        self._cancel_quietly(futures)
 
     # ---------------------------------------------------------------------------- units
     def request(self, fn: Callable[..., Any], *args: Any, label: str) -> int:
